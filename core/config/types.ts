@@ -1,0 +1,99 @@
+/**
+ * Types of a loaded pipeline.yaml. config/pipeline.schema.json is the source of truth for the
+ * shape and documentation of every key; these types mirror it for the engine.
+ */
+
+export type ColumnType =
+  | 'string'
+  | 'int'
+  | 'bigint'
+  | 'double'
+  | 'boolean'
+  | 'date'
+  | 'timestamp'
+  | 'decimal'
+  | 'array<string>';
+
+export interface ColumnSpec {
+  /** JSON path into the record (relative to the source root): `a.b`, `a[0].b`, `a[].b` explodes. */
+  path?: string;
+  /** A SQL expression over the table's other columns (DuckDB/Spark common subset). */
+  sql?: string;
+  type: ColumnType;
+  /** A row without a value here goes to quarantine. */
+  required?: boolean;
+  description?: string;
+}
+
+export interface TableSource {
+  stream: string;
+  /** Path of the object inside each record that column paths are relative to. */
+  root?: string;
+}
+
+export interface PartitionSpec {
+  name: string;
+  /** The column the partition value is derived from. */
+  from: string;
+  /** `value` uses the column as is; date/month/year format a timestamp or date. */
+  as: 'value' | 'date' | 'month' | 'year';
+}
+
+export interface TableSpec {
+  description?: string;
+  /** Normalized: always a list of sources. */
+  from: TableSource[];
+  columns: Record<string, ColumnSpec>;
+  filter?: string;
+  /** Rows with equal key columns are one row; the one from the newest run wins (or `order_by`). */
+  dedupe?: { key: string[]; order_by?: string };
+  /** For each value of these columns keep only the rows of the newest run that delivered it. */
+  latest_per?: string[];
+  partition_by?: PartitionSpec[];
+}
+
+export interface StreamConfig {
+  endpoint: string;
+  /** Read incrementally from the saved state (cursor / field), when the endpoint supports it. */
+  incremental?: boolean | 'cursor' | 'field';
+  /** `<stream>.<path>`: one request (set) per value of that field of the parent stream's records. */
+  for_each?: string;
+  /** `<stream>.<path>` list: the distinct ids found there are fetched (once each per run). */
+  ids_from?: string[];
+  /** Literal ids to fetch. */
+  ids?: string[];
+  /** Skip a parent record whose version field is unchanged since the last run. */
+  skip_unchanged?: string;
+  params?: Record<string, unknown>;
+  schedule?: string;
+}
+
+export interface QuerySpec {
+  description?: string;
+  sql: string;
+}
+
+export interface PipelineConfig {
+  version: 1;
+  name: string;
+  connector: { use: string; config: Record<string, unknown> };
+  storage: { local?: string; s3?: { bucket: string; prefix?: string } };
+  schedule?: string;
+  streams: Record<string, StreamConfig>;
+  tables: Record<string, TableSpec>;
+  queries: Record<string, QuerySpec>;
+}
+
+/** Where a key sits in the source file, for error messages. */
+export interface SourcePos {
+  file: string;
+  line: number;
+  col: number;
+}
+
+export interface LoadedPipeline {
+  config: PipelineConfig;
+  file: string;
+  /** Position of a dot path (`streams.plays.endpoint`); falls back to the nearest parent. */
+  pos(path: string): SourcePos;
+}

@@ -1,0 +1,261 @@
+/**
+ * One pipeline run: extract every stream in dependency order into the raw zone, commit the run
+ * manifest, save stream state, then rebuild the curated tables from all committed raw data.
+ */
+import { randomBytes } from 'node:crypto';
+import { UserError, type ConnectorPlugin, type JsonRecord, type Logger, type StreamSpec, type StreamState } from '../plugin-api.ts';
+import { HttpClient, StopRun } from '../http.ts';
+import type { Storage } from '../storage/storage.ts';
+import type { LoadedPipeline, StreamConfig } from '../config/types.ts';
+import { RawWriter } from './raw.ts';
+import { committedFiles, listManifests, writeManifest, type RunManifest, type StreamManifest } from './manifest.ts';
+import { loadState, saveState } from './state.ts';
+import { parseFieldRef, valuesAt } from './fields.ts';
+import { buildTables, type TableResult } from '../transform/index.ts';
+import { redact } from '../log.ts';
+
+export interface StreamSummary {
+  stream: string;
+  endpoint: string;
+  status: 'ok' | 'partial' | 'failed' | 'not run';
+  records: number;
+  files: number;
+  bytes: number;
+  requests: number;
+  seconds: number;
+  notes: Record<string, number>;
+}
+
+export interface RunSummary {
+  runId: string;
+  ok: boolean;
+  /** Why the run stopped early or failed (already redacted). */
+  error?: string;
+  /** True when the run stopped cleanly (quota / wait budget): its data and state are committed. */
+  stoppedEarly?: boolean;
+  /** The failure is the user's to fix (credentials, config): the CLI exits 2, not 1. */
+  userError?: boolean;
+  hint?: string;
+  streams: StreamSummary[];
+  tables: TableResult[];
+  requestsByEndpoint: Record<string, number>;
+  seconds: number;
+}
+
+export interface RunOptions {
+  pipeline: LoadedPipeline;
+  plugin: ConnectorPlugin;
+  /** `connector.config` with every reference resolved. */
+  connectorConfig: JsonRecord;
+  storage: Storage;
+  /** Local lake folder: when given, tables are rebuilt with DuckDB after extraction. */
+  lakeDir?: string;
+  logger: Logger;
+  signal?: AbortSignal;
+  now?: () => Date;
+  /** Override HTTP options (tests: no real sleeping). */
+  http?: Partial<ConstructorParameters<typeof HttpClient>[0]>;
+  /** Extract only (no transform), e.g. in the Lambda extractor. */
+  skipTransform?: boolean;
+}
+
+export function newRunId(now: Date): string {
+  const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  return `${stamp}-${randomBytes(3).toString('hex')}`;
+}
+
+/** Streams in an order where every stream comes after the streams it reads from. */
+export function streamOrder(streams: Record<string, StreamConfig>): string[] {
+  const deps = (s: StreamConfig) => [
+    ...(s.for_each ? [parseFieldRef(s.for_each).stream] : []),
+    ...(s.ids_from ?? []).map((r) => parseFieldRef(r).stream),
+  ];
+  const out: string[] = [];
+  const seen = new Set<string>();
+  const visiting = new Set<string>();
+  const visit = (name: string, trail: string[]) => {
+    if (seen.has(name)) return;
+    if (visiting.has(name)) throw new Error(`streams depend on each other in a cycle: ${[...trail, name].join(' -> ')}`);
+    visiting.add(name);
+    for (const d of deps(streams[name] ?? { endpoint: '' })) if (streams[d]) visit(d, [...trail, name]);
+    visiting.delete(name);
+    seen.add(name);
+    out.push(name);
+  };
+  for (const name of Object.keys(streams)) visit(name, []);
+  return out;
+}
+
+export function streamSpec(name: string, s: StreamConfig): StreamSpec {
+  return {
+    name,
+    endpoint: s.endpoint,
+    params: s.params ?? {},
+    incremental: s.incremental !== undefined && s.incremental !== false,
+    skipUnchanged: s.skip_unchanged,
+    forEach: s.for_each ? parseFieldRef(s.for_each).path : undefined,
+  };
+}
+
+export async function runPipeline(opts: RunOptions): Promise<RunSummary> {
+  const t0 = Date.now();
+  const now = opts.now ?? (() => new Date());
+  const started = now();
+  const runId = newRunId(started);
+  const ingestDate = started.toISOString().slice(0, 10);
+  const { config } = opts.pipeline;
+  const { plugin, storage, logger } = opts;
+  const signal = opts.signal ?? new AbortController().signal;
+  const http = new HttpClient({
+    ...(plugin.httpOptions?.(opts.connectorConfig) ?? { baseURL: '' }),
+    logger,
+    signal,
+    ...opts.http,
+  });
+
+  const order = streamOrder(config.streams);
+  // What each stream must keep for the streams that read from it.
+  const keepRecords = new Set<string>();
+  for (const s of Object.values(config.streams)) if (s.for_each) keepRecords.add(parseFieldRef(s.for_each).stream);
+  const kept = new Map<string, JsonRecord[]>();
+  const idSets = new Map<string, Set<string>>(); // consumer stream -> ids gathered this run
+
+  const summaries: StreamSummary[] = order.map((name) => ({
+    stream: name,
+    endpoint: config.streams[name].endpoint,
+    status: 'not run',
+    records: 0,
+    files: 0,
+    bytes: 0,
+    requests: 0,
+    seconds: 0,
+    notes: {},
+  }));
+  const manifest: RunManifest = { run_id: runId, pipeline: config.name, started_at: started.toISOString(), committed_at: '', streams: {} };
+  const newStates = new Map<string, StreamState>();
+  let error: string | undefined;
+  let stoppedEarly = false;
+  let userError = false;
+  let hint: string | undefined;
+
+  for (const [i, name] of order.entries()) {
+    const sc = config.streams[name];
+    const summary = summaries[i];
+    const ts = Date.now();
+    const before = { ...http.counts };
+    const spec = streamSpec(name, sc);
+    const state = await loadState(storage, name);
+    let nextState: StreamState | undefined;
+    const writer = new RawWriter(storage, name, runId, ingestDate);
+    const consumers = Object.entries(config.streams).flatMap(([consumer, c]) =>
+      (c.ids_from ?? []).map((r) => ({ consumer, ref: parseFieldRef(r) })).filter((x) => x.ref.stream === name),
+    );
+    const ctx = {
+      config: opts.connectorConfig,
+      http,
+      logger: prefixed(logger, name),
+      signal,
+      state,
+      setState: (s: StreamState) => {
+        nextState = s;
+      },
+      parents: sc.for_each ? (kept.get(parseFieldRef(sc.for_each).stream) ?? []) : undefined,
+      ids: plugin.endpoints[sc.endpoint]?.input === 'ids' ? [...new Set([...(sc.ids ?? []), ...(idSets.get(name) ?? [])])] : undefined,
+      note: (key: string, n = 1) => {
+        summary.notes[key] = (summary.notes[key] ?? 0) + n;
+      },
+    };
+    let status: StreamManifest['status'] = 'complete';
+    try {
+      for await (const record of plugin.read(spec, ctx)) {
+        await writer.write(record);
+        if (keepRecords.has(name)) {
+          const list = kept.get(name) ?? [];
+          list.push(record);
+          kept.set(name, list);
+        }
+        for (const { consumer, ref } of consumers) {
+          const set = idSets.get(consumer) ?? new Set<string>();
+          for (const v of valuesAt(record, ref.path)) if (typeof v === 'string' && v) set.add(v);
+          idSets.set(consumer, set);
+        }
+      }
+      await writer.flush();
+    } catch (e) {
+      if (e instanceof StopRun) {
+        // Keep what was read: the plugin's state covers exactly the records it yielded.
+        await writer.flush();
+        status = 'partial';
+        stoppedEarly = true;
+        error = `stream ${name}: ${e.message}`;
+      } else {
+        error = `stream ${name}: ${redact(e instanceof Error ? e.message : String(e))}`;
+        if (e instanceof UserError) {
+          userError = true;
+          hint = e.hint;
+        }
+        // This stream's files are not committed; remove them so the raw zone holds no orphans.
+        for (const f of writer.files) await storage.delete(f.key);
+        summary.status = 'failed';
+        summary.seconds = (Date.now() - ts) / 1000;
+        summary.requests = http.total - sum(before);
+        break;
+      }
+    }
+    const requests = diff(http.counts, before);
+    manifest.streams[name] = { endpoint: sc.endpoint, records: writer.records, files: writer.files, requests, status };
+    if (nextState) newStates.set(name, nextState);
+    Object.assign(summary, {
+      status: status === 'complete' ? 'ok' : 'partial',
+      records: writer.records,
+      files: writer.files.length,
+      bytes: writer.bytes,
+      requests: sum(requests),
+      seconds: (Date.now() - ts) / 1000,
+    });
+    if (stoppedEarly) break;
+  }
+
+  // Commit: the manifest first, then the state it covers.
+  if (Object.keys(manifest.streams).length > 0) {
+    manifest.committed_at = now().toISOString();
+    await writeManifest(storage, manifest);
+    for (const [name, s] of newStates) if (manifest.streams[name]) await saveState(storage, name, s, runId);
+  }
+
+  let tables: TableResult[] = [];
+  if (opts.lakeDir && !opts.skipTransform) {
+    const files = committedFiles(await listManifests(storage));
+    tables = await buildTables({ lakeDir: opts.lakeDir, tables: config.tables, files, runId });
+  }
+  return {
+    runId,
+    ok: !error,
+    error,
+    stoppedEarly,
+    userError,
+    hint,
+    streams: summaries,
+    tables,
+    requestsByEndpoint: { ...http.counts },
+    seconds: (Date.now() - t0) / 1000,
+  };
+}
+
+function prefixed(logger: Logger, prefix: string): Logger {
+  return {
+    info: (m) => logger.info(`${prefix}: ${m}`),
+    warn: (m) => logger.warn(`${prefix}: ${m}`),
+    debug: (m) => logger.debug(`${prefix}: ${m}`),
+  };
+}
+
+function sum(counts: Record<string, number>): number {
+  return Object.values(counts).reduce((a, b) => a + b, 0);
+}
+
+function diff(after: Record<string, number>, before: Record<string, number>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [k, v] of Object.entries(after)) if (v - (before[k] ?? 0) > 0) out[k] = v - (before[k] ?? 0);
+  return out;
+}

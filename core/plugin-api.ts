@@ -1,0 +1,173 @@
+/**
+ * The public connector plugin API. A plugin is one module whose default export is a
+ * `ConnectorPlugin`. Plugins import from this module only; the engine never imports a plugin
+ * by name (it loads them at run time, see core/plugins.ts).
+ */
+import type { HttpClient, HttpOptions } from './http.ts';
+export type { HttpClient, HttpOptions, AuthProvider, HttpResponse } from './http.ts';
+export { HttpError, StopRun } from './http.ts';
+
+/** Bumped when a change would break existing plugins; the engine refuses other versions. */
+export const PLUGIN_API_VERSION = 1;
+
+export type JsonSchema = Record<string, unknown>;
+export type JsonRecord = Record<string, unknown>;
+
+/** Why an endpoint is unavailable in an API mode, and what to use instead. */
+export interface Removal {
+  /** When the provider removed it, e.g. "2026-02-11". */
+  date: string;
+  /** The provider change that removed it, in one line. */
+  change: string;
+  /** What to use instead. */
+  instead: string;
+}
+
+export type Paginator =
+  | { type: 'none' }
+  /** Offset paging: follow `next` until null, then check the count against `total`. */
+  | { type: 'offset'; pageSize: Record<string, number>; totalField?: string }
+  /** Cursor paging: `after`/`before` cursors; `window` is the most items the API ever returns. */
+  | { type: 'cursor'; pageSize: Record<string, number>; cursorParam: string; window?: number };
+
+/**
+ * An endpoint (stream kind) a plugin offers. Data, not code: the engine derives validation,
+ * OAuth scopes, request-count expectations and the sandbox's routes from these.
+ */
+export interface EndpointDescriptor {
+  /** One line for `--help`, docs and error messages. */
+  description: string;
+  /** Path template relative to the API base, e.g. `/playlists/{id}/items`. */
+  path: string;
+  /** `client`: an app token is enough; `user`: needs a user token with `scopes`. */
+  auth: 'client' | 'user';
+  scopes: string[];
+  paginator: Paginator;
+  /** Where the records are in a response page (dot path); empty for the whole body. */
+  recordPath: string;
+  /** Per API mode: allowed, or the removal that forbids it. Missing mode = allowed. */
+  modes?: Record<string, { removed?: Removal }>;
+  /**
+   * Fan-out: `for_each` streams take one parent record per request (`{id}` in the path);
+   * `ids` streams take a list of ids (from config or another stream's field) and may batch them.
+   */
+  input?: 'for_each' | 'ids';
+  /**
+   * For `ids` endpoints: the batch form and its size per API mode. A mode missing here (or
+   * size 1) fetches one id per request through `path`.
+   */
+  batch?: { path: string; param: string; recordPath: string; size: Record<string, number> };
+  /** Incremental semantics, when the endpoint supports them. */
+  incremental?: { kind: 'cursor' | 'field'; field?: string; description: string };
+  /** Field of the parent record whose unchanged value lets a run skip it (e.g. `snapshot_id`). */
+  versionField?: string;
+  /** JSON Schema of the stream's parameters in pipeline.yaml (beyond the engine's own keys). */
+  parameters?: JsonSchema;
+  /** JSON Schema of one record the stream yields. */
+  recordSchema: JsonSchema;
+}
+
+/** One stream of the pipeline, as the plugin sees it. */
+export interface StreamSpec {
+  name: string;
+  endpoint: string;
+  /** Stream parameters from pipeline.yaml (`params:`), already validated. */
+  params: JsonRecord;
+  incremental: boolean;
+  skipUnchanged?: string;
+  /** For `for_each` streams: the path of the parent field to iterate (`['id']`). */
+  forEach?: string[];
+}
+
+export interface Logger {
+  info(msg: string): void;
+  warn(msg: string): void;
+  debug(msg: string): void;
+}
+
+/** State a stream saved at the end of its last committed run (cursors, versions). */
+export type StreamState = Record<string, unknown>;
+
+export interface ReadContext<C = JsonRecord> {
+  config: C;
+  http: HttpClient;
+  logger: Logger;
+  signal: AbortSignal;
+  /** State saved by the last committed run of this stream (empty object on the first run). */
+  state: StreamState;
+  /** Set the state to save once this run's data is committed. */
+  setState(state: StreamState): void;
+  /** For `for_each` streams: the parent records, in order. */
+  parents?: JsonRecord[];
+  /** For `ids` streams: the distinct ids to fetch (the engine has already de-duplicated them). */
+  ids?: string[];
+  /** Tell the engine a request was spared (skip-unchanged, cache) for the run summary. */
+  note(key: string, n?: number): void;
+}
+
+export interface CheckContext<C = JsonRecord> {
+  config: C;
+  http: HttpClient;
+  logger: Logger;
+  streams: StreamSpec[];
+}
+
+/** A validation finding about the pipeline that only the plugin can judge (e.g. mode rules). */
+export interface PluginIssue {
+  /** Dot path of the offending key in pipeline.yaml, e.g. `streams.artists.endpoint`. */
+  path: string;
+  message: string;
+  severity?: 'error' | 'warning';
+}
+
+export interface SandboxHandle {
+  /** Base URL of the running server (127.0.0.1 only). */
+  url: string;
+  /** Config overrides that point the plugin at the sandbox (base URLs, demo credentials). */
+  config: JsonRecord;
+  close(): Promise<void>;
+}
+
+export interface SandboxOptions {
+  port?: number;
+  seed?: number;
+  /** Plugin-specific options (e.g. the API profile). */
+  [key: string]: unknown;
+}
+
+export interface ConnectorPlugin<C = JsonRecord> {
+  apiVersion: number;
+  name: string;
+  version: string;
+  description: string;
+  /** JSON Schema of `connector.config`. */
+  configSchema: JsonSchema;
+  /** Keys of `connector.config` holding secrets: redacted from every log and error. */
+  secretKeys: string[];
+  endpoints: Record<string, EndpointDescriptor>;
+  /** Plugin-specific rules for the pipeline's streams (e.g. an endpoint the API mode forbids). */
+  validate?(config: Partial<C>, streams: StreamSpec[]): PluginIssue[];
+  /** Base URL, rate limit and wait budget of the run's shared HTTP client, from the config. */
+  httpOptions?(config: C): Pick<HttpOptions, 'baseURL'> & Partial<HttpOptions>;
+  /** Whether the config has usable credentials (no request made). */
+  hasCredentials?(config: Partial<C>): boolean;
+  check(ctx: CheckContext<C>): Promise<void>;
+  read(stream: StreamSpec, ctx: ReadContext<C>): AsyncIterable<JsonRecord>;
+  sandbox?(options: SandboxOptions & { config: Partial<C> }): Promise<SandboxHandle>;
+}
+
+/** An error the user can fix; the CLI exits 2 and prints `message` alone. */
+export class UserError extends Error {
+  constructor(
+    message: string,
+    readonly hint?: string,
+  ) {
+    super(message);
+    this.name = 'UserError';
+  }
+}
+
+/** Helper for plugin authors: a typed identity so `export default definePlugin({...})` checks. */
+export function definePlugin<C = JsonRecord>(plugin: ConnectorPlugin<C>): ConnectorPlugin<C> {
+  return plugin;
+}

@@ -1,0 +1,14 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts', 'connectors/**/*.test.ts'],
+    exclude: ['**/node_modules/**', 'test/bench/**'],
+    testTimeout: 120_000,
+    hookTimeout: 120_000,
+    // Two cores: run files in two forks; DuckDB and the sandbox are per-test-file.
+    pool: 'forks',
+    maxWorkers: 2,
+    env: { CHECKPOINT_DISABLE: '1' },
+  },
+});
