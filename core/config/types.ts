@@ -73,6 +73,16 @@ export interface QuerySpec {
   sql: string;
 }
 
+export interface AwsSettings {
+  region?: string;
+  lambda?: { memory_mb?: number; timeout_seconds?: number };
+  glue?: { workers?: number };
+  athena?: { bytes_scanned_cutoff?: number };
+  alarm_email?: string;
+  kms_key_arn?: string;
+  lifecycle?: { raw_transition_days?: number; raw_expiration_days?: number; query_results_expiration_days?: number };
+}
+
 export interface PipelineConfig {
   version: 1;
   name: string;
@@ -82,6 +92,10 @@ export interface PipelineConfig {
   streams: Record<string, StreamConfig>;
   tables: Record<string, TableSpec>;
   queries: Record<string, QuerySpec>;
+  /** Settings of the AWS deployment (terraform/). */
+  aws?: AwsSettings;
+  /** The untracked local secrets file, relative to pipeline.yaml (default .secrets.json). */
+  secrets?: { file?: string };
 }
 
 /** Where a key sits in the source file, for error messages. */

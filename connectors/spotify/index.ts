@@ -1,0 +1,88 @@
+/**
+ * The Spotify Web API connector (2026 behaviour: Development and Extended Quota modes).
+ * It depends only on core's public plugin API.
+ */
+import { definePlugin, PLUGIN_API_VERSION, UserError, type PluginIssue } from '../../core/plugin-api.ts';
+import { apiMode, endpoints } from './endpoints.ts';
+import { configSchema, type SpotifyConfig } from './config.ts';
+import { explainApiError, readStream, session } from './read.ts';
+
+const DEFAULT_RATE_LIMIT = { window_seconds: 30, max_requests: 100 };
+
+export default definePlugin<SpotifyConfig>({
+  apiVersion: PLUGIN_API_VERSION,
+  name: 'spotify',
+  version: '0.1.0',
+  description: 'Spotify Web API (2026): listening history, playlists, library and catalog',
+  configSchema,
+  secretKeys: ['client_secret', 'refresh_token'],
+  endpoints,
+
+  httpOptions(config) {
+    const rl = config.rate_limit === undefined ? DEFAULT_RATE_LIMIT : config.rate_limit;
+    return {
+      baseURL: (config.api_base_url ?? 'https://api.spotify.com/v1').replace(/\/$/, ''),
+      rateLimit: rl ? { windowMs: rl.window_seconds * 1000, maxRequests: rl.max_requests } : null,
+      waitBudgetMs: (config.wait_budget_seconds ?? 120) * 1000,
+    };
+  },
+
+  hasCredentials(config) {
+    return typeof config.client_id === 'string' && config.client_id.length > 0;
+  },
+
+  validate(config, streams) {
+    const issues: PluginIssue[] = [];
+    const mode = apiMode(config);
+    for (const s of streams) {
+      const removed = endpoints[s.endpoint]?.modes?.[mode]?.removed;
+      if (removed) {
+        issues.push({
+          path: `streams.${s.name}.endpoint`,
+          message: `endpoint "${s.endpoint}" is not available with api_mode: ${mode}: ${removed.change} (since ${removed.date}); use ${removed.instead}`,
+        });
+      }
+    }
+    return issues;
+  },
+
+  async check(ctx) {
+    const auth = session(ctx);
+    const needsUser = ctx.streams.some((s) => endpoints[s.endpoint]?.auth === 'user');
+    const needsApp = ctx.streams.some((s) => endpoints[s.endpoint]?.auth === 'client');
+    try {
+      if (needsApp) await auth.app.token();
+      if (needsUser) {
+        await ctx.http.get('/me', { label: 'me', auth: auth.user });
+      }
+    } catch (e) {
+      throw explainApiError(e);
+    }
+    if (!needsUser && !needsApp) throw new UserError('the pipeline has no Spotify streams to check');
+  },
+
+  read: readStream,
+
+  async sandbox(options) {
+    const { startSandbox } = await import('./sandbox/index.ts');
+    const mode = apiMode(options.config);
+    const sb = await startSandbox({
+      port: options.port,
+      seed: options.seed,
+      profile: (options.profile as 'development' | 'development-legacy' | 'extended' | undefined) ?? mode,
+    });
+    return {
+      url: sb.url,
+      config: {
+        api_base_url: sb.apiUrl,
+        accounts_base_url: sb.accountsUrl,
+        client_id: sb.credentials.client_id,
+        client_secret: sb.credentials.client_secret,
+        refresh_token: sb.credentials.refresh_token,
+        // The sandbox has no rate limit unless asked; the client-side limiter would only slow the demo.
+        rate_limit: null,
+      },
+      close: () => sb.close(),
+    };
+  },
+});

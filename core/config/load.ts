@@ -1,0 +1,182 @@
+/**
+ * Reading pipeline.yaml: YAML syntax, then the JSON Schema, then normalization into the shapes
+ * the engine expects. Every problem found is reported, not just the first.
+ */
+import { readFileSync } from 'node:fs';
+import { LineCounter, parseDocument } from 'yaml';
+import schema from '../../config/pipeline.schema.json' with { type: 'json' };
+import type { ConnectorPlugin, JsonSchema } from '../plugin-api.ts';
+import type { LoadedPipeline, PipelineConfig } from './types.ts';
+import { SchemaValidator } from './errors.ts';
+import { formatPath, parsePath, type Segment } from './paths.ts';
+import { ConfigError, sortProblems, throwIfErrors, type Problem } from './problem.ts';
+import { applyAliases, registerSource, YamlSource, type PathAlias } from './source.ts';
+import { validatePipeline } from './semantic.ts';
+
+export const pipelineSchema = schema as JsonSchema;
+
+let validator: SchemaValidator | undefined;
+function schemaValidator(): SchemaValidator {
+  return (validator ??= new SchemaValidator(pipelineSchema, { strict: true }));
+}
+
+export interface ReadResult {
+  loaded: LoadedPipeline;
+  /** Schema problems; the config is normalized as far as its shape allows even when there are some. */
+  problems: Problem[];
+}
+
+/**
+ * Parses and schema-checks a pipeline without throwing for schema problems, so a caller can add
+ * the plugin's semantic problems and report everything at once. YAML syntax errors do throw:
+ * nothing after them can be trusted.
+ */
+export function readPipeline(file: string): ReadResult {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'file not found' : `cannot read the file (${code ?? 'unknown error'})`;
+    throw new ConfigError([{ file, line: 0, col: 0, path: '', message: why, severity: 'error' }]);
+  }
+  return parsePipeline(text, file);
+}
+
+/** Like readPipeline, for text already in memory; `file` is the name messages use. */
+export function parsePipeline(text: string, file: string): ReadResult {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: true, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    // Only the first: the parser's recovery turns one mistake into dozens of follow-up errors.
+    const e = doc.errors[0];
+    const at = lines.linePos(e.pos[0]);
+    const message = `YAML syntax: ${firstLine(e.message)}${/flow-(seq|map)|comma/.test(e.message) ? FLOW_HINT : ''}`;
+    throw new ConfigError([{ file, line: at.line, col: at.col, path: '', message, severity: 'error' }]);
+  }
+  const source = new YamlSource(doc, lines, file);
+  const raw: unknown = doc.toJS({ maxAliasCount: 1000 });
+  const problems: Problem[] = [];
+  const push = (segments: Segment[], anchor: 'value' | 'key' | 'container', message: string, severity: Problem['severity'] = 'error') => {
+    const pos = source.position(segments, anchor);
+    problems.push({ ...pos, path: formatPath(segments), message, severity });
+  };
+  for (const w of doc.warnings) {
+    const at = lines.linePos(w.pos[0]);
+    problems.push({ file, line: at.line, col: at.col, path: '', message: `YAML: ${firstLine(w.message)}`, severity: 'warning' });
+  }
+
+  if (raw === null || raw === undefined) {
+    push([], 'value', 'the file is empty; a pipeline needs at least version, name, connector and streams');
+  } else {
+    for (const f of schemaValidator().check(raw)) push(f.segments, f.anchor, f.message);
+  }
+
+  const aliases: PathAlias[] = [];
+  const config = normalize(raw, aliases);
+  const loaded: LoadedPipeline = {
+    config,
+    file,
+    pos: (path) => source.position(applyAliases(parsePath(path), aliases), 'value'),
+  };
+  registerSource(loaded, {
+    position: (segments, anchor) => source.position(applyAliases(segments, aliases), anchor),
+    display: (segments) => formatPath(applyAliases(segments, aliases)),
+  });
+  return { loaded, problems: sortProblems(problems) };
+}
+
+/**
+ * Schema and semantic problems together, sorted by position. A semantic problem at a key the
+ * schema already rejected is dropped: one mistake, one message.
+ */
+export function checkPipeline(read: ReadResult, plugin: ConnectorPlugin): Problem[] {
+  const rejected = new Set(read.problems.filter((p) => p.severity === 'error').map((p) => p.path));
+  const semantic = validatePipeline(read.loaded, plugin).filter((p) => !rejected.has(p.path));
+  return sortProblems([...read.problems, ...semantic]);
+}
+
+/**
+ * Loads a pipeline or throws a ConfigError listing every problem. With the plugin, its semantic
+ * checks run too, so a schema problem and an unknown endpoint are reported together.
+ */
+export function loadPipeline(file: string, plugin?: ConnectorPlugin): LoadedPipeline {
+  const read = readPipeline(file);
+  throwIfErrors(plugin ? checkPipeline(read, plugin) : read.problems);
+  return read.loaded;
+}
+
+// `{ path: track.artists[0].id }` is the classic trap: inside braces, brackets end the value.
+const FLOW_HINT = '; inside { } or [ ], quote values that contain [ ] { } or , (e.g. path: "track.artists[0].id")';
+
+/**
+ * The whole front door for callers that load the plugin named in the file: schema problems,
+ * then the plugin's semantic problems, thrown together in one ConfigError. When the plugin
+ * cannot be loaded, the schema problems (which may explain why) are reported first.
+ */
+export async function loadPipelineWith(
+  file: string,
+  pluginFor: (use: string, loaded: LoadedPipeline) => Promise<ConnectorPlugin>,
+): Promise<{ loaded: LoadedPipeline; plugin: ConnectorPlugin; warnings: Problem[] }> {
+  const read = readPipeline(file);
+  const use = (read.loaded.config.connector as { use?: unknown } | undefined)?.use;
+  if (typeof use !== 'string' || use === '') {
+    throwIfErrors(read.problems);
+    throw new ConfigError([{ ...read.loaded.pos('connector'), path: 'connector', message: 'missing required key "use"', severity: 'error' }]);
+  }
+  let plugin: ConnectorPlugin;
+  try {
+    plugin = await pluginFor(use, read.loaded);
+  } catch (e) {
+    throwIfErrors(read.problems);
+    throw e;
+  }
+  const warnings = throwIfErrors(checkPipeline(read, plugin));
+  return { loaded: read.loaded, plugin, warnings };
+}
+
+/** The yaml library appends a source excerpt to its messages; the excerpt could hold a secret. */
+function firstLine(message: string): string {
+  return message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '').replace(/:$/, '');
+}
+
+type Obj = Record<string, unknown>;
+const isObj = (x: unknown): x is Obj => x !== null && typeof x === 'object' && !Array.isArray(x);
+
+/**
+ * Shorthands become their long form (`from: s` -> `[{stream: s}]`, `dedupe: [a]` -> `{key: [a]}`,
+ * `as` defaults to value, absent sections become empty). Tolerates a config that failed the
+ * schema: it only rewrites what has the expected shape, and records where each rewritten key
+ * was written so messages point at the user's text.
+ */
+function normalize(raw: unknown, aliases: PathAlias[]): PipelineConfig {
+  const c: Obj = isObj(raw) ? { ...raw } : {};
+  c.connector = isObj(c.connector) ? { ...c.connector } : c.connector;
+  if (isObj(c.connector) && c.connector.config === undefined) c.connector.config = {};
+  if (c.storage === undefined) c.storage = {};
+  if (c.streams === undefined) c.streams = {};
+  if (c.tables === undefined) c.tables = {};
+  if (c.queries === undefined) c.queries = {};
+  if (isObj(c.tables)) {
+    const tables: Obj = {};
+    for (const [name, t] of Object.entries(c.tables)) tables[name] = isObj(t) ? normalizeTable(name, t, aliases) : t;
+    c.tables = tables;
+  }
+  return c as unknown as PipelineConfig;
+}
+
+function normalizeTable(name: string, t: Obj, aliases: PathAlias[]): Obj {
+  const out: Obj = { ...t };
+  if (typeof t.from === 'string') {
+    out.from = [{ stream: t.from }];
+    aliases.push({ from: ['tables', name, 'from', 0], to: ['tables', name, 'from'], absorb: true });
+  }
+  if (Array.isArray(t.dedupe)) {
+    out.dedupe = { key: t.dedupe };
+    aliases.push({ from: ['tables', name, 'dedupe', 'key'], to: ['tables', name, 'dedupe'] });
+  }
+  if (Array.isArray(t.partition_by)) {
+    out.partition_by = t.partition_by.map((p) => (isObj(p) && p.as === undefined ? { ...p, as: 'value' } : p));
+  }
+  return out;
+}

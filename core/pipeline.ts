@@ -1,0 +1,126 @@
+/**
+ * The user-facing API of the engine, shared by the CLI, the tests and the Lambda handler:
+ * load and validate a pipeline, resolve its connector config, run it, query the lake.
+ */
+import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { ConfigError, findRefs, loadPipelineWith, localSecrets, resolveRefs, type Problem } from './config/index.ts';
+import type { LoadedPipeline } from './config/types.ts';
+import { loadPlugin } from './plugins.ts';
+import { registerSecret } from './log.ts';
+import type { ConnectorPlugin, JsonRecord, Logger, SandboxHandle } from './plugin-api.ts';
+import { LocalStorage } from './storage/local.ts';
+import { runPipeline, type RunSummary, type RunOptions } from './engine/run.ts';
+import { openLake, type QueryResult } from './query/index.ts';
+
+export interface Prepared {
+  loaded: LoadedPipeline;
+  plugin: ConnectorPlugin;
+  warnings: Problem[];
+}
+
+/** Parse, schema-check and plugin-check a pipeline file; throws ConfigError with every problem. */
+export async function preparePipeline(file: string): Promise<Prepared> {
+  // Schema and plugin problems are reported together, so one validate shows every mistake.
+  return loadPipelineWith(file, (use) => loadPlugin(use, dirname(resolve(file))));
+}
+
+export function secretsFile(loaded: LoadedPipeline): string {
+  const cfg = loaded.config;
+  const f = process.env.SPOTIFY_PIPELINE_SECRETS_FILE ?? cfg.secrets?.file ?? '.secrets.json';
+  return isAbsolute(f) ? f : join(dirname(resolve(loaded.file)), f);
+}
+
+export function lakeDir(loaded: LoadedPipeline, override?: string): string {
+  const dir = override ?? loaded.config.storage.local ?? '.lake';
+  return isAbsolute(dir) ? dir : join(dirname(resolve(loaded.file)), dir);
+}
+
+export interface ConnectorConfigChoice {
+  config: JsonRecord;
+  /** Set when the run goes to the sandbox. */
+  sandbox?: SandboxHandle;
+  /** One line saying why the sandbox is used, for the user. */
+  reason?: string;
+}
+
+/**
+ * The connector config to run with. `sandbox: 'always'` ignores credentials; `'fallback'` uses the
+ * sandbox only when no credential reference can be resolved (never when some are set: a
+ * half-configured pipeline is an error, not a demo).
+ */
+export async function connectorConfig(
+  prep: Prepared,
+  opts: { sandbox?: 'always' | 'fallback' | 'never'; seed?: number; env?: Record<string, string | undefined> } = {},
+): Promise<ConnectorConfigChoice> {
+  const { loaded, plugin } = prep;
+  const raw = loaded.config.connector.config ?? {};
+  const env = opts.env ?? process.env;
+  const secrets = localSecrets(secretsFile(loaded));
+  const refs = findRefs(raw, 'connector.config');
+  const unresolved = refs.filter((r) => (r.kind === 'env' ? env[r.name] === undefined || env[r.name] === '' : secrets(r.name) === undefined));
+  const mode = opts.sandbox ?? 'never';
+  const useSandbox = mode === 'always' || (mode === 'fallback' && refs.length > 0 && unresolved.length === refs.length);
+  if (useSandbox) {
+    if (!plugin.sandbox) throw new ConfigError([{ ...loaded.pos('connector.use'), path: 'connector.use', message: `connector "${plugin.name}" has no sandbox`, severity: 'error' }]);
+    // Keys holding references are replaced by the sandbox's demo credentials.
+    const plain: JsonRecord = {};
+    for (const [k, v] of Object.entries(raw)) if (!(typeof v === 'string' && /\$\{(env|secret):/.test(v))) plain[k] = v;
+    const sandbox = await plugin.sandbox({ config: plain, seed: opts.seed });
+    const reason =
+      mode === 'always'
+        ? `Using the offline Spotify sandbox at ${sandbox.url} (--sandbox).`
+        : `No Spotify credentials configured (${unresolved.map((r) => (r.kind === 'env' ? `$${r.name}` : `secret ${r.name}`)).join(', ')} not set): running against the offline Spotify sandbox at ${sandbox.url}.`;
+    return { config: { ...plain, ...sandbox.config }, sandbox, reason };
+  }
+  const resolved = resolveRefs(raw, loaded, 'connector.config', { env, secrets }) as JsonRecord;
+  for (const r of refs) if (r.kind === 'secret') registerSecret(refValue(resolved, r.path));
+  for (const k of plugin.secretKeys) registerSecret(resolved[k]);
+  return { config: resolved };
+}
+
+function refValue(obj: JsonRecord, path: string): unknown {
+  return path
+    .split('.')
+    .slice(2)
+    .reduce<unknown>((o, k) => (o && typeof o === 'object' ? (o as JsonRecord)[k] : undefined), obj);
+}
+
+export interface LocalRunOptions {
+  lake?: string;
+  logger: Logger;
+  connectorConfig: JsonRecord;
+  signal?: AbortSignal;
+  http?: RunOptions['http'];
+}
+
+/** Run a prepared pipeline on the embedded default (a folder on disk + DuckDB). */
+export async function runLocal(prep: Prepared, opts: LocalRunOptions): Promise<RunSummary> {
+  const dir = lakeDir(prep.loaded, opts.lake);
+  return runPipeline({
+    pipeline: prep.loaded,
+    plugin: prep.plugin,
+    connectorConfig: opts.connectorConfig,
+    storage: new LocalStorage(dir),
+    lakeDir: dir,
+    logger: opts.logger,
+    signal: opts.signal,
+    http: opts.http,
+  });
+}
+
+/** Run a named query (or ad-hoc SQL) on the local lake. */
+export async function queryLocal(prep: Prepared, what: { name?: string; sql?: string; lake?: string }): Promise<QueryResult> {
+  const { config } = prep.loaded;
+  let sql = what.sql;
+  if (what.name) {
+    const q = config.queries[what.name];
+    if (!q) throw new ConfigError([{ file: prep.loaded.file, line: 1, col: 1, path: `queries.${what.name}`, message: `no query named "${what.name}"; expected one of ${Object.keys(config.queries).join(', ')}`, severity: 'error' }]);
+    sql = q.sql;
+  }
+  const lake = await openLake(lakeDir(prep.loaded, what.lake), config.tables);
+  try {
+    return await lake.query(sql ?? '');
+  } finally {
+    lake.close();
+  }
+}

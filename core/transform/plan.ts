@@ -1,0 +1,215 @@
+/**
+ * The column plan of a curated table: a TableSpec validated and resolved into a
+ * backend-neutral object. SQL backends (DuckDB in compile.ts, Spark SQL later) render this plan;
+ * none of them reads the YAML-shaped spec or re-parses paths, so they cannot drift in meaning.
+ */
+import type { ColumnType, PartitionSpec, TableSpec } from '../config/types.ts';
+import { type JsonPath, PathError, countEach, formatPath, parsePath, splitAtEach } from './paths.ts';
+
+export interface SourcePlan {
+  stream: string;
+  /**
+   * Where each row object sits in a record. Without `eachOf`: at `path`. With `eachOf` (the source
+   * `root` contains `[]`): one row object per element of the array at `eachOf`, at `path` inside it.
+   */
+  path: JsonPath;
+  eachOf?: JsonPath;
+}
+
+interface ColumnBase {
+  name: string;
+  type: ColumnType;
+  required: boolean;
+}
+
+export interface PathColumnPlan extends ColumnBase {
+  kind: 'path';
+  /** `row`: relative to the row object; `element`: relative to the exploded array element. */
+  base: 'row' | 'element';
+  path: JsonPath;
+  /**
+   * For `array<string>` columns whose path contains `[]`: `path` is the array and `collect` the
+   * path inside each element; the values are collected into one list (no explode).
+   */
+  collect?: JsonPath;
+}
+
+export interface SqlColumnPlan extends ColumnBase {
+  kind: 'sql';
+  /** SQL over the previously declared columns, passed through as written. */
+  sql: string;
+}
+
+export type ColumnPlan = PathColumnPlan | SqlColumnPlan;
+
+export interface PartitionPlan extends PartitionSpec {
+  fromType: ColumnType;
+}
+
+export interface TablePlan {
+  table: string;
+  sources: SourcePlan[];
+  /** The one array (relative to the row object) exploded into a row per element, if any. */
+  explode?: JsonPath;
+  /** In declaration order: derived columns may use the ones before them. */
+  columns: ColumnPlan[];
+  filter?: string;
+  latestPer: string[];
+  dedupe?: { key: string[]; orderBy?: string };
+  partitions: PartitionPlan[];
+  /** Columns written inside the data files: all columns except those that are partition folders. */
+  storedColumns: string[];
+}
+
+export class TableSpecError extends Error {
+  constructor(
+    readonly table: string,
+    readonly key: string,
+    reason: string,
+  ) {
+    super(`tables.${table}${key ? `.${key}` : ''}: ${reason}`);
+    this.name = 'TableSpecError';
+  }
+}
+
+export const COLUMN_TYPES: readonly ColumnType[] = [
+  'string',
+  'int',
+  'bigint',
+  'double',
+  'boolean',
+  'date',
+  'timestamp',
+  'decimal',
+  'array<string>',
+];
+
+// Table names become folder names next to curated/_staging and curated/_trash.
+const TABLE_NAME = /^[A-Za-z][A-Za-z0-9_]*$/;
+// Names become Parquet/Glue column names and SQL identifiers; `__` is reserved for the compiler.
+const COLUMN_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+export function planTable(table: string, spec: TableSpec): TablePlan {
+  const fail = (key: string, reason: string): never => {
+    throw new TableSpecError(table, key, reason);
+  };
+  const parse = (key: string, text: string): JsonPath => {
+    try {
+      return parsePath(text);
+    } catch (e) {
+      if (e instanceof PathError) return fail(key, e.message);
+      throw e;
+    }
+  };
+
+  if (!TABLE_NAME.test(table)) fail('', 'table names start with a letter and use only letters, digits and _');
+  if (!Array.isArray(spec.from) || spec.from.length === 0) fail('from', 'needs at least one source stream');
+
+  let explode: JsonPath | undefined;
+  const sources: SourcePlan[] = spec.from.map((src, i) => {
+    const key = `from[${i}]`;
+    if (!src || typeof src.stream !== 'string' || !src.stream) return fail(key, 'needs a stream');
+    const root = parse(`${key}.root`, src.root ?? '');
+    const n = countEach(root);
+    if (n > 1) return fail(`${key}.root`, 'at most one [] per table');
+    const split = splitAtEach(root);
+    return split ? { stream: src.stream, eachOf: split.array, path: split.element } : { stream: src.stream, path: root };
+  });
+  const rootExplodes = sources.some((s) => s.eachOf);
+
+  const entries = Object.entries(spec.columns ?? {});
+  if (entries.length === 0) fail('columns', 'needs at least one column');
+  const columns: ColumnPlan[] = [];
+  const types = new Map<string, ColumnType>();
+  for (const [name, col] of entries) {
+    const key = `columns.${name}`;
+    if (!COLUMN_NAME.test(name) || name.startsWith('__')) {
+      fail(key, 'column names use letters, digits and _ and may not start with "__"');
+    }
+    if (!COLUMN_TYPES.includes(col?.type)) fail(`${key}.type`, `unknown type "${col?.type}" (one of ${COLUMN_TYPES.join(', ')})`);
+    if ((col.path === undefined) === (col.sql === undefined)) fail(key, 'needs exactly one of path or sql');
+    const base = { name, type: col.type, required: col.required === true };
+    if (col.sql !== undefined) {
+      if (typeof col.sql !== 'string' || !col.sql.trim()) fail(`${key}.sql`, 'is empty');
+      columns.push({ ...base, kind: 'sql', sql: col.sql.trim() });
+    } else {
+      const path = parse(`${key}.path`, col.path as string);
+      const n = countEach(path);
+      if (n > 1) fail(`${key}.path`, 'at most one [] per table');
+      const split = splitAtEach(path);
+      if (!split) {
+        columns.push({ ...base, kind: 'path', base: 'row', path });
+      } else if (col.type === 'array<string>') {
+        // A list column gathers the elements instead of exploding: `artists[].name` -> [names].
+        columns.push({ ...base, kind: 'path', base: 'row', path: split.array, collect: split.element });
+      } else {
+        if (rootExplodes) fail(`${key}.path`, 'at most one [] per table (a source root already has one)');
+        if (explode && formatPath(explode.segments) !== formatPath(split.array.segments)) {
+          fail(`${key}.path`, `at most one [] per table: "${explode.text}[]" is already exploded`);
+        }
+        explode = split.array;
+        columns.push({ ...base, kind: 'path', base: 'element', path: split.element });
+      }
+    }
+    types.set(name, col.type);
+  }
+
+  const known = (key: string, cols: unknown, what: string): string[] => {
+    if (!Array.isArray(cols) || cols.length === 0 || cols.some((c) => typeof c !== 'string')) {
+      return fail(key, `${what} must be a non-empty list of column names`);
+    }
+    for (const c of cols as string[]) if (!types.has(c)) fail(key, `unknown column "${c}"`);
+    return cols as string[];
+  };
+
+  // pipeline.yaml allows the short form `dedupe: [a, b]`; the loader normalizes it, but accept it
+  // here too so a spec built in code does not silently lose its dedupe.
+  const rawDedupe = spec.dedupe as unknown;
+  let dedupe: TablePlan['dedupe'];
+  if (Array.isArray(rawDedupe)) dedupe = { key: known('dedupe', rawDedupe, 'dedupe') };
+  else if (rawDedupe) {
+    const d = rawDedupe as { key: unknown; order_by?: unknown };
+    dedupe = { key: known('dedupe.key', d.key, 'dedupe.key') };
+    if (d.order_by !== undefined) {
+      if (typeof d.order_by !== 'string' || !d.order_by.trim()) fail('dedupe.order_by', 'is empty');
+      dedupe.orderBy = (d.order_by as string).trim();
+    }
+  }
+  const latestPer = spec.latest_per ? known('latest_per', spec.latest_per, 'latest_per') : [];
+
+  const partitions: PartitionPlan[] = (spec.partition_by ?? []).map((p, i) => {
+    const key = `partition_by[${i}]`;
+    if (!p || !COLUMN_NAME.test(p.name) || p.name.startsWith('__')) return fail(`${key}.name`, 'invalid partition name');
+    const fromType = types.get(p.from);
+    if (!fromType) return fail(`${key}.from`, `unknown column "${p.from}"`);
+    if (!['value', 'date', 'month', 'year'].includes(p.as)) return fail(`${key}.as`, `unknown "${p.as}" (value, date, month, year)`);
+    if (p.as !== 'value' && fromType !== 'date' && fromType !== 'timestamp') {
+      return fail(`${key}.as`, `"${p.as}" needs a date or timestamp column, "${p.from}" is ${fromType}`);
+    }
+    if (fromType === 'array<string>') return fail(`${key}.from`, 'cannot partition by a list column');
+    // A partition folder named like a column replaces that column (Hive layout): only sound when
+    // the folder holds that very column's value.
+    if (types.has(p.name) && !(p.as === 'value' && p.from === p.name)) {
+      return fail(`${key}.name`, `"${p.name}" is also a column; use another name or as: value from the same column`);
+    }
+    return { name: p.name, from: p.from, as: p.as, fromType };
+  });
+  const names = partitions.map((p) => p.name);
+  if (new Set(names).size !== names.length) fail('partition_by', 'partition names must be unique');
+  const storedColumns = columns.map((c) => c.name).filter((c) => !names.includes(c));
+  if (storedColumns.length === 0) fail('partition_by', 'at least one column must stay inside the data files');
+
+  if (spec.filter !== undefined && (typeof spec.filter !== 'string' || !spec.filter.trim())) fail('filter', 'is empty');
+
+  return {
+    table,
+    sources,
+    explode,
+    columns,
+    filter: spec.filter?.trim(),
+    latestPer,
+    dedupe,
+    partitions,
+    storedColumns,
+  };
+}

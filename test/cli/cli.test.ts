@@ -1,0 +1,98 @@
+/**
+ * The CLI as a user meets it: a child process, its output and its exit code.
+ */
+import { describe, expect, it, beforeAll, afterAll } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { copyFile, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const ROOT = join(import.meta.dirname, '..', '..');
+const BIN = join(ROOT, 'bin', 'spotify-pipeline.mjs');
+
+function cli(args: string[], cwd: string, env: Record<string, string | undefined> = {}) {
+  const r = spawnSync(process.execPath, [BIN, ...args], {
+    cwd,
+    encoding: 'utf8',
+    env: { ...process.env, SPOTIFY_CLIENT_ID: '', ...env },
+    timeout: 180_000,
+  });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe('spotify-pipeline CLI', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'cli-'));
+    await copyFile(join(ROOT, 'pipeline.yaml'), join(dir, 'pipeline.yaml'));
+  });
+  afterAll(async () => rm(dir, { recursive: true, force: true }));
+
+  it('--help lists the commands', () => {
+    const r = cli(['--help'], dir);
+    expect(r.code).toBe(0);
+    for (const c of ['validate', 'run', 'query', 'sandbox']) expect(r.stdout).toMatch(new RegExp(`^\\s+${c}\\b`, 'm'));
+  });
+
+  it('validate accepts the shipped pipeline', () => {
+    const r = cli(['validate'], dir);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('valid');
+  });
+
+  it('validate names the line and column of a misspelled key, a wrong type and an unknown endpoint, and exits 2', async () => {
+    const good = await readFile(join(ROOT, 'pipeline.yaml'), 'utf8');
+    const lines = good.split('\n');
+    const find = (needle: string) => lines.findIndex((l) => l.includes(needle));
+    // A misspelled key, a wrong type and an unknown endpoint, each on a known line.
+    const keyLine = find('skip_unchanged: snapshot_id');
+    lines[keyLine] = lines[keyLine].replace('skip_unchanged', 'skip_unchagned');
+    const typeLine = find('version: 1');
+    lines[typeLine] = 'version: one';
+    const epLine = find('endpoint: me/player/recently-played');
+    lines[epLine] = lines[epLine].replace('me/player/recently-played', 'me/player/recent');
+    await writeFile(join(dir, 'broken.yaml'), lines.join('\n'));
+    const r = cli(['validate', '-c', 'broken.yaml'], dir);
+    expect(r.code).toBe(2);
+    const col = (line: number, text: string) => lines[line].indexOf(text) + 1;
+    expect(r.stderr).toContain(`broken.yaml:${keyLine + 1}:${col(keyLine, 'skip_unchagned')} streams.playlist_items`);
+    expect(r.stderr).toMatch(/skip_unchagned/);
+    expect(r.stderr).toContain(`broken.yaml:${typeLine + 1}:${col(typeLine, 'one')} version`);
+    expect(r.stderr).toContain(`broken.yaml:${epLine + 1}:${col(epLine, 'me/player/recent')} streams.recently_played.endpoint: unknown endpoint "me/player/recent"`);
+  });
+
+  it('run --sandbox-fallback says it uses the sandbox, builds the lake and prints every query', async () => {
+    const r = cli(['run', '--sandbox-fallback', '--queries'], dir);
+    expect(r.stderr).not.toMatch(/error/i);
+    expect(r.code).toBe(0);
+    const first = r.stdout.split('\n')[0];
+    expect(first).toMatch(/^No Spotify credentials configured .*offline Spotify sandbox/);
+    const yaml = await readFile(join(dir, 'pipeline.yaml'), 'utf8');
+    for (const q of ['top_artists_last_7_days', 'listening_minutes_per_day', 'artists_across_playlists', 'playlist_sizes']) {
+      expect(yaml).toContain(q);
+      expect(r.stdout).toContain(`== ${q}`);
+    }
+    expect(r.stdout).not.toContain('(no rows)');
+    const curated = await readdir(join(dir, '.lake', 'curated'));
+    for (const t of ['plays', 'playlist_tracks', 'tracks', 'artists', 'playlists']) expect(curated).toContain(t);
+  });
+
+  it('query prints a named query as csv and json, and ad-hoc SQL', () => {
+    const csv = cli(['query', 'listening_minutes_per_day', '--format', 'csv'], dir);
+    expect(csv.code).toBe(0);
+    expect(csv.stdout.split('\n')[0]).toBe('day,plays,minutes');
+    const json = cli(['query', '--sql', 'SELECT count(*) AS n FROM plays', '--format', 'json'], dir);
+    expect(json.code).toBe(0);
+    expect(JSON.parse(json.stdout)[0].n).toBe(50);
+    const missing = cli(['query', 'nope'], dir);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('no query named "nope"');
+  });
+
+  it('a half-configured pipeline is an error, not a silent demo', () => {
+    const r = cli(['run', '--sandbox-fallback'], dir, { SPOTIFY_CLIENT_ID: 'abc123' });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/secret "spotify\/client_secret" is not set/);
+  });
+});
