@@ -57,6 +57,8 @@ export interface EndpointDescriptor {
    * size 1) fetches one id per request through `path`.
    */
   batch?: { path: string; param: string; recordPath: string; size: Record<string, number> };
+  /** For `ids` endpoints: the record field holding the id it was fetched by (default `id`). */
+  idField?: string;
   /** Incremental semantics, when the endpoint supports them. */
   incremental?: { kind: 'cursor' | 'field'; field?: string; description: string };
   /** Field of the parent record whose unchanged value lets a run skip it (e.g. `snapshot_id`). */

@@ -40,17 +40,20 @@ export function explainTokenError(status: number, body: TokenResponse | string |
 class Token implements AuthProvider {
   private value?: string;
   private expiresAt = 0;
+  private margin = 60_000;
   private pending?: Promise<string>;
   constructor(private readonly fetchToken: () => Promise<{ token: string; expiresIn: number }>) {}
 
   token(force = false): Promise<string> {
-    // Refresh a minute early so a long page loop never sends an expired token.
-    if (!force && this.value && Date.now() < this.expiresAt - 60_000) return Promise.resolve(this.value);
+    // Refresh early (a minute, or a quarter of a short lifetime) so a page loop never sends an
+    // expired token; a 401 still forces a refresh if the server expired it sooner.
+    if (!force && this.value && Date.now() < this.expiresAt - this.margin) return Promise.resolve(this.value);
     // One refresh at a time: concurrent requests share it.
     this.pending ??= this.fetchToken()
       .then(({ token, expiresIn }) => {
         this.value = token;
         this.expiresAt = Date.now() + expiresIn * 1000;
+        this.margin = Math.min(60_000, (expiresIn * 1000) / 4);
         return token;
       })
       .finally(() => {

@@ -136,6 +136,7 @@ export async function runPipeline(opts: RunOptions): Promise<RunSummary> {
   let error: string | undefined;
   let stoppedEarly = false;
   let userError = false;
+  const pendingIds = new Map<string, { state: StreamState; ids: string[] }>();
   let hint: string | undefined;
 
   for (const [i, name] of order.entries()) {
@@ -147,6 +148,13 @@ export async function runPipeline(opts: RunOptions): Promise<RunSummary> {
     const state = await loadState(storage, name);
     let nextState: StreamState | undefined;
     const writer = new RawWriter(storage, name, runId, ingestDate);
+    const desc = plugin.endpoints[sc.endpoint];
+    const isIds = desc?.input === 'ids';
+    // Ids an earlier run gathered but never fetched (it failed or stopped first) are owed now.
+    const owed = Array.isArray(state._pending_ids) ? (state._pending_ids as string[]) : [];
+    const wantedIds = isIds ? [...new Set([...(sc.ids ?? []), ...(idSets.get(name) ?? []), ...owed])] : [];
+    const fetched = new Set<string>();
+    const idField = desc?.idField ?? 'id';
     const consumers = Object.entries(config.streams).flatMap(([consumer, c]) =>
       (c.ids_from ?? []).map((r) => ({ consumer, ref: parseFieldRef(r) })).filter((x) => x.ref.stream === name),
     );
@@ -160,7 +168,7 @@ export async function runPipeline(opts: RunOptions): Promise<RunSummary> {
         nextState = s;
       },
       parents: sc.for_each ? (kept.get(parseFieldRef(sc.for_each).stream) ?? []) : undefined,
-      ids: plugin.endpoints[sc.endpoint]?.input === 'ids' ? [...new Set([...(sc.ids ?? []), ...(idSets.get(name) ?? [])])] : undefined,
+      ids: isIds ? wantedIds : undefined,
       note: (key: string, n = 1) => {
         summary.notes[key] = (summary.notes[key] ?? 0) + n;
       },
@@ -169,6 +177,7 @@ export async function runPipeline(opts: RunOptions): Promise<RunSummary> {
     try {
       for await (const record of plugin.read(spec, ctx)) {
         await writer.write(record);
+        if (isIds && typeof record[idField] === 'string') fetched.add(record[idField] as string);
         if (keepRecords.has(name)) {
           const list = kept.get(name) ?? [];
           list.push(record);
@@ -199,11 +208,18 @@ export async function runPipeline(opts: RunOptions): Promise<RunSummary> {
         summary.status = 'failed';
         summary.seconds = (Date.now() - ts) / 1000;
         summary.requests = http.total - sum(before);
+        if (isIds) pendingIds.set(name, { state, ids: wantedIds });
         break;
       }
     }
     const requests = diff(http.counts, before);
     manifest.streams[name] = { endpoint: sc.endpoint, records: writer.records, files: writer.files, requests, status };
+    if (isIds) {
+      // The owed ids are paid once this stream's data commits; what a partial read missed stays owed.
+      const missing = status === 'complete' ? [] : wantedIds.filter((id) => !fetched.has(id));
+      const { _pending_ids: _paid, ...rest } = nextState ?? state;
+      nextState = missing.length ? { ...rest, _pending_ids: missing } : rest;
+    }
     if (nextState) newStates.set(name, nextState);
     Object.assign(summary, {
       status: status === 'complete' ? 'ok' : 'partial',
@@ -216,11 +232,25 @@ export async function runPipeline(opts: RunOptions): Promise<RunSummary> {
     if (stoppedEarly) break;
   }
 
+  // Id streams that never ran this time (an earlier stream failed or stopped) keep the ids this
+  // run gathered for them, so the next run fetches them even if their sources are then skipped.
+  for (const name of order) {
+    const sc = config.streams[name];
+    if (plugin.endpoints[sc.endpoint]?.input !== 'ids' || newStates.has(name)) continue;
+    const gathered = idSets.get(name);
+    const failed = pendingIds.get(name);
+    if (!gathered?.size && !failed) continue;
+    const prior = failed?.state ?? (await loadState(storage, name));
+    const owed = Array.isArray(prior._pending_ids) ? (prior._pending_ids as string[]) : [];
+    const ids = [...new Set([...owed, ...(failed?.ids ?? []), ...(gathered ?? [])])];
+    if (ids.length) newStates.set(name, { ...prior, _pending_ids: ids });
+  }
+
   // Commit: the manifest first, then the state it covers.
   if (Object.keys(manifest.streams).length > 0) {
     manifest.committed_at = now().toISOString();
     await writeManifest(storage, manifest);
-    for (const [name, s] of newStates) if (manifest.streams[name]) await saveState(storage, name, s, runId);
+    for (const [name, s] of newStates) await saveState(storage, name, s, runId);
   }
 
   let tables: TableResult[] = [];
