@@ -12,7 +12,7 @@ import { committedFiles, listManifests, writeManifest, type RunManifest, type St
 import { loadState, saveState } from './state.ts';
 import { parseFieldRef, valuesAt } from './fields.ts';
 import { buildTables, type TableResult } from '../transform/index.ts';
-import { redact } from '../log.ts';
+import { redact, registerSecret } from '../log.ts';
 
 export interface StreamSummary {
   stream: string;
@@ -106,6 +106,8 @@ export async function runPipeline(opts: RunOptions): Promise<RunSummary> {
   const { config } = opts.pipeline;
   const { plugin, storage, logger } = opts;
   const signal = opts.signal ?? new AbortController().signal;
+  // Whatever path the config came by, the plugin's secret keys are masked in every message.
+  for (const k of plugin.secretKeys) registerSecret(opts.connectorConfig[k]);
   const http = new HttpClient({
     ...(plugin.httpOptions?.(opts.connectorConfig) ?? { baseURL: '' }),
     logger,
