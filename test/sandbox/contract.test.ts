@@ -5,6 +5,7 @@
  * relaxed in both modes (listed in `relaxSpecGaps`).
  */
 import fs from 'node:fs';
+import { join } from 'node:path';
 import { Ajv, type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
 import YAML from 'yaml';
@@ -12,7 +13,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SpotifySandbox } from '../../connectors/spotify/sandbox/index.ts';
 import { api, start, userToken } from './helpers.ts';
 
-const SPEC_PATH = '/work/shared/spotify-openapi/fixed-spotify-open-api.yml';
+// shared/ sits beside the project's clone (as in CI); /work/shared is the workplace's copy.
+const SPEC_PATH = [
+  join(import.meta.dirname, '..', '..', '..', 'shared', 'spotify-openapi', 'fixed-spotify-open-api.yml'),
+  '/work/shared/spotify-openapi/fixed-spotify-open-api.yml',
+].find((p) => fs.existsSync(p))!;
 type Schema = Record<string, any>;
 
 function walk(node: unknown, fn: (s: Schema) => void): void {
@@ -134,6 +139,25 @@ for (const profile of ['development', 'extended'] as const) {
       expectValid(validator(ajv, 'PagingArtistObject'), search.body.artists, 'search artists');
       expectValid(validator(ajv, 'PagingSimplifiedAlbumObject'), search.body.albums, 'search albums');
     });
+
+    if (profile === 'extended') {
+      it('extended-only forms: batches, legacy playlist tracks, other users, top tracks', async () => {
+        const trackIds = [...sb.data.tracks.keys()].slice(0, 50).join(',');
+        const artistIds = [...sb.data.artists.keys()].slice(0, 50).join(',');
+        const albumIds = [...sb.data.albums.keys()].slice(0, 20).join(',');
+        const many = (await api(sb, tok, `/tracks?ids=${trackIds}`)).body.tracks;
+        expect(many).toHaveLength(50);
+        for (const t of many) expectValid(validator(ajv, 'TrackObject'), t, 'batch track');
+        for (const a of (await api(sb, tok, `/artists?ids=${artistIds}`)).body.artists) expectValid(validator(ajv, 'ArtistObject'), a, 'batch artist');
+        for (const a of (await api(sb, tok, `/albums?ids=${albumIds}`)).body.albums) expectValid(validator(ajv, 'AlbumObject'), a, 'batch album');
+        const legacy = await api(sb, tok, `/playlists/${sb.data.playlists[1].id}/tracks?limit=100`);
+        expectValid(validator(ajv, 'PagingPlaylistTrackObject'), withoutLocal(legacy.body), 'legacy /tracks');
+        const other = sb.data.playlists[4].owner as { id: string };
+        expectValid(validator(ajv, 'PagingPlaylistObject'), (await api(sb, tok, `/users/${other.id}/playlists`)).body, 'other user playlists');
+        const top = (await api(sb, tok, `/artists/${[...sb.data.artists.keys()][0]}/top-tracks?market=US`)).body.tracks;
+        for (const t of top) expectValid(validator(ajv, 'TrackObject'), t, 'top track');
+      });
+    }
 
     it('error bodies', async () => {
       const err = validator(ajv, 'ErrorObject');
