@@ -26,7 +26,7 @@ export async function preparePipeline(file: string): Promise<Prepared> {
 
 export function secretsFile(loaded: LoadedPipeline): string {
   const cfg = loaded.config;
-  const f = process.env.SPOTIFY_PIPELINE_SECRETS_FILE ?? cfg.secrets?.file ?? '.secrets.json';
+  const f = process.env.SPOTIFY_PIPELINE_SECRETS_FILE || cfg.secrets?.file || '.secrets.json';
   return isAbsolute(f) ? f : join(dirname(resolve(loaded.file)), f);
 }
 
@@ -91,6 +91,7 @@ export interface LocalRunOptions {
   connectorConfig: JsonRecord;
   signal?: AbortSignal;
   http?: RunOptions['http'];
+  updateSecret?: RunOptions['updateSecret'];
 }
 
 /** Run a prepared pipeline on the embedded default (a folder on disk + DuckDB). */
@@ -105,6 +106,7 @@ export async function runLocal(prep: Prepared, opts: LocalRunOptions): Promise<R
     logger: opts.logger,
     signal: opts.signal,
     http: opts.http,
+    updateSecret: opts.updateSecret,
   });
 }
 

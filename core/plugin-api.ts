@@ -6,6 +6,10 @@
 import type { HttpClient, HttpOptions } from './http.ts';
 export type { HttpClient, HttpOptions, AuthProvider, HttpResponse } from './http.ts';
 export { HttpError, StopRun } from './http.ts';
+// Helpers for a plugin's `login` (PKCE, the loopback redirect, calendar months).
+export { pkceChallenge, pkceVerifier, randomState } from './auth/pkce.ts';
+export { startLoopbackCallback, type CallbackPage, type CallbackResult, type LoopbackCallback, type LoopbackOptions } from './auth/loopback.ts';
+export { addMonths } from './auth/dates.ts';
 
 /** Bumped when a change would break existing plugins; the engine refuses other versions. */
 export const PLUGIN_API_VERSION = 1;
@@ -105,6 +109,14 @@ export interface ReadContext<C = JsonRecord> {
   ids?: string[];
   /** Tell the engine a request was spared (skip-unchanged, cache) for the run summary. */
   note(key: string, n?: number): void;
+  /**
+   * Hand the engine a new value for a secret config key (e.g. `refresh_token` when the provider
+   * rotates it: the old one may already be dead). The engine stores it where the key's
+   * `${secret:NAME}` lives (local secrets file, or Secrets Manager in AWS) and redacts it from logs.
+   * Resolves once stored; never rejects (a failure is logged as a warning). Optional: engines
+   * without it just lose the rotation, so plugins must call it as `ctx.updateSecret?.(...)`.
+   */
+  updateSecret?(configKey: string, value: string): Promise<void>;
 }
 
 export interface CheckContext<C = JsonRecord> {
@@ -112,6 +124,49 @@ export interface CheckContext<C = JsonRecord> {
   http: HttpClient;
   logger: Logger;
   streams: StreamSpec[];
+  /** As `ReadContext.updateSecret`: a check that refreshes a rotating token must hand it back too. */
+  updateSecret?(configKey: string, value: string): Promise<void>;
+}
+
+/** What `spotify-pipeline login` gives a plugin's `login`. */
+export interface LoginContext<C = JsonRecord> {
+  /**
+   * `connector.config` with the references that could be resolved (e.g. `client_id` from the
+   * environment). Keys listed in `secretKeys` and keys whose reference is not set are left out:
+   * a login must not need the secrets it is about to create.
+   */
+  config: Partial<C>;
+  /** Why a key is missing from `config`, by key (e.g. `client_id: "environment variable SPOTIFY_CLIENT_ID is not set"`). */
+  unresolved: Record<string, string>;
+  /** The pipeline's streams: ask only for the scopes these need. */
+  streams: StreamSpec[];
+  /** Loopback port for the redirect URI (`--port`); undefined = the plugin's default. 0 = any free port (tests). */
+  port?: number;
+  /** Give up waiting for the browser after this long; undefined = the plugin's default (5 minutes). */
+  timeoutMs?: number;
+  logger: Logger;
+  /**
+   * Show the authorize URL to the user: the CLI prints it and may open a browser; tests follow it
+   * with an HTTP GET. Call it without awaiting the callback first: it may resolve only after the
+   * redirect has been answered. A rejection fails the login.
+   */
+  openUrl(url: string): Promise<void>;
+  /** Aborted on Ctrl-C: stop waiting and clean up. */
+  signal: AbortSignal;
+  /** The clock, for `authorizedAt` (tests). Default: the current time. */
+  now?: () => Date;
+}
+
+/** What a successful login produced. Values are secrets: the engine stores them and never prints them. */
+export interface LoginResult {
+  /** New secret values by `connector.config` key, e.g. `{ refresh_token: "..." }`. */
+  secrets: Record<string, string>;
+  /** ISO time of the user's consent. */
+  authorizedAt: string;
+  /** ISO time the provider stops honouring the authorization, when it has a fixed lifetime. */
+  expiresAt?: string;
+  /** The scopes the user granted. */
+  scopes: string[];
 }
 
 /** A validation finding about the pipeline that only the plugin can judge (e.g. mode rules). */
@@ -154,6 +209,11 @@ export interface ConnectorPlugin<C = JsonRecord> {
   /** Whether the config has usable credentials (no request made). */
   hasCredentials?(config: Partial<C>): boolean;
   check(ctx: CheckContext<C>): Promise<void>;
+  /**
+   * Authorize a user interactively (`spotify-pipeline login`): the OAuth dance through the
+   * user's browser and a loopback redirect. Returns the secrets to store; must never log them.
+   */
+  login?(ctx: LoginContext<C>): Promise<LoginResult>;
   read(stream: StreamSpec, ctx: ReadContext<C>): AsyncIterable<JsonRecord>;
   sandbox?(options: SandboxOptions & { config: Partial<C> }): Promise<SandboxHandle>;
 }

@@ -6,6 +6,7 @@ import { definePlugin, PLUGIN_API_VERSION, UserError, type PluginIssue } from '.
 import { apiMode, endpoints } from './endpoints.ts';
 import { configSchema, type SpotifyConfig } from './config.ts';
 import { explainApiError, readStream, session } from './read.ts';
+import { login } from './login.ts';
 
 const DEFAULT_RATE_LIMIT = { window_seconds: 30, max_requests: 100 };
 
@@ -62,6 +63,8 @@ export default definePlugin<SpotifyConfig>({
   },
 
   read: readStream,
+
+  login,
 
   async sandbox(options) {
     const { startSandbox } = await import('./sandbox/index.ts');

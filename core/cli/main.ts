@@ -10,6 +10,8 @@ import { connectorConfig, lakeDir, preparePipeline, runLocal, type Prepared } fr
 import { openLake } from '../query/index.ts';
 import { csv, humanBytes, textTable } from './format.ts';
 import type { RunSummary } from '../engine/run.ts';
+import { localSecretUpdater } from '../auth/store.ts';
+import { authorizationWarningLines, registerCheck, registerLogin } from './login.ts';
 
 const out = (s = '') => process.stdout.write(s + '\n');
 const err = (s: string) => process.stderr.write(redact(s) + '\n');
@@ -67,6 +69,7 @@ export function buildProgram(): Command {
     .option('-c, --config <file>', 'pipeline file', 'pipeline.yaml')
     .action(async (o: { config: string }) => {
       const prep = await prepare(o.config);
+      for (const line of authorizationWarningLines(prep.loaded)) err(line);
       const c = prep.loaded.config;
       out(`${o.config}: valid (${Object.keys(c.streams).length} streams, ${Object.keys(c.tables).length} tables, ${Object.keys(c.queries).length} queries; connector ${prep.plugin.name} ${prep.plugin.version})`);
     });
@@ -85,13 +88,21 @@ export function buildProgram(): Command {
       const prep = await prepare(o.config);
       const choice = await connectorConfig(prep, { sandbox: o.sandbox ? 'always' : o.sandboxFallback ? 'fallback' : 'never', seed: o.seed });
       if (choice.reason) out(choice.reason);
+      else for (const line of authorizationWarningLines(prep.loaded)) err(line);
       const logger = createLogger({ level: o.verbose ? 'debug' : 'info' });
       const ac = new AbortController();
       const onSignal = () => ac.abort(new UserError('interrupted'));
       process.once('SIGINT', onSignal);
       let summary: RunSummary;
       try {
-        summary = await runLocal(prep, { lake: o.lake, logger, connectorConfig: choice.config, signal: ac.signal });
+        summary = await runLocal(prep, {
+          lake: o.lake,
+          logger,
+          connectorConfig: choice.config,
+          signal: ac.signal,
+          // Never in sandbox runs: the demo token must not overwrite the user's secrets file.
+          updateSecret: choice.sandbox ? undefined : localSecretUpdater(prep.loaded, logger),
+        });
       } finally {
         process.off('SIGINT', onSignal);
         await choice.sandbox?.close();
@@ -150,6 +161,8 @@ export function buildProgram(): Command {
       await sb.close();
     });
 
+  registerLogin(program);
+  registerCheck(program);
   return program;
 }
 

@@ -119,13 +119,15 @@ export function localSecrets(file: string): (name: string) => string | undefined
     throw secretsError(file, 1, 1, '', 'must be a JSON object of "name": "value" strings');
   }
   const secrets = data as Record<string, unknown>;
-  const wrong = Object.keys(secrets).filter((k) => typeof secrets[k] !== 'string');
+  // `_meta` is login's record of each authorization (dates, scopes), not a secret (core/auth).
+  const isSecret = (k: string) => k !== '_meta';
+  const wrong = Object.keys(secrets).filter((k) => isSecret(k) && typeof secrets[k] !== 'string');
   if (wrong.length > 0) {
     throw new ConfigError(
       wrong.map((k) => ({ file, line: 0, col: 0, path: k, message: 'must be a string', severity: 'error' as const })),
     );
   }
-  return (name) => (Object.hasOwn(secrets, name) ? (secrets[name] as string) : undefined);
+  return (name) => (isSecret(name) && Object.hasOwn(secrets, name) ? (secrets[name] as string) : undefined);
 }
 
 function secretsError(file: string, line: number, col: number, path: string, message: string): ConfigError {

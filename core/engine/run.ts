@@ -57,6 +57,8 @@ export interface RunOptions {
   http?: Partial<ConstructorParameters<typeof HttpClient>[0]>;
   /** Extract only (no transform), e.g. in the Lambda extractor. */
   skipTransform?: boolean;
+  /** Stores a secret the plugin rotated (a new refresh token) where the config's reference points. */
+  updateSecret?: (configKey: string, value: string) => Promise<void>;
 }
 
 export function newRunId(now: Date): string {
@@ -115,6 +117,14 @@ export async function runPipeline(opts: RunOptions): Promise<RunSummary> {
     ...opts.http,
   });
 
+  const secretWrites: Promise<void>[] = [];
+  const secretUpdater = (key: string, value: string): Promise<void> => {
+    registerSecret(value);
+    const p = opts.updateSecret!(key, value);
+    secretWrites.push(p);
+    return p;
+  };
+
   const order = streamOrder(config.streams);
   // What each stream must keep for the streams that read from it.
   const keepRecords = new Set<string>();
@@ -171,6 +181,7 @@ export async function runPipeline(opts: RunOptions): Promise<RunSummary> {
       },
       parents: sc.for_each ? (kept.get(parseFieldRef(sc.for_each).stream) ?? []) : undefined,
       ids: isIds ? wantedIds : undefined,
+      updateSecret: opts.updateSecret && secretUpdater,
       note: (key: string, n = 1) => {
         summary.notes[key] = (summary.notes[key] ?? 0) + n;
       },
@@ -254,6 +265,9 @@ export async function runPipeline(opts: RunOptions): Promise<RunSummary> {
     await writeManifest(storage, manifest);
     for (const [name, s] of newStates) await saveState(storage, name, s, runId);
   }
+
+  // A rotated refresh token is stored before the run returns: the old one may already be dead.
+  await Promise.all(secretWrites);
 
   let tables: TableResult[] = [];
   if (opts.lakeDir && !opts.skipTransform) {
