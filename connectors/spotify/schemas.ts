@@ -1,12 +1,22 @@
 /**
  * JSON Schemas of the records this connector yields (after normalization). Fields Spotify removed
- * in Development Mode (popularity, followers, available_markets, ...) are optional: they are
- * absent there and present in Extended Quota Mode. Extra keys are allowed (Spotify adds keys,
- * e.g. primary_color, video_thumbnail).
+ * in Development Mode (popularity, followers, available_markets, label, ...) are optional: they
+ * are absent there and present in Extended Quota Mode. Extra keys are allowed (Spotify adds keys,
+ * e.g. primary_color, video_thumbnail). Keys the connector adds are described as such.
  */
 import type { JsonSchema } from '../../core/plugin-api.ts';
 
 const nullableString = { type: ['string', 'null'] };
+const extendedOnly = (schema: JsonSchema): JsonSchema => ({ ...schema, description: 'Extended Quota Mode only (absent in Development Mode)' });
+
+/** Keys the connector adds to a record, required on every record of that stream. */
+function withAdded(base: JsonSchema, added: Record<string, JsonSchema>): JsonSchema {
+  return {
+    ...base,
+    required: [...((base.required as string[] | undefined) ?? []), ...Object.keys(added)],
+    properties: { ...(base.properties as Record<string, JsonSchema>), ...added },
+  };
+}
 
 export const simplifiedArtist: JsonSchema = {
   type: 'object',
@@ -23,8 +33,8 @@ export const artist: JsonSchema = {
     type: { const: 'artist' },
     uri: { type: 'string' },
     genres: { type: 'array', items: { type: 'string' } },
-    popularity: { type: 'integer', description: 'Extended Quota Mode only' },
-    followers: { type: 'object', description: 'Extended Quota Mode only' },
+    popularity: extendedOnly({ type: 'integer' }),
+    followers: extendedOnly({ type: 'object' }),
     images: { type: 'array' },
   },
 };
@@ -35,33 +45,86 @@ export const simplifiedAlbum: JsonSchema = {
   properties: {
     id: nullableString,
     name: { type: 'string' },
+    album_type: { enum: ['album', 'single', 'compilation', null] },
+    total_tracks: { type: 'integer' },
     release_date: nullableString,
     release_date_precision: { enum: ['year', 'month', 'day', null] },
     artists: { type: 'array', items: simplifiedArtist },
+    available_markets: extendedOnly({ type: 'array', items: { type: 'string' } }),
   },
+};
+
+/** A full album (`albums`); its `tracks` is the API's first page of the album's tracks. */
+export const album: JsonSchema = {
+  type: 'object',
+  required: ['id', 'name', 'type', 'album_type', 'total_tracks', 'artists', 'release_date', 'release_date_precision'],
+  properties: {
+    ...(simplifiedAlbum.properties as Record<string, JsonSchema>),
+    id: { type: 'string' },
+    type: { const: 'album' },
+    external_ids: { type: 'object' },
+    copyrights: { type: 'array' },
+    label: extendedOnly({ type: 'string' }),
+    popularity: extendedOnly({ type: 'integer' }),
+    tracks: {
+      type: 'object',
+      description: 'the first page of the album\'s tracks (read albums/{id}/tracks for all of them)',
+      required: ['items', 'total'],
+      properties: { items: { type: 'array' }, total: { type: 'integer' } },
+    },
+  },
+};
+
+/** Track fields shared by the full and the simplified track. */
+const trackProperties: Record<string, JsonSchema> = {
+  id: { ...nullableString, description: 'null for local files' },
+  name: { type: 'string' },
+  type: { const: 'track' },
+  uri: { type: 'string' },
+  duration_ms: { type: 'integer' },
+  explicit: { type: 'boolean' },
+  is_local: { type: 'boolean' },
+  disc_number: { type: 'integer' },
+  track_number: { type: 'integer' },
+  artists: { type: 'array', items: simplifiedArtist },
+  available_markets: extendedOnly({ type: 'array', items: { type: 'string' } }),
 };
 
 export const track: JsonSchema = {
   type: 'object',
   required: ['name', 'type', 'artists', 'duration_ms'],
   properties: {
-    id: { ...nullableString, description: 'null for local files' },
-    name: { type: 'string' },
-    type: { const: 'track' },
-    uri: { type: 'string' },
-    duration_ms: { type: 'integer' },
-    explicit: { type: 'boolean' },
-    is_local: { type: 'boolean' },
-    artists: { type: 'array', items: simplifiedArtist },
+    ...trackProperties,
     album: simplifiedAlbum,
-    popularity: { type: 'integer', description: 'Extended Quota Mode only' },
+    external_ids: { type: 'object' },
+    popularity: extendedOnly({ type: 'integer' }),
   },
+};
+
+/** A simplified track (album tracks): no album, external_ids or popularity. */
+export const simplifiedTrack: JsonSchema = {
+  type: 'object',
+  required: ['id', 'name', 'type', 'artists', 'duration_ms', 'track_number'],
+  properties: { ...trackProperties, id: { type: 'string' } },
 };
 
 export const episode: JsonSchema = {
   type: 'object',
   required: ['name', 'type'],
-  properties: { id: nullableString, name: { type: 'string' }, type: { const: 'episode' }, duration_ms: { type: 'integer' } },
+  properties: { id: nullableString, name: { type: 'string' }, type: { const: 'episode' }, duration_ms: { type: 'integer' }, release_date: { type: 'string' } },
+};
+
+export const show: JsonSchema = {
+  type: 'object',
+  required: ['id', 'name', 'type'],
+  properties: {
+    id: { type: 'string' },
+    name: { type: 'string' },
+    type: { const: 'show' },
+    total_episodes: { type: 'integer' },
+    publisher: extendedOnly({ type: 'string' }),
+    available_markets: extendedOnly({ type: 'array', items: { type: 'string' } }),
+  },
 };
 
 export const playHistory: JsonSchema = {
@@ -74,24 +137,82 @@ export const playHistory: JsonSchema = {
   },
 };
 
+export const savedTrack: JsonSchema = {
+  type: 'object',
+  required: ['added_at', 'track'],
+  properties: {
+    added_at: { type: 'string', format: 'date-time', description: 'when the user saved the track' },
+    track,
+  },
+};
+
+const timeRange: JsonSchema = { enum: ['short_term', 'medium_term', 'long_term'], description: 'added by the connector: the time range read' };
+const rank: JsonSchema = { type: 'integer', minimum: 1, description: 'added by the connector: 1-based rank within its read' };
+
+export const topArtist: JsonSchema = withAdded(artist, { time_range: timeRange, rank });
+export const topTrack: JsonSchema = withAdded(track, { time_range: timeRange, rank });
+export const artistTopTrack: JsonSchema = withAdded(track, {
+  artist_id: { type: 'string', description: 'added by the connector: the artist read' },
+  rank,
+});
+export const albumTrack: JsonSchema = withAdded(simplifiedTrack, {
+  album_id: { type: 'string', description: 'added by the connector: the album the track is on' },
+});
+export const artistAlbum: JsonSchema = withAdded(
+  {
+    ...simplifiedAlbum,
+    required: ['id', 'name', 'album_type', 'total_tracks', 'artists'],
+    properties: {
+      ...(simplifiedAlbum.properties as Record<string, JsonSchema>),
+      id: { type: 'string' },
+      album_group: extendedOnly({ enum: ['album', 'single', 'compilation', 'appears_on'] }),
+    },
+  },
+  { artist_id: { type: 'string', description: 'added by the connector: the artist read' } },
+);
+
+/** `{href, total}`: where a playlist's items are (normalized from the legacy `tracks`). */
+const itemsRef: JsonSchema = {
+  type: 'object',
+  description: 'normalized: the legacy `tracks` reference is renamed `items`; an embedded page is reduced to {href, total}',
+  required: ['total'],
+  additionalProperties: false,
+  properties: { href: { type: 'string' }, total: { type: 'integer' } },
+};
+
+const playlistProperties: Record<string, JsonSchema> = {
+  id: { type: 'string' },
+  name: { type: 'string' },
+  type: { const: 'playlist' },
+  description: nullableString,
+  collaborative: { type: 'boolean' },
+  public: { type: ['boolean', 'null'] },
+  snapshot_id: { type: 'string' },
+  owner: { type: 'object', required: ['id'], properties: { id: { type: 'string' }, display_name: nullableString } },
+  images: { type: ['array', 'null'] },
+  items: itemsRef,
+};
+
+/** The legacy key never reaches a record: `tracks` is always normalized to `items`. */
+const noLegacyTracks: JsonSchema = { not: { required: ['tracks'] } };
+
 export const simplifiedPlaylist: JsonSchema = {
   type: 'object',
   required: ['id', 'name', 'owner', 'snapshot_id', 'items'],
-  properties: {
-    id: { type: 'string' },
-    name: { type: 'string' },
-    description: nullableString,
-    collaborative: { type: 'boolean' },
-    public: { type: ['boolean', 'null'] },
-    snapshot_id: { type: 'string' },
-    owner: { type: 'object', required: ['id'], properties: { id: { type: 'string' }, display_name: nullableString } },
-    items: {
-      type: 'object',
-      description: 'normalized: `tracks` of the legacy shape is renamed `items`',
-      required: ['total'],
-      properties: { href: { type: 'string' }, total: { type: 'integer' } },
-    },
-  },
+  properties: playlistProperties,
+  ...noLegacyTracks,
+};
+
+export const userPlaylist: JsonSchema = withAdded(simplifiedPlaylist, {
+  user_id: { type: 'string', description: 'added by the connector: the user whose playlists were read' },
+});
+
+/** A full playlist's metadata (`playlists/{id}`): `items` only when the user may read the items. */
+export const playlist: JsonSchema = {
+  type: 'object',
+  required: ['id', 'name', 'owner', 'snapshot_id', 'type'],
+  properties: { ...playlistProperties, followers: { type: 'object' } },
+  ...noLegacyTracks,
 };
 
 export const playlistItem: JsonSchema = {
@@ -109,4 +230,20 @@ export const playlistItem: JsonSchema = {
       anyOf: [{ type: 'null' }, track, episode],
     },
   },
+  not: { required: ['track'] },
+};
+
+const SEARCH_SCHEMAS: Record<string, JsonSchema> = {
+  track, artist, album: { ...simplifiedAlbum, required: ['id', 'name', 'type'] }, playlist: simplifiedPlaylist, show, episode,
+};
+
+/** One search result: the object of its type, plus the query and type it was found by. */
+export const searchResult: JsonSchema = {
+  type: 'object',
+  required: ['query', 'type'],
+  properties: {
+    query: { type: 'string', description: 'added by the connector: the query that found the record' },
+    type: { enum: Object.keys(SEARCH_SCHEMAS), description: 'the result type searched (equal to the object\'s own `type`)' },
+  },
+  oneOf: Object.entries(SEARCH_SCHEMAS).map(([type, s]) => ({ allOf: [{ properties: { type: { const: type } } }, s] })),
 };

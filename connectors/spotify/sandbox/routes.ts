@@ -312,7 +312,7 @@ function getShowsBatch(ctx: RouteContext) {
 const SEARCH_TYPES = ['album', 'artist', 'playlist', 'track', 'show', 'episode', 'audiobook'];
 
 function getSearch(ctx: RouteContext) {
-  const q = ctx.query.get('q');
+  const q = ctx.query.get('q') ?? ctx.query.get('query');
   if (!q || !q.trim()) throw new ApiError(400, 'No search query');
   const typeRaw = ctx.query.get('type');
   if (!typeRaw) throw new ApiError(400, 'Missing parameter type');
