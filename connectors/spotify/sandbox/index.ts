@@ -37,6 +37,8 @@ export interface SandboxServerOptions {
   rateLimit?: { windowMs: number; maxRequests: number } | null;
   /** Seeded, deterministic fault injection on `/v1` routes. Default none. */
   faults?: FaultOptions;
+  /** Every user-token API request fails with this Spotify account error (403). */
+  accountError?: 'not_allowlisted' | 'owner_without_premium';
   /** A refresh returns a new refresh token and the old one stops working. Default false. */
   rotateRefreshTokens?: boolean;
   /** State of the demo credentials' refresh token: 'expired'/'revoked' → invalid_grant. Default 'valid'. */
@@ -95,6 +97,7 @@ export async function startSandbox(opts: SandboxServerOptions = {}): Promise<Spo
   const requests: RequestLogEntry[] = [];
   const { server, listen } = createSandboxServer({
     seed, data, rules, auth, rateLimit: opts.rateLimit ?? null, faults: opts.faults ?? {}, clock, requests,
+    accountError: opts.accountError,
   });
   const port = await listen(opts.port ?? 0);
   const url = `http://127.0.0.1:${port}`;

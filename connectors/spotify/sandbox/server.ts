@@ -36,6 +36,7 @@ export interface FaultOptions {
 }
 
 export interface ServerConfig {
+  accountError?: keyof typeof ACCOUNT_ERRORS;
   seed: number;
   data: SandboxData;
   rules: ProfileRules;
@@ -72,6 +73,13 @@ function readBody(req: http.IncomingMessage): Promise<string> {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** 403 messages Spotify sends for account problems, as observed in 2026 (doc §6). */
+export const ACCOUNT_ERRORS = {
+  not_allowlisted: 'Check settings on developer.spotify.com/dashboard, the user may not be registered.',
+  owner_without_premium:
+    'Active premium subscription required for the owner of the app. When the subscription status changes, it can take a few hours before requests are allowed again.',
+} as const;
 
 export function createSandboxServer(cfg: ServerConfig): { server: http.Server; listen(port: number): Promise<number> } {
   const faultRng = Rng.derive(cfg.seed, 'faults');
@@ -170,7 +178,10 @@ export function createSandboxServer(cfg: ServerConfig): { server: http.Server; l
     const verified = cfg.auth.verify(req.headers.authorization);
     if (!verified.ok) return send(req, res, url, at, verified.answer);
     let result: ApiResult;
+    const accountError = cfg.accountError ? ACCOUNT_ERRORS[cfg.accountError] : undefined;
     try {
+      // Development Mode account rules apply to user tokens (doc §5.2 step 6, §6).
+      if (accountError && verified.token.kind === 'user') throw new ApiError(403, accountError);
       result = runRoute(match.route, {
         data: cfg.data, rules: cfg.rules, token: verified.token, query: url.searchParams, params: match.params,
         path: url.pathname + url.search, indexes,
