@@ -389,3 +389,12 @@ describe.each(PROFILES)('incremental saved tracks against the $profile sandbox (
     }
   });
 });
+
+describe('README', () => {
+  it('documents every endpoint the connector offers', async () => {
+    const { readFile } = await import('node:fs/promises');
+    const { endpoints } = await import('../../connectors/spotify/endpoints.ts');
+    const readme = await readFile(new URL('../../README.md', import.meta.url), 'utf8');
+    for (const name of Object.keys(endpoints)) expect(readme, name).toContain(`| \`${name}\` |`);
+  });
+});
