@@ -11,6 +11,7 @@ import type { ConnectorPlugin, JsonRecord, Logger, SandboxHandle } from './plugi
 import { LocalStorage } from './storage/local.ts';
 import { runPipeline, type RunSummary, type RunOptions } from './engine/run.ts';
 import { openLake, type QueryResult } from './query/index.ts';
+import { buildTables } from './transform/index.ts';
 
 export interface Prepared {
   loaded: LoadedPipeline;
@@ -103,6 +104,7 @@ export async function runLocal(prep: Prepared, opts: LocalRunOptions): Promise<R
     connectorConfig: opts.connectorConfig,
     storage: new LocalStorage(dir),
     lakeDir: dir,
+    buildTables,
     logger: opts.logger,
     signal: opts.signal,
     http: opts.http,

@@ -14,23 +14,13 @@ import { registerSecret } from '../log.ts';
 import { secretsFile } from '../pipeline.ts';
 import { persistLocalSecret } from './secrets-file.ts';
 
-const WHOLE_SECRET_REF = /^\s*\$\{secret:([^}]+)\}\s*$/;
-
-/** The secret NAME `connector.config.<key>` refers to, when its value is exactly one `${secret:NAME}`. */
-export function secretNameFor(loaded: LoadedPipeline, configKey: string): string | undefined {
-  const v = (loaded.config.connector?.config ?? {})[configKey];
-  const m = typeof v === 'string' ? WHOLE_SECRET_REF.exec(v) : null;
-  return m ? m[1].trim() : undefined;
-}
+// One definition of the naming rules, shared with the Lambda extractor (which must not import core/auth).
+export { awsSecretId, secretNameFor } from '../secrets/names.ts';
+import { awsSecretId, secretNameFor } from '../secrets/names.ts';
 
 /** The name `login` uses when pipeline.yaml does not reference a secret for the key yet. */
 export function defaultSecretName(pluginName: string, configKey: string): string {
   return `${pluginName}/${configKey}`;
-}
-
-/** The Secrets Manager secret id of a pipeline's secret (see the convention above). */
-export function awsSecretId(pipelineName: string, secretName: string): string {
-  return `${pipelineName}/${secretName}`;
 }
 
 const shellQuote = (s: string) => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);

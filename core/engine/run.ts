@@ -11,7 +11,7 @@ import { RawWriter } from './raw.ts';
 import { committedFiles, listManifests, writeManifest, type RunManifest, type StreamManifest } from './manifest.ts';
 import { loadState, saveState } from './state.ts';
 import { parseFieldRef, valuesAt } from './fields.ts';
-import { buildTables, type TableResult } from '../transform/index.ts';
+import type { BuildOptions, TableResult } from '../transform/index.ts';
 import { redact, registerSecret } from '../log.ts';
 
 export interface StreamSummary {
@@ -48,8 +48,13 @@ export interface RunOptions {
   /** `connector.config` with every reference resolved. */
   connectorConfig: JsonRecord;
   storage: Storage;
-  /** Local lake folder: when given, tables are rebuilt with DuckDB after extraction. */
+  /** Local lake folder: with `buildTables`, tables are rebuilt after extraction. */
   lakeDir?: string;
+  /**
+   * The table builder (core/transform's buildTables), passed in rather than imported so the
+   * Lambda extractor's bundle, which only extracts, does not carry DuckDB.
+   */
+  buildTables?: (opts: BuildOptions) => Promise<TableResult[]>;
   logger: Logger;
   signal?: AbortSignal;
   now?: () => Date;
@@ -270,9 +275,9 @@ export async function runPipeline(opts: RunOptions): Promise<RunSummary> {
   await Promise.all(secretWrites);
 
   let tables: TableResult[] = [];
-  if (opts.lakeDir && !opts.skipTransform) {
+  if (opts.lakeDir && opts.buildTables && !opts.skipTransform) {
     const files = committedFiles(await listManifests(storage));
-    tables = await buildTables({ lakeDir: opts.lakeDir, tables: config.tables, files, runId });
+    tables = await opts.buildTables({ lakeDir: opts.lakeDir, tables: config.tables, files, runId });
   }
   return {
     runId,

@@ -82,7 +82,7 @@ describe('engine run', () => {
   afterEach(async () => rm(dir, { recursive: true, force: true }));
 
   const run = (plugin: ReturnType<typeof counterPlugin>, storage = new LocalStorage(join(dir, '.lake'))) =>
-    runPipeline({ pipeline: loadPipeline(join(dir, 'pipeline.yaml')), plugin, connectorConfig: {}, storage, lakeDir: join(dir, '.lake'), logger: memoryLogger() });
+    runPipeline({ pipeline: loadPipeline(join(dir, 'pipeline.yaml')), plugin, connectorConfig: {}, storage, lakeDir: join(dir, '.lake'), buildTables, logger: memoryLogger() });
 
   it('orders streams by dependency and fetches each id once', async () => {
     expect(streamOrder(loadPipeline(join(dir, 'pipeline.yaml')).config.streams)).toEqual(['numbers', 'labels']);

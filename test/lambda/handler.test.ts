@@ -1,0 +1,415 @@
+/**
+ * The extractor Lambda as deployed: terraform/lambda-entry.ts bundled with esbuild (the options
+ * the deployment uses, core/lambda/bundle.ts), imported in-process and invoked against s3rver
+ * (the lake), the Spotify sandbox and a loopback Secrets Manager holding the sandbox's
+ * credentials. Everything binds 127.0.0.1; the AWS SDK clients inside the bundle find the
+ * loopback servers through the standard AWS_ENDPOINT_URL_* variables, as any deployment would.
+ */
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { isBuiltin } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { gunzipSync } from 'node:zlib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { build, type Metafile } from 'esbuild';
+import { parseDocument } from 'yaml';
+import { startSandbox, type SpotifySandbox } from '../../connectors/spotify/sandbox/index.ts';
+import { EXTRACTOR_FORBIDDEN_PACKAGES, extractorBuildOptions } from '../../core/lambda/bundle.ts';
+import type { ExtractorHandler, ExtractorResult, LambdaContext } from '../../core/lambda/handler.ts';
+import type { RunManifest } from '../../core/engine/manifest.ts';
+import { S3Storage } from '../../core/storage/s3.ts';
+import { startLoopbackS3, S3RVER_CREDENTIALS, type LoopbackS3 } from '../storage/s3rver.ts';
+import { startLoopbackSecretsManager, type LoopbackSecretsManager } from './secrets-manager.ts';
+
+const ROOT = join(import.meta.dirname, '..', '..');
+const BUCKET = 'my-spotify-lake';
+const PIPELINE_NAME = 'my-spotify-lake';
+
+let tmp: string;
+let s3: LoopbackS3;
+let sm: LoopbackSecretsManager;
+let sb: SpotifySandbox;
+let bundleFile: string;
+let bundleText: string;
+let metafile: Metafile;
+/** Set when the deployment's build options failed (the bundle was then built with DuckDB external, so the rest can run). */
+let buildError: string | undefined;
+let handler: ExtractorHandler;
+const savedEnv = { ...process.env };
+
+/** The shipped pipeline.yaml, with the connector pointed at base URLs from the environment. */
+async function testPipeline(): Promise<string> {
+  const doc = parseDocument(await readFile(join(ROOT, 'pipeline.yaml'), 'utf8'));
+  doc.setIn(['connector', 'config', 'api_base_url'], '${env:SPOTIFY_API_BASE_URL}');
+  doc.setIn(['connector', 'config', 'accounts_base_url'], '${env:SPOTIFY_ACCOUNTS_BASE_URL}');
+  doc.setIn(['connector', 'config', 'rate_limit'], null);
+  const file = join(tmp, 'pipeline.yaml');
+  await writeFile(file, doc.toString());
+  return file;
+}
+
+function pointAt(sandbox: SpotifySandbox, lakePrefix: string, secretsPrefix: string): void {
+  Object.assign(process.env, {
+    SPOTIFY_CLIENT_ID: sandbox.credentials.client_id,
+    SPOTIFY_API_BASE_URL: sandbox.apiUrl,
+    SPOTIFY_ACCOUNTS_BASE_URL: sandbox.accountsUrl,
+    LAKE_BUCKET: BUCKET,
+    LAKE_PREFIX: lakePrefix,
+    SECRETS_PREFIX: secretsPrefix,
+  });
+}
+
+function context(remainingMs: number): LambdaContext {
+  const deadline = Date.now() + remainingMs;
+  return { getRemainingTimeInMillis: () => deadline - Date.now(), awsRequestId: 'test-request' };
+}
+
+/** Invokes the handler, capturing what it writes to stderr (CloudWatch in AWS). */
+async function invoke(ctx: LambdaContext): Promise<{ result?: ExtractorResult; error?: Error; log: string }> {
+  const lines: string[] = [];
+  const write = process.stderr.write.bind(process.stderr);
+  process.stderr.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
+    lines.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
+    return (write as (...a: unknown[]) => boolean)(chunk, ...rest);
+  }) as typeof process.stderr.write;
+  try {
+    return { result: await handler({ source: 'aws.scheduler' }, ctx), log: lines.join('') };
+  } catch (e) {
+    return { error: e as Error, log: lines.join('') };
+  } finally {
+    process.stderr.write = write;
+  }
+}
+
+function lake(prefix: string): S3Storage {
+  return new S3Storage({ bucket: BUCKET, prefix, client: s3.client() });
+}
+
+async function manifests(prefix: string): Promise<RunManifest[]> {
+  const storage = lake(prefix);
+  const out: RunManifest[] = [];
+  for (const key of await storage.list('_runs/')) out.push(JSON.parse((await storage.get(key))!.toString('utf8')) as RunManifest);
+  return out.sort((a, b) => a.run_id.localeCompare(b.run_id));
+}
+
+/** Every record of a stream in the committed raw files, with the run that wrote it. */
+async function records(prefix: string, stream: string): Promise<Array<{ runId: string; record: Record<string, unknown> }>> {
+  const storage = lake(prefix);
+  const out: Array<{ runId: string; record: Record<string, unknown> }> = [];
+  for (const m of await manifests(prefix)) {
+    for (const f of m.streams[stream]?.files ?? []) {
+      const body = await storage.get(f.key);
+      expect(body, `raw file ${f.key} listed in manifest ${m.run_id}`).toBeDefined();
+      const lines = gunzipSync(body!).toString('utf8').split('\n').filter(Boolean);
+      expect(lines.length).toBe(f.records);
+      for (const l of lines) out.push({ runId: m.run_id, record: JSON.parse(l) as Record<string, unknown> });
+    }
+  }
+  return out;
+}
+
+function duplicates(keys: string[]): string[] {
+  const seen = new Set<string>();
+  return keys.filter((k) => (seen.has(k) ? true : (seen.add(k), false)));
+}
+
+/** What the shipped pipeline must extract, from the sandbox's ground truth alone. */
+function truth(sandbox: SpotifySandbox) {
+  const d = sandbox.data;
+  const artists = new Set<string>();
+  const plays = d.plays.slice(0, 50);
+  for (const p of plays) for (const a of d.tracks.get(p.track_id)!.artists as Array<{ id: string | null }>) if (a.id) artists.add(a.id);
+  let playlistItems = 0;
+  for (const pl of d.playlists) {
+    if ((pl.owner as { id: string }).id !== d.user.id && pl.collaborative !== true) continue;
+    playlistItems += pl.items.length;
+    for (const it of pl.items) {
+      const item = it.item as { type?: string; artists?: Array<{ id: string | null }> } | null;
+      if (item?.type === 'track') for (const a of item.artists ?? []) if (a.id) artists.add(a.id);
+    }
+  }
+  return { plays: plays.length, playlists: d.playlists.length, playlistItems, artists: artists.size };
+}
+
+beforeAll(async () => {
+  tmp = await mkdtemp(join(tmpdir(), 'extractor-'));
+  [s3, sm, sb] = await Promise.all([
+    startLoopbackS3([BUCKET]),
+    startLoopbackSecretsManager(),
+    // Rotating refresh tokens: the second invocation only works if the first stored the new one.
+    startSandbox({ seed: 7, rotateRefreshTokens: true }),
+  ]);
+  sm.secrets.set(`${PIPELINE_NAME}/spotify/client_secret`, sb.credentials.client_secret);
+  sm.secrets.set(`${PIPELINE_NAME}/spotify/refresh_token`, sb.credentials.refresh_token);
+
+  const pipelineFile = await testPipeline();
+  bundleFile = join(tmp, 'bundle', 'index.mjs');
+  const options = extractorBuildOptions({ pipelineFile, outfile: bundleFile });
+  let res;
+  try {
+    res = await build(options);
+  } catch (e) {
+    buildError = (e as Error).message;
+    res = await build({ ...options, external: ['@duckdb/*'] });
+  }
+  metafile = res.metafile;
+  bundleText = await readFile(bundleFile, 'utf8');
+
+  // The Lambda runtime's environment, pointed at loopback; nothing else the SDK could read.
+  for (const k of Object.keys(process.env)) if (k.startsWith('AWS_')) delete process.env[k];
+  Object.assign(process.env, {
+    AWS_ACCESS_KEY_ID: S3RVER_CREDENTIALS.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: S3RVER_CREDENTIALS.secretAccessKey,
+    AWS_REGION: 'us-east-1',
+    AWS_ENDPOINT_URL_S3: s3.endpoint,
+    AWS_ENDPOINT_URL_SECRETS_MANAGER: sm.endpoint,
+    AWS_CONFIG_FILE: join(tmp, 'no-aws-config'),
+    AWS_SHARED_CREDENTIALS_FILE: join(tmp, 'no-aws-credentials'),
+    AWS_EC2_METADATA_DISABLED: 'true',
+    LOG_LEVEL: 'info',
+  });
+  const mod = (await import(pathToFileURL(bundleFile).href)) as { handler: ExtractorHandler };
+  handler = mod.handler;
+});
+
+afterAll(async () => {
+  for (const k of Object.keys(process.env)) if (!(k in savedEnv)) delete process.env[k];
+  Object.assign(process.env, savedEnv);
+  await Promise.all([s3?.close(), sm?.close(), sb?.close()]);
+  if (tmp) await rm(tmp, { recursive: true, force: true });
+});
+
+describe('extractor bundle', () => {
+  it('(a) does not reach the transform, the query engine or DuckDB', () => {
+    const inputs = Object.keys(metafile.inputs);
+    const heavy = inputs.filter((i) => /(^|\/)core\/(transform|query)\/|node_modules\/@duckdb\//.test(i));
+    const chain = importChain(metafile, heavy.find((i) => i.includes('@duckdb/')) ?? heavy[0] ?? '').join(' -> ');
+    const why = `the extractor reaches ${heavy.join(', ')} through ${chain}` + (buildError ? `; the deployment build fails: ${buildError.split('\n').slice(0, 3).join(' | ')}` : '');
+    expect(heavy, why).toEqual([]);
+    expect(buildError, why).toBeUndefined();
+  });
+
+  it('(c) holds no dev dependency and imports nothing but Node built-ins', () => {
+    const packages = new Set(
+      Object.keys(metafile.inputs)
+        .filter((i) => i.includes('node_modules/'))
+        .map((i) => {
+          const rest = i.slice(i.lastIndexOf('node_modules/') + 'node_modules/'.length).split('/');
+          return rest[0].startsWith('@') ? `${rest[0]}/${rest[1]}` : rest[0];
+        }),
+    );
+    const forbidden = [...packages].filter((p) => EXTRACTOR_FORBIDDEN_PACKAGES.some((f) => (f.endsWith('/') ? p.startsWith(f) : p === f)));
+    // @duckdb is asserted (with its import chain) by test (a).
+    expect(forbidden.filter((p) => !p.startsWith('@duckdb/'))).toEqual([]);
+    for (const dev of ['vitest', '@vitest/', 'typescript', 's3rver', 'cdktf-cli', 'esbuild', 'tsx']) {
+      expect(bundleText.includes(`node_modules/${dev}`), dev).toBe(false);
+    }
+    const out = Object.values(metafile.outputs)[0];
+    const external = out.imports.filter((i) => i.external).map((i) => i.path);
+    expect(external.filter((p) => !isBuiltin(p) && !p.startsWith('@duckdb/'))).toEqual([]);
+  });
+
+  it('(c) holds no credentials', () => {
+    expect(bundleText).not.toMatch(/\b(AKIA|ASIA)[0-9A-Z]{16}\b/);
+    expect(bundleText).not.toContain('AKIA');
+    for (const secret of [sb.credentials.client_secret, sb.credentials.refresh_token, S3RVER_CREDENTIALS.secretAccessKey + '"']) {
+      expect(bundleText.includes(secret)).toBe(false);
+    }
+    // The pipeline is embedded with its references, never resolved values.
+    expect(bundleText).toContain('${secret:spotify/refresh_token}');
+  });
+
+  it('is small enough for a quick cold start', () => {
+    const bytes = Buffer.byteLength(bundleText);
+    console.info(`extractor bundle: ${(bytes / 1024).toFixed(0)} KiB (${bytes} bytes)`);
+    expect(bytes).toBeLessThan(5 * 1024 * 1024);
+  });
+});
+
+describe('extractor invocation (in-process, against loopback S3, Secrets Manager and the sandbox)', () => {
+  const prefix = 'lake';
+  let first: { result?: ExtractorResult; error?: Error; log: string };
+  let second: { result?: ExtractorResult; error?: Error; log: string };
+  const expected = () => truth(sb);
+
+  beforeAll(async () => {
+    pointAt(sb, prefix, PIPELINE_NAME);
+    first = await invoke(context(900_000));
+    second = await invoke(context(900_000));
+  });
+
+  it('extracts every stream into the bucket and returns a summary', () => {
+    expect(first.error?.message).toBeUndefined();
+    const r = first.result!;
+    expect(r).toMatchObject({ pipeline: PIPELINE_NAME, lake: `s3://${BUCKET}/${prefix}`, stoppedEarly: false });
+    const by = Object.fromEntries(r.streams.map((s) => [s.stream, s]));
+    const t = expected();
+    expect(by.recently_played.records).toBe(t.plays);
+    expect(by.my_playlists.records).toBe(t.playlists);
+    expect(by.playlist_items.records).toBe(t.playlistItems);
+    expect(by.artists.records).toBe(t.artists);
+    for (const s of r.streams) expect(s.status, s.stream).toBe('ok');
+  });
+
+  it('commits raw data and the run manifest `_runs/<run id>.json` under the lake prefix', async () => {
+    const runId = first.result!.runId;
+    const keys = await lake(prefix).list('');
+    expect(keys).toContain(`_runs/${runId}.json`);
+    const m = (await manifests(prefix)).find((x) => x.run_id === runId)!;
+    expect(m.pipeline).toBe(PIPELINE_NAME);
+    expect(m.committed_at).not.toBe('');
+    for (const [stream, s] of Object.entries(m.streams)) {
+      for (const f of s.files) {
+        expect(f.key).toMatch(new RegExp(`^raw/${stream}/dt=\\d{4}-\\d{2}-\\d{2}/${runId}-`));
+        expect(keys).toContain(f.key);
+      }
+    }
+    expect((await records(prefix, 'recently_played')).length).toBe(expected().plays);
+    // State is saved after the manifest, for the next invocation.
+    expect(keys).toContain('_state/recently_played.json');
+    // Extract only: no curated tables in the Lambda.
+    expect(keys.filter((k) => k.startsWith('curated/'))).toEqual([]);
+  });
+
+  it('stores the rotated refresh token, so the next invocation can log in', () => {
+    const stored = sm.secrets.get(`${PIPELINE_NAME}/spotify/refresh_token`);
+    expect(stored).toBeDefined();
+    expect(stored).not.toBe(sb.credentials.refresh_token);
+    expect(sm.requests.filter((r) => r.operation === 'PutSecretValue').map((r) => r.body.SecretId)).toContain(`${PIPELINE_NAME}/spotify/refresh_token`);
+  });
+
+  it('resumes incrementally on the second invocation: no duplicate records', async () => {
+    expect(second.error?.message).toBeUndefined();
+    const by = Object.fromEntries(second.result!.streams.map((s) => [s.stream, s]));
+    expect(by.recently_played.records).toBe(0);
+    expect(by.playlist_items.records).toBe(0); // every playlist unchanged (snapshot_id)
+    expect(by.artists.records).toBe(0); // no new artist ids
+    expect(second.result!.requestsByEndpoint['playlists/{id}/items'] ?? 0).toBe(0);
+    expect((await manifests(prefix)).map((m) => m.run_id)).toEqual([first.result!.runId, second.result!.runId]);
+
+    const plays = await records(prefix, 'recently_played');
+    expect(duplicates(plays.map(({ record: r }) => `${String(r.played_at)}|${String((r.track as { id?: string }).id)}`))).toEqual([]);
+    const items = await records(prefix, 'playlist_items');
+    expect(duplicates(items.map(({ record: r }) => `${String(r.playlist_id)}|${String(r.position)}`))).toEqual([]);
+    const artists = await records(prefix, 'artists');
+    expect(duplicates(artists.map(({ record: r }) => String(r.id)))).toEqual([]);
+    expect(artists.length).toBe(expected().artists);
+    // my_playlists is a snapshot stream: each run lists every playlist once.
+    for (const runId of [first.result!.runId, second.result!.runId]) {
+      const ids = (await records(prefix, 'my_playlists')).filter((x) => x.runId === runId).map((x) => String(x.record.id));
+      expect(duplicates(ids)).toEqual([]);
+    }
+  });
+
+  it('never returns or logs a secret', () => {
+    const secrets = [sb.credentials.client_secret, sb.credentials.refresh_token, sm.secrets.get(`${PIPELINE_NAME}/spotify/refresh_token`)!];
+    for (const out of [JSON.stringify(first.result), JSON.stringify(second.result), first.log, second.log]) {
+      for (const s of secrets) expect(out.includes(s)).toBe(false);
+    }
+    expect(first.log).toContain('"extractor":');
+  });
+
+  it('reads each secret from Secrets Manager once per invocation, by `<pipeline>/<name>`', () => {
+    const reads = sm.requests.filter((r) => r.operation === 'GetSecretValue').map((r) => String(r.body.SecretId));
+    expect(reads.sort()).toEqual([
+      `${PIPELINE_NAME}/spotify/client_secret`,
+      `${PIPELINE_NAME}/spotify/client_secret`,
+      `${PIPELINE_NAME}/spotify/refresh_token`,
+      `${PIPELINE_NAME}/spotify/refresh_token`,
+    ]);
+  });
+});
+
+describe('extractor failures and the Lambda deadline', () => {
+  let slow: SpotifySandbox;
+
+  beforeAll(async () => {
+    // Same seed, same data and demo credentials; every API answer takes a while.
+    slow = await startSandbox({ seed: 7, faults: { slowMs: 60 } });
+    sm.secrets.set('deadline/spotify/client_secret', slow.credentials.client_secret);
+    sm.secrets.set('deadline/spotify/refresh_token', slow.credentials.refresh_token);
+  });
+
+  afterAll(async () => {
+    await slow?.close();
+  });
+
+  it('stops before the deadline with data and state committed, and the next invocation resumes', async () => {
+    pointAt(slow, 'deadline', 'deadline');
+    // 6 s left: the handler stops after 3 s (the margin never takes more than half the time),
+    // long before the ~11 s the whole run takes at this speed, and commits within the deadline.
+    const t0 = Date.now();
+    const cut = await invoke(context(6_000));
+    expect(cut.error?.message).toBeUndefined();
+    expect(Date.now() - t0).toBeLessThan(6_000);
+    expect(cut.result!.stoppedEarly).toBe(true);
+    expect(cut.result!.reason).toMatch(/the Lambda time limit is 3 s away/);
+    const m1 = await manifests('deadline');
+    expect(m1.map((m) => m.run_id)).toEqual([cut.result!.runId]);
+    expect(Object.values(m1[0].streams).some((s) => s.status === 'partial')).toBe(true);
+
+    const rest = await invoke(context(900_000));
+    expect(rest.error?.message).toBeUndefined();
+    expect(rest.result!.stoppedEarly).toBe(false);
+    const t = truth(slow);
+    const plays = await records('deadline', 'recently_played');
+    expect(duplicates(plays.map(({ record: r }) => String(r.played_at)))).toEqual([]);
+    expect(plays.length).toBe(t.plays);
+    const artists = await records('deadline', 'artists');
+    expect(duplicates(artists.map(({ record: r }) => String(r.id)))).toEqual([]);
+    expect(artists.length).toBe(t.artists);
+  });
+
+  it('throws when the run fails (for the on-failure destination), without the secret in the message', async () => {
+    pointAt(sb, 'failing', 'failing');
+    sm.secrets.set('failing/spotify/client_secret', sb.credentials.client_secret);
+    sm.secrets.set('failing/spotify/refresh_token', 'AQ-not-a-valid-refresh-token-000');
+    const r = await invoke(context(900_000));
+    expect(r.result).toBeUndefined();
+    expect(r.error!.name).toBe('ExtractorRunError');
+    expect(r.error!.message).toMatch(/^run \S+ of pipeline my-spotify-lake failed: /);
+    expect(r.error!.message + r.log).not.toContain('AQ-not-a-valid-refresh-token-000');
+    expect(r.error!.message + r.log).not.toContain(sb.credentials.client_secret);
+  });
+
+  it('throws a configuration error naming a secret that is not set', async () => {
+    pointAt(sb, 'unset', 'no-such-prefix');
+    const r = await invoke(context(900_000));
+    expect(r.error!.name).toBe('ConfigError');
+    expect(r.error!.message).toContain('secret "spotify/client_secret" is not set');
+    expect(await lake('unset').list('')).toEqual([]);
+  });
+});
+
+describe('the unbundled entrypoint (core/lambda/handler.ts `handler`)', () => {
+  it('reads PIPELINE_FILE, loads the plugin by name and runs the same way', async () => {
+    const { handler: fromFiles } = await import('../../core/lambda/handler.ts');
+    pointAt(sb, 'from-files', PIPELINE_NAME);
+    process.env.PIPELINE_FILE = join(tmp, 'pipeline.yaml');
+    try {
+      const r = await fromFiles({}, context(900_000));
+      expect(r).toMatchObject({ pipeline: PIPELINE_NAME, lake: `s3://${BUCKET}/from-files`, stoppedEarly: false });
+      expect(r.streams.find((s) => s.stream === 'recently_played')!.records).toBe(truth(sb).plays);
+      expect(await lake('from-files').list('_runs/')).toEqual([`_runs/${r.runId}.json`]);
+    } finally {
+      delete process.env.PIPELINE_FILE;
+    }
+  });
+});
+
+/** The import path from the bundle entry to `target` (for the failure message of test (a)). */
+function importChain(meta: Metafile, target: string): string[] {
+  const importers = (t: string) => Object.entries(meta.inputs).filter(([, v]) => v.imports.some((i) => i.path === t)).map(([k]) => k);
+  const walk = (t: string, seen: Set<string>): string[] => {
+    if (t.endsWith('lambda-entry.ts')) return [t];
+    for (const i of importers(t)) {
+      if (seen.has(i)) continue;
+      seen.add(i);
+      const c = walk(i, seen);
+      if (c.length) return [...c, t];
+    }
+    return [];
+  };
+  return walk(target, new Set());
+}
