@@ -22,6 +22,8 @@ export interface ColumnSpec {
   type: ColumnType;
   /** A row without a value here goes to quarantine. */
   required?: boolean;
+  /** For `date` columns read from Spotify's `release_date`: the path of its precision (year/month/day). */
+  precision_from?: string;
   description?: string;
 }
 
@@ -50,6 +52,8 @@ export interface TableSpec {
   /** For each value of these columns keep only the rows of the newest run that delivered it. */
   latest_per?: string[];
   partition_by?: PartitionSpec[];
+  /** Split partitions into files of about this size (MiB); default 128. */
+  target_file_mb?: number;
 }
 
 export interface StreamConfig {
@@ -94,6 +98,8 @@ export interface PipelineConfig {
   queries: Record<string, QuerySpec>;
   /** Settings of the AWS deployment (terraform/). */
   aws?: AwsSettings;
+  /** Pipeline files whose data lands in this pipeline's lake (one connector each). */
+  include?: string[];
   /** The untracked local secrets file, relative to pipeline.yaml (default .secrets.json). */
   secrets?: { file?: string };
 }

@@ -9,7 +9,7 @@
  */
 import type { ColumnType, TableSpec } from '../config/types.ts';
 import { type JsonPath, toJsonPathString } from './paths.ts';
-import { type ColumnPlan, type PartitionPlan, type TablePlan, planTable } from './plan.ts';
+import { type ColumnPlan, DATE_PRECISIONS, type OrderKey, type PartitionPlan, type SourcePlan, type TablePlan, UNKNOWN_DATES, planTable } from './plan.ts';
 
 export interface CompiledTable {
   /** The table's rows: stored columns, then partition columns (as strings). */
@@ -44,7 +44,7 @@ export function literal(text: string): string {
   return `'${text.replaceAll("'", "''")}'`;
 }
 
-export function compileTable(name: string, spec: TableSpec, sources: Record<string, string[]>): CompiledTable {
+export function compileTable(name: string, spec: TableSpec, sources: Record<string, RawFileRef[]>): CompiledTable {
   return renderDuckdb(planTable(name, spec), sources);
 }
 
@@ -71,32 +71,70 @@ const RUN_ID = `nullif(regexp_extract(__file, '([^/]+)-[0-9]+\\.jsonl(\\.gz)?$',
 /** Newest run first, then the latest file part and line: "the last delivery wins". */
 const NEWEST_FIRST = '__run_id DESC NULLS LAST, __file DESC, __line DESC';
 
-function rawStream(files: string[]): string {
+/** A raw file to read: its path, and (when the run manifest gives it) how many lines it has. */
+export type RawFileRef = string | { path: string; records: number };
+
+const refPath = (f: RawFileRef) => (typeof f === 'string' ? f : f.path);
+
+/** The lines of these raw files as (__rec JSON, __file, __line, __run_id); a malformed line has a NULL __rec. */
+export function rawStream(files: RawFileRef[]): string {
   if (files.length === 0) {
     // No committed data yet: same columns, no rows, so the rest of the query still binds.
     return `SELECT CAST(NULL AS JSON) AS __rec, CAST(NULL AS VARCHAR) AS __file, CAST(NULL AS BIGINT) AS __line, CAST(NULL AS VARCHAR) AS __run_id WHERE false`;
   }
-  const list = `[${files.map(literal).join(', ')}]`;
+  const list = `[${files.map((f) => literal(refPath(f))).join(', ')}]`;
   // ignore_errors turns a malformed line into a NULL record (quarantined below) instead of an
-  // error for the whole table. The dt=<ingest date> folders are not data: no hive columns. WITH ORDINALITY numbers lines in scan order; row_number over it
-  // per file gives the line number within the file.
+  // error for the whole table. The dt=<ingest date> folders are not data: no hive columns.
+  const scan = `read_json_objects(${list}, format = 'newline_delimited', filename = true, ignore_errors = true, hive_partitioning = false) WITH ORDINALITY`;
+  let line: string;
+  if (files.every((f) => typeof f !== 'string')) {
+    // The scan numbers rows across the files in list order (insertion order is preserved), so a
+    // line number is that number minus the lines of the files before (from the run manifests).
+    // No window over the records: sorting every record by file took most of a build's time.
+    const offsets: number[] = [];
+    let before = 0;
+    for (const f of files as Array<{ records: number }>) {
+      offsets.push(before);
+      before += f.records;
+    }
+    line = `ordinality - CAST([${offsets.join(', ')}] AS BIGINT[])[CAST(file_index AS BIGINT) + 1]`;
+  } else {
+    // Without line counts: number the rows of each file (WITH ORDINALITY follows the file's order).
+    line = 'row_number() OVER (PARTITION BY filename ORDER BY ordinality)';
+  }
   return [
     `SELECT __rec, __file, __line, ${RUN_ID} AS __run_id FROM (`,
-    `  SELECT json AS __rec, filename AS __file, row_number() OVER (PARTITION BY filename ORDER BY ordinality) AS __line`,
-    `  FROM read_json_objects(${list}, format = 'newline_delimited', filename = true, ignore_errors = true, hive_partitioning = false) WITH ORDINALITY`,
+    `  SELECT json AS __rec, filename AS __file, ${line} AS __line`,
+    `  FROM ${scan}`,
     `)`,
   ].join('\n');
 }
 
-/** Raw value expression (before the cast) for a path column. */
-function rawValue(col: ColumnPlan & { kind: 'path' }): string {
-  const base = col.base === 'element' ? '__elem' : '__row';
-  if (col.type === 'array<string>') return jsonAt(base, col.path);
-  return jsonText(base, col.path);
+/** The row objects (`__row`) of one source, read from the relation `from` (a rawStream). */
+export function sourceRows(s: SourcePlan, from: string): string {
+  if (!s.eachOf) {
+    return `SELECT __rec, __file, __line, __run_id, ${jsonAt('__rec', s.path)} AS __row FROM ${from} WHERE __rec IS NOT NULL`;
+  }
+  return `SELECT __rec, __file, __line, __run_id, ${jsonAt('__item', s.path)} AS __row FROM (SELECT *, unnest(${jsonList('__rec', s.eachOf)}) AS __item FROM ${from} WHERE __rec IS NOT NULL)`;
 }
+
+const UNKNOWN_DATE_LIST = `(${UNKNOWN_DATES.map(literal).join(', ')})`;
+
+/** The first day of the period `raw` names at precision `precision` (both strings); NULL when it does not fit. */
+function dateAtPrecision(raw: string, precision: string): string {
+  const suffix = { year: "'-01-01'", month: "'-01'", day: "''" } as const;
+  const whens = (Object.keys(DATE_PRECISIONS) as (keyof typeof DATE_PRECISIONS)[]).map(
+    (p) => `WHEN ${precision} = ${literal(p)} AND regexp_full_match(${raw}, ${literal(DATE_PRECISIONS[p])}) THEN TRY_CAST(${raw} || ${suffix[p]} AS DATE)`,
+  );
+  return `CASE WHEN ${raw} IN ${UNKNOWN_DATE_LIST} THEN NULL ${whens.join(' ')} END`;
+}
+
+/** Raw precision column of a `precision_from` date column. */
+const precisionCol = (c: ColumnPlan) => ident(`__rawp_${c.name}`);
 
 /** Typed value from the raw value column `raw`. */
 function typedValue(col: ColumnPlan, raw: string): string {
+  if (col.kind === 'path' && col.precision) return dateAtPrecision(raw, precisionCol(col));
   if (col.kind === 'path' && col.type === 'array<string>') {
     const item = col.collect ?? { text: '', segments: [] };
     return `CASE WHEN json_type(${raw}) = 'ARRAY' THEN list_transform(CAST(${raw} AS JSON[]), lambda __x: ${jsonText('__x', item)}) END`;
@@ -108,8 +146,9 @@ function typedValue(col: ColumnPlan, raw: string): string {
   return `TRY_CAST(${raw} AS ${DUCKDB_TYPES[col.type]})`;
 }
 
-/** Whether the raw value was there at all (JSON null counts as absent). */
+/** Whether the raw value was there at all (JSON null, and an unknown-date placeholder, count as absent). */
 function present(col: ColumnPlan, raw: string): string {
+  if (col.kind === 'path' && col.precision) return `(${raw} IS NOT NULL AND ${raw} NOT IN ${UNKNOWN_DATE_LIST})`;
   return col.kind === 'path' && col.type === 'array<string>'
     ? `(${raw} IS NOT NULL AND json_type(${raw}) <> 'NULL')`
     : `${raw} IS NOT NULL`;
@@ -120,13 +159,22 @@ function reason(col: ColumnPlan, raw: string): string | undefined {
   const parts: string[] = [];
   const canFail = !(col.kind === 'path' && col.type === 'string');
   if (canFail) {
-    const shown = `left(CAST(${raw} AS VARCHAR), 200)`;
-    parts.push(
-      `WHEN ${name} IS NULL AND ${present(col, raw)} THEN ${literal(`${col.name}: cannot read `)} || ${shown} || ${literal(` as ${col.type}`)}`,
-    );
+    // A JSON value (list columns) is shown as the other engines show it: strings unquoted.
+    const text = col.kind === 'path' && col.type === 'array<string>' ? `json_extract_string(${raw}, '$')` : `CAST(${raw} AS VARCHAR)`;
+    const shown = `left(${text}, 200)`;
+    const as =
+      col.kind === 'path' && col.precision
+        ? `${literal(' as date of precision ')} || coalesce(${precisionCol(col)}, '(none)')`
+        : literal(` as ${col.type}`);
+    parts.push(`WHEN ${name} IS NULL AND ${present(col, raw)} THEN ${literal(`${col.name}: cannot read `)} || ${shown} || ${as}`);
   }
   if (col.required) parts.push(`WHEN ${name} IS NULL THEN ${literal(`${col.name}: required value is missing`)}`);
   return parts.length ? `CASE ${parts.join(' ')} END` : undefined;
+}
+
+/** NULLS LAST either way: a row without the value never wins (DuckDB and Spark differ in defaults). */
+export function orderBy(keys: OrderKey[], quote: (name: string) => string = ident): string {
+  return keys.map((k) => `${quote(k.column)} ${k.desc ? 'DESC' : 'ASC'} NULLS LAST`).join(', ');
 }
 
 function partitionValue(p: PartitionPlan): string {
@@ -140,24 +188,20 @@ function partitionValue(p: PartitionPlan): string {
       return `strftime(${col}, '%Y')`;
     default:
       // NULL stays NULL: DuckDB writes it as <name>=__HIVE_DEFAULT_PARTITION__ (Hive's convention).
-      return `CAST(${col} AS VARCHAR)`;
+      // An empty string is NULL too, as Spark and Hive write it (a folder `name=` reads back oddly).
+      return `nullif(CAST(${col} AS VARCHAR), '')`;
   }
 }
 
-export function renderDuckdb(plan: TablePlan, files: Record<string, string[]>): CompiledTable {
+export function renderDuckdb(plan: TablePlan, files: Record<string, RawFileRef[]>): CompiledTable {
   const ctes: [string, string][] = [];
   const streams = [...new Set(plan.sources.map((s) => s.stream))];
   const rawName = (stream: string) => `__raw_${streams.indexOf(stream)}`;
-  for (const stream of streams) ctes.push([rawName(stream), rawStream([...(files[stream] ?? [])].sort())]);
+  const byPath = (a: RawFileRef, b: RawFileRef) => (refPath(a) < refPath(b) ? -1 : refPath(a) > refPath(b) ? 1 : 0);
+  for (const stream of streams) ctes.push([rawName(stream), rawStream([...(files[stream] ?? [])].sort(byPath))]);
 
   // One row object per record (or per element of a root array), unioned over the sources.
-  const rowSelects = plan.sources.map((s) => {
-    const from = ident(rawName(s.stream));
-    if (!s.eachOf) {
-      return `SELECT __rec, __file, __line, __run_id, ${jsonAt('__rec', s.path)} AS __row FROM ${from} WHERE __rec IS NOT NULL`;
-    }
-    return `SELECT __rec, __file, __line, __run_id, ${jsonAt('__item', s.path)} AS __row FROM (SELECT *, unnest(${jsonList('__rec', s.eachOf)}) AS __item FROM ${from} WHERE __rec IS NOT NULL)`;
-  });
+  const rowSelects = plan.sources.map((s) => sourceRows(s, ident(rawName(s.stream))));
   ctes.push(['__rows', rowSelects.join('\nUNION ALL\n')]);
 
   let prev = '__rows';
@@ -172,7 +216,31 @@ export function renderDuckdb(plan: TablePlan, files: Record<string, string[]>): 
   const rawCol = (c: ColumnPlan) => ident(`__raw_${c.name}`);
   const pathCols = plan.columns.filter((c): c is ColumnPlan & { kind: 'path' } => c.kind === 'path');
   if (pathCols.length) {
-    ctes.push(['__values', `SELECT *, ${pathCols.map((c) => `${rawValue(c)} AS ${rawCol(c)}`).join(', ')} FROM ${prev}`]);
+    // Every path of one base is read in a single json_extract call with a list of paths: DuckDB's
+    // JSON is text, and one call per column would parse each record once per column.
+    const lists = new Map<string, { fn: string; base: string; paths: string[] }>();
+    const read = (base: string, path: JsonPath, json: boolean): string => {
+      if (path.segments.length === 0 && json) return base;
+      const name = `__${json ? 'json' : 'text'}${base}`;
+      const list = lists.get(name) ?? { fn: json ? 'json_extract' : 'json_extract_string', base, paths: [] };
+      lists.set(name, list);
+      const at = toJsonPathString(path);
+      if (!list.paths.includes(at)) list.paths.push(at);
+      return `${name}[${list.paths.indexOf(at) + 1}]`;
+    };
+    const values = pathCols.flatMap((c) => {
+      const base = c.base === 'element' ? '__elem' : '__row';
+      return [
+        `${read(base, c.path, c.type === 'array<string>')} AS ${rawCol(c)}`,
+        ...(c.precision ? [`${read(base, c.precision, false)} AS ${precisionCol(c)}`] : []),
+      ];
+    });
+    const extracts = [...lists].map(([name, l]) => `${l.fn}(${l.base}, [${l.paths.map(literal).join(', ')}]) AS ${name}`);
+    if (extracts.length) {
+      ctes.push(['__extracted', `SELECT *, ${extracts.join(', ')} FROM ${prev}`]);
+      prev = '__extracted';
+    }
+    ctes.push(['__values', `SELECT *, ${values.join(', ')} FROM ${prev}`]);
     ctes.push(['__typed', `SELECT *, ${pathCols.map((c) => `${typedValue(c, rawCol(c))} AS ${ident(c.name)}`).join(', ')} FROM __values`]);
     prev = '__typed';
   }
@@ -217,7 +285,7 @@ export function renderDuckdb(plan: TablePlan, files: Record<string, string[]>): 
   let last = '__kept';
   if (plan.dedupe) {
     const by = plan.dedupe.key.map(ident).join(', ');
-    const order = plan.dedupe.orderBy ? `${plan.dedupe.orderBy}, ${NEWEST_FIRST}` : NEWEST_FIRST;
+    const order = plan.dedupe.orderBy ? `${orderBy(plan.dedupe.orderBy)}, ${NEWEST_FIRST}` : NEWEST_FIRST;
     tail.push(['__deduped', `SELECT * FROM __kept QUALIFY row_number() OVER (PARTITION BY ${by} ORDER BY ${order}) = 1`]);
     last = '__deduped';
   }

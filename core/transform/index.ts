@@ -3,21 +3,36 @@
  *
  * Every call rebuilds each table from all committed raw files of its streams: the table is a
  * pure function of raw, so reruns are idempotent and late or re-delivered records land where
- * they belong (an old play goes to its old date partition). Local lakes are small enough for this;
- * the Glue job does the same at Spark scale.
+ * they belong (an old play goes to its old date partition). Local lakes are small enough for this
+ * (a million plays take seconds: `npm run bench`); the Glue job does the same at Spark scale.
+ * Per table: the JSON work runs once into a temp relation; the quarantine output and then the
+ * partitions are staged and swapped in atomically; files are evened out around the target size;
+ * schema drift of the newest run is reported in the result.
  */
 import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import type { TableSpec } from '../config/types.ts';
-import { type CompiledTable, ident, literal, renderDuckdb } from './compile.ts';
+import { type CompiledTable, type RawFileRef, ident, literal, renderDuckdb } from './compile.ts';
+import { type DriftFile, declaredGaps, shapeDrift } from './drift.ts';
 import { type TablePlan, planTable } from './plan.ts';
-import { type SwapHooks, type TableDirs, listPartitions, recoverTable, swapIn, tableDirs } from './write.ts';
+import { type SwapHooks, type TableDirs, listPartitions, quarantineDirs, recoverTable, swapIn, tableDirs } from './write.ts';
 
 export { compileTable, renderDuckdb, DUCKDB_TYPES, type CompiledTable } from './compile.ts';
-export { planTable, TableSpecError, type TablePlan, type ColumnPlan, type SourcePlan, type PartitionPlan } from './plan.ts';
+export { renderSpark, RAW_VIEW, SPARK_TYPES, type SparkTable } from './spark.ts';
+export { sparkJobSpec, type SparkJobSpec } from './jobspec.ts';
+export {
+  planTable,
+  TableSpecError,
+  type TablePlan,
+  type ColumnPlan,
+  type SourcePlan,
+  type PartitionPlan,
+  type TransformColumnSpec,
+  type TransformTableSpec,
+} from './plan.ts';
 export { parsePath, type JsonPath, type PathSegment } from './paths.ts';
-export { recoverTable, swapIn, tableDirs, type SwapHooks } from './write.ts';
+export { recoverTable, swapIn, tableDirs, quarantineDirs, type SwapHooks } from './write.ts';
 
 /** A raw file listed in a committed run manifest. */
 export interface CommittedFile {
@@ -37,8 +52,16 @@ export interface TableResult {
   /** Hive partition folders written (0 for an unpartitioned table). */
   partitions: number;
   quarantined: number;
+  /**
+   * Schema drift seen in the raw data (new undeclared fields, changed JSON types, declared paths
+   * absent from the newest run), one line each. Reported only: the build is unaffected.
+   */
+  drift: string[];
   seconds: number;
 }
+
+/** Default target size of a Parquet file: each partition gets size/target (rounded, at least 1) files. */
+export const DEFAULT_TARGET_FILE_MB = 128;
 
 export interface BuildOptions {
   lakeDir: string;
@@ -50,6 +73,10 @@ export interface BuildOptions {
   only?: string[];
   /** Test seam for crash simulation during the partition swap. */
   hooks?: SwapHooks;
+  /** Split partitions into Parquet files near this size (MB); a table's `target_file_mb` wins. */
+  targetFileMb?: number;
+  /** Check the raw data for schema drift (default true). */
+  drift?: boolean;
 }
 
 const RUN_ID = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
@@ -72,7 +99,7 @@ export async function buildTables(opts: BuildOptions): Promise<TableResult[]> {
     const results: TableResult[] = [];
     for (const plan of plans) {
       try {
-        results.push(await buildOne(conn, plan, lakeDir, files, runId, opts.hooks));
+        results.push(await buildOne(conn, plan, opts));
       } catch (e) {
         throw new Error(`building table ${plan.table}: ${(e as Error).message}`, { cause: e });
       }
@@ -84,31 +111,41 @@ export async function buildTables(opts: BuildOptions): Promise<TableResult[]> {
   }
 }
 
-async function buildOne(
-  conn: DuckDBConnection,
-  plan: TablePlan,
-  lakeDir: string,
-  files: CommittedFile[],
-  runId: string,
-  hooks: SwapHooks | undefined,
-): Promise<TableResult> {
+async function buildOne(conn: DuckDBConnection, plan: TablePlan, opts: BuildOptions): Promise<TableResult> {
+  const { lakeDir, files, runId } = opts;
   const started = performance.now();
   const dirs = tableDirs(lakeDir, plan.table);
   await recoverTable(dirs);
+  const qdirs = quarantineDirs(lakeDir, plan.table);
+  await recoverTable(qdirs);
 
-  const sources: Record<string, string[]> = {};
-  for (const s of plan.sources) {
-    sources[s.stream] = files.filter((f) => f.stream === s.stream).map((f) => join(lakeDir, f.key));
+  const streams = new Set(plan.sources.map((s) => s.stream));
+  const mine = files.filter((f) => streams.has(f.stream));
+  const sources: Record<string, RawFileRef[]> = {};
+  for (const s of streams) {
+    // Line counts from the manifests let the reader number lines without sorting every record.
+    sources[s] = mine.filter((f) => f.stream === s).map((f) => (f.records > 0 ? { path: join(lakeDir, f.key), records: f.records } : join(lakeDir, f.key)));
   }
   const sql = renderDuckdb(plan, sources);
 
   // The JSON extraction and casts run once; the table and the quarantine both read the result.
   await conn.run(`CREATE OR REPLACE TEMP TABLE __judged AS ${sql.judged}`);
+  const driftFiles: DriftFile[] = mine.map((f) => ({ stream: f.stream, runId: f.runId, path: join(lakeDir, f.key), records: f.records }));
+  // Drift is advice: failing to compute it must not fail a build.
+  const advise = async (check: () => Promise<string[]>) =>
+    opts.drift === false ? [] : check().catch((e: Error) => [`drift check failed: ${e.message.split('\n')[0]}`]);
+  let result: Omit<TableResult, 'drift' | 'seconds'>;
+  let drift: string[];
   try {
-    return await writeTable(conn, plan, sql, dirs, lakeDir, runId, hooks, started);
+    const quarantined = await writeQuarantine(conn, sql.fromJudged.quarantine, qdirs, runId);
+    const targetMb = plan.targetFileMb ?? opts.targetFileMb ?? DEFAULT_TARGET_FILE_MB;
+    result = { ...(await writeTable(conn, plan, sql, dirs, runId, targetMb, opts.hooks)), quarantined };
+    drift = await advise(() => declaredGaps(conn, plan, driftFiles, '__judged'));
   } finally {
     await conn.run('DROP TABLE IF EXISTS __judged');
   }
+  drift.push(...(await advise(() => shapeDrift(conn, plan, driftFiles))));
+  return { ...result, drift, seconds: Math.round(performance.now() - started) / 1000 };
 }
 
 async function writeTable(
@@ -116,13 +153,10 @@ async function writeTable(
   plan: TablePlan,
   sql: CompiledTable,
   dirs: TableDirs,
-  lakeDir: string,
   runId: string,
+  targetMb: number,
   hooks: SwapHooks | undefined,
-  started: number,
-): Promise<TableResult> {
-  const quarantined = await writeQuarantine(conn, sql.fromJudged.quarantine, lakeDir, plan.table, runId);
-
+): Promise<Omit<TableResult, 'drift' | 'seconds' | 'quarantined'>> {
   const staged = join(dirs.staging, runId);
   await mkdir(dirs.staging, { recursive: true });
   const partitionNames = plan.partitions.map((p) => p.name);
@@ -137,6 +171,7 @@ async function writeTable(
   const rows = await copyCount(conn, `COPY (${sql.fromJudged.select}) TO ${literal(target)} (${options.join(', ')})`);
   // No rows: publish nothing (an unpartitioned COPY would have written an empty file).
   if (rows === 0) await rm(staged, { recursive: true, force: true });
+  else await rebalanceFiles(conn, staged, runId, targetMb * 1024 * 1024);
 
   const stats = await parquetStats(staged);
   const written = rows > 0 && partitionNames.length ? ((await listPartitions(staged, partitionNames)) ?? []) : [];
@@ -148,9 +183,56 @@ async function writeTable(
     files: stats.files,
     bytes: stats.bytes,
     partitions: written.length,
-    quarantined,
-    seconds: Math.round(performance.now() - started) / 1000,
   };
+}
+
+/**
+ * Evens out the files of each partition folder around the target size. DuckDB cannot rotate files
+ * while writing PARTITION_BY, and with many partitions it may close and reopen one (more than one
+ * file for a small partition). So afterwards every folder is made n files, n = its size / target
+ * rounded (at least 1): small data becomes one file per partition, a large partition about
+ * target-sized files. Only folders that are off are rewritten, in their rows' order (ORDER BY ALL,
+ * as written), so reruns stay byte-stable.
+ */
+async function rebalanceFiles(conn: DuckDBConnection, staged: string, runId: string, targetBytes: number): Promise<void> {
+  let list;
+  try {
+    list = await readdir(staged, { recursive: true, withFileTypes: true });
+  } catch {
+    return;
+  }
+  const folders = new Map<string, Array<{ path: string; size: number }>>();
+  for (const e of list) {
+    if (!e.isFile() || !e.name.endsWith('.parquet')) continue;
+    const path = join(e.parentPath, e.name);
+    const files = folders.get(e.parentPath) ?? [];
+    files.push({ path, size: (await stat(path)).size });
+    folders.set(e.parentPath, files);
+  }
+  for (const [folder, files] of folders) {
+    const total = files.reduce((n, f) => n + f.size, 0);
+    const n = Math.max(1, Math.round(total / targetBytes));
+    if (files.length === n && files.every((f) => f.size <= targetBytes * 1.5)) continue;
+    const source = `read_parquet([${files.map((f) => literal(f.path)).sort().join(', ')}])`;
+    const tmp = join(folder, `.rebalance-${runId}`);
+    await rm(tmp, { recursive: true, force: true });
+    if (n === 1) {
+      await mkdir(tmp, { recursive: true });
+      await conn.run(`COPY (SELECT * FROM ${source} ORDER BY ALL) TO ${literal(join(tmp, `part-${runId}-0.parquet`))} (FORMAT parquet, COMPRESSION zstd)`);
+    } else {
+      const [[count]] = (await conn.runAndReadAll(`SELECT count(*) FROM ${source}`)).getRows();
+      const perFile = Math.ceil(Number(count) / n);
+      // Row groups of at most 122,880 rows (DuckDB's default), a whole number of them per file.
+      const groups = Math.ceil(perFile / 122_880);
+      const groupSize = Math.ceil(perFile / groups);
+      await conn.run(
+        `COPY (SELECT * FROM ${source} ORDER BY ALL) TO ${literal(tmp)} (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE ${groupSize}, ROW_GROUPS_PER_FILE ${groups}, FILENAME_PATTERN ${literal(`part-${runId}-{i}`)})`,
+      );
+    }
+    for (const f of files) await rm(f.path);
+    for (const part of (await readdir(tmp)).sort()) await rename(join(tmp, part), join(folder, part));
+    await rm(tmp, { recursive: true, force: true });
+  }
 }
 
 async function copyCount(conn: DuckDBConnection, sql: string): Promise<number> {
@@ -159,18 +241,17 @@ async function copyCount(conn: DuckDBConnection, sql: string): Promise<number> {
   return row ? Number(row[0]) : 0;
 }
 
-/** quarantine/<table>/run=<run id>/part-00000.jsonl.gz, written whole then renamed into place. */
-async function writeQuarantine(conn: DuckDBConnection, sql: string, lakeDir: string, table: string, runId: string): Promise<number> {
-  const dir = join(lakeDir, 'quarantine', table, `run=${runId}`);
-  await rm(dir, { recursive: true, force: true }); // a rerun of the same run id starts clean
-  await mkdir(dir, { recursive: true });
-  const tmp = join(dir, '.part-00000.jsonl.gz.tmp');
-  const count = await copyCount(conn, `COPY (${sql}) TO ${literal(tmp)} (FORMAT json, COMPRESSION gzip)`);
-  if (count === 0) {
-    await rm(dir, { recursive: true, force: true });
-    return 0;
-  }
-  await rename(tmp, join(dir, 'part-00000.jsonl.gz'));
+/**
+ * quarantine/<table>/part-<run id>-0.jsonl.gz: every row of the current raw data that the table
+ * rejects, replaced as a whole per build (staged, then swapped in like an unpartitioned table), so a
+ * rerun never duplicates quarantine rows and a crash never leaves half a file visible.
+ */
+async function writeQuarantine(conn: DuckDBConnection, sql: string, dirs: TableDirs, runId: string): Promise<number> {
+  const staged = join(dirs.staging, runId);
+  await mkdir(staged, { recursive: true });
+  const count = await copyCount(conn, `COPY (${sql}) TO ${literal(join(staged, `part-${runId}-0.jsonl.gz`))} (FORMAT json, COMPRESSION gzip)`);
+  if (count === 0) await rm(staged, { recursive: true, force: true });
+  await swapIn({ dirs, runId, staged, partitionNames: [] });
   return count;
 }
 

@@ -3,7 +3,7 @@
  * backend-neutral object. SQL backends (DuckDB in compile.ts, Spark SQL later) render this plan;
  * none of them reads the YAML-shaped spec or re-parses paths, so they cannot drift in meaning.
  */
-import type { ColumnType, PartitionSpec, TableSpec } from '../config/types.ts';
+import type { ColumnSpec, ColumnType, PartitionSpec, TableSpec } from '../config/types.ts';
 import { type JsonPath, PathError, countEach, formatPath, parsePath, splitAtEach } from './paths.ts';
 
 export interface SourcePlan {
@@ -32,6 +32,13 @@ export interface PathColumnPlan extends ColumnBase {
    * path inside each element; the values are collected into one list (no explode).
    */
   collect?: JsonPath;
+  /**
+   * Dates given at year, month or day precision (Spotify's `release_date` with
+   * `release_date_precision`): the path of the precision, on the same base as `path`. The column is
+   * the first day of the period; a value that does not have exactly its precision's shape is
+   * unreadable (quarantined), never guessed.
+   */
+  precision?: JsonPath;
 }
 
 export interface SqlColumnPlan extends ColumnBase {
@@ -46,6 +53,12 @@ export interface PartitionPlan extends PartitionSpec {
   fromType: ColumnType;
 }
 
+/** One key of a dedupe order: a declared column, greatest first unless `ASC` was written. */
+export interface OrderKey {
+  column: string;
+  desc: boolean;
+}
+
 export interface TablePlan {
   table: string;
   sources: SourcePlan[];
@@ -55,8 +68,10 @@ export interface TablePlan {
   columns: ColumnPlan[];
   filter?: string;
   latestPer: string[];
-  dedupe?: { key: string[]; orderBy?: string };
+  dedupe?: { key: string[]; orderBy?: OrderKey[] };
   partitions: PartitionPlan[];
+  /** Split a partition's data into files near this size (MB); unset: the build's default. */
+  targetFileMb?: number;
   /** Columns written inside the data files: all columns except those that are partition folders. */
   storedColumns: string[];
 }
@@ -84,12 +99,29 @@ export const COLUMN_TYPES: readonly ColumnType[] = [
   'array<string>',
 ];
 
+/**
+ * Keys the transform reads beyond core/config/types.ts (`precision_from` on a column,
+ * `target_file_mb` on a table); structurally compatible, so adding them there changes nothing here.
+ */
+export type TransformColumnSpec = ColumnSpec & { precision_from?: string };
+export type TransformTableSpec = TableSpec & { target_file_mb?: number };
+
+/** Spotify's `release_date_precision` values, and the shape a value of each must have. */
+export const DATE_PRECISIONS = {
+  year: '[0-9]{4}',
+  month: '[0-9]{4}-[0-9]{2}',
+  day: '[0-9]{4}-[0-9]{2}-[0-9]{2}',
+} as const;
+/** Spotify's placeholder for an unknown release date: NULL, not an error. */
+export const UNKNOWN_DATES = ['0000', '0000-00', '0000-00-00'] as const;
+
 // Table names become folder names next to curated/_staging and curated/_trash.
 const TABLE_NAME = /^[A-Za-z][A-Za-z0-9_]*$/;
 // Names become Parquet/Glue column names and SQL identifiers; `__` is reserved for the compiler.
 const COLUMN_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
-export function planTable(table: string, spec: TableSpec): TablePlan {
+export function planTable(table: string, tableSpec: TableSpec): TablePlan {
+  const spec = tableSpec as TransformTableSpec;
   const fail = (key: string, reason: string): never => {
     throw new TableSpecError(table, key, reason);
   };
@@ -137,8 +169,21 @@ export function planTable(table: string, spec: TableSpec): TablePlan {
       const n = countEach(path);
       if (n > 1) fail(`${key}.path`, 'at most one [] per table');
       const split = splitAtEach(path);
+      const precisionFrom = (col as TransformColumnSpec).precision_from;
+      let precision: JsonPath | undefined;
+      if (precisionFrom !== undefined) {
+        if (col.type !== 'date') fail(`${key}.precision_from`, `needs type: date (the column is ${col.type})`);
+        if (typeof precisionFrom !== 'string' || !precisionFrom.trim()) fail(`${key}.precision_from`, 'is empty');
+        precision = parse(`${key}.precision_from`, precisionFrom);
+        const psplit = splitAtEach(precision);
+        // The precision sits beside the value: same record, or the same element of the same list.
+        if (split ? !psplit || formatPath(psplit.array.segments) !== formatPath(split.array.segments) : psplit) {
+          fail(`${key}.precision_from`, `must be a path on the same object as "${col.path}" (the same [] list, if any)`);
+        }
+        if (psplit) precision = psplit.element;
+      }
       if (!split) {
-        columns.push({ ...base, kind: 'path', base: 'row', path });
+        columns.push({ ...base, kind: 'path', base: 'row', path, ...(precision && { precision }) });
       } else if (col.type === 'array<string>') {
         // A list column gathers the elements instead of exploding: `artists[].name` -> [names].
         columns.push({ ...base, kind: 'path', base: 'row', path: split.array, collect: split.element });
@@ -148,7 +193,7 @@ export function planTable(table: string, spec: TableSpec): TablePlan {
           fail(`${key}.path`, `at most one [] per table: "${explode.text}[]" is already exploded`);
         }
         explode = split.array;
-        columns.push({ ...base, kind: 'path', base: 'element', path: split.element });
+        columns.push({ ...base, kind: 'path', base: 'element', path: split.element, ...(precision && { precision }) });
       }
     }
     types.set(name, col.type);
@@ -170,10 +215,7 @@ export function planTable(table: string, spec: TableSpec): TablePlan {
   else if (rawDedupe) {
     const d = rawDedupe as { key: unknown; order_by?: unknown };
     dedupe = { key: known('dedupe.key', d.key, 'dedupe.key') };
-    if (d.order_by !== undefined) {
-      if (typeof d.order_by !== 'string' || !d.order_by.trim()) fail('dedupe.order_by', 'is empty');
-      dedupe.orderBy = (d.order_by as string).trim();
-    }
+    if (d.order_by !== undefined) dedupe.orderBy = orderKeys(d.order_by, types, (reason) => fail('dedupe.order_by', reason));
   }
   const latestPer = spec.latest_per ? known('latest_per', spec.latest_per, 'latest_per') : [];
 
@@ -200,6 +242,10 @@ export function planTable(table: string, spec: TableSpec): TablePlan {
   if (storedColumns.length === 0) fail('partition_by', 'at least one column must stay inside the data files');
 
   if (spec.filter !== undefined && (typeof spec.filter !== 'string' || !spec.filter.trim())) fail('filter', 'is empty');
+  const target = spec.target_file_mb;
+  if (target !== undefined && !(typeof target === 'number' && Number.isFinite(target) && target > 0)) {
+    fail('target_file_mb', 'must be a positive number of megabytes');
+  }
 
   return {
     table,
@@ -211,5 +257,21 @@ export function planTable(table: string, spec: TableSpec): TablePlan {
     dedupe,
     partitions,
     storedColumns,
+    ...(target !== undefined && { targetFileMb: target }),
   };
+}
+
+/**
+ * `order_by` of a dedupe: column names, each optionally followed by ASC or DESC, comma-separated.
+ * A bare column keeps the row with its greatest value (as the schema documents); NULLs never win.
+ * Only columns, so that every backend sorts the same way (free SQL would sort NULLs differently).
+ */
+function orderKeys(raw: unknown, types: Map<string, ColumnType>, fail: (reason: string) => never): OrderKey[] {
+  if (typeof raw !== 'string' || !raw.trim()) return fail('is empty');
+  return raw.split(',').map((part) => {
+    const m = /^\s*([A-Za-z_][A-Za-z0-9_]*)(?:\s+(ASC|DESC))?\s*$/i.exec(part);
+    if (!m) return fail(`"${part.trim()}" is not a column name optionally followed by ASC or DESC`);
+    if (!types.has(m[1])) return fail(`unknown column "${m[1]}"`);
+    return { column: m[1], desc: (m[2] ?? 'DESC').toUpperCase() === 'DESC' };
+  });
 }

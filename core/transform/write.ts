@@ -28,6 +28,12 @@ export function tableDirs(lakeDir: string, table: string): TableDirs {
   return { table: join(curated, table), staging: join(curated, '_staging', table), trash: join(curated, '_trash', table) };
 }
 
+/** The quarantine output of a table is swapped like an unpartitioned table: quarantine/<table>. */
+export function quarantineDirs(lakeDir: string, table: string): TableDirs {
+  const root = join(lakeDir, 'quarantine');
+  return { table: join(root, table), staging: join(root, '_staging', table), trash: join(root, '_trash', table) };
+}
+
 /** Test seam: called between moving a partition out and moving its replacement in. */
 export interface SwapHooks {
   betweenRenames?: (partition: string) => void | Promise<void>;
@@ -198,8 +204,8 @@ export async function swapIn(opts: {
     }
   }
   await rm(trashRun, { recursive: true, force: true });
-  await pruneEmpty(dirs.trash, dirs.trash);
+  await pruneEmpty(dirs.trash, dirname(dirs.trash));
   await rm(staged, { recursive: true, force: true });
-  await pruneEmpty(dirs.staging, dirs.staging);
+  await pruneEmpty(dirs.staging, dirname(dirs.staging));
   return result;
 }

@@ -202,8 +202,8 @@ describe('buildTables', () => {
     const [res] = await buildTables({ lakeDir: lake, tables: { plays: PLAYS }, files: [f], runId: runId(11) });
     expect(res).toMatchObject({ rows: 1, quarantined: 3 });
 
-    const qfile = join(lake, `quarantine/plays/run=${runId(11)}/part-00000.jsonl.gz`);
-    expect(await listFiles(join(lake, 'quarantine'))).toEqual([`plays/run=${runId(11)}/part-00000.jsonl.gz`]);
+    const qfile = join(lake, `quarantine/plays/part-${runId(11)}-0.jsonl.gz`);
+    expect(await listFiles(join(lake, 'quarantine'))).toEqual([`plays/part-${runId(11)}-0.jsonl.gz`]);
     const lines = gunzipSync(await readFile(qfile)).toString('utf8').trim().split('\n').map((l) => JSON.parse(l));
     expect(lines).toEqual([
       {
@@ -227,11 +227,16 @@ describe('buildTables', () => {
     const { rows } = await query({ plays: PLAYS }, 'SELECT track_id FROM plays');
     expect(rows).toEqual([{ track_id: 't1' }]);
 
-    // A clean rebuild under another run id writes no quarantine for it.
+    // A rebuild replaces the quarantine output instead of adding to it.
+    const [same] = await buildTables({ lakeDir: lake, tables: { plays: PLAYS }, files: [f], runId: runId(12) });
+    expect(same.quarantined).toBe(3);
+    expect(await listFiles(join(lake, 'quarantine'))).toEqual([`plays/part-${runId(12)}-0.jsonl.gz`]);
+
+    // A clean rebuild leaves no quarantine at all.
     const clean = await writeRaw(lake, 'recently_played', runId(10), [good]);
-    const [again] = await buildTables({ lakeDir: lake, tables: { plays: PLAYS }, files: [clean], runId: runId(12) });
+    const [again] = await buildTables({ lakeDir: lake, tables: { plays: PLAYS }, files: [clean], runId: runId(13) });
     expect(again.quarantined).toBe(0);
-    expect(await listFiles(join(lake, `quarantine/plays/run=${runId(12)}`))).toEqual([]);
+    expect(await listFiles(join(lake, 'quarantine'))).toEqual([]);
   });
 
   it('filter drops rows on purpose without quarantining them', async () => {

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { TableSpec } from '../../core/config/types.ts';
 import { compileTable, parsePath, planTable, TableSpecError } from '../../core/transform/index.ts';
 import { splitAtEach, toJsonPathString } from '../../core/transform/paths.ts';
+import { sparkJsonPath, sparkLiteral } from '../../core/transform/spark.ts';
 
 describe('parsePath', () => {
   it('parses keys, indexes and []', () => {
@@ -107,6 +108,31 @@ describe('planTable', () => {
     bad({ partition_by: [{ name: 'track_id', from: 'played_at', as: 'date' }] }, /also a column/);
     bad({ from: [] }, /tables\.plays\.from/);
     expect(() => planTable('_staging', plays)).toThrow(/table names/);
+    const col = (extra: object) => ({ columns: { ...plays.columns, d: { path: 'album.release_date', type: 'date', ...extra } } }) as Partial<TableSpec>;
+    bad(col({ type: 'string', precision_from: 'album.release_date_precision' }), /columns\.d\.precision_from: needs type: date/);
+    bad(col({ precision_from: 'tracks[].precision' }), /columns\.d\.precision_from: must be a path on the same object/);
+    bad({ dedupe: { key: ['track_id'], order_by: 'played_at DESC NULLS FIRST' } }, /dedupe\.order_by: "played_at DESC NULLS FIRST" is not a column name/);
+    bad({ target_file_mb: 0 } as Partial<TableSpec>, /target_file_mb: must be a positive number/);
+  });
+
+  it('reads precision_from beside its value, and order_by as columns (greatest first unless ASC)', () => {
+    const plan = planTable('albums', {
+      from: [{ stream: 's' }],
+      columns: {
+        id: { path: 'id', type: 'string' },
+        day: { path: 'tracks[].album.release_date', type: 'date', precision_from: 'tracks[].album.release_date_precision' } as TableSpec['columns'][string],
+        n: { path: 'n', type: 'int' },
+      },
+      dedupe: { key: ['id'], order_by: 'n, day ASC' },
+      target_file_mb: 64,
+    } as TableSpec);
+    const day = plan.columns[1];
+    expect(day.kind === 'path' && [day.base, day.path.text, day.precision?.text]).toEqual(['element', 'album.release_date', 'album.release_date_precision']);
+    expect(plan.dedupe?.orderBy).toEqual([
+      { column: 'n', desc: true },
+      { column: 'day', desc: false },
+    ]);
+    expect(plan.targetFileMb).toBe(64);
   });
 });
 
@@ -116,7 +142,9 @@ describe('compileTable (DuckDB)', () => {
   it('reads raw lines as JSON objects with file and line, without schema inference', () => {
     const { select } = compileTable('plays', plays, { recently_played: files });
     expect(select).toContain(`read_json_objects(['${files[0]}'], format = 'newline_delimited', filename = true, ignore_errors = true, hive_partitioning = false) WITH ORDINALITY`);
-    expect(select).toContain(`json_extract_string(__row, '$.track.artists[0].id') AS "__raw_artist_id"`);
+    // One JSON parse per record for all path columns, not one per column.
+    expect(select).toContain(`json_extract_string(__row, ['$.played_at', '$.track.id', '$.track.artists[0].id']) AS __text__row`);
+    expect(select).toContain(`__text__row[3] AS "__raw_artist_id"`);
     expect(select).toContain(`timezone('UTC', TRY_CAST("__raw_played_at" AS TIMESTAMPTZ)) AS "played_at"`);
     expect(select).toContain('PARTITION BY "played_at", "track_id" ORDER BY __run_id DESC NULLS LAST, __file DESC, __line DESC');
     expect(select).toMatch(/SELECT "played_at", "track_id", "artist_id", strftime\("played_at", '%Y-%m-%d'\) AS "dt"\nFROM "__deduped"/);
@@ -157,7 +185,19 @@ describe('compileTable (DuckDB)', () => {
     );
     expect(select).toContain('QUALIFY __run_id IS NOT DISTINCT FROM max(__run_id) OVER (PARTITION BY "playlist_id")');
     expect(select).toContain('WHERE len(__reasons) = 0 AND (pos >= 0)');
-    expect(select).toContain('ORDER BY pos DESC, __run_id DESC');
+    expect(select).toContain('ORDER BY "pos" DESC NULLS LAST, __run_id DESC');
     expect(quarantine).toContain('len(__reasons) > 0 AND (__malformed IS TRUE OR (pos >= 0) IS NOT FALSE)');
+  });
+});
+
+describe('Spark SQL rendering details', () => {
+  it('escapes literals the Spark way (backslashes; a doubled quote would be two literals)', () => {
+    expect(sparkLiteral(`it's a \\ "x"\nnext`)).toBe(`'it\\'s a \\\\ "x"\\nnext'`);
+  });
+
+  it('renders JSON paths with bracket keys where a dot would not do', () => {
+    expect(sparkJsonPath(parsePath('track.artists[0].id'))).toBe('$.track.artists[0].id');
+    expect(sparkJsonPath(parsePath('"a.b"."c d"[2]'))).toBe("$['a.b']['c d'][2]");
+    expect(() => sparkJsonPath(parsePath(`"it's"`))).toThrow(/Spark paths/);
   });
 });

@@ -1,0 +1,200 @@
+"""Unit tests of the pure parts of the Glue job: no pyspark, no boto3, no network.
+
+Run: python3 -m unittest discover -s glue-jobs/tests   (pytest also collects them)
+"""
+import json
+import os
+import sys
+import unittest
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
+
+import lake_io  # noqa: E402
+from lake_io import JobError  # noqa: E402
+
+
+def manifest(run_id, streams):
+    return {
+        "run_id": run_id,
+        "pipeline": "my-spotify-lake",
+        "started_at": "2026-11-24T10:15:02.000Z",
+        "committed_at": "2026-11-24T10:15:09.000Z",
+        "streams": {
+            s: {"endpoint": "x", "records": 0, "requests": {}, "status": "complete", "files": [{"key": k, "records": 3, "bytes": 100} for k in keys]}
+            for s, keys in streams.items()
+        },
+    }
+
+
+R1 = "20261124T101502Z-ab12cd"
+R2 = "20261124T111502Z-ef34ab"
+
+
+class ParseArgs(unittest.TestCase):
+    def test_glue_style_arguments_with_system_ones_ignored(self):
+        args = lake_io.parse_job_args([
+            "transform_job.py", "--JOB_NAME", "transform", "--lake_bucket", "my-lake", "--lake_prefix", "/lake/",
+            "--spec_prefix", "specs", "--tables", "plays, tracks", "--run_id", R1, "--job-bookmark-option", "job-bookmark-disable",
+        ])
+        self.assertEqual(args["lake_bucket"], "my-lake")
+        self.assertEqual(args["lake_prefix"], "lake/")
+        self.assertEqual(args["spec_prefix"], "specs/")
+        self.assertEqual(args["tables"], ["plays", "tracks"])
+        self.assertEqual(args["run_id"], R1)
+        self.assertIsNone(args["target_file_mb"])
+
+    def test_optional_arguments_may_be_absent_or_empty(self):
+        args = lake_io.parse_job_args(["--lake_bucket=b", "--spec_prefix=s3://other/specs", "--run_id", "", "--tables", "all"])
+        self.assertEqual(args["lake_prefix"], "")
+        self.assertEqual(args["spec_prefix"], "s3://other/specs/")
+        self.assertIsNone(args["run_id"])
+        self.assertEqual(args["tables"], [])
+
+    def test_rejects_missing_and_malformed_values(self):
+        with self.assertRaisesRegex(JobError, "--lake_bucket"):
+            lake_io.parse_job_args(["--spec_prefix", "s"])
+        with self.assertRaisesRegex(JobError, "--run_id"):
+            lake_io.parse_job_args(["--lake_bucket", "b", "--spec_prefix", "s", "--run_id", "../etc"])
+        with self.assertRaisesRegex(JobError, "--tables"):
+            lake_io.parse_job_args(["--lake_bucket", "b", "--spec_prefix", "s", "--tables", "Plays;drop"])
+        with self.assertRaisesRegex(JobError, "target_file_mb"):
+            lake_io.parse_job_args(["--lake_bucket", "b", "--spec_prefix", "s", "--target_file_mb", "-1"])
+
+
+class Manifests(unittest.TestCase):
+    def test_only_files_of_committed_manifests_in_run_order(self):
+        m2 = manifest(R2, {"recently_played": ["raw/recently_played/dt=2026-11-24/%s-00000.jsonl.gz" % R2]})
+        m1 = manifest(R1, {
+            "recently_played": ["raw/recently_played/dt=2026-11-24/%s-00000.jsonl.gz" % R1, "raw/recently_played/dt=2026-11-24/%s-00001.jsonl.gz" % R1],
+            "artists": ["raw/artists/dt=2026-11-24/%s-00000.jsonl.gz" % R1],
+        })
+        files = lake_io.committed_files([m2, m1], {"recently_played"})
+        self.assertEqual([f["key"].split("/")[-1] for f in files], ["%s-00000.jsonl.gz" % R1, "%s-00001.jsonl.gz" % R1, "%s-00000.jsonl.gz" % R2])
+        self.assertEqual({f["run_id"] for f in files}, {R1, R2})
+        self.assertEqual(files[0]["records"], 3)
+        # A retried job for run R1 does not see R2, committed after it.
+        self.assertEqual(len(lake_io.committed_files([m1, m2], {"recently_played"}, up_to_run=R1)), 2)
+        self.assertEqual(len(lake_io.committed_files([m1, m2])), 4)
+
+    def test_manifest_keys_and_validation(self):
+        self.assertTrue(lake_io.is_manifest_key("lake/_runs/%s.json" % R1, "lake/"))
+        self.assertFalse(lake_io.is_manifest_key("lake/_runs/%s.json.tmp" % R1, "lake/"))
+        self.assertFalse(lake_io.is_manifest_key("lake/_runs/old/%s.json" % R1, "lake/"))
+        self.assertFalse(lake_io.is_manifest_key("other/_runs/%s.json" % R1, "lake/"))
+        m = lake_io.parse_manifest(json.dumps(manifest(R1, {"a": []})), "_runs/x.json")
+        self.assertEqual(m["run_id"], R1)
+        with self.assertRaisesRegex(JobError, "_runs/x.json: not JSON"):
+            lake_io.parse_manifest("{", "_runs/x.json")
+        with self.assertRaisesRegex(JobError, "not a run manifest"):
+            lake_io.parse_manifest("{}", "_runs/x.json")
+
+    def test_a_manifest_listing_a_foreign_key_is_an_error(self):
+        bad = manifest(R1, {"artists": ["raw/recently_played/dt=2026-11-24/%s-00000.jsonl.gz" % R1]})
+        with self.assertRaisesRegex(JobError, "not a raw key of stream artists"):
+            lake_io.committed_files([bad])
+
+
+SPEC = {
+    "version": 1,
+    "table": "plays",
+    "input_view": "raw_lines",
+    "sql": "WITH ... SELECT ...",
+    "quarantine_sql": "WITH ... SELECT ...",
+    "judged_sql": "WITH ... SELECT ...",
+    "rows_from_judged_sql": "SELECT ...",
+    "quarantine_from_judged_sql": "SELECT ...",
+    "partition_by": [{"name": "dt", "from": "played_at", "as": "date"}],
+    "columns": [{"name": "played_at", "type": "timestamp"}, {"name": "track_id", "type": "string"}],
+    "sources": [{"stream": "recently_played", "root": ""}],
+}
+
+
+class Specs(unittest.TestCase):
+    def test_loads_a_spec_and_checks_its_version_and_table(self):
+        spec = lake_io.load_spec(json.dumps(SPEC), "plays")
+        self.assertEqual(lake_io.spec_streams(spec), ["recently_played"])
+        with self.assertRaisesRegex(JobError, "version 2"):
+            lake_io.load_spec(json.dumps(dict(SPEC, version=2)), "plays")
+        with self.assertRaisesRegex(JobError, "describes table 'plays'"):
+            lake_io.load_spec(json.dumps(SPEC), "tracks")
+        with self.assertRaisesRegex(JobError, "missing judged_sql"):
+            lake_io.load_spec(json.dumps({k: v for k, v in SPEC.items() if k != "judged_sql"}), "plays")
+
+    def test_spec_location_in_the_lake_bucket_or_elsewhere(self):
+        self.assertEqual(lake_io.spec_location("lake", "glue/specs/", "plays"), ("lake", "glue/specs/plays.json"))
+        self.assertEqual(lake_io.spec_location("lake", "s3://assets/specs/", "plays"), ("assets", "specs/plays.json"))
+
+
+class Paths(unittest.TestCase):
+    def test_lake_uris(self):
+        self.assertEqual(lake_io.table_uri("b", "lake/", "plays"), "s3://b/lake/curated/plays/")
+        self.assertEqual(lake_io.quarantine_uri("b", "", "plays"), "s3://b/quarantine/plays/")
+        self.assertEqual(lake_io.split_s3_uri("s3://b/a/b"), ("b", "a/b"))
+        with self.assertRaises(JobError):
+            lake_io.split_s3_uri("https://b/a")
+
+    def test_hive_partition_paths_escape_like_spark(self):
+        parts = [{"name": "playlist_id"}, {"name": "kind"}]
+        self.assertEqual(lake_io.partition_path(parts, {"playlist_id": "a/b c=d", "kind": None}), "playlist_id=a%2Fb c%3Dd/kind=__HIVE_DEFAULT_PARTITION__/")
+        self.assertEqual(lake_io.partition_path([{"name": "dt"}], {"dt": "2026-11-24"}), "dt=2026-11-24/")
+        self.assertEqual(lake_io.hive_escape(""), "__HIVE_DEFAULT_PARTITION__")
+        self.assertEqual(lake_io.hive_escape("Björk 🎻"), "Björk 🎻")
+
+    def test_rows_per_file_from_target_size(self):
+        self.assertEqual(lake_io.rows_per_file(), int(128 * 1024 * 1024 / 60))
+        self.assertEqual(lake_io.rows_per_file(64, 128), 64 * 1024 * 1024 // 128)
+        self.assertEqual(lake_io.rows_per_file(0.001, 1000), 1000)
+
+
+class PlanTables(unittest.TestCase):
+    def test_plans_each_table_from_its_streams_committed_files(self):
+        args = lake_io.parse_job_args(["--lake_bucket", "b", "--lake_prefix", "lake", "--spec_prefix", "specs", "--target_file_mb", "64"])
+        m1 = manifest(R1, {
+            "recently_played": ["raw/recently_played/dt=2026-11-24/%s-00000.jsonl.gz" % R1],
+            "artists": ["raw/artists/dt=2026-11-24/%s-00000.jsonl.gz" % R1],
+        })
+        artists = dict(SPEC, table="artists", partition_by=[], sources=[{"stream": "artists", "root": ""}], target_file_mb=8)
+        plans = lake_io.plan_tables(args, [m1], {"plays": SPEC, "artists": artists})
+        self.assertEqual([p["table"] for p in plans], ["artists", "plays"])
+        plays = plans[1]
+        self.assertEqual(plays["uris"], ["s3://b/lake/raw/recently_played/dt=2026-11-24/%s-00000.jsonl.gz" % R1])
+        self.assertEqual(plays["output"], "s3://b/lake/curated/plays/")
+        self.assertEqual(plays["partition_columns"], ["dt"])
+        self.assertEqual(plays["max_records_per_file"], lake_io.rows_per_file(64))  # the job argument wins
+        self.assertIsNone(plays["only_run"])
+        self.assertEqual(lake_io.file_table_rows(plays["files"]), [("raw/recently_played/dt=2026-11-24/%s-00000.jsonl.gz" % R1, R1, "recently_played")])
+        with self.assertRaisesRegex(JobError, "no spec for table"):
+            lake_io.plan_tables(dict(args, tables=["nope"]), [m1], {"plays": SPEC})
+
+
+class CompiledSpecs(unittest.TestCase):
+    """Specs compiled by `spotify-pipeline transform --spark-specs` (test/transform/glue.test.ts sets the folder)."""
+
+    @unittest.skipUnless(os.environ.get("GLUE_SPECS_DIR"), "GLUE_SPECS_DIR not set (npm test sets it)")
+    def test_every_compiled_spec_loads_and_plans(self):
+        d = os.environ["GLUE_SPECS_DIR"]
+        names = sorted(f[:-5] for f in os.listdir(d) if f.endswith(".json"))
+        self.assertTrue(names)
+        specs = {}
+        for name in names:
+            with open(os.path.join(d, name + ".json"), encoding="utf-8") as f:
+                specs[name] = lake_io.load_spec(f.read(), name)
+        args = lake_io.parse_job_args(["--lake_bucket", "b", "--spec_prefix", "specs"])
+        plans = lake_io.plan_tables(args, [], specs)
+        expected = os.environ.get("GLUE_SPECS_EXPECT")
+        if expected:
+            self.assertEqual([[p["table"], p["partition_columns"]] for p in plans], json.loads(expected))
+
+
+class JobModule(unittest.TestCase):
+    def test_the_entrypoint_imports_without_pyspark(self):
+        import transform_job
+
+        self.assertTrue(callable(transform_job.main))
+        self.assertNotIn("pyspark", sys.modules)
+        with self.assertRaisesRegex(JobError, "--lake_bucket"):
+            transform_job.main(["transform_job.py"])
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,62 @@
+-- a partition far above target_file_mb is split into files near that size (same rows); a small partition stays one file
+
+-- rows
+WITH
+`__raw_0` AS (
+  SELECT CASE WHEN get_json_object(value, '$') IS NOT NULL THEN value END AS __rec, _file AS __file, _line AS __line, _run_id AS __run_id
+  FROM `raw_lines` WHERE _stream = 'recently_played'
+),
+`__values` AS (
+  SELECT __rec, __file, __line, __run_id, get_json_object(__rec, '$.played_at') AS `__raw_played_at`, get_json_object(__rec, '$.track.id') AS `__raw_track_id`, get_json_object(__rec, '$.track.name') AS `__raw_track_name`, get_json_object(__rec, '$.ms_played') AS `__raw_ms_played`
+  FROM `__raw_0`
+  WHERE __rec IS NOT NULL
+),
+`__typed` AS (
+  SELECT *, CASE WHEN trim(`__raw_played_at`) RLIKE '^[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}([ T].*)?$' THEN try_cast(trim(`__raw_played_at`) AS TIMESTAMP) END AS `played_at`, `__raw_track_id` AS `track_id`, `__raw_track_name` AS `track_name`, try_cast(round(try_cast(`__raw_ms_played` AS DECIMAL(38,9))) AS BIGINT) AS `ms_played` FROM __values
+),
+`__checked` AS (
+  SELECT *,
+    filter(array(CASE WHEN `played_at` IS NULL AND `__raw_played_at` IS NOT NULL THEN concat('played_at: cannot read ', left(CAST(`__raw_played_at` AS STRING), 200), ' as timestamp') WHEN `played_at` IS NULL THEN 'played_at: required value is missing' END,
+      CASE WHEN `track_id` IS NULL THEN 'track_id: required value is missing' END,
+      CASE WHEN `ms_played` IS NULL AND `__raw_ms_played` IS NOT NULL THEN concat('ms_played: cannot read ', left(CAST(`__raw_ms_played` AS STRING), 200), ' as bigint') END), __r -> __r IS NOT NULL) AS __reasons
+  FROM `__typed`
+),
+`__judged` AS (
+  SELECT `played_at`, `track_id`, `track_name`, `ms_played`, __reasons, __file, __line, __run_id, CASE WHEN size(__reasons) > 0 THEN __rec END AS __rec, false AS __malformed FROM `__checked`
+  UNION ALL
+  SELECT CAST(NULL AS TIMESTAMP) AS `played_at`, CAST(NULL AS STRING) AS `track_id`, CAST(NULL AS STRING) AS `track_name`, CAST(NULL AS BIGINT) AS `ms_played`, array('record: malformed JSON line') AS __reasons, __file, __line, __run_id, CAST(NULL AS STRING) AS __rec, true AS __malformed FROM `__raw_0` WHERE __rec IS NULL
+),
+`__kept` AS (
+  SELECT * FROM __judged WHERE size(__reasons) = 0
+)
+SELECT `played_at`, `track_id`, `track_name`, `ms_played`, date_format(`played_at`, 'yyyy-MM-dd') AS `dt`, __run_id AS _source_run_id
+FROM `__kept`;
+
+-- quarantine
+WITH
+`__raw_0` AS (
+  SELECT CASE WHEN get_json_object(value, '$') IS NOT NULL THEN value END AS __rec, _file AS __file, _line AS __line, _run_id AS __run_id
+  FROM `raw_lines` WHERE _stream = 'recently_played'
+),
+`__values` AS (
+  SELECT __rec, __file, __line, __run_id, get_json_object(__rec, '$.played_at') AS `__raw_played_at`, get_json_object(__rec, '$.track.id') AS `__raw_track_id`, get_json_object(__rec, '$.track.name') AS `__raw_track_name`, get_json_object(__rec, '$.ms_played') AS `__raw_ms_played`
+  FROM `__raw_0`
+  WHERE __rec IS NOT NULL
+),
+`__typed` AS (
+  SELECT *, CASE WHEN trim(`__raw_played_at`) RLIKE '^[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}([ T].*)?$' THEN try_cast(trim(`__raw_played_at`) AS TIMESTAMP) END AS `played_at`, `__raw_track_id` AS `track_id`, `__raw_track_name` AS `track_name`, try_cast(round(try_cast(`__raw_ms_played` AS DECIMAL(38,9))) AS BIGINT) AS `ms_played` FROM __values
+),
+`__checked` AS (
+  SELECT *,
+    filter(array(CASE WHEN `played_at` IS NULL AND `__raw_played_at` IS NOT NULL THEN concat('played_at: cannot read ', left(CAST(`__raw_played_at` AS STRING), 200), ' as timestamp') WHEN `played_at` IS NULL THEN 'played_at: required value is missing' END,
+      CASE WHEN `track_id` IS NULL THEN 'track_id: required value is missing' END,
+      CASE WHEN `ms_played` IS NULL AND `__raw_ms_played` IS NOT NULL THEN concat('ms_played: cannot read ', left(CAST(`__raw_ms_played` AS STRING), 200), ' as bigint') END), __r -> __r IS NOT NULL) AS __reasons
+  FROM `__typed`
+),
+`__judged` AS (
+  SELECT `played_at`, `track_id`, `track_name`, `ms_played`, __reasons, __file, __line, __run_id, CASE WHEN size(__reasons) > 0 THEN __rec END AS __rec, false AS __malformed FROM `__checked`
+  UNION ALL
+  SELECT CAST(NULL AS TIMESTAMP) AS `played_at`, CAST(NULL AS STRING) AS `track_id`, CAST(NULL AS STRING) AS `track_name`, CAST(NULL AS BIGINT) AS `ms_played`, array('record: malformed JSON line') AS __reasons, __file, __line, __run_id, CAST(NULL AS STRING) AS __rec, true AS __malformed FROM `__raw_0` WHERE __rec IS NULL
+)
+SELECT 'file_size_split' AS `table`, __reasons AS reasons, __file AS file, __line AS line, __run_id AS source_run_id, __rec AS record
+FROM __judged WHERE size(__reasons) > 0;

@@ -1,0 +1,65 @@
+-- schema drift of the newest run is reported (new undeclared field, changed JSON type, declared path without values) while the table is built as declared
+
+-- rows
+WITH
+`__raw_0` AS (
+  SELECT CASE WHEN get_json_object(value, '$') IS NOT NULL THEN value END AS __rec, _file AS __file, _line AS __line, _run_id AS __run_id
+  FROM `raw_lines` WHERE _stream = 'recently_played'
+),
+`__values` AS (
+  SELECT __rec, __file, __line, __run_id, get_json_object(__rec, '$.played_at') AS `__raw_played_at`, get_json_object(__rec, '$.track.id') AS `__raw_track_id`, get_json_object(__rec, '$.track.duration_ms') AS `__raw_duration_ms`, get_json_object(__rec, '$.context.uri') AS `__raw_context_uri`
+  FROM `__raw_0`
+  WHERE __rec IS NOT NULL
+),
+`__typed` AS (
+  SELECT *, CASE WHEN trim(`__raw_played_at`) RLIKE '^[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}([ T].*)?$' THEN try_cast(trim(`__raw_played_at`) AS TIMESTAMP) END AS `played_at`, `__raw_track_id` AS `track_id`, try_cast(round(try_cast(`__raw_duration_ms` AS DECIMAL(38,9))) AS BIGINT) AS `duration_ms`, `__raw_context_uri` AS `context_uri` FROM __values
+),
+`__checked` AS (
+  SELECT *,
+    filter(array(CASE WHEN `played_at` IS NULL AND `__raw_played_at` IS NOT NULL THEN concat('played_at: cannot read ', left(CAST(`__raw_played_at` AS STRING), 200), ' as timestamp') WHEN `played_at` IS NULL THEN 'played_at: required value is missing' END,
+      CASE WHEN `track_id` IS NULL THEN 'track_id: required value is missing' END,
+      CASE WHEN `duration_ms` IS NULL AND `__raw_duration_ms` IS NOT NULL THEN concat('duration_ms: cannot read ', left(CAST(`__raw_duration_ms` AS STRING), 200), ' as bigint') END), __r -> __r IS NOT NULL) AS __reasons
+  FROM `__typed`
+),
+`__judged` AS (
+  SELECT `played_at`, `track_id`, `duration_ms`, `context_uri`, __reasons, __file, __line, __run_id, CASE WHEN size(__reasons) > 0 THEN __rec END AS __rec, false AS __malformed FROM `__checked`
+  UNION ALL
+  SELECT CAST(NULL AS TIMESTAMP) AS `played_at`, CAST(NULL AS STRING) AS `track_id`, CAST(NULL AS BIGINT) AS `duration_ms`, CAST(NULL AS STRING) AS `context_uri`, array('record: malformed JSON line') AS __reasons, __file, __line, __run_id, CAST(NULL AS STRING) AS __rec, true AS __malformed FROM `__raw_0` WHERE __rec IS NULL
+),
+`__kept` AS (
+  SELECT * FROM __judged WHERE size(__reasons) = 0
+),
+`__deduped` AS (
+  SELECT * FROM (SELECT *, row_number() OVER (PARTITION BY `played_at`, `track_id` ORDER BY __run_id DESC NULLS LAST, __file DESC, __line DESC) AS __rn FROM __kept) __d WHERE __rn = 1
+)
+SELECT `played_at`, `track_id`, `duration_ms`, `context_uri`, __run_id AS _source_run_id
+FROM `__deduped`;
+
+-- quarantine
+WITH
+`__raw_0` AS (
+  SELECT CASE WHEN get_json_object(value, '$') IS NOT NULL THEN value END AS __rec, _file AS __file, _line AS __line, _run_id AS __run_id
+  FROM `raw_lines` WHERE _stream = 'recently_played'
+),
+`__values` AS (
+  SELECT __rec, __file, __line, __run_id, get_json_object(__rec, '$.played_at') AS `__raw_played_at`, get_json_object(__rec, '$.track.id') AS `__raw_track_id`, get_json_object(__rec, '$.track.duration_ms') AS `__raw_duration_ms`, get_json_object(__rec, '$.context.uri') AS `__raw_context_uri`
+  FROM `__raw_0`
+  WHERE __rec IS NOT NULL
+),
+`__typed` AS (
+  SELECT *, CASE WHEN trim(`__raw_played_at`) RLIKE '^[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}([ T].*)?$' THEN try_cast(trim(`__raw_played_at`) AS TIMESTAMP) END AS `played_at`, `__raw_track_id` AS `track_id`, try_cast(round(try_cast(`__raw_duration_ms` AS DECIMAL(38,9))) AS BIGINT) AS `duration_ms`, `__raw_context_uri` AS `context_uri` FROM __values
+),
+`__checked` AS (
+  SELECT *,
+    filter(array(CASE WHEN `played_at` IS NULL AND `__raw_played_at` IS NOT NULL THEN concat('played_at: cannot read ', left(CAST(`__raw_played_at` AS STRING), 200), ' as timestamp') WHEN `played_at` IS NULL THEN 'played_at: required value is missing' END,
+      CASE WHEN `track_id` IS NULL THEN 'track_id: required value is missing' END,
+      CASE WHEN `duration_ms` IS NULL AND `__raw_duration_ms` IS NOT NULL THEN concat('duration_ms: cannot read ', left(CAST(`__raw_duration_ms` AS STRING), 200), ' as bigint') END), __r -> __r IS NOT NULL) AS __reasons
+  FROM `__typed`
+),
+`__judged` AS (
+  SELECT `played_at`, `track_id`, `duration_ms`, `context_uri`, __reasons, __file, __line, __run_id, CASE WHEN size(__reasons) > 0 THEN __rec END AS __rec, false AS __malformed FROM `__checked`
+  UNION ALL
+  SELECT CAST(NULL AS TIMESTAMP) AS `played_at`, CAST(NULL AS STRING) AS `track_id`, CAST(NULL AS BIGINT) AS `duration_ms`, CAST(NULL AS STRING) AS `context_uri`, array('record: malformed JSON line') AS __reasons, __file, __line, __run_id, CAST(NULL AS STRING) AS __rec, true AS __malformed FROM `__raw_0` WHERE __rec IS NULL
+)
+SELECT 'schema_drift' AS `table`, __reasons AS reasons, __file AS file, __line AS line, __run_id AS source_run_id, __rec AS record
+FROM __judged WHERE size(__reasons) > 0;
