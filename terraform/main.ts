@@ -1,4 +1,7 @@
-/** CDKTF app entry (cdktf.json): synthesizes terraform from pipeline.yaml. */
+/**
+ * CDKTF app entry (cdktf.json): synthesizes the AWS deployment from pipeline.yaml
+ * (PIPELINE_FILE to use another file). Needs no Terraform binary and no AWS credentials.
+ */
 import { App } from 'cdktf';
 import { loadPipeline } from '../core/config/index.ts';
 import { PipelineStack } from './stack.ts';
@@ -6,5 +9,6 @@ import { PipelineStack } from './stack.ts';
 const file = process.env.PIPELINE_FILE ?? 'pipeline.yaml';
 const { config } = loadPipeline(file);
 const app = new App();
-new PipelineStack(app, config.name, config);
+const stack = new PipelineStack(app, config.name, { pipeline: config, pipelineFile: file, env: process.env });
+for (const w of stack.warnings) process.stderr.write(`warning: ${w}\n`);
 app.synth();

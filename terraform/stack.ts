@@ -1,21 +1,180 @@
-/** The one stack, built from a loaded pipeline.yaml. */
+/**
+ * The one stack, built from a loaded pipeline.yaml: lake storage, secrets, the scheduled
+ * extractor function, the Glue catalog and Spark transform, Athena, alarms. Each concern is one
+ * construct with typed props; the stack only wires them together and hands out grants.
+ */
+import { join } from 'node:path';
 import { Construct } from 'constructs';
-import { TerraformStack } from 'cdktf';
+import { Annotations, Aspects, LocalBackend, S3Backend, TerraformStack } from 'cdktf';
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider/index.js';
+import { DataAwsCallerIdentity } from '@cdktf/provider-aws/lib/data-aws-caller-identity/index.js';
+import { DataAwsPartition } from '@cdktf/provider-aws/lib/data-aws-partition/index.js';
+import { DataAwsRegion } from '@cdktf/provider-aws/lib/data-aws-region/index.js';
 import type { PipelineConfig } from '../core/config/types.ts';
-import { LakeStorage } from './constructs/lake-storage.ts';
+import { findRefs } from '../core/config/refs.ts';
+import { deploySettings, type DeploySettings } from './settings.ts';
+import { escapeTf, glueDatabaseName, lakeBucketName, lakePrefix } from './names.ts';
+import { buildExtractorBundle, ROOT, type ExtractorBundle } from './bundle.ts';
+import { sparkJobSpec, specObject, type SparkJobSpecFn } from './spark-spec.ts';
+import { LakeStorage, LAKE_AREAS } from './constructs/lake-storage.ts';
+import { PipelineSecrets } from './constructs/pipeline-secrets.ts';
+import { ExtractorFunction } from './constructs/extractor-function.ts';
+import { GlueCatalog } from './constructs/glue-catalog.ts';
+import { GlueTransform, type AwsContext } from './constructs/glue-transform.ts';
+import { AthenaAnalytics } from './constructs/athena-analytics.ts';
+import { Alarms } from './constructs/alarms.ts';
+import { PipelineTags } from './constructs/ownership.ts';
+
+export interface PipelineStackProps {
+  pipeline: PipelineConfig;
+  /** The pipeline.yaml the config was loaded from (embedded in the extractor bundle). */
+  pipelineFile: string;
+  /**
+   * The synth environment: TF_STATE_BUCKET/KEY/REGION choose the state backend, and each
+   * `${env:NAME}` of connector.config is passed to the function from here. Default: none.
+   */
+  env?: Record<string, string | undefined>;
+  /** A prebuilt extractor bundle (tests); built from pipelineFile when absent. */
+  bundle?: ExtractorBundle;
+  /** Default glue-jobs/transform_job.py. */
+  glueScript?: string;
+  /** Default: core/transform's sparkJobSpec when it exists. `null`: never use it. */
+  sparkJobSpec?: SparkJobSpecFn | null;
+}
 
 export class PipelineStack extends TerraformStack {
+  readonly pipeline: PipelineConfig;
+  readonly settings: DeploySettings;
   readonly lake: LakeStorage;
+  readonly secrets: PipelineSecrets;
+  readonly extractor: ExtractorFunction;
+  readonly catalog: GlueCatalog;
+  readonly transform: GlueTransform;
+  readonly athena: AthenaAnalytics;
+  readonly alarms?: Alarms;
+  /** Things a reviewer should know that are not policy violations (printed by `plan`). */
+  readonly warnings: string[] = [];
 
-  constructor(scope: Construct, id: string, pipeline: PipelineConfig) {
+  constructor(scope: Construct, id: string, props: PipelineStackProps) {
     super(scope, id);
-    const aws = pipeline.aws ?? {};
-    new AwsProvider(this, 'aws', { region: aws.region ?? 'us-east-1', defaultTags: [{ tags: { pipeline: pipeline.name } }] });
-    this.lake = new LakeStorage(this, 'lake', {
-      bucketName: pipeline.storage.s3?.bucket ?? `${pipeline.name}-lake`,
-      kmsKeyArn: aws.kms_key_arn,
-      tags: { pipeline: pipeline.name },
+    const pipeline = (this.pipeline = props.pipeline);
+    const env = props.env ?? {};
+    const settings = (this.settings = deploySettings(pipeline, env));
+
+    new AwsProvider(this, 'aws', settings.region ? { region: settings.region } : {});
+    if (settings.backend) {
+      const backend = new S3Backend(this, { bucket: settings.backend.bucket, key: settings.backend.key, region: settings.backend.region, encrypt: true });
+      // Native S3 state locking (Terraform 1.10+): no DynamoDB table to manage.
+      backend.addOverride('use_lockfile', true);
+    } else {
+      // cdktf's default local backend writes an absolute path; a relative one (from
+      // cdktf.out/stacks/<stack>/ to the project root) keeps the synthesized JSON the same on every machine.
+      new LocalBackend(this, { path: `../../../terraform.${id}.tfstate` });
+    }
+    const aws: AwsContext = {
+      accountId: new DataAwsCallerIdentity(this, 'account').accountId,
+      region: new DataAwsRegion(this, 'region').region,
+      partition: new DataAwsPartition(this, 'partition').partition,
+    };
+
+    const prefix = lakePrefix(pipeline);
+    this.lake = new LakeStorage(this, 'lake', { bucketName: lakeBucketName(pipeline), prefix, settings, accountId: aws.accountId });
+
+    const refs = findRefs(pipeline.connector?.config ?? {}, 'connector.config');
+    this.secrets = new PipelineSecrets(this, 'secrets', {
+      pipelineName: pipeline.name,
+      refs: refs.filter((r) => r.kind === 'secret'),
+      kmsKeyArn: settings.kmsKeyArn,
     });
+
+    const bundle = props.bundle ?? buildExtractorBundle({ pipelineFile: props.pipelineFile });
+    if (bundle.placeholder) {
+      Annotations.of(this).addError(`the extractor Lambda could not be bundled (${bundle.placeholder}); its code would be a placeholder that fails every run`);
+    }
+    const environment: Record<string, string> = {
+      LAKE_BUCKET: this.lake.lake.name,
+      LAKE_PREFIX: prefix,
+      SECRETS_PREFIX: pipeline.name,
+    };
+    for (const r of refs.filter((x) => x.kind === 'env')) {
+      const v = env[r.name];
+      if (v) environment[r.name] = escapeTf(v);
+      else this.warnings.push(`${r.path} references \${env:${r.name}}, which is not set in the synth environment: the extractor will fail until it is (export ${r.name}=... and synthesize again)`);
+    }
+    const scheduled = Object.entries(pipeline.streams).filter(([, s]) => s.schedule);
+    this.extractor = new ExtractorFunction(this, 'extractor', {
+      pipelineName: pipeline.name,
+      bundle,
+      memoryMb: settings.lambda.memoryMb,
+      timeoutSeconds: settings.lambda.timeoutSeconds,
+      architecture: settings.lambda.architecture,
+      logRetentionDays: settings.logRetentionDays,
+      environment,
+      schedule: { expression: settings.schedule, streams: Object.keys(pipeline.streams).filter((s) => !pipeline.streams[s].schedule) },
+      streamSchedules: scheduled.map(([stream, s]) => ({ stream, expression: s.schedule! })),
+      kmsKeyArn: settings.kmsKeyArn,
+      accountId: aws.accountId,
+    });
+    // The extractor lands raw data, commits runs, keeps stream state; it deletes only the raw
+    // files of a stream that failed mid-run (never committed).
+    this.lake.grantReadWrite(this.extractor.role, 'raw', 'runs', 'state');
+    this.lake.grantDelete(this.extractor.role, 'raw');
+    this.secrets.grantToExtractor(this.extractor.role);
+
+    const databaseName = glueDatabaseName(pipeline);
+    this.catalog = new GlueCatalog(this, 'catalog', {
+      databaseName,
+      pipelineName: pipeline.name,
+      tables: pipeline.tables ?? {},
+      curatedUrl: this.lake.lake.url(`${prefix}${LAKE_AREAS.curated}`),
+      arnPrefix: `arn:${aws.partition}:glue:${aws.region}:${aws.accountId}`,
+    });
+
+    const spec = props.sparkJobSpec === null ? undefined : (props.sparkJobSpec ?? sparkJobSpec);
+    if (!spec) this.warnings.push('core/transform does not export sparkJobSpec yet: each table spec object holds the table declaration only (no Spark SQL)');
+    this.transform = new GlueTransform(this, 'transform', {
+      pipelineName: pipeline.name,
+      lake: this.lake,
+      catalog: this.catalog,
+      tables: pipeline.tables ?? {},
+      scriptFile: props.glueScript ?? join(ROOT, 'glue-jobs', 'transform_job.py'),
+      specFor: (name, s) => specObject(spec, name, s),
+      workers: settings.glue.workers,
+      workerType: settings.glue.workerType,
+      timeoutMinutes: settings.glue.timeoutMinutes,
+      logRetentionDays: settings.logRetentionDays,
+      kmsKeyArn: settings.kmsKeyArn,
+      aws,
+    });
+    if (this.transform.scriptPlaceholder) this.warnings.push('glue-jobs/transform_job.py does not exist: a placeholder script that fails is uploaded instead');
+
+    this.athena = new AthenaAnalytics(this, 'athena', {
+      workgroupName: pipeline.name,
+      pipelineName: pipeline.name,
+      databaseName,
+      resultsUrl: this.lake.results.url(),
+      bytesScannedCutoff: settings.athena.bytesScannedCutoff,
+      kmsKeyArn: settings.kmsKeyArn,
+      queries: pipeline.queries ?? {},
+    });
+
+    if (settings.alarmEmail || settings.alarmTopicArn) {
+      this.alarms = new Alarms(this, 'alarms', {
+        pipelineName: pipeline.name,
+        email: settings.alarmEmail,
+        topicArn: settings.alarmTopicArn,
+        extractor: this.extractor,
+        transform: this.transform,
+        accountId: aws.accountId,
+      });
+    } else {
+      this.warnings.push('no aws.alarm_email or aws.alarm_topic_arn: failed runs raise no alarm');
+    }
+
+    Aspects.of(this).add(new PipelineTags(pipeline.name));
+  }
+
+  get bundle(): ExtractorBundle {
+    return this.extractor.bundle;
   }
 }

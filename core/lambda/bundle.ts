@@ -49,6 +49,10 @@ export function extractorBuildOptions(spec: ExtractorBundleSpec): BuildOptions &
     bundle: true,
     platform: 'node',
     target: 'node22',
+    // `debug` (axios -> follow-redirects) tries require('supports-color') inside a try/catch;
+    // it is only installed as a dev dependency's dependency, so bundling it would make the
+    // bundle depend on whether dev dependencies are installed. Left out, debug falls back.
+    external: ['supports-color'],
     format: 'esm',
     // ESM builds of the AWS SDK tree-shake better than their CommonJS ones.
     mainFields: ['module', 'main'],

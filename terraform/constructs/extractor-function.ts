@@ -1,0 +1,146 @@
+/**
+ * The extractor: the engine's Lambda handler (bundled at synth time, see ../bundle.ts) on a
+ * schedule. One function per pipeline with reserved concurrency 1, so two runs never write the
+ * same stream's state at once; failed async invocations (and schedules that could not invoke it)
+ * land in an encrypted SQS queue; logs go to a log group with a retention.
+ *
+ * Schedules: EventBridge Scheduler, one for the pipeline's `schedule` (payload: the streams that
+ * have no schedule of their own) and one per stream that declares `schedule` (payload: that
+ * stream), each with its own role that may only invoke this function.
+ */
+import { Construct } from 'constructs';
+import { AssetType, TerraformAsset } from 'cdktf';
+import { CloudwatchLogGroup } from '@cdktf/provider-aws/lib/cloudwatch-log-group/index.js';
+import { LambdaFunction } from '@cdktf/provider-aws/lib/lambda-function/index.js';
+import { LambdaFunctionEventInvokeConfig } from '@cdktf/provider-aws/lib/lambda-function-event-invoke-config/index.js';
+import { SqsQueue } from '@cdktf/provider-aws/lib/sqs-queue/index.js';
+import { SchedulerSchedule } from '@cdktf/provider-aws/lib/scheduler-schedule/index.js';
+import type { ExtractorBundle } from '../bundle.ts';
+import { shortName, roleName } from '../names.ts';
+import { ServiceRole } from './iam.ts';
+import { markOwner } from './ownership.ts';
+
+export interface ExtractorFunctionProps {
+  pipelineName: string;
+  bundle: ExtractorBundle;
+  memoryMb: number;
+  timeoutSeconds: number;
+  architecture: 'arm64' | 'x86_64';
+  /** Days; 0 = never expire (only when loosened explicitly). */
+  logRetentionDays: number;
+  /** Environment of the function (lake location, secrets prefix, `${env:...}` values). */
+  environment: Record<string, string>;
+  /** The pipeline's schedule, and the streams it runs. */
+  schedule: { expression: string; streams: string[] };
+  /** Streams with a schedule of their own. */
+  streamSchedules: { stream: string; expression: string }[];
+  /** Encrypts the environment variables (AWS-managed key when absent). */
+  kmsKeyArn?: string;
+  accountId: string;
+}
+
+export class ExtractorFunction extends Construct {
+  readonly role: ServiceRole;
+  readonly fn: LambdaFunction;
+  readonly logGroup: CloudwatchLogGroup;
+  readonly failures: SqsQueue;
+  readonly schedulerRole: ServiceRole;
+  readonly schedules: SchedulerSchedule[] = [];
+  readonly bundle: ExtractorBundle;
+
+  constructor(scope: Construct, id: string, props: ExtractorFunctionProps) {
+    super(scope, id);
+    this.bundle = props.bundle;
+    const name = shortName(`${props.pipelineName}-extractor`);
+
+    this.role = new ServiceRole(this, 'role', {
+      name: roleName(`${props.pipelineName}-extractor`),
+      service: 'lambda.amazonaws.com',
+      description: `Extractor Lambda of pipeline ${props.pipelineName}`,
+    });
+    this.logGroup = new CloudwatchLogGroup(this, 'logs', {
+      name: `/aws/lambda/${name}`,
+      retentionInDays: props.logRetentionDays,
+    });
+    this.role.addToPolicy({
+      sid: 'WriteOwnLogs',
+      actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+      resources: [`${this.logGroup.arn}:*`],
+    });
+    this.failures = new SqsQueue(this, 'failures', {
+      name: `${name}-failures`,
+      sqsManagedSseEnabled: true,
+      messageRetentionSeconds: 14 * 24 * 3600,
+    });
+    this.role.addToPolicy({ sid: 'SendFailures', actions: ['sqs:SendMessage'], resources: [this.failures.arn] });
+
+    const asset = new TerraformAsset(this, 'code', { path: props.bundle.dir, type: AssetType.ARCHIVE, assetHash: props.bundle.hash.slice(0, 32) });
+    this.fn = new LambdaFunction(this, 'function', {
+      functionName: name,
+      description: `Extracts the streams of pipeline ${props.pipelineName} into the raw lake`,
+      role: this.role.arn,
+      runtime: 'nodejs22.x',
+      architectures: [props.architecture],
+      handler: props.bundle.handler,
+      filename: asset.path,
+      sourceCodeHash: props.bundle.hash,
+      memorySize: props.memoryMb,
+      timeout: props.timeoutSeconds,
+      // One run at a time per pipeline: runs share stream state and cursors.
+      reservedConcurrentExecutions: 1,
+      environment: { variables: { ...props.environment, NODE_OPTIONS: '--enable-source-maps' } },
+      kmsKeyArn: props.kmsKeyArn,
+      loggingConfig: { logFormat: 'Text', logGroup: this.logGroup.name },
+      dependsOn: [this.logGroup],
+    });
+    if (props.kmsKeyArn) this.role.addToPolicy({ sid: 'KmsForEnvironment', actions: ['kms:Decrypt'], resources: [props.kmsKeyArn] });
+    new LambdaFunctionEventInvokeConfig(this, 'async', {
+      functionName: this.fn.functionName,
+      // No blind retry: the next scheduled run resumes from the committed state.
+      maximumRetryAttempts: 0,
+      maximumEventAgeInSeconds: 3600,
+      destinationConfig: { onFailure: { destination: this.failures.arn } },
+    });
+
+    this.schedulerRole = new ServiceRole(this, 'scheduler-role', {
+      name: roleName(`${props.pipelineName}-scheduler`),
+      service: 'scheduler.amazonaws.com',
+      description: `EventBridge Scheduler: invokes the extractor of pipeline ${props.pipelineName}`,
+      trustConditions: { StringEquals: { 'aws:SourceAccount': props.accountId } },
+    });
+    this.schedulerRole.addToPolicy({ sid: 'InvokeExtractor', actions: ['lambda:InvokeFunction'], resources: [this.fn.arn] });
+    this.schedulerRole.addToPolicy({ sid: 'SendFailures', actions: ['sqs:SendMessage'], resources: [this.failures.arn] });
+
+    if (props.schedule.streams.length) {
+      this.schedules.push(this.schedule(this, 'schedule', name, props.schedule.expression, props.pipelineName, props.schedule.streams));
+    }
+    for (const s of props.streamSchedules) {
+      const scope = markOwner(new Construct(this, `stream-${s.stream}`), { kind: 'stream', name: s.stream });
+      // Stream names have no `-`, so `<name>-<stream>` never collides with another schedule.
+      this.schedules.push(this.schedule(scope, 'schedule', shortName(`${name}-${s.stream}`), s.expression, props.pipelineName, [s.stream]));
+    }
+  }
+
+  private schedule(scope: Construct, id: string, name: string, expression: string, pipeline: string, streams: string[]): SchedulerSchedule {
+    return new SchedulerSchedule(scope, id, {
+      name,
+      groupName: 'default',
+      description: `Runs ${streams.join(', ')} of pipeline ${pipeline}`,
+      scheduleExpression: expression,
+      scheduleExpressionTimezone: 'UTC',
+      flexibleTimeWindow: { mode: 'OFF' },
+      state: 'ENABLED',
+      target: {
+        arn: this.fn.arn,
+        roleArn: this.schedulerRole.arn,
+        input: JSON.stringify({ pipeline, streams }),
+        retryPolicy: { maximumRetryAttempts: 0, maximumEventAgeInSeconds: 3600 },
+        deadLetterConfig: { arn: this.failures.arn },
+      },
+    });
+  }
+
+  grantInvoke(role: ServiceRole): void {
+    role.addToPolicy({ sid: 'InvokeExtractor', actions: ['lambda:InvokeFunction'], resources: [this.fn.arn] });
+  }
+}

@@ -1,0 +1,283 @@
+/**
+ * The transform at Spark scale: a Glue 5.0 job running glue-jobs/transform_job.py over the
+ * per-table specs (one S3 object per table), started whenever a run commits.
+ *
+ * Trigger: the extractor writes `_runs/<run id>.json` last; the lake bucket sends Object Created
+ * events to EventBridge, and a rule on that key pattern starts a one-state Step Functions machine
+ * that calls glue:StartJobRun. Why not the alternatives: EventBridge cannot target a Glue job
+ * directly; a Glue EVENT trigger needs a Glue workflow and, like a direct start, fails when the
+ * previous transform is still running (max concurrent runs is 1). The state machine retries
+ * ConcurrentRunsExceededException with backoff, so a run that commits mid-transform is never
+ * lost, and there is no starter code to maintain.
+ *
+ * Security: a Glue security configuration encrypts what the job writes to S3, its CloudWatch
+ * logs and its job bookmarks. CloudWatch and bookmark encryption need a KMS key: the
+ * pipeline's `aws.kms_key_arn`, or else a key this construct creates (with rotation).
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { Construct } from 'constructs';
+import { CloudwatchEventRule } from '@cdktf/provider-aws/lib/cloudwatch-event-rule/index.js';
+import { CloudwatchEventTarget } from '@cdktf/provider-aws/lib/cloudwatch-event-target/index.js';
+import { CloudwatchLogGroup } from '@cdktf/provider-aws/lib/cloudwatch-log-group/index.js';
+import { GlueJob } from '@cdktf/provider-aws/lib/glue-job/index.js';
+import { GlueSecurityConfiguration } from '@cdktf/provider-aws/lib/glue-security-configuration/index.js';
+import { KmsAlias } from '@cdktf/provider-aws/lib/kms-alias/index.js';
+import { KmsKey } from '@cdktf/provider-aws/lib/kms-key/index.js';
+import { S3Object } from '@cdktf/provider-aws/lib/s3-object/index.js';
+import { SfnStateMachine } from '@cdktf/provider-aws/lib/sfn-state-machine/index.js';
+import type { TableSpec } from '../../core/config/types.ts';
+import { escapeTf, roleName, shortName } from '../names.ts';
+import { ServiceRole } from './iam.ts';
+import { ARTIFACT_PREFIXES, type LakeStorage } from './lake-storage.ts';
+import type { GlueCatalog } from './glue-catalog.ts';
+import { markOwner } from './ownership.ts';
+
+export interface AwsContext {
+  accountId: string;
+  region: string;
+  partition: string;
+}
+
+export interface GlueTransformProps {
+  pipelineName: string;
+  lake: LakeStorage;
+  catalog: GlueCatalog;
+  tables: Record<string, TableSpec>;
+  /** The PySpark script (glue-jobs/transform_job.py); a placeholder that fails is uploaded when it does not exist. */
+  scriptFile: string;
+  /** The content of a table's spec object. */
+  specFor: (table: string, spec: TableSpec) => string;
+  workers: number;
+  workerType: string;
+  timeoutMinutes: number;
+  logRetentionDays: number;
+  /** The pipeline's customer-managed key; a key is created for logs and bookmarks when absent. */
+  kmsKeyArn?: string;
+  aws: AwsContext;
+}
+
+export class GlueTransform extends Construct {
+  readonly job: GlueJob;
+  readonly role: ServiceRole;
+  readonly securityConfiguration: GlueSecurityConfiguration;
+  readonly key?: KmsKey;
+  readonly logGroups: CloudwatchLogGroup[] = [];
+  readonly starter: SfnStateMachine;
+  readonly starterRole: ServiceRole;
+  readonly eventsRole: ServiceRole;
+  readonly runCommitted: CloudwatchEventRule;
+  readonly script: S3Object;
+  readonly specs = new Map<string, S3Object>();
+  /** Set when the script was missing and a placeholder was uploaded. */
+  readonly scriptPlaceholder: boolean;
+
+  constructor(scope: Construct, id: string, props: GlueTransformProps) {
+    super(scope, id);
+    const { aws, lake } = props;
+    const name = shortName(`${props.pipelineName}-transform`);
+    const logPrefix = `/aws-glue/jobs/${name}`;
+    const logArn = (group: string) => `arn:${aws.partition}:logs:${aws.region}:${aws.accountId}:log-group:${group}`;
+
+    let keyArn = props.kmsKeyArn;
+    if (!keyArn) {
+      this.key = new KmsKey(this, 'key', {
+        description: `Encrypts the Glue transform logs and job bookmarks of pipeline ${props.pipelineName}`,
+        enableKeyRotation: true,
+        deletionWindowInDays: 30,
+        policy: JSON.stringify(keyPolicy(aws, `${logPrefix}*`)),
+      });
+      new KmsAlias(this, 'key-alias', { name: `alias/${name}`, targetKeyId: this.key.keyId });
+      keyArn = this.key.arn;
+    }
+
+    this.securityConfiguration = new GlueSecurityConfiguration(this, 'security', {
+      name,
+      encryptionConfiguration: {
+        s3Encryption: props.kmsKeyArn ? { s3EncryptionMode: 'SSE-KMS', kmsKeyArn: props.kmsKeyArn } : { s3EncryptionMode: 'SSE-S3' },
+        cloudwatchEncryption: { cloudwatchEncryptionMode: 'SSE-KMS', kmsKeyArn: keyArn },
+        jobBookmarksEncryption: { jobBookmarksEncryptionMode: 'CSE-KMS', kmsKeyArn: keyArn },
+      },
+    });
+
+    // Glue 5.0 writes to <prefix>/output and <prefix>/error; continuous logs of an encrypted job
+    // go to <group>-<security configuration>. Created here so they have a retention.
+    const groups = { output: `${logPrefix}/output`, error: `${logPrefix}/error`, continuous: `${logPrefix}-${name}` };
+    for (const [kind, group] of Object.entries(groups)) {
+      this.logGroups.push(
+        new CloudwatchLogGroup(this, `logs-${kind}`, {
+          name: group,
+          retentionInDays: props.logRetentionDays,
+          kmsKeyId: keyArn,
+        }),
+      );
+    }
+
+    this.scriptPlaceholder = !existsSync(props.scriptFile);
+    const scriptKey = `${ARTIFACT_PREFIXES.glueJobs}transform_job.py`;
+    this.script = new S3Object(this, 'script', {
+      bucket: lake.artifacts.bucket.id,
+      key: scriptKey,
+      contentType: 'text/x-python',
+      content: escapeTf(
+        this.scriptPlaceholder
+          ? `# glue-jobs/transform_job.py did not exist when this stack was synthesized.\nraise SystemExit("glue-jobs/transform_job.py was not deployed: synthesize again once it exists")\n`
+          : readFileSync(props.scriptFile, 'utf8'),
+      ),
+    });
+    for (const [table, spec] of Object.entries(props.tables)) {
+      const owner = markOwner(new Construct(this, `table-${table}`), { kind: 'table', name: table });
+      this.specs.set(
+        table,
+        new S3Object(owner, 'spec', {
+          bucket: lake.artifacts.bucket.id,
+          key: `${ARTIFACT_PREFIXES.specs}${table}.json`,
+          contentType: 'application/json',
+          content: escapeTf(props.specFor(table, spec)),
+        }),
+      );
+    }
+
+    this.role = new ServiceRole(this, 'role', {
+      name: roleName(name),
+      service: 'glue.amazonaws.com',
+      description: `Glue transform job of pipeline ${props.pipelineName}`,
+      trustConditions: { StringEquals: { 'aws:SourceAccount': aws.accountId } },
+    });
+    lake.grantRead(this.role, 'raw', 'runs');
+    lake.grantReadWrite(this.role, 'curated', 'quarantine');
+    // A table build swaps partitions in (staging -> live -> trash) and clears the old ones.
+    lake.grantDelete(this.role, 'curated', 'quarantine');
+    lake.artifacts.grantRead(this.role, ARTIFACT_PREFIXES.glueJobs);
+    lake.artifacts.grantReadWrite(this.role, ARTIFACT_PREFIXES.glueTemp);
+    lake.artifacts.grantDelete(this.role, ARTIFACT_PREFIXES.glueTemp);
+    props.catalog.grantRead(this.role);
+    this.role.addToPolicy({
+      sid: 'WriteOwnLogs',
+      actions: ['logs:CreateLogGroup', 'logs:CreateLogStream', 'logs:PutLogEvents', 'logs:AssociateKmsKey'],
+      resources: [logArn(`${logPrefix}*`)],
+    });
+    this.role.addToPolicy({ sid: 'KmsForLogsAndBookmarks', actions: ['kms:Encrypt', 'kms:Decrypt', 'kms:GenerateDataKey'], resources: [keyArn] });
+
+    this.job = new GlueJob(this, 'job', {
+      name,
+      description: `Builds the curated tables of pipeline ${props.pipelineName} from committed raw data (Spark)`,
+      roleArn: this.role.arn,
+      glueVersion: '5.0',
+      command: { name: 'glueetl', pythonVersion: '3', scriptLocation: lake.artifacts.url(scriptKey) },
+      workerType: props.workerType,
+      numberOfWorkers: props.workers,
+      timeout: props.timeoutMinutes,
+      maxRetries: 0,
+      executionProperty: { maxConcurrentRuns: 1 },
+      securityConfiguration: this.securityConfiguration.name,
+      defaultArguments: {
+        '--job-language': 'python',
+        '--enable-continuous-cloudwatch-log': 'true',
+        '--continuous-log-logGroup': logPrefix,
+        '--custom-logGroup-prefix': logPrefix,
+        // Every run rebuilds the tables from all committed raw data: no bookmark state to keep.
+        '--job-bookmark-option': 'job-bookmark-disable',
+        '--TempDir': lake.artifacts.url(ARTIFACT_PREFIXES.glueTemp),
+        '--lake_bucket': lake.lake.name,
+        // Omitted when empty: getResolvedOptions rejects an argument without a value.
+        ...(lake.prefix ? { '--lake_prefix': lake.prefix } : {}),
+        // Specs are listed, not named: adding a table adds an object, it does not change the job.
+        '--specs_uri': lake.artifacts.url(ARTIFACT_PREFIXES.specs),
+        '--database': props.catalog.databaseName,
+      },
+      dependsOn: [...this.logGroups, this.script],
+    });
+
+    // The starter: one Task state with a retry for a transform that is still running.
+    this.starterRole = new ServiceRole(this, 'starter-role', {
+      name: roleName(`${name}-starter`),
+      service: 'states.amazonaws.com',
+      description: `Starts the Glue transform of pipeline ${props.pipelineName}`,
+      trustConditions: { StringEquals: { 'aws:SourceAccount': aws.accountId } },
+    });
+    this.grantStart(this.starterRole);
+    this.starter = new SfnStateMachine(this, 'starter', {
+      name: `${name}-starter`,
+      type: 'STANDARD',
+      roleArn: this.starterRole.arn,
+      definition: JSON.stringify({
+        Comment: `Starts ${name} when a run of pipeline ${props.pipelineName} commits`,
+        StartAt: 'StartTransform',
+        States: {
+          StartTransform: {
+            Type: 'Task',
+            Resource: `arn:${aws.partition}:states:::glue:startJobRun`,
+            Parameters: { JobName: this.job.name },
+            Retry: [{ ErrorEquals: ['Glue.ConcurrentRunsExceededException'], IntervalSeconds: 120, BackoffRate: 2, MaxAttempts: 6 }],
+            End: true,
+          },
+        },
+      }),
+    });
+
+    this.runCommitted = new CloudwatchEventRule(this, 'run-committed', {
+      name: shortName(`${props.pipelineName}-run-committed`),
+      description: `A run of pipeline ${props.pipelineName} committed its manifest: start the transform`,
+      eventPattern: JSON.stringify({
+        source: ['aws.s3'],
+        'detail-type': ['Object Created'],
+        detail: {
+          bucket: { name: [lake.lake.name] },
+          object: { key: [{ wildcard: `${lake.prefix}_runs/*.json` }] },
+        },
+      }),
+    });
+    this.eventsRole = new ServiceRole(this, 'events-role', {
+      name: roleName(`${props.pipelineName}-run-committed`),
+      service: 'events.amazonaws.com',
+      description: `EventBridge: starts the transform of pipeline ${props.pipelineName} when a run commits`,
+      trustConditions: { StringEquals: { 'aws:SourceAccount': aws.accountId } },
+    });
+    this.eventsRole.addToPolicy({ sid: 'StartTransformStarter', actions: ['states:StartExecution'], resources: [this.starter.arn] });
+    new CloudwatchEventTarget(this, 'run-committed-target', {
+      rule: this.runCommitted.name,
+      arn: this.starter.arn,
+      roleArn: this.eventsRole.arn,
+    });
+  }
+
+  grantStart(role: ServiceRole): void {
+    role.addToPolicy({ sid: 'StartTransform', actions: ['glue:StartJobRun'], resources: [this.job.arn] });
+  }
+}
+
+/**
+ * The created key's policy. The account keeps administering it (without `kms:*`: actions are
+ * listed, PutKeyPolicy included so nobody is ever locked out); IAM policies may grant its use
+ * (the Glue role's does); CloudWatch Logs may use it for this pipeline's Glue log groups only.
+ */
+function keyPolicy(aws: AwsContext, logGroupPattern: string) {
+  const account = `arn:${aws.partition}:iam::${aws.accountId}:root`;
+  return {
+    Version: '2012-10-17',
+    Statement: [
+      {
+        Sid: 'AccountAdministersAndDelegatesToIam',
+        Effect: 'Allow',
+        Principal: { AWS: account },
+        Action: [
+          'kms:DescribeKey', 'kms:GetKeyPolicy', 'kms:PutKeyPolicy', 'kms:GetKeyRotationStatus', 'kms:EnableKeyRotation',
+          'kms:ListResourceTags', 'kms:TagResource', 'kms:UntagResource', 'kms:UpdateKeyDescription', 'kms:EnableKey',
+          'kms:DisableKey', 'kms:ScheduleKeyDeletion', 'kms:CancelKeyDeletion', 'kms:CreateAlias', 'kms:DeleteAlias',
+          'kms:UpdateAlias', 'kms:Encrypt', 'kms:Decrypt', 'kms:GenerateDataKey',
+        ],
+        Resource: '*',
+      },
+      {
+        Sid: 'CloudWatchLogsEncryptsGlueLogs',
+        Effect: 'Allow',
+        Principal: { Service: `logs.${aws.region}.amazonaws.com` },
+        Action: ['kms:Encrypt', 'kms:Decrypt', 'kms:ReEncryptFrom', 'kms:ReEncryptTo', 'kms:GenerateDataKey', 'kms:DescribeKey'],
+        Resource: '*',
+        Condition: {
+          ArnLike: { 'kms:EncryptionContext:aws:logs:arn': `arn:${aws.partition}:logs:${aws.region}:${aws.accountId}:log-group:${logGroupPattern}` },
+        },
+      },
+    ],
+  };
+}

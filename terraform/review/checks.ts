@@ -1,0 +1,291 @@
+/**
+ * Policy checks of the secure defaults, run on the synthesized Terraform JSON. A default that
+ * pipeline.yaml loosens (or that an escape-hatch override breaks) fails its check, naming the
+ * resource; `spotify-pipeline plan` then exits 1. The README's check table lists the same ids.
+ */
+import type { ExtractorBundle } from '../bundle.ts';
+import { BUCKET_ROLE_TAG } from '../constructs/ownership.ts';
+import { asList, parsePolicy, physicalName, type Json, type SynthModel, type SynthResource } from './model.ts';
+import { rolePolicies } from './permissions.ts';
+
+export interface Violation {
+  /** Resource address (or `bundle`). */
+  resource: string;
+  message: string;
+}
+
+export interface Check {
+  id: string;
+  title: string;
+  /** One line: what passes. */
+  description: string;
+  run(model: SynthModel, ctx: CheckContext): Violation[];
+}
+
+export interface CheckContext {
+  bundle?: ExtractorBundle;
+}
+
+export interface CheckResult {
+  id: string;
+  title: string;
+  description: string;
+  ok: boolean;
+  violations: Violation[];
+}
+
+const label = (r: SynthResource) => `${r.address} (${physicalName(r)})`;
+
+/** Resources of `type` whose `bucket` attribute points at `bucket` (by reference or by name). */
+function forBucket(model: SynthModel, type: string, bucket: SynthResource): SynthResource[] {
+  return model.ofType(type).filter((r) => {
+    const ref = String(r.config.bucket ?? '');
+    return model.resolve(ref)?.address === bucket.address || ref === bucket.config.bucket;
+  });
+}
+
+const isTrue = (v: unknown) => v === true || v === 'true';
+const first = <T = Json>(v: unknown): T | undefined => (Array.isArray(v) ? v[0] : v) as T | undefined;
+
+/** Every policy document in the stack: identity policies, and resource policies by kind. */
+function policyDocs(model: SynthModel): { source: SynthResource; kind: 'identity' | 'resource' | 'key'; statements: Json[] }[] {
+  const out: { source: SynthResource; kind: 'identity' | 'resource' | 'key'; statements: Json[] }[] = [];
+  for (const role of model.ofType('aws_iam_role')) for (const p of rolePolicies(model, role)) out.push({ source: p.source, kind: 'identity', statements: p.statements as Json[] });
+  for (const p of model.ofType('aws_iam_policy')) out.push({ source: p, kind: 'identity', statements: parsePolicy(p.config.policy)?.Statement ?? [] });
+  for (const type of ['aws_s3_bucket_policy', 'aws_sns_topic_policy', 'aws_sqs_queue_policy', 'aws_secretsmanager_secret_policy']) {
+    for (const p of model.ofType(type)) out.push({ source: p, kind: 'resource', statements: parsePolicy(p.config.policy)?.Statement ?? [] });
+  }
+  for (const k of model.ofType('aws_kms_key')) out.push({ source: k, kind: 'key', statements: parsePolicy(k.config.policy)?.Statement ?? [] });
+  return out;
+}
+
+export const CHECKS: Check[] = [
+  {
+    id: 'SP001',
+    title: 'buckets block public access',
+    description: 'every bucket has a public access block with all four settings on',
+    run: (m) =>
+      m.ofType('aws_s3_bucket').flatMap((b) => {
+        const pab = forBucket(m, 'aws_s3_bucket_public_access_block', b)[0];
+        if (!pab) return [{ resource: label(b), message: 'no public access block' }];
+        const off = ['block_public_acls', 'block_public_policy', 'ignore_public_acls', 'restrict_public_buckets'].filter((k) => !isTrue(pab.config[k]));
+        return off.length ? [{ resource: label(b), message: `public access not blocked: ${off.join(', ')} off` }] : [];
+      }),
+  },
+  {
+    id: 'SP002',
+    title: 'buckets encrypted',
+    description: 'every bucket has default encryption: SSE-S3, or SSE-KMS with a bucket key',
+    run: (m) =>
+      m.ofType('aws_s3_bucket').flatMap((b) => {
+        const sse = forBucket(m, 'aws_s3_bucket_server_side_encryption_configuration', b)[0];
+        const rule = first<Json>(sse?.config.rule);
+        const alg = first<Json>(rule?.apply_server_side_encryption_by_default)?.sse_algorithm;
+        if (!sse || !alg) return [{ resource: label(b), message: 'no default encryption configuration' }];
+        if (alg === 'aws:kms' && !isTrue(rule?.bucket_key_enabled)) return [{ resource: label(b), message: 'SSE-KMS without an S3 bucket key' }];
+        return ['AES256', 'aws:kms', 'aws:kms:dsse'].includes(alg) ? [] : [{ resource: label(b), message: `unknown encryption ${alg}` }];
+      }),
+  },
+  {
+    id: 'SP003',
+    title: 'TLS-only bucket policy',
+    description: 'every bucket policy denies requests with aws:SecureTransport = false',
+    run: (m) =>
+      m.ofType('aws_s3_bucket').flatMap((b) => {
+        const statements = forBucket(m, 'aws_s3_bucket_policy', b).flatMap((p) => parsePolicy(p.config.policy)?.Statement ?? []);
+        const denies = statements.some(
+          (s) => s.Effect === 'Deny' && String(s.Condition?.Bool?.['aws:SecureTransport']) === 'false' && asList(s.Action).some((a) => a === 's3:*' || a === '*'),
+        );
+        return denies ? [] : [{ resource: label(b), message: 'no bucket policy statement denies aws:SecureTransport = false' }];
+      }),
+  },
+  {
+    id: 'SP004',
+    title: 'raw versioning',
+    description: 'the lake bucket (raw data) is versioned',
+    run: (m) => {
+      const lakes = m.ofType('aws_s3_bucket').filter((b) => b.config.tags?.[BUCKET_ROLE_TAG] === 'lake');
+      if (!lakes.length) return [{ resource: 'aws_s3_bucket', message: `no bucket tagged ${BUCKET_ROLE_TAG}=lake` }];
+      return lakes.flatMap((b) => {
+        const v = forBucket(m, 'aws_s3_bucket_versioning', b)[0];
+        const status = first<Json>(v?.config.versioning_configuration)?.status;
+        return status === 'Enabled' ? [] : [{ resource: label(b), message: `versioning ${status ?? 'not configured'}` }];
+      });
+    },
+  },
+  {
+    id: 'SP005',
+    title: 'no IAM wildcard actions',
+    description: 'no Allow statement (identity, resource or key policy) uses * in an action, or NotAction; no managed policies',
+    run: (m) => [
+      ...policyDocs(m).flatMap(({ source, statements }) =>
+        statements
+          .filter((s) => s.Effect === 'Allow')
+          .flatMap((s) => {
+            if (s.NotAction) return [{ resource: source.address, message: `statement ${s.Sid ?? '(no sid)'} allows NotAction` }];
+            const wild = asList(s.Action).filter((a) => a.includes('*'));
+            return wild.length ? [{ resource: source.address, message: `statement ${s.Sid ?? '(no sid)'} allows ${wild.join(', ')}` }] : [];
+          }),
+      ),
+      ...m.ofType('aws_iam_role_policy_attachment').map((a) => ({ resource: a.address, message: `managed policy ${a.config.policy_arn} attached: list the actions instead` })),
+    ],
+  },
+  {
+    id: 'SP006',
+    title: 'secrets have no value in state',
+    description: 'no aws_secretsmanager_secret_version resource or data source: secret values are set out of band',
+    run: (m) => [
+      ...m.ofType('aws_secretsmanager_secret_version').map((r) => ({ resource: r.address, message: 'a secret value would be stored in the Terraform state' })),
+      ...m.dataSources.filter((d) => d.type === 'aws_secretsmanager_secret_version').map((d) => ({ resource: d.address, message: 'reads a secret value into the Terraform state' })),
+    ],
+  },
+  {
+    id: 'SP007',
+    title: 'Athena workgroup enforces config + cutoff',
+    description: 'every workgroup enforces its configuration, has a bytes-scanned cutoff and encrypts results',
+    run: (m) =>
+      m.ofType('aws_athena_workgroup').flatMap((w) => {
+        const c = first<Json>(w.config.configuration);
+        const problems: string[] = [];
+        if (!isTrue(c?.enforce_workgroup_configuration)) problems.push('does not enforce its configuration');
+        if (!(Number(c?.bytes_scanned_cutoff_per_query) > 0)) problems.push('has no bytes_scanned_cutoff_per_query');
+        if (!first<Json>(first<Json>(c?.result_configuration)?.encryption_configuration)?.encryption_option) problems.push('does not encrypt query results');
+        return problems.map((p) => ({ resource: label(w), message: p }));
+      }),
+  },
+  {
+    id: 'SP008',
+    title: 'Lambda reserved concurrency 1',
+    description: 'every function has reserved concurrency 1 (one run per pipeline at a time)',
+    run: (m) =>
+      m.ofType('aws_lambda_function').flatMap((f) =>
+        Number(f.config.reserved_concurrent_executions) === 1 ? [] : [{ resource: label(f), message: `reserved concurrency ${f.config.reserved_concurrent_executions ?? 'unset'}` }],
+      ),
+  },
+  {
+    id: 'SP009',
+    title: 'log retention set',
+    description: 'every log group expires its events, and every function logs to a managed log group',
+    run: (m) => [
+      ...m.ofType('aws_cloudwatch_log_group').flatMap((g) =>
+        Number(g.config.retention_in_days) > 0 ? [] : [{ resource: label(g), message: 'no retention (logs kept forever)' }],
+      ),
+      ...m.ofType('aws_lambda_function').flatMap((f) => {
+        const target = first<Json>(f.config.logging_config)?.log_group;
+        const name = `/aws/lambda/${f.config.function_name}`;
+        const managed = m.ofType('aws_cloudwatch_log_group').some((g) => g.config.name === name || (target && m.resolve(String(target))?.address === g.address) || g.config.name === target);
+        return managed ? [] : [{ resource: label(f), message: 'logs to a log group this stack does not manage (no retention)' }];
+      }),
+    ],
+  },
+  {
+    id: 'SP010',
+    title: 'IAM resources scoped',
+    description: 'no identity-policy Allow statement applies to Resource "*"',
+    run: (m) =>
+      policyDocs(m)
+        .filter((d) => d.kind === 'identity')
+        .flatMap(({ source, statements }) =>
+          statements
+            .filter((s) => s.Effect === 'Allow' && (s.NotResource || asList(s.Resource).some((r) => r === '*' || /^arn:aws[a-z-]*:[a-z0-9-]+:[^:]*:[^:]*:\*$/.test(r) || r === 'arn:aws:s3:::*')))
+            .map((s) => ({ resource: source.address, message: `statement ${s.Sid ?? '(no sid)'} is not scoped to named resources` })),
+        ),
+  },
+  {
+    id: 'SP011',
+    title: 'queues encrypted',
+    description: 'every SQS queue is encrypted (SSE-SQS or KMS)',
+    run: (m) =>
+      m.ofType('aws_sqs_queue').flatMap((q) =>
+        isTrue(q.config.sqs_managed_sse_enabled) || q.config.kms_master_key_id ? [] : [{ resource: label(q), message: 'not encrypted' }],
+      ),
+  },
+  {
+    id: 'SP012',
+    title: 'Glue jobs encrypted',
+    description: 'every Glue job has a security configuration encrypting S3 data, CloudWatch logs and job bookmarks',
+    run: (m) =>
+      m.ofType('aws_glue_job').flatMap((j) => {
+        const ref = j.config.security_configuration;
+        const sc = ref ? (m.resolve(String(ref)) ?? m.ofType('aws_glue_security_configuration').find((s) => s.config.name === ref)) : undefined;
+        if (!sc) return [{ resource: label(j), message: 'no security configuration' }];
+        const e = first<Json>(sc.config.encryption_configuration);
+        const problems: string[] = [];
+        const s3 = first<Json>(e?.s3_encryption)?.s3_encryption_mode;
+        if (!s3 || s3 === 'DISABLED') problems.push('S3 encryption off');
+        if (first<Json>(e?.cloudwatch_encryption)?.cloudwatch_encryption_mode !== 'SSE-KMS') problems.push('CloudWatch logs encryption off');
+        if (first<Json>(e?.job_bookmarks_encryption)?.job_bookmarks_encryption_mode !== 'CSE-KMS') problems.push('job bookmark encryption off');
+        return problems.map((p) => ({ resource: label(j), message: p }));
+      }),
+  },
+  {
+    id: 'SP013',
+    title: 'bucket ACLs disabled',
+    description: 'every bucket enforces bucket-owner object ownership (ACLs disabled)',
+    run: (m) =>
+      m.ofType('aws_s3_bucket').flatMap((b) => {
+        const own = forBucket(m, 'aws_s3_bucket_ownership_controls', b)[0];
+        return first<Json>(own?.config.rule)?.object_ownership === 'BucketOwnerEnforced' ? [] : [{ resource: label(b), message: 'object ownership not BucketOwnerEnforced' }];
+      }),
+  },
+  {
+    id: 'SP014',
+    title: 'Lambda failures captured',
+    description: 'every function sends failed async invocations to an on-failure destination or a dead-letter queue',
+    run: (m) =>
+      m.ofType('aws_lambda_function').flatMap((f) => {
+        if (first<Json>(f.config.dead_letter_config)?.target_arn) return [];
+        const has = m.ofType('aws_lambda_function_event_invoke_config').some((c) => {
+          const target = m.resolve(String(c.config.function_name ?? ''));
+          const dest = first<Json>(first<Json>(c.config.destination_config)?.on_failure)?.destination;
+          return (target?.address === f.address || c.config.function_name === f.config.function_name) && !!dest;
+        });
+        return has ? [] : [{ resource: label(f), message: 'failed invocations are dropped (no on-failure destination or DLQ)' }];
+      }),
+  },
+  {
+    id: 'SP015',
+    title: 'secrets readable only by the extractor',
+    description: 'only the extractor function\'s role is granted Secrets Manager actions',
+    run: (m) => {
+      const fnRoles = new Set(m.ofType('aws_lambda_function').map((f) => m.resolve(String(f.config.role ?? ''))?.address));
+      return m.ofType('aws_iam_role').flatMap((role) => {
+        const grants = rolePolicies(m, role).some((p) => p.statements.some((s) => s.Effect === 'Allow' && asList(s.Action).some((a) => a.toLowerCase().startsWith('secretsmanager:'))));
+        return grants && !fnRoles.has(role.address) ? [{ resource: label(role), message: 'is granted Secrets Manager access but is not the extractor\'s role' }] : [];
+      });
+    },
+  },
+  {
+    id: 'SP016',
+    title: 'no credentials in Lambda environment',
+    description: 'no function environment variable holds a secret, token, password or access key',
+    run: (m) =>
+      m.ofType('aws_lambda_function').flatMap((f) => {
+        const vars = (first<Json>(f.config.environment)?.variables ?? {}) as Record<string, string>;
+        return Object.entries(vars)
+          .filter(([k, v]) => (/(SECRET|TOKEN|PASSWORD|PRIVATE_KEY|ACCESS_KEY|CREDENTIAL)/i.test(k) && k !== 'SECRETS_PREFIX') || /\b(AKIA|ASIA)[0-9A-Z]{16}\b/.test(String(v)))
+          .map(([k]) => ({ resource: label(f), message: `environment variable ${k} looks like a credential: keep it in Secrets Manager (\${secret:...})` }));
+      }),
+  },
+  {
+    id: 'SP017',
+    title: 'extractor bundle clean',
+    description: 'the extractor bundle was built from the real entry and has no dev dependency and no credential',
+    run: (_m, ctx) => {
+      const b = ctx.bundle;
+      if (!b) return [];
+      return [
+        ...(b.placeholder ? [{ resource: 'extractor bundle', message: `not built: ${b.placeholder}` }] : []),
+        ...(b.devPackages.length ? [{ resource: 'extractor bundle', message: `contains dev dependencies: ${b.devPackages.join(', ')}` }] : []),
+        ...b.credentialFindings.map((f) => ({ resource: 'extractor bundle', message: `contains a credential: ${f}` })),
+      ];
+    },
+  },
+];
+
+export function runChecks(model: SynthModel, ctx: CheckContext = {}): CheckResult[] {
+  return CHECKS.map((c) => {
+    const violations = c.run(model, ctx);
+    return { id: c.id, title: c.title, description: c.description, ok: violations.length === 0, violations };
+  });
+}

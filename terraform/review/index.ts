@@ -1,0 +1,130 @@
+/**
+ * `spotify-pipeline plan`'s engine: synthesize the stack in-process (no Terraform binary, no AWS
+ * credentials), then review it: resources grouped by stream/table/query, the IAM permissions of
+ * each principal, the extractor bundle's size, the policy checks, and (with a `terraform show
+ * -json` plan) the changes it would make, grouped the same way.
+ */
+import { Testing } from 'cdktf';
+import type { PipelineConfig } from '../../core/config/types.ts';
+import type { ExtractorBundle } from '../bundle.ts';
+import { PipelineStack, type PipelineStackProps } from '../stack.ts';
+import type { Owner, OwnerKind } from '../constructs/ownership.ts';
+import { runChecks, type CheckResult } from './checks.ts';
+import { modelOf, ownersOf, physicalName, type Json, type SynthModel } from './model.ts';
+import { principals, type Principal } from './permissions.ts';
+import { summarizePlan, type PlanChanges } from './plan-json.ts';
+
+export { CHECKS, runChecks, type Check, type CheckResult, type Violation } from './checks.ts';
+export { modelOf, ownersOf, type SynthModel, type SynthResource } from './model.ts';
+export { principals, type Principal } from './permissions.ts';
+export { summarizePlan, actionOf, type PlanChanges, type ResourceChange } from './plan-json.ts';
+export { renderReview } from './render.ts';
+
+export interface Synthesized {
+  stack: PipelineStack;
+  json: Json;
+  model: SynthModel;
+  owners: Map<string, Owner>;
+}
+
+/** Synthesizes the pipeline's stack in memory (Testing.synth: aspects applied, nothing written). */
+export function synthesize(props: PipelineStackProps): Synthesized {
+  const app = Testing.app();
+  const stack = new PipelineStack(app, props.pipeline.name, props);
+  const json = JSON.parse(Testing.synth(stack)) as Json;
+  const owners = ownersOf(stack);
+  return { stack, json, model: modelOf(json, owners), owners };
+}
+
+export interface ResourceLine {
+  address: string;
+  type: string;
+  name: string;
+}
+
+export interface ResourceGroup {
+  /** `shared`, or `stream recently_played`, `table plays`, `query top_artists`. */
+  key: string;
+  owner?: Owner;
+  resources: ResourceLine[];
+}
+
+export interface Review {
+  pipeline: string;
+  file: string;
+  region?: string;
+  /** Where the Terraform state goes, for the header. */
+  state: string;
+  bundle: ExtractorBundle;
+  groups: ResourceGroup[];
+  resourceCount: number;
+  principals: Principal[];
+  checks: CheckResult[];
+  warnings: string[];
+  changes?: PlanChanges;
+  changeGroups?: { key: string; changes: PlanChanges['changes'] }[];
+  ok: boolean;
+}
+
+const KIND_ORDER: OwnerKind[] = ['stream', 'table', 'query'];
+const groupKey = (o?: Owner) => (o ? `${o.kind} ${o.name}` : 'shared');
+
+/** Groups in a stable order: shared, then streams, tables and queries in pipeline.yaml order. */
+function orderGroups<T extends { key: string }>(pipeline: PipelineConfig, groups: Map<string, T>): T[] {
+  const order = ['shared'];
+  for (const kind of KIND_ORDER) {
+    const names = Object.keys((kind === 'stream' ? pipeline.streams : kind === 'table' ? pipeline.tables : pipeline.queries) ?? {});
+    for (const n of names) order.push(`${kind} ${n}`);
+  }
+  const rank = (k: string) => (order.indexOf(k) === -1 ? order.length : order.indexOf(k));
+  return [...groups.values()].sort((a, b) => rank(a.key) - rank(b.key) || a.key.localeCompare(b.key));
+}
+
+export interface ReviewOptions extends Omit<PipelineStackProps, 'pipeline'> {
+  /** Parsed `terraform show -json` output. */
+  planJson?: unknown;
+}
+
+export function reviewPipeline(pipeline: PipelineConfig, opts: ReviewOptions): Review {
+  const { stack, model, owners } = synthesize({ ...opts, pipeline });
+  const groups = new Map<string, ResourceGroup>();
+  for (const r of model.resources) {
+    const key = groupKey(r.owner);
+    const g = groups.get(key) ?? { key, owner: r.owner, resources: [] };
+    g.resources.push({ address: r.address, type: r.type, name: physicalName(r, model) });
+    groups.set(key, g);
+  }
+  for (const g of groups.values()) g.resources.sort((a, b) => a.type.localeCompare(b.type) || a.name.localeCompare(b.name));
+  const checks = runChecks(model, { bundle: stack.bundle });
+
+  let changes: PlanChanges | undefined;
+  let changeGroups: Review['changeGroups'];
+  if (opts.planJson !== undefined) {
+    changes = summarizePlan(opts.planJson, owners);
+    const byKey = new Map<string, { key: string; changes: PlanChanges['changes'] }>();
+    for (const c of changes.changes) {
+      const key = groupKey(c.owner);
+      const g = byKey.get(key) ?? { key, changes: [] };
+      g.changes.push(c);
+      byKey.set(key, g);
+    }
+    changeGroups = orderGroups(pipeline, byKey);
+  }
+
+  const b = stack.settings.backend;
+  return {
+    pipeline: pipeline.name,
+    file: opts.pipelineFile,
+    region: stack.settings.region,
+    state: b ? `S3 s3://${b.bucket}/${b.key}${b.source === 'env' ? ' (from TF_STATE_BUCKET)' : ' (from aws.backend)'}` : `local (terraform.${pipeline.name}.tfstate in the project root)`,
+    bundle: stack.bundle,
+    groups: orderGroups(pipeline, groups),
+    resourceCount: model.resources.length,
+    principals: principals(model),
+    checks,
+    warnings: stack.warnings,
+    changes,
+    changeGroups,
+    ok: checks.every((c) => c.ok),
+  };
+}

@@ -1,0 +1,133 @@
+/**
+ * The `aws:` section of pipeline.yaml as the deployment reads it, with every default in one
+ * place. config/pipeline.schema.json documents and validates each key; this module only fills in
+ * what the user left out. Secure settings default to secure: loosening one is an explicit key
+ * (`aws.buckets.public_access: allow`, `aws.buckets.encryption: none`, ...) and makes
+ * `spotify-pipeline plan` fail the matching check.
+ */
+import type { AwsSettings, PipelineConfig } from '../core/config/types.ts';
+
+/** CloudWatch Logs accepts only these retention periods (days). */
+export const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] as const;
+
+/** Keys of `aws:` beyond the ones core/config/types.ts models (the schema is the source of truth). */
+export interface AwsDeploySettings extends AwsSettings {
+  lambda?: AwsSettings['lambda'] & { architecture?: 'arm64' | 'x86_64' };
+  glue?: AwsSettings['glue'] & { worker_type?: string; timeout_minutes?: number };
+  lifecycle?: AwsSettings['lifecycle'] & {
+    raw_archive_days?: number;
+    noncurrent_version_expiration_days?: number;
+    abort_incomplete_upload_days?: number;
+  };
+  alarm_topic_arn?: string;
+  log_retention_days?: number | 'never';
+  access_logging?: { bucket?: string; prefix?: string };
+  buckets?: {
+    public_access?: 'block' | 'allow';
+    encryption?: 'sse' | 'none';
+    tls_only?: boolean;
+    raw_versioning?: boolean;
+  };
+  backend?: { s3?: { bucket: string; key?: string; region?: string } };
+}
+
+/** Every deployment setting with its default applied. */
+export interface DeploySettings {
+  region?: string;
+  kmsKeyArn?: string;
+  lambda: { memoryMb: number; timeoutSeconds: number; architecture: 'arm64' | 'x86_64' };
+  glue: { workers: number; workerType: string; timeoutMinutes: number };
+  athena: { bytesScannedCutoff: number };
+  lifecycle: {
+    rawTransitionDays: number;
+    rawArchiveDays?: number;
+    rawExpirationDays?: number;
+    noncurrentVersionExpirationDays: number;
+    queryResultsExpirationDays: number;
+    abortIncompleteUploadDays: number;
+  };
+  /** 0 = never expire (loosened explicitly with `never`). */
+  logRetentionDays: number;
+  alarmEmail?: string;
+  alarmTopicArn?: string;
+  accessLogging?: { bucket?: string; prefix: string };
+  buckets: { blockPublicAccess: boolean; encrypt: boolean; tlsOnly: boolean; rawVersioning: boolean };
+  backend?: { bucket: string; key: string; region?: string; source: 'env' | 'pipeline.yaml' };
+  /** The default schedule when pipeline.yaml has none. */
+  schedule: string;
+}
+
+export const DEFAULTS = {
+  memoryMb: 512,
+  timeoutSeconds: 900,
+  glueWorkers: 2,
+  glueWorkerType: 'G.1X',
+  glueTimeoutMinutes: 60,
+  // 1 GiB: a personal listening lake scans kilobytes; a runaway query stops at a few cents.
+  bytesScannedCutoff: 1024 ** 3,
+  // Raw is re-read by every transform run, so it stays in Standard for a quarter before IA.
+  rawTransitionDays: 90,
+  noncurrentVersionExpirationDays: 30,
+  queryResultsExpirationDays: 30,
+  abortIncompleteUploadDays: 7,
+  logRetentionDays: 30,
+  schedule: 'rate(1 day)',
+} as const;
+
+export function awsSettings(pipeline: PipelineConfig): AwsDeploySettings {
+  return (pipeline.aws ?? {}) as AwsDeploySettings;
+}
+
+/**
+ * The deployment's settings. `env` may name an S3 state backend (TF_STATE_BUCKET, TF_STATE_KEY,
+ * TF_STATE_REGION), which wins over `aws.backend` so CI can pick the state without editing
+ * pipeline.yaml.
+ */
+export function deploySettings(pipeline: PipelineConfig, env: Record<string, string | undefined> = {}): DeploySettings {
+  const aws = awsSettings(pipeline);
+  const retention = aws.log_retention_days === 'never' ? 0 : (aws.log_retention_days ?? DEFAULTS.logRetentionDays);
+  const b = aws.buckets ?? {};
+  let backend: DeploySettings['backend'];
+  const defaultKey = `${pipeline.name}/terraform.tfstate`;
+  if (env.TF_STATE_BUCKET) {
+    backend = { bucket: env.TF_STATE_BUCKET, key: env.TF_STATE_KEY || defaultKey, region: env.TF_STATE_REGION || aws.region, source: 'env' };
+  } else if (aws.backend?.s3) {
+    const s3 = aws.backend.s3;
+    backend = { bucket: s3.bucket, key: s3.key ?? defaultKey, region: s3.region ?? aws.region, source: 'pipeline.yaml' };
+  }
+  return {
+    region: aws.region,
+    kmsKeyArn: aws.kms_key_arn,
+    lambda: {
+      memoryMb: aws.lambda?.memory_mb ?? DEFAULTS.memoryMb,
+      timeoutSeconds: aws.lambda?.timeout_seconds ?? DEFAULTS.timeoutSeconds,
+      architecture: aws.lambda?.architecture ?? 'arm64',
+    },
+    glue: {
+      workers: aws.glue?.workers ?? DEFAULTS.glueWorkers,
+      workerType: aws.glue?.worker_type ?? DEFAULTS.glueWorkerType,
+      timeoutMinutes: aws.glue?.timeout_minutes ?? DEFAULTS.glueTimeoutMinutes,
+    },
+    athena: { bytesScannedCutoff: aws.athena?.bytes_scanned_cutoff ?? DEFAULTS.bytesScannedCutoff },
+    lifecycle: {
+      rawTransitionDays: aws.lifecycle?.raw_transition_days ?? DEFAULTS.rawTransitionDays,
+      rawArchiveDays: aws.lifecycle?.raw_archive_days,
+      rawExpirationDays: aws.lifecycle?.raw_expiration_days,
+      noncurrentVersionExpirationDays: aws.lifecycle?.noncurrent_version_expiration_days ?? DEFAULTS.noncurrentVersionExpirationDays,
+      queryResultsExpirationDays: aws.lifecycle?.query_results_expiration_days ?? DEFAULTS.queryResultsExpirationDays,
+      abortIncompleteUploadDays: aws.lifecycle?.abort_incomplete_upload_days ?? DEFAULTS.abortIncompleteUploadDays,
+    },
+    logRetentionDays: retention,
+    alarmEmail: aws.alarm_email,
+    alarmTopicArn: aws.alarm_topic_arn,
+    accessLogging: aws.access_logging ? { bucket: aws.access_logging.bucket, prefix: aws.access_logging.prefix ?? '' } : undefined,
+    buckets: {
+      blockPublicAccess: b.public_access !== 'allow',
+      encrypt: b.encryption !== 'none',
+      tlsOnly: b.tls_only !== false,
+      rawVersioning: b.raw_versioning !== false,
+    },
+    backend,
+    schedule: pipeline.schedule ?? DEFAULTS.schedule,
+  };
+}

@@ -1,0 +1,168 @@
+/**
+ * `spotify-pipeline plan`: the review summary, its exit codes, Markdown output, and the summary
+ * of a `terraform show -json` plan (a hand-written fixture in the real shape).
+ */
+import { describe, expect, it, vi } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { main } from '../../core/cli/main.ts';
+import { actionOf, renderReview, reviewPipeline, summarizePlan } from '../../terraform/review/index.ts';
+import { ENV, ROOT, SHIPPED, STUB_ENTRY, loadText, synth, withAws } from './helpers.ts';
+import { buildExtractorBundle } from '../../terraform/bundle.ts';
+
+const PLAN = JSON.parse(readFileSync(join(import.meta.dirname, 'fixtures', 'plan.json'), 'utf8'));
+
+/** Runs the CLI in-process, capturing its output. */
+async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  const out = vi.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => ((stdout += String(s)), true));
+  const err = vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => ((stderr += String(s)), true));
+  try {
+    const code = await main(['node', 'spotify-pipeline', ...args]);
+    return { code, stdout, stderr };
+  } finally {
+    out.mockRestore();
+    err.mockRestore();
+  }
+}
+
+describe('plan JSON summary', () => {
+  const { owners } = (() => {
+    const s = synth(SHIPPED);
+    return { owners: new Map(s.model.resources.filter((r) => r.owner).map((r) => [r.address, r.owner!])) };
+  })();
+
+  it('maps Terraform action lists to create/update/replace/destroy', () => {
+    expect(actionOf(['create'])).toBe('create');
+    expect(actionOf(['update'])).toBe('update');
+    expect(actionOf(['delete', 'create'])).toBe('replace');
+    expect(actionOf(['create', 'delete'])).toBe('replace');
+    expect(actionOf(['delete'])).toBe('destroy');
+    expect(actionOf(['no-op'])).toBe('no-op');
+    expect(() => actionOf(['explode'])).toThrow(/unknown change actions/);
+  });
+
+  it('counts and groups each change by stream, table, query or shared', () => {
+    const p = summarizePlan(PLAN, owners);
+    expect(p.counts).toEqual({ create: 1, update: 3, replace: 2, destroy: 2, read: 0, 'no-op': 1 });
+    const rows = p.changes.map((c) => `${c.action} ${c.owner ? `${c.owner.kind}:${c.owner.name}` : 'shared'} ${c.type} ${c.name ?? ''}`.trim());
+    expect(rows).toEqual([
+      'update shared aws_lambda_function my-spotify-lake-extractor',
+      'replace table:plays aws_glue_catalog_table plays',
+      'update table:plays aws_s3_object my-spotify-lake-artifacts',
+      'create query:playlist_sizes aws_athena_named_query playlist_sizes',
+      // No longer in the stack: placed by its logical id (schedules cannot carry tags) ...
+      'destroy stream:old_stream aws_scheduler_schedule my-spotify-lake-extractor-old_stream',
+      // ... or by its spotify-pipeline:table tag.
+      'destroy table:old_table aws_s3_object my-spotify-lake-artifacts',
+      'update shared aws_iam_role_policy least-privilege',
+      'replace shared aws_glue_job my-spotify-lake-transform',
+    ]);
+    expect(p.changes.find((c) => c.type === 'aws_glue_catalog_table')!.replacePaths).toEqual(['partition_keys']);
+  });
+
+  it('rejects what is not a plan', () => {
+    expect(() => summarizePlan({ format_version: '1.2' })).toThrow(/resource_changes/);
+  });
+
+  it('renders the changes grouped in the review (text and markdown)', () => {
+    const { file, config } = loadText(SHIPPED);
+    const bundle = buildExtractorBundle({ pipelineFile: file, entry: STUB_ENTRY, secretValues: [] });
+    const r = reviewPipeline(config, { pipelineFile: file, env: ENV, bundle, planJson: PLAN });
+    expect(r.changeGroups!.map((g) => g.key)).toEqual(['shared', 'table plays', 'query playlist_sizes', 'stream old_stream', 'table old_table']);
+    const text = renderReview(r, 'text');
+    expect(text).toContain('Changes (terraform plan): 1 to create, 3 to update, 2 to replace, 2 to destroy (1 unchanged)');
+    expect(text).toMatch(/table plays\n\s+-\/\+ replace aws_glue_catalog_table\.catalog_table-plays_table_\w+ \(plays\)  forced by partition_keys/);
+    const md = renderReview(r, 'markdown');
+    expect(md).toContain('#### Changes');
+    expect(md).toMatch(/\*\*query playlist_sizes\*\*\n\n\| action \| resource \| name \|\n\|---\|---\|---\|\n\| create \| `aws_athena_named_query\.athena_query-playlist_sizes_query_\w+` \| playlist_sizes \|/);
+  });
+});
+
+describe('review summary', () => {
+  const { file, config } = loadText(SHIPPED);
+  const bundle = buildExtractorBundle({ pipelineFile: file, entry: STUB_ENTRY, secretValues: [] });
+  const r = reviewPipeline(config, { pipelineFile: file, env: ENV, bundle });
+
+  it('groups resources by stream, table and query, shared first', () => {
+    expect(r.groups.map((g) => g.key)).toEqual([
+      'shared',
+      'table plays', 'table playlist_tracks', 'table tracks', 'table playlists', 'table artists',
+      'query top_artists_last_7_days', 'query listening_minutes_per_day', 'query artists_across_playlists', 'query playlist_sizes',
+      'query hours_per_artist_per_year',
+    ]);
+    expect(r.groups.find((g) => g.key === 'table plays')!.resources.map((x) => `${x.type} ${x.name}`)).toEqual([
+      'aws_glue_catalog_table plays',
+      'aws_s3_object s3://my-spotify-lake-artifacts/glue-jobs/specs/plays.json',
+    ]);
+  });
+
+  it('lists each principal\'s permissions as actions -> resources, in readable names', () => {
+    const extractor = r.principals.find((p) => p.name === 'my-spotify-lake-extractor')!;
+    expect(extractor.trusts).toEqual(['lambda.amazonaws.com']);
+    expect(extractor.permissions).toContainEqual({ actions: ['secretsmanager:PutSecretValue'], resources: ['secret:my-spotify-lake/spotify/refresh_token'] });
+    expect(extractor.permissions).toContainEqual({
+      actions: ['s3:PutObject', 's3:AbortMultipartUpload'],
+      resources: ['arn:aws:s3:::my-spotify-lake/raw/*', 'arn:aws:s3:::my-spotify-lake/_runs/*', 'arn:aws:s3:::my-spotify-lake/_state/*'],
+    });
+    const glue = r.principals.find((p) => p.name === 'my-spotify-lake-transform')!;
+    expect(glue.permissions.find((p) => p.actions.includes('glue:GetTable'))!.resources).toEqual([
+      'arn:aws:glue:<region>:<account>:catalog',
+      'arn:aws:glue:<region>:<account>:database/my_spotify_lake',
+      'arn:aws:glue:<region>:<account>:table/my_spotify_lake/*',
+    ]);
+  });
+
+  it('prints the bundle size, the checks and the warnings', () => {
+    const text = renderReview(r, 'text');
+    expect(text).toContain(`extractor bundle: ${bundle.bytes.toLocaleString('en-US')} bytes`);
+    expect(text).toMatch(/^ {2}ok {3}SP001 buckets block public access$/m);
+    expect(text).toContain('All 17 policy checks passed.');
+    expect(renderReview(r, 'markdown')).toMatch(/^### Plan review: `my-spotify-lake` — ✅ all policy checks passed/);
+  });
+});
+
+describe('spotify-pipeline plan (CLI)', () => {
+  it('on the shipped pipeline: exits 0 and prints the summary with the real bundle\'s size', () => {
+    const r = spawnSync(process.execPath, [join(ROOT, 'bin', 'spotify-pipeline.mjs'), 'plan'], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      env: { ...process.env, ...ENV, TF_STATE_BUCKET: '' },
+      timeout: 120_000,
+    });
+    expect(r.stdout).toMatch(/extractor bundle: [\d,]+ bytes \([\d.]+ [KM]iB\), \d+ npm packages, entry terraform\/lambda-entry\.ts/);
+    expect(r.stdout).toContain('IAM permissions (actions -> resources)');
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+  });
+
+  it('on a pipeline that turns encryption off and opens the buckets: exits 1 naming the checks and resources', async () => {
+    const { file } = loadText(withAws('buckets: { public_access: allow, encryption: none }'));
+    const r = await cli(['plan', '-c', file]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/FAIL SP001 buckets block public access\n\s+aws_s3_bucket\.\S+ \(my-spotify-lake-artifacts\): public access not blocked/);
+    expect(r.stderr).toMatch(/SP001 buckets block public access: aws_s3_bucket\.lake_bucket_\w+ \(my-spotify-lake\)/);
+    expect(r.stderr).toMatch(/SP002 buckets encrypted: aws_s3_bucket\.lake_bucket_\w+ \(my-spotify-lake\): no default encryption configuration/);
+    expect(r.stderr).not.toMatch(/\n\s+at /); // a finding, not a crash: no stack trace
+  });
+
+  it('--format markdown --plan-json prints a PR comment with the plan\'s changes', async () => {
+    const { file } = loadText(SHIPPED);
+    const r = await cli(['plan', '-c', file, '--format', 'markdown', '--plan-json', join(import.meta.dirname, 'fixtures', 'plan.json')]);
+    expect(r.stdout).toMatch(/^### Plan review: `my-spotify-lake`/);
+    expect(r.stdout).toContain('- **Changes:** 1 to create, 3 to update, 2 to replace, 2 to destroy (1 unchanged)');
+    expect(r.stdout).toContain('| ✅ | SP005 | no IAM wildcard actions |  |');
+  });
+
+  it('exits 2 on a plan file that is not a plan', async () => {
+    const { file } = loadText(SHIPPED);
+    const bad = join(mkdtempSync(join(tmpdir(), 'plan-')), 'not-a-plan.json');
+    writeFileSync(bad, '{"format_version":"1.2"}');
+    const r = await cli(['plan', '-c', file, '--plan-json', bad]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/not a Terraform plan/);
+  });
+});

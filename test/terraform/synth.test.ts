@@ -1,0 +1,369 @@
+/**
+ * The synthesized stack, resource kind by resource kind, with its secure settings. In-process
+ * (Testing.synth): no cdktf-cli, no Terraform binary, no AWS credentials.
+ */
+import { describe, expect, it } from 'vitest';
+import { ENV, SHIPPED, check, loadText, only, policyOf, synth, withAws, type Synth } from './helpers.ts';
+import { LOG_RETENTION_DAYS } from '../../terraform/settings.ts';
+import { PipelineStack } from '../../terraform/stack.ts';
+import { Testing } from 'cdktf';
+
+const FULL = `
+version: 1
+name: full-lake
+connector:
+  use: spotify
+  config:
+    api_mode: development
+    client_id: \${env:SPOTIFY_CLIENT_ID}
+    client_secret: \${secret:spotify/client_secret}
+    refresh_token: \${secret:spotify/refresh_token}
+storage: { s3: { bucket: full-lake-bucket, prefix: lake } }
+schedule: rate(2 hours)
+streams:
+  recently_played: { endpoint: me/player/recently-played }
+  saved_tracks: { endpoint: me/tracks, schedule: cron(0 6 * * ? *) }
+tables:
+  typed:
+    description: every column type
+    from: recently_played
+    columns:
+      s:   { path: a, type: string, description: "a \${literal} and %{directive}" }
+      i:   { path: b, type: int }
+      bi:  { path: c, type: bigint }
+      d:   { path: d, type: double }
+      bo:  { path: e, type: boolean }
+      da:  { path: f, type: date }
+      ts:  { path: g, type: timestamp }
+      de:  { path: h, type: decimal }
+      arr: { path: i, type: "array<string>" }
+    partition_by:
+      - { name: dt, from: ts, as: date }
+      - { name: mon, from: ts, as: month }
+      - { name: yr, from: ts, as: year }
+      - { name: kind, from: s, as: value }
+queries:
+  q1: { description: first, sql: "SELECT * FROM typed WHERE dt = '2026-01-01' AND s <> '\${x}'" }
+aws:
+  region: eu-west-1
+  lambda: { memory_mb: 1024, timeout_seconds: 600 }
+  glue: { workers: 5, worker_type: G.2X, timeout_minutes: 30 }
+  athena: { bytes_scanned_cutoff: 20971520 }
+  alarm_email: ops@example.com
+  log_retention_days: 14
+  lifecycle: { raw_transition_days: 60, raw_archive_days: 120, query_results_expiration_days: 7 }
+  access_logging: { prefix: s3-logs/ }
+`;
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+const byBucket = (s: Synth, type: string, bucket: string): any =>
+  s.model.ofType(type).find((r) => s.model.resolve(String(r.config.bucket))?.config.bucket === bucket)?.config;
+
+describe('synthesized stack: shipped pipeline', () => {
+  const s = synth(SHIPPED);
+  const buckets = s.model.ofType('aws_s3_bucket').map((b) => b.config.bucket).sort();
+
+  it('passes every policy check', () => {
+    expect(s.checks.filter((c) => !c.ok)).toEqual([]);
+  });
+
+  it('has a lake, an Athena results and an artifacts bucket, each with the secure defaults', () => {
+    expect(buckets).toEqual(['my-spotify-lake', 'my-spotify-lake-artifacts', 'my-spotify-lake-athena-results']);
+    for (const b of buckets) {
+      expect(byBucket(s, 'aws_s3_bucket_public_access_block', b)).toMatchObject({
+        block_public_acls: true, block_public_policy: true, ignore_public_acls: true, restrict_public_buckets: true,
+      });
+      expect(byBucket(s, 'aws_s3_bucket_server_side_encryption_configuration', b).rule[0].apply_server_side_encryption_by_default.sse_algorithm).toBe('AES256');
+      expect(byBucket(s, 'aws_s3_bucket_ownership_controls', b).rule.object_ownership).toBe('BucketOwnerEnforced');
+      const deny = policyOf(byBucket(s, 'aws_s3_bucket_policy', b)).Statement.find((x) => x.Effect === 'Deny');
+      expect(deny).toMatchObject({ Action: 's3:*', Principal: '*', Condition: { Bool: { 'aws:SecureTransport': 'false' } } });
+    }
+  });
+
+  it('versions the lake bucket (raw) and gives every bucket lifecycle rules', () => {
+    expect(byBucket(s, 'aws_s3_bucket_versioning', 'my-spotify-lake').versioning_configuration.status).toBe('Enabled');
+    expect(byBucket(s, 'aws_s3_bucket_versioning', 'my-spotify-lake-athena-results')).toBeUndefined();
+    const rules = byBucket(s, 'aws_s3_bucket_lifecycle_configuration', 'my-spotify-lake').rule;
+    expect(rules.find((r: { id: string }) => r.id === 'raw-to-cheaper-storage')).toMatchObject({
+      status: 'Enabled', filter: [{ prefix: 'raw/' }], transition: [{ days: 90, storage_class: 'STANDARD_IA' }],
+    });
+    expect(rules.find((r: { id: string }) => r.id === 'abort-incomplete-multipart-uploads').abort_incomplete_multipart_upload).toEqual([{ days_after_initiation: 7 }]);
+    expect(rules.find((r: { id: string }) => r.id === 'expire-noncurrent-versions').noncurrent_version_expiration).toEqual([{ noncurrent_days: 30 }]);
+    const results = byBucket(s, 'aws_s3_bucket_lifecycle_configuration', 'my-spotify-lake-athena-results').rule[0];
+    expect(results).toMatchObject({ expiration: [{ days: 30 }], abort_incomplete_multipart_upload: [{ days_after_initiation: 7 }] });
+    // Object Created events go to EventBridge (the transform's trigger).
+    expect(byBucket(s, 'aws_s3_bucket_notification', 'my-spotify-lake').eventbridge).toBe(true);
+    expect(s.model.ofType('aws_s3_bucket_logging')).toEqual([]);
+  });
+
+  it('runs the extractor on nodejs22.x arm64 with reserved concurrency 1, a DLQ and retained logs', () => {
+    const fn = only(s, 'aws_lambda_function');
+    expect(fn).toMatchObject({
+      function_name: 'my-spotify-lake-extractor',
+      runtime: 'nodejs22.x',
+      architectures: ['arm64'],
+      handler: 'index.handler',
+      memory_size: 512,
+      timeout: 900,
+      reserved_concurrent_executions: 1,
+    });
+    expect(fn.filename).toMatch(/^assets\/extractor_code_[A-Z0-9]+\/[0-9a-f]{32}\/archive\.zip$/);
+    expect(fn.source_code_hash).toBe(s.bundle.hash);
+    expect(fn.environment.variables).toEqual({
+      LAKE_BUCKET: 'my-spotify-lake',
+      LAKE_PREFIX: '',
+      SECRETS_PREFIX: 'my-spotify-lake',
+      NODE_OPTIONS: '--enable-source-maps',
+      SPOTIFY_CLIENT_ID: ENV.SPOTIFY_CLIENT_ID,
+    });
+    const logs = s.model.ofType('aws_cloudwatch_log_group').find((g) => g.config.name === '/aws/lambda/my-spotify-lake-extractor')!;
+    expect(logs.config.retention_in_days).toBe(30);
+    expect(fn.logging_config.log_group).toBe(`\${${logs.address}.name}`);
+    const queue = s.model.ofType('aws_sqs_queue')[0];
+    expect(queue.config).toMatchObject({ sqs_managed_sse_enabled: true });
+    expect(only(s, 'aws_lambda_function_event_invoke_config')).toMatchObject({
+      maximum_retry_attempts: 0,
+      destination_config: { on_failure: { destination: `\${${queue.address}.arn}` } },
+    });
+  });
+
+  it('schedules the extractor with EventBridge Scheduler and its own role', () => {
+    const sch = only(s, 'aws_scheduler_schedule');
+    expect(sch).toMatchObject({ schedule_expression: 'rate(1 hour)', flexible_time_window: { mode: 'OFF' }, state: 'ENABLED' });
+    expect(JSON.parse(sch.target.input)).toEqual({ pipeline: 'my-spotify-lake', streams: ['recently_played', 'my_playlists', 'playlist_items', 'artists'] });
+    const role = s.model.resolve(sch.target.role_arn)!;
+    expect(JSON.parse(role.config.assume_role_policy).Statement[0].Principal).toEqual({ Service: 'scheduler.amazonaws.com' });
+    const p = s.model.ofType('aws_iam_role_policy').find((x) => s.model.resolve(x.config.role)?.address === role.address)!;
+    expect(policyOf(p.config).Statement.map((x) => x.Action).flat()).toEqual(['lambda:InvokeFunction', 'sqs:SendMessage']);
+  });
+
+  it('creates one secret per ${secret:...} without a value, readable (refresh_token writable) only by the extractor', () => {
+    expect(s.model.ofType('aws_secretsmanager_secret').map((x) => x.config.name).sort()).toEqual(['my-spotify-lake/spotify/client_secret', 'my-spotify-lake/spotify/refresh_token']);
+    expect(s.model.ofType('aws_secretsmanager_secret_version')).toEqual([]);
+    const fn = only(s, 'aws_lambda_function');
+    const policy = s.model.ofType('aws_iam_role_policy').find((x) => s.model.resolve(x.config.role)?.address === s.model.resolve(fn.role)?.address)!;
+    const st = policyOf(policy.config).Statement;
+    const read = st.find((x) => x.Sid === 'ReadSecrets')!;
+    const write = st.find((x) => x.Sid === 'WriteRotatingSecrets')!;
+    expect(read.Action).toEqual(['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret']);
+    expect(read.Resource).toHaveLength(2);
+    expect(write.Action).toEqual(['secretsmanager:PutSecretValue']);
+    expect(write.Resource).toEqual([expect.stringContaining('secrets_spotify_refresh_token')]);
+    expect(check(s, 'SP015').ok).toBe(true);
+  });
+
+  it('catalogs every table as Parquet with partition projection', () => {
+    expect(only(s, 'aws_glue_catalog_database').name).toBe('my_spotify_lake');
+    const tables = s.model.ofType('aws_glue_catalog_table');
+    expect(tables.map((t) => t.config.name).sort()).toEqual(['artists', 'playlist_tracks', 'playlists', 'plays', 'tracks']);
+    const plays = tables.find((t) => t.config.name === 'plays')!.config;
+    expect(plays.storage_descriptor).toMatchObject({
+      location: 's3://my-spotify-lake/curated/plays/',
+      input_format: 'org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat',
+      output_format: 'org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat',
+      ser_de_info: { serialization_library: 'org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe' },
+    });
+    expect(plays.partition_keys).toEqual([expect.objectContaining({ name: 'dt', type: 'string' })]);
+    expect(plays.parameters).toMatchObject({
+      'projection.enabled': 'true',
+      'projection.dt.type': 'date',
+      'projection.dt.format': 'yyyy-MM-dd',
+      'projection.dt.range': '2006-01-01,NOW',
+      // $${dt}: Terraform writes the literal ${dt} Athena expects.
+      'storage.location.template': 's3://my-spotify-lake/curated/plays/dt=$${dt}/',
+    });
+  });
+
+  it('runs a Glue 5.0 Spark job with a security configuration, continuous logging and an S3 script', () => {
+    const job = only(s, 'aws_glue_job');
+    expect(job).toMatchObject({
+      name: 'my-spotify-lake-transform',
+      glue_version: '5.0',
+      command: { name: 'glueetl', python_version: '3', script_location: 's3://my-spotify-lake-artifacts/glue-jobs/transform_job.py' },
+      worker_type: 'G.1X',
+      number_of_workers: 2,
+      execution_property: { max_concurrent_runs: 1 },
+    });
+    expect(job.default_arguments['--enable-continuous-cloudwatch-log']).toBe('true');
+    expect(job.default_arguments['--specs_uri']).toBe('s3://my-spotify-lake-artifacts/glue-jobs/specs/');
+    expect(job.default_arguments).toMatchObject({ '--lake_bucket': 'my-spotify-lake', '--database': 'my_spotify_lake' });
+    expect(job.default_arguments['--lake_prefix']).toBeUndefined();
+    const sec = s.model.resolve(job.security_configuration)!.config.encryption_configuration;
+    expect(sec.s3_encryption.s3_encryption_mode).toBe('SSE-S3');
+    expect(sec.cloudwatch_encryption.cloudwatch_encryption_mode).toBe('SSE-KMS');
+    expect(sec.job_bookmarks_encryption.job_bookmarks_encryption_mode).toBe('CSE-KMS');
+    expect(only(s, 'aws_kms_key')).toMatchObject({ enable_key_rotation: true });
+    const objects = s.model.ofType('aws_s3_object').map((o) => o.config.key).sort();
+    expect(objects).toEqual([
+      'glue-jobs/specs/artists.json', 'glue-jobs/specs/playlist_tracks.json', 'glue-jobs/specs/playlists.json',
+      'glue-jobs/specs/plays.json', 'glue-jobs/specs/tracks.json', 'glue-jobs/transform_job.py',
+    ]);
+    const spec = JSON.parse(s.model.ofType('aws_s3_object').find((o) => o.config.key === 'glue-jobs/specs/plays.json')!.config.content);
+    expect(spec.table).toBe('plays');
+    for (const g of s.model.ofType('aws_cloudwatch_log_group')) expect(g.config.retention_in_days).toBe(30);
+  });
+
+  it('starts the transform when a run commits: EventBridge rule on _runs/*.json -> state machine -> glue:StartJobRun', () => {
+    const rule = s.model.ofType('aws_cloudwatch_event_rule').find((r) => r.config.name === 'my-spotify-lake-run-committed')!;
+    expect(JSON.parse(rule.config.event_pattern)).toEqual({
+      source: ['aws.s3'],
+      'detail-type': ['Object Created'],
+      detail: { bucket: { name: ['my-spotify-lake'] }, object: { key: [{ wildcard: '_runs/*.json' }] } },
+    });
+    const target = only(s, 'aws_cloudwatch_event_target');
+    const sm = s.model.resolve(target.arn)!;
+    expect(sm.type).toBe('aws_sfn_state_machine');
+    const def = JSON.parse(sm.config.definition);
+    expect(def.States.StartTransform.Resource).toMatch(/:states:::glue:startJobRun$/);
+    expect(def.States.StartTransform.Retry[0].ErrorEquals).toEqual(['Glue.ConcurrentRunsExceededException']);
+  });
+
+  it('has an Athena workgroup that enforces its configuration, and a named query per query', () => {
+    const wg = only(s, 'aws_athena_workgroup');
+    expect(wg.configuration).toMatchObject({
+      enforce_workgroup_configuration: true,
+      bytes_scanned_cutoff_per_query: 1024 ** 3,
+      result_configuration: { output_location: 's3://my-spotify-lake-athena-results/', encryption_configuration: { encryption_option: 'SSE_S3' } },
+    });
+    const qs = s.model.ofType('aws_athena_named_query');
+    expect(qs.map((q) => q.config.name).sort()).toEqual(['artists_across_playlists', 'hours_per_artist_per_year', 'listening_minutes_per_day', 'playlist_sizes', 'top_artists_last_7_days']);
+    for (const q of qs) expect(q.config.database).toBe('my_spotify_lake');
+  });
+
+  it('gives each function and job its own role, with no wildcard action', () => {
+    const trusts = s.model.ofType('aws_iam_role').map((r) => JSON.parse(r.config.assume_role_policy).Statement[0].Principal.Service).sort();
+    expect(trusts).toEqual(['events.amazonaws.com', 'glue.amazonaws.com', 'lambda.amazonaws.com', 'scheduler.amazonaws.com', 'states.amazonaws.com']);
+    for (const p of s.model.ofType('aws_iam_role_policy')) {
+      for (const st of policyOf(p.config).Statement) {
+        for (const a of [st.Action].flat()) expect(a).not.toContain('*');
+        for (const r of [st.Resource].flat()) expect(r).not.toBe('*');
+      }
+    }
+    expect(s.model.ofType('aws_iam_role_policy_attachment')).toEqual([]);
+  });
+
+  it('raises no alarms when nobody would receive them, keeps state local, tags every taggable resource', () => {
+    expect(s.model.ofType('aws_sns_topic')).toEqual([]);
+    expect(s.model.ofType('aws_cloudwatch_metric_alarm')).toEqual([]);
+    expect(s.json.terraform.backend).toEqual({ local: { path: '../../../terraform.my-spotify-lake.tfstate' } });
+    const taggable = s.model.resources.filter((r) => r.config.tags !== undefined);
+    expect(taggable.length).toBeGreaterThan(15);
+    for (const r of taggable) expect(r.config.tags['spotify-pipeline:pipeline']).toBe('my-spotify-lake');
+    for (const r of s.model.ofType('aws_s3_object').filter((o) => o.config.key.includes('/specs/'))) {
+      expect(r.config.tags['spotify-pipeline:table']).toBe(r.config.key.replace(/^.*\/(\w+)\.json$/, '$1'));
+    }
+  });
+
+  it('is deterministic: the same pipeline synthesizes to the same JSON', () => {
+    expect(synth(SHIPPED).json).toEqual(s.json);
+  });
+});
+
+describe('synthesized stack: settings from pipeline.yaml', () => {
+  const s = synth(FULL);
+
+  it('maps every column type and partition kind to the Glue table', () => {
+    const t = only(s, 'aws_glue_catalog_table');
+    expect(Object.fromEntries(t.storage_descriptor.columns.map((c: { name: string; type: string }) => [c.name, c.type]))).toEqual({
+      s: 'string', i: 'int', bi: 'bigint', d: 'double', bo: 'boolean', da: 'date', ts: 'timestamp', de: 'decimal(18,3)', arr: 'array<string>',
+    });
+    expect(t.storage_descriptor.columns[0].comment).toBe('a $${literal} and %%{directive}');
+    expect(t.partition_keys.map((k: { name: string; type: string }) => `${k.name}:${k.type}`)).toEqual(['dt:string', 'mon:string', 'yr:string', 'kind:string']);
+    expect(t.parameters).toMatchObject({
+      'projection.mon.type': 'date', 'projection.mon.format': 'yyyy-MM', 'projection.mon.range': '2006-01,NOW', 'projection.mon.interval.unit': 'MONTHS',
+      'projection.yr.type': 'date', 'projection.yr.format': 'yyyy', 'projection.yr.range': '2006,NOW', 'projection.yr.interval.unit': 'YEARS',
+      'projection.kind.type': 'injected',
+      'storage.location.template': 's3://full-lake-bucket/lake/curated/typed/dt=$${dt}/mon=$${mon}/yr=$${yr}/kind=$${kind}/',
+    });
+    expect(t.storage_descriptor.location).toBe('s3://full-lake-bucket/lake/curated/typed/');
+  });
+
+  it('escapes user SQL so Terraform does not interpolate it', () => {
+    expect(only(s, 'aws_athena_named_query').query).toBe("SELECT * FROM typed WHERE dt = '2026-01-01' AND s <> '$${x}'");
+  });
+
+  it('takes Lambda, Glue, Athena, log and lifecycle settings from aws:', () => {
+    expect(only(s, 'aws_lambda_function')).toMatchObject({ memory_size: 1024, timeout: 600 });
+    expect(only(s, 'aws_lambda_function').environment.variables.LAKE_PREFIX).toBe('lake/');
+    expect(only(s, 'aws_glue_job').default_arguments['--lake_prefix']).toBe('lake/');
+    expect(only(s, 'aws_glue_job')).toMatchObject({ worker_type: 'G.2X', number_of_workers: 5, timeout: 30 });
+    expect(only(s, 'aws_athena_workgroup').configuration.bytes_scanned_cutoff_per_query).toBe(20971520);
+    for (const g of s.model.ofType('aws_cloudwatch_log_group')) expect(g.config.retention_in_days).toBe(14);
+    const raw = byBucket(s, 'aws_s3_bucket_lifecycle_configuration', 'full-lake-bucket').rule.find((r: { id: string }) => r.id === 'raw-to-cheaper-storage');
+    expect(raw).toMatchObject({ filter: [{ prefix: 'lake/raw/' }], transition: [{ days: 60, storage_class: 'STANDARD_IA' }, { days: 120, storage_class: 'GLACIER_IR' }] });
+    expect(byBucket(s, 'aws_s3_bucket_lifecycle_configuration', 'full-lake-bucket-athena-results').rule[0].expiration).toEqual([{ days: 7 }]);
+    expect(s.json.provider.aws[0].region).toBe('eu-west-1');
+    expect(JSON.parse(s.model.ofType('aws_cloudwatch_event_rule').find((r) => r.config.name === 'full-lake-run-committed')!.config.event_pattern).detail.object.key).toEqual([{ wildcard: 'lake/_runs/*.json' }]);
+  });
+
+  it('schedules streams that declare a schedule separately, payload naming the streams', () => {
+    const schedules = s.model.ofType('aws_scheduler_schedule').map((r) => ({ name: r.config.name, expr: r.config.schedule_expression, input: JSON.parse(r.config.target.input), owner: r.owner }));
+    expect(schedules).toEqual([
+      { name: 'full-lake-extractor', expr: 'rate(2 hours)', input: { pipeline: 'full-lake', streams: ['recently_played'] }, owner: undefined },
+      { name: 'full-lake-extractor-saved_tracks', expr: 'cron(0 6 * * ? *)', input: { pipeline: 'full-lake', streams: ['saved_tracks'] }, owner: { kind: 'stream', name: 'saved_tracks' } },
+    ]);
+  });
+
+  it('logs bucket access to a created log bucket', () => {
+    const logs = s.model.ofType('aws_s3_bucket_logging');
+    expect(logs).toHaveLength(3);
+    expect(logs.map((l) => l.config.target_prefix).sort()).toEqual(['s3-logs/full-lake-bucket-artifacts/', 's3-logs/full-lake-bucket-athena-results/', 's3-logs/full-lake-bucket/']);
+    for (const l of logs) expect(l.config.target_bucket).toBe('full-lake-bucket-access-logs');
+    expect(byBucket(s, 'aws_s3_bucket_server_side_encryption_configuration', 'full-lake-bucket-access-logs').rule[0].apply_server_side_encryption_by_default.sse_algorithm).toBe('AES256');
+    const delivery = policyOf(byBucket(s, 'aws_s3_bucket_policy', 'full-lake-bucket-access-logs')).Statement.find((x) => x.Effect === 'Allow')!;
+    expect(delivery.Principal).toEqual({ Service: 'logging.s3.amazonaws.com' });
+    expect(check(s, 'SP001').ok && check(s, 'SP002').ok && check(s, 'SP003').ok).toBe(true);
+  });
+
+  it('sends failures to an SNS topic with an e-mail subscription when alarm_email is set', () => {
+    expect(only(s, 'aws_sns_topic_subscription')).toMatchObject({ protocol: 'email', endpoint: 'ops@example.com' });
+    const alarms = s.model.ofType('aws_cloudwatch_metric_alarm').map((a) => `${a.config.namespace}/${a.config.metric_name}`).sort();
+    expect(alarms).toEqual(['AWS/Lambda/Errors', 'AWS/SQS/ApproximateNumberOfMessagesVisible', 'AWS/States/ExecutionsFailed']);
+    const failed = s.model.ofType('aws_cloudwatch_event_rule').find((r) => r.config.name === 'full-lake-transform-failed')!;
+    expect(JSON.parse(failed.config.event_pattern)).toMatchObject({ source: ['aws.glue'], 'detail-type': ['Glue Job State Change'], detail: { state: ['FAILED', 'TIMEOUT', 'ERROR'] } });
+    expect(s.checks.filter((c) => !c.ok)).toEqual([]);
+  });
+});
+
+describe('synthesized stack: KMS, existing alarm topic, state backends', () => {
+  const KEY = 'arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-3333-4444-555555555555';
+
+  it('uses SSE-KMS with a bucket key, and the key for secrets, Glue and Athena, when kms_key_arn is set', () => {
+    const s = synth(withAws(`kms_key_arn: ${KEY}\nalarm_topic_arn: arn:aws:sns:eu-west-1:123456789012:ops`));
+    for (const sse of s.model.ofType('aws_s3_bucket_server_side_encryption_configuration')) {
+      expect(sse.config.rule[0]).toEqual({ apply_server_side_encryption_by_default: { sse_algorithm: 'aws:kms', kms_master_key_id: KEY }, bucket_key_enabled: true });
+    }
+    for (const sec of s.model.ofType('aws_secretsmanager_secret')) expect(sec.config.kms_key_id).toBe(KEY);
+    expect(only(s, 'aws_athena_workgroup').configuration.result_configuration.encryption_configuration).toEqual({ encryption_option: 'SSE_KMS', kms_key_arn: KEY });
+    expect(only(s, 'aws_glue_security_configuration').encryption_configuration.s3_encryption).toEqual({ s3_encryption_mode: 'SSE-KMS', kms_key_arn: KEY });
+    expect(s.model.ofType('aws_kms_key')).toEqual([]);
+    expect(s.model.ofType('aws_sns_topic')).toEqual([]);
+    for (const a of s.model.ofType('aws_cloudwatch_metric_alarm')) expect(a.config.alarm_actions).toEqual(['arn:aws:sns:eu-west-1:123456789012:ops']);
+    const extractor = policyOf(s.model.ofType('aws_iam_role_policy').find((p) => p.config.role.includes('extractor_role'))!.config).Statement;
+    expect(extractor.find((x) => x.Sid === 'KmsForBuckets')).toMatchObject({ Action: ['kms:Decrypt', 'kms:GenerateDataKey'], Resource: [KEY] });
+    expect(s.checks.filter((c) => !c.ok)).toEqual([]);
+  });
+
+  it('keeps state in S3 when TF_STATE_BUCKET is set (env wins over aws.backend), encrypted with native locking', () => {
+    const text = withAws('backend: { s3: { bucket: cfg-state, region: eu-west-1 } }');
+    expect(synth(text).json.terraform.backend.s3).toEqual({ bucket: 'cfg-state', key: 'my-spotify-lake/terraform.tfstate', region: 'eu-west-1', encrypt: true, use_lockfile: true });
+    const env = synth(text, { env: { ...ENV, TF_STATE_BUCKET: 'env-state', TF_STATE_KEY: 'k/state.tfstate' } });
+    expect(env.json.terraform.backend.s3).toMatchObject({ bucket: 'env-state', key: 'k/state.tfstate', encrypt: true, use_lockfile: true });
+  });
+
+  it('refuses lifecycle settings S3 would reject, naming the key', () => {
+    const { file, config } = loadText(withAws('lifecycle: { raw_transition_days: 90, raw_archive_days: 100 }'));
+    expect(() => new PipelineStack(Testing.app(), 'x', { pipeline: config, pipelineFile: file, env: ENV, bundle: synth(SHIPPED).bundle })).toThrow(/aws\.lifecycle\.raw_archive_days/);
+  });
+
+  it('warns (does not fail) when an ${env:...} the extractor needs is not set at synth', () => {
+    const s = synth(SHIPPED, { env: {} });
+    expect(s.stack.warnings.join('\n')).toMatch(/SPOTIFY_CLIENT_ID/);
+    expect(only(s, 'aws_lambda_function').environment.variables.SPOTIFY_CLIENT_ID).toBeUndefined();
+  });
+
+  it('only accepts CloudWatch retention values', () => {
+    expect(LOG_RETENTION_DAYS).toContain(30);
+    expect(() => loadText(withAws('log_retention_days: 31'))).toThrow(/log_retention_days/);
+  });
+});
