@@ -3,7 +3,8 @@
  * load and validate a pipeline, resolve its connector config, run it, query the lake.
  */
 import { dirname, isAbsolute, join, resolve } from 'node:path';
-import { ConfigError, findRefs, loadPipelineWith, localSecrets, resolveRefs, type Problem } from './config/index.ts';
+import { ConfigError, findRefs, loadPipelineWith, localSecrets, resolveRefs, throwIfErrors, type Problem } from './config/index.ts';
+import { tablePlanProblems } from './transform/problems.ts';
 import type { LoadedPipeline } from './config/types.ts';
 import { loadPlugin } from './plugins.ts';
 import { registerSecret } from './log.ts';
@@ -17,12 +18,42 @@ export interface Prepared {
   loaded: LoadedPipeline;
   plugin: ConnectorPlugin;
   warnings: Problem[];
+  /** The pipelines `include:` names: they run into this pipeline's lake, after it. */
+  includes?: Prepared[];
 }
 
 /** Parse, schema-check and plugin-check a pipeline file; throws ConfigError with every problem. */
 export async function preparePipeline(file: string): Promise<Prepared> {
   // Schema and plugin problems are reported together, so one validate shows every mistake.
-  return loadPipelineWith(file, (use) => loadPlugin(use, dirname(resolve(file))));
+  const prep = await loadPipelineWith(file, (use) => loadPlugin(use, dirname(resolve(file))));
+  // A table that cannot compile fails here, with its key and line, not after the extraction.
+  throwIfErrors(tablePlanProblems(prep.loaded));
+  const includes: Prepared[] = [];
+  const problems: Problem[] = [];
+  const streams = new Set(Object.keys(prep.loaded.config.streams));
+  const tables = new Set(Object.keys(prep.loaded.config.tables));
+  for (const [i, rel] of (prep.loaded.config.include ?? []).entries()) {
+    const at = { ...prep.loaded.pos(`include.${i}`), path: `include.${i}`, severity: 'error' as const };
+    const inc = await preparePipeline(join(dirname(resolve(file)), rel));
+    if (inc.includes?.length) problems.push({ ...at, message: `"${rel}" includes other pipelines itself; includes are one level deep` });
+    // One lake: a stream or table name means one thing in it, whichever pipeline declares it.
+    for (const s of Object.keys(inc.loaded.config.streams)) {
+      if (streams.has(s)) problems.push({ ...at, message: `stream "${s}" of "${rel}" has the same name as one of this pipeline's (their raw data would mix)` });
+      streams.add(s);
+    }
+    for (const t of Object.keys(inc.loaded.config.tables)) {
+      if (tables.has(t)) problems.push({ ...at, message: `table "${t}" of "${rel}" has the same name as one of this pipeline's` });
+      tables.add(t);
+    }
+    includes.push(inc);
+  }
+  throwIfErrors(problems);
+  return includes.length ? { ...prep, includes } : prep;
+}
+
+/** Every table of the lake a pipeline writes: its own and those of the pipelines it includes. */
+export function lakeTables(prep: Prepared): LoadedPipeline['config']['tables'] {
+  return Object.assign({}, ...(prep.includes ?? []).map((i) => i.loaded.config.tables), prep.loaded.config.tables);
 }
 
 export function secretsFile(loaded: LoadedPipeline): string {
@@ -57,8 +88,7 @@ export async function connectorConfig(
   const raw = loaded.config.connector.config ?? {};
   const env = opts.env ?? process.env;
   const secrets = localSecrets(secretsFile(loaded));
-  const refs = findRefs(raw, 'connector.config');
-  const unresolved = refs.filter((r) => (r.kind === 'env' ? env[r.name] === undefined || env[r.name] === '' : secrets(r.name) === undefined));
+  const { refs, unresolved } = credentialRefs(prep, env);
   const mode = opts.sandbox ?? 'never';
   const useSandbox = mode === 'always' || (mode === 'fallback' && refs.length > 0 && unresolved.length === refs.length);
   if (useSandbox) {
@@ -67,16 +97,31 @@ export async function connectorConfig(
     const plain: JsonRecord = {};
     for (const [k, v] of Object.entries(raw)) if (!(typeof v === 'string' && /\$\{(env|secret):/.test(v))) plain[k] = v;
     const sandbox = await plugin.sandbox({ config: plain, seed: opts.seed });
+    const label = plugin.displayName ?? plugin.name;
     const reason =
       mode === 'always'
-        ? `Using the offline Spotify sandbox at ${sandbox.url} (--sandbox).`
-        : `No Spotify credentials configured (${unresolved.map((r) => (r.kind === 'env' ? `$${r.name}` : `secret ${r.name}`)).join(', ')} not set): running against the offline Spotify sandbox at ${sandbox.url}.`;
+        ? `Using the offline ${label} sandbox at ${sandbox.url} (--sandbox).`
+        : `No ${label} credentials configured (${unresolved.map((r) => (r.kind === 'env' ? `$${r.name}` : `secret ${r.name}`)).join(', ')} not set): running against the offline ${label} sandbox at ${sandbox.url}.`;
     return { config: { ...plain, ...sandbox.config }, sandbox, reason };
   }
   const resolved = resolveRefs(raw, loaded, 'connector.config', { env, secrets }) as JsonRecord;
   for (const r of refs) if (r.kind === 'secret') registerSecret(refValue(resolved, r.path));
   for (const k of plugin.secretKeys) registerSecret(resolved[k]);
   return { config: resolved };
+}
+
+/** The connector config's references, and those that nothing resolves here. */
+export function credentialRefs(prep: Prepared, env: Record<string, string | undefined> = process.env) {
+  const secrets = localSecrets(secretsFile(prep.loaded));
+  const refs = findRefs(prep.loaded.config.connector.config ?? {}, 'connector.config');
+  const unresolved = refs.filter((r) => (r.kind === 'env' ? env[r.name] === undefined || env[r.name] === '' : secrets(r.name) === undefined));
+  return { refs, unresolved };
+}
+
+/** Names of the references of a pipeline none of whose credentials are configured (else undefined). */
+export function notConfigured(prep: Prepared, env: Record<string, string | undefined> = process.env): string[] | undefined {
+  const { refs, unresolved } = credentialRefs(prep, env);
+  return refs.length > 0 && unresolved.length === refs.length ? unresolved.map((r) => (r.kind === 'env' ? `$${r.name}` : `secret ${r.name}`)) : undefined;
 }
 
 function refValue(obj: JsonRecord, path: string): unknown {
@@ -121,7 +166,7 @@ export async function queryLocal(prep: Prepared, what: { name?: string; sql?: st
     if (!q) throw new ConfigError([{ file: prep.loaded.file, line: 1, col: 1, path: `queries.${what.name}`, message: `no query named "${what.name}"; expected one of ${Object.keys(config.queries).join(', ')}`, severity: 'error' }]);
     sql = q.sql;
   }
-  const lake = await openLake(lakeDir(prep.loaded, what.lake), config.tables);
+  const lake = await openLake(lakeDir(prep.loaded, what.lake), lakeTables(prep));
   try {
     return await lake.query(sql ?? '');
   } finally {

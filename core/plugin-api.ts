@@ -43,8 +43,8 @@ export interface EndpointDescriptor {
   description: string;
   /** Path template relative to the API base, e.g. `/playlists/{id}/items`. */
   path: string;
-  /** `client`: an app token is enough; `user`: needs a user token with `scopes`. */
-  auth: 'client' | 'user';
+  /** `client`: an app token is enough; `user`: needs a user token with `scopes`; `none`: no credentials (e.g. local files). */
+  auth: 'client' | 'user' | 'none';
   scopes: string[];
   paginator: Paginator;
   /** Where the records are in a response page (dot path); empty for the whole body. */
@@ -71,6 +71,19 @@ export interface EndpointDescriptor {
   parameters?: JsonSchema;
   /** JSON Schema of one record the stream yields. */
   recordSchema: JsonSchema;
+  /**
+   * Fields (dot paths) that identify a record, e.g. `['play_id']`. The conformance kit compares
+   * reads by them (otherwise by the whole record); tables usually dedupe on them.
+   */
+  primaryKey?: string[];
+}
+
+/** How a stream can be read: whole every time, or from the state its last run saved. */
+export type SyncMode = 'full_refresh' | 'incremental';
+
+/** The sync modes an endpoint supports, derived from its `incremental` declaration. */
+export function syncModes(endpoint: Pick<EndpointDescriptor, 'incremental'>): SyncMode[] {
+  return endpoint.incremental ? ['full_refresh', 'incremental'] : ['full_refresh'];
 }
 
 /** One stream of the pipeline, as the plugin sees it. */
@@ -178,16 +191,39 @@ export interface PluginIssue {
 }
 
 export interface SandboxHandle {
-  /** Base URL of the running server (127.0.0.1 only). */
+  /** Base URL of the running server (127.0.0.1 only), or a `file://` URL for file-based sources. */
   url: string;
   /** Config overrides that point the plugin at the sandbox (base URLs, demo credentials). */
   config: JsonRecord;
   close(): Promise<void>;
+  /** The faults this sandbox injects when asked (`SandboxOptions.faults`); the kit's `faults` suite runs only then. */
+  faults?: Array<keyof SandboxFaults>;
+  /**
+   * Ground truth for the conformance kit's `basic_read`: the records a full read of `stream` must
+   * yield (any order; fields left out are not compared), or undefined when the sandbox cannot say.
+   */
+  expected?(stream: StreamSpec): Promise<JsonRecord[] | undefined>;
+  /** New data appears, as if time passed (the kit's `incremental` suite then expects exactly it). */
+  advance?(): Promise<void>;
+}
+
+/** Faults the conformance kit asks a sandbox to inject, deterministically from the seed. */
+export interface SandboxFaults {
+  /** The first N requests are answered 429 with a short `Retry-After`. */
+  rateLimitStorm?: number;
+  /** Probability of a 500/502/503 answer per request. */
+  serverErrors?: number;
+  /** Probability of a connection reset (no answer) per request. */
+  resets?: number;
+  /** Access tokens expire after every N requests (the plugin must refresh and retry). */
+  tokenExpiry?: number;
 }
 
 export interface SandboxOptions {
   port?: number;
   seed?: number;
+  /** Inject these faults (the conformance kit's `faults` suite). */
+  faults?: SandboxFaults;
   /** Plugin-specific options (e.g. the API profile). */
   [key: string]: unknown;
 }
@@ -197,6 +233,8 @@ export interface ConnectorPlugin<C = JsonRecord> {
   name: string;
   version: string;
   description: string;
+  /** How messages name the service ("Spotify"); defaults to `name`. */
+  displayName?: string;
   /** JSON Schema of `connector.config`. */
   configSchema: JsonSchema;
   /** Keys of `connector.config` holding secrets: redacted from every log and error. */

@@ -13,6 +13,7 @@ const DEFAULT_RATE_LIMIT = { window_seconds: 30, max_requests: 100 };
 export default definePlugin<SpotifyConfig>({
   apiVersion: PLUGIN_API_VERSION,
   name: 'spotify',
+  displayName: 'Spotify',
   version: '0.1.0',
   description: 'Spotify Web API (2026): listening history, playlists, library and catalog',
   configSchema,
@@ -73,6 +74,12 @@ export default definePlugin<SpotifyConfig>({
       port: options.port,
       seed: options.seed,
       profile: (options.profile as 'development' | 'development-legacy' | 'extended' | undefined) ?? mode,
+      // The conformance kit's fault names, mapped to the sandbox's own fault options.
+      faults: options.faults && {
+        burst429: options.faults.rateLimitStorm,
+        error5xxRate: options.faults.serverErrors,
+        resetRate: options.faults.resets,
+      },
     });
     return {
       url: sb.url,
@@ -85,6 +92,7 @@ export default definePlugin<SpotifyConfig>({
         // The sandbox has no rate limit unless asked; the client-side limiter would only slow the demo.
         rate_limit: null,
       },
+      faults: ['rateLimitStorm', 'serverErrors', 'resets'],
       close: () => sb.close(),
     };
   },

@@ -3,15 +3,19 @@
  * configuration (the message says which key, file and line).
  */
 import { Command, CommanderError, Option } from 'commander';
-import { ConfigError, formatProblem } from '../config/index.ts';
+import { ConfigError, formatProblem, throwIfErrors } from '../config/index.ts';
+import { sqlProblems } from '../query/problems.ts';
 import { UserError } from '../plugin-api.ts';
 import { createLogger, redact } from '../log.ts';
-import { connectorConfig, lakeDir, preparePipeline, runLocal, type Prepared } from '../pipeline.ts';
+import { connectorConfig, lakeDir, lakeTables, notConfigured, preparePipeline, runLocal, type Prepared } from '../pipeline.ts';
 import { openLake } from '../query/index.ts';
 import { csv, humanBytes, textTable } from './format.ts';
 import type { RunSummary } from '../engine/run.ts';
 import { localSecretUpdater } from '../auth/store.ts';
 import { authorizationWarningLines, registerCheck, registerLogin } from './login.ts';
+import { registerPlan } from './plan.ts';
+import { registerConnector } from './connector.ts';
+import { registerTransform } from './transform.ts';
 
 const out = (s = '') => process.stdout.write(s + '\n');
 const err = (s: string) => process.stderr.write(redact(s) + '\n');
@@ -50,6 +54,8 @@ export function printSummary(s: RunSummary): void {
       ),
     );
   }
+  const drift = s.tables.flatMap((t) => (t.drift ?? []).map((d) => `  ${t.table}: ${d}`));
+  if (drift.length) out(`Schema drift (reported, not applied; the declared columns stay the schema):\n${drift.join('\n')}`);
   const token = s.requestsByEndpoint.token ?? 0;
   const me = s.requestsByEndpoint.me ?? 0;
   if (token || me) out(`(plus ${token} token request(s) and ${me} /me request(s))`);
@@ -69,6 +75,8 @@ export function buildProgram(): Command {
     .option('-c, --config <file>', 'pipeline file', 'pipeline.yaml')
     .action(async (o: { config: string }) => {
       const prep = await prepare(o.config);
+      // Named queries must parse as Athena (Trino) SQL; bind problems on DuckDB are warnings.
+      for (const w of throwIfErrors(await sqlProblems([prep.loaded, ...(prep.includes ?? []).map((i) => i.loaded)], lakeTables(prep)))) err(`warning: ${formatProblem(w)}`);
       for (const line of authorizationWarningLines(prep.loaded)) err(line);
       const c = prep.loaded.config;
       out(`${o.config}: valid (${Object.keys(c.streams).length} streams, ${Object.keys(c.tables).length} tables, ${Object.keys(c.queries).length} queries; connector ${prep.plugin.name} ${prep.plugin.version})`);
@@ -86,35 +94,27 @@ export function buildProgram(): Command {
     .option('-v, --verbose', 'debug logging')
     .action(async (o: { config: string; lake?: string; sandbox?: boolean; sandboxFallback?: boolean; seed?: number; queries?: boolean; verbose?: boolean }) => {
       const prep = await prepare(o.config);
-      const choice = await connectorConfig(prep, { sandbox: o.sandbox ? 'always' : o.sandboxFallback ? 'fallback' : 'never', seed: o.seed });
-      if (choice.reason) out(choice.reason);
-      else for (const line of authorizationWarningLines(prep.loaded)) err(line);
-      const logger = createLogger({ level: o.verbose ? 'debug' : 'info' });
-      const ac = new AbortController();
-      const onSignal = () => ac.abort(new UserError('interrupted'));
-      process.once('SIGINT', onSignal);
-      let summary: RunSummary;
-      try {
-        summary = await runLocal(prep, {
-          lake: o.lake,
-          logger,
-          connectorConfig: choice.config,
-          signal: ac.signal,
-          // Never in sandbox runs: the demo token must not overwrite the user's secrets file.
-          updateSecret: choice.sandbox ? undefined : localSecretUpdater(prep.loaded, logger),
-        });
-      } finally {
-        process.off('SIGINT', onSignal);
-        await choice.sandbox?.close();
+      const mode = o.sandbox ? 'always' : o.sandboxFallback ? 'fallback' : 'never';
+      const lake = lakeDir(prep.loaded, o.lake);
+      const summaries: RunSummary[] = [await runOne(prep, { ...o, mode, lake })];
+      // Included pipelines land in the same lake, after this one (one connector each).
+      for (const inc of prep.includes ?? []) {
+        const missing = mode === 'never' ? notConfigured(inc) : undefined;
+        if (missing) {
+          out(`\nSkipping ${inc.loaded.file} (${inc.plugin.name}): not configured (${missing.join(', ')} not set).`);
+          continue;
+        }
+        out(`\nIncluded pipeline ${inc.loaded.config.name} (${inc.plugin.name}):`);
+        summaries.push(await runOne(inc, { ...o, mode, lake }));
       }
-      printSummary(summary);
-      out(`Lake: ${lakeDir(prep.loaded, o.lake)}`);
-      if (!summary.ok) {
-        err(`error: ${summary.error}`);
-        if (summary.hint) err(`  fix: ${summary.hint}`);
-        throw new ExitCode(summary.userError ? 2 : 1);
+      out(`Lake: ${lake}`);
+      const failed = summaries.find((x) => !x.ok);
+      if (failed) {
+        err(`error: ${failed.error}`);
+        if (failed.hint) err(`  fix: ${failed.hint}`);
+        throw new ExitCode(failed.userError ? 2 : 1);
       }
-      if (o.queries) await printQueries(prep, o.lake);
+      if (o.queries) await printQueries(prep, lake);
     });
 
   program
@@ -130,7 +130,7 @@ export function buildProgram(): Command {
       const queries = prep.loaded.config.queries;
       if (!name && !o.sql) throw new UserError('give a query name or --sql', `named queries: ${Object.keys(queries).join(', ')}`);
       if (name && !queries[name]) throw new UserError(`no query named "${name}" in ${o.config}`, `expected one of ${Object.keys(queries).join(', ')}`);
-      const lake = await openLake(lakeDir(prep.loaded, o.lake), prep.loaded.config.tables);
+      const lake = await openLake(lakeDir(prep.loaded, o.lake), lakeTables(prep));
       try {
         const res = await lake.query(o.sql ?? queries[name!].sql);
         if (o.format === 'json') out(JSON.stringify(res.rows, null, 2));
@@ -163,12 +163,45 @@ export function buildProgram(): Command {
 
   registerLogin(program);
   registerCheck(program);
+  registerConnector(program);
+  registerTransform(program);
+  registerPlan(program);
   return program;
+}
+
+/** Runs one pipeline into `lake` and prints its summary. */
+async function runOne(
+  prep: Prepared,
+  o: { mode: 'always' | 'fallback' | 'never'; seed?: number; verbose?: boolean; lake: string },
+): Promise<RunSummary> {
+  const choice = await connectorConfig(prep, { sandbox: o.mode, seed: o.seed });
+  if (choice.reason) out(choice.reason);
+  else for (const line of authorizationWarningLines(prep.loaded)) err(line);
+  const logger = createLogger({ level: o.verbose ? 'debug' : 'info' });
+  const ac = new AbortController();
+  const onSignal = () => ac.abort(new UserError('interrupted'));
+  process.once('SIGINT', onSignal);
+  let summary: RunSummary;
+  try {
+    summary = await runLocal(prep, {
+      lake: o.lake,
+      logger,
+      connectorConfig: choice.config,
+      signal: ac.signal,
+      // Never in sandbox runs: the demo token must not overwrite the user's secrets file.
+      updateSecret: choice.sandbox ? undefined : localSecretUpdater(prep.loaded, logger),
+    });
+  } finally {
+    process.off('SIGINT', onSignal);
+    await choice.sandbox?.close();
+  }
+  printSummary(summary);
+  return summary;
 }
 
 async function printQueries(prep: Prepared, lake?: string): Promise<void> {
   const queries = prep.loaded.config.queries;
-  const db = await openLake(lakeDir(prep.loaded, lake), prep.loaded.config.tables);
+  const db = await openLake(lakeDir(prep.loaded, lake), lakeTables(prep));
   try {
     for (const [name, q] of Object.entries(queries)) {
       const res = await db.query(q.sql);

@@ -63,7 +63,8 @@ function checkConnector(config: Obj, plugin: ConnectorPlugin, report: Report): v
   }
   // `${env:..}`/`${secret:..}` strings are resolved later; only their resolved value can be judged.
   findings = findings.filter((f) => !(f.anchor === 'value' && hasRef(valueAt(values, f.segments))));
-  reportFindings(report, ['connector', 'config'], findings);
+  // Name the plugin whose schema said no: the user may not know which plugin owns these keys.
+  reportFindings(report, ['connector', 'config'], findings.map((f) => ({ ...f, message: `${f.message} (connector "${plugin.name}" config)` })));
 }
 
 /** The stream a `<stream>.<field>` reference reads from. */

@@ -214,9 +214,9 @@ export async function runPipeline(opts: RunOptions): Promise<RunSummary> {
         await writer.flush();
         status = 'partial';
         stoppedEarly = true;
-        error = `stream ${name}: ${e.message}`;
+        error = `connector ${plugin.name}, stream ${name}: ${e.message}`;
       } else {
-        error = `stream ${name}: ${redact(e instanceof Error ? e.message : String(e))}`;
+        error = `connector ${plugin.name}, stream ${name}: ${redact(e instanceof Error ? e.message : String(e))}`;
         if (e instanceof UserError) {
           userError = true;
           hint = e.hint;

@@ -3,7 +3,7 @@
  */
 import { describe, expect, it, beforeAll, afterAll } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { copyFile, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -25,6 +25,9 @@ describe('spotify-pipeline CLI', () => {
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'cli-'));
     await copyFile(join(ROOT, 'pipeline.yaml'), join(dir, 'pipeline.yaml'));
+    // The shipped pipeline includes the export pipeline by relative path.
+    await mkdir(join(dir, 'connectors', 'spotify-history'), { recursive: true });
+    await copyFile(join(ROOT, 'connectors', 'spotify-history', 'pipeline.yaml'), join(dir, 'connectors', 'spotify-history', 'pipeline.yaml'));
   });
   afterAll(async () => rm(dir, { recursive: true, force: true }));
 

@@ -146,10 +146,10 @@ streams: {}
 
   it("validates against the plugin's config schema, at the offending key", () => {
     expect(problems.map((p) => [p.line, p.col, p.path, p.message])).toEqual([
-      [6, 15, 'connector.config.api_mode', 'expected one of development, extended; got string "extendd" (did you mean "extended"?)'],
+      [6, 15, 'connector.config.api_mode', 'expected one of development, extended; got string "extendd" (did you mean "extended"?) (connector "fake" config)'],
       // A secret key's value is never echoed, even when it is typed in clear and wrong.
-      [8, 20, 'connector.config.client_secret', 'expected string, got number (value hidden)'],
-      [11, 5, 'connector.config.extra', 'unknown key "extra"; expected one of api_mode, client_id, client_secret, refresh_token, timeout_ms'],
+      [8, 20, 'connector.config.client_secret', 'expected string, got number (value hidden) (connector "fake" config)'],
+      [11, 5, 'connector.config.extra', 'unknown key "extra"; expected one of api_mode, client_id, client_secret, refresh_token, timeout_ms (connector "fake" config)'],
     ]);
     expect(JSON.stringify(problems)).not.toContain('1234567890');
   });
@@ -160,7 +160,7 @@ streams: {}
 
   it('reports a missing required setting at connector.config', () => {
     const ps = problemsOf('version: 1\nname: abc\nconnector:\n  use: fake\n  config: {}\nstreams: {}\n');
-    expect(ps.map((p) => [p.line, p.col, p.path, p.message])).toEqual([[5, 3, 'connector.config', 'missing required key "api_mode"']]);
+    expect(ps.map((p) => [p.line, p.col, p.path, p.message])).toEqual([[5, 3, 'connector.config', 'missing required key "api_mode" (connector "fake" config)']]);
   });
 });
 

@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
-import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { gunzipSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -52,6 +52,9 @@ async function pipelineFor(dir: string, sb: SpotifySandbox): Promise<void> {
     `    api_mode: development\n    api_base_url: ${sb.apiUrl}\n    accounts_base_url: ${sb.accountsUrl}\n    rate_limit: null`,
   );
   await writeFile(join(dir, 'pipeline.yaml'), yaml);
+  // The shipped pipeline includes the export pipeline by relative path.
+  await mkdir(join(dir, 'connectors', 'spotify-history'), { recursive: true });
+  await copyFile(join(ROOT, 'connectors', 'spotify-history', 'pipeline.yaml'), join(dir, 'connectors', 'spotify-history', 'pipeline.yaml'));
 }
 
 describe('secrets', () => {
@@ -73,6 +76,8 @@ describe('secrets', () => {
     const r = await cli(['run', '--verbose', '--queries'], dir, { SPOTIFY_CLIENT_ID: client_id });
     expect(r.code, r.out).toBe(0);
     expect(r.out).not.toContain('offline Spotify sandbox'); // it really used the configured credentials
+    // The included export pipeline has no export path configured: skipped, and said so.
+    expect(r.out).toMatch(/Skipping .*spotify-history.*not configured \(\$SPOTIFY_EXPORT_PATH not set\)/);
     const everything = r.out + (await lakeText(dir));
     expect(everything.length).toBeGreaterThan(10_000);
     expect(everything).not.toContain(client_secret);

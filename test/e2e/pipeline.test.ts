@@ -7,7 +7,7 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startSandbox, type SpotifySandbox } from '../../connectors/spotify/sandbox/index.ts';
-import { preparePipeline, runLocal, type Prepared } from '../../core/pipeline.ts';
+import { connectorConfig, lakeTables, preparePipeline, runLocal, type Prepared } from '../../core/pipeline.ts';
 import { memoryLogger } from '../../core/log.ts';
 import { openLake } from '../../core/query/index.ts';
 import type { RunSummary } from '../../core/engine/run.ts';
@@ -142,8 +142,18 @@ describe('shipped pipeline against the sandbox', () => {
     expect(await counts(lake, prep)).toEqual(before);
   });
 
-  it('answers every named query with rows', async () => {
-    const db = await openLake(lake, prep.loaded.config.tables);
+  it('answers every named query with rows, the included export pipeline run into the same lake', async () => {
+    for (const inc of prep.includes ?? []) {
+      // Same seed as the Web API sandbox, so the generated export's track ids are that catalog's.
+      const choice = await connectorConfig(inc, { sandbox: 'always', seed: 7 });
+      try {
+        const s = await runLocal(inc, { lake, logger: memoryLogger(), connectorConfig: choice.config });
+        expect(s.ok, s.error).toBe(true);
+      } finally {
+        await choice.sandbox?.close();
+      }
+    }
+    const db = await openLake(lake, lakeTables(prep));
     try {
       for (const [name, q] of Object.entries(prep.loaded.config.queries)) {
         const res = await db.query(q.sql);

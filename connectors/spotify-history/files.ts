@@ -1,0 +1,29 @@
+/** Which files of a Spotify data download hold listening history, and in which format. */
+
+export type ExportFormat = 'extended' | 'account';
+
+export interface HistoryFileKind {
+  format: ExportFormat;
+  /** audio/video (extended), music/podcast (account), mixed (legacy account file without a suffix). */
+  media: 'audio' | 'video' | 'music' | 'podcast' | 'mixed';
+}
+
+const PATTERNS: Array<[RegExp, HistoryFileKind]> = [
+  [/^Streaming_History_Audio_.*\.json$/i, { format: 'extended', media: 'audio' }],
+  [/^Streaming_History_Video_.*\.json$/i, { format: 'extended', media: 'video' }],
+  // The Extended Streaming History's name before 2023.
+  [/^endsong(_\d+)?\.json$/i, { format: 'extended', media: 'audio' }],
+  [/^StreamingHistory_music_\d+\.json$/i, { format: 'account', media: 'music' }],
+  [/^StreamingHistory_podcast_\d+\.json$/i, { format: 'account', media: 'podcast' }],
+  [/^StreamingHistory\d+\.json$/i, { format: 'account', media: 'mixed' }],
+];
+
+/** The kind of a history file by its base name; undefined for every other file of the download. */
+export function classify(basename: string): HistoryFileKind | undefined {
+  return PATTERNS.find(([re]) => re.test(basename))?.[1];
+}
+
+/** Folders and files no export consists of (macOS zip resource forks, hidden files). */
+export function ignored(path: string): boolean {
+  return path.split('/').some((p) => p === '__MACOSX' || p.startsWith('.'));
+}

@@ -1,0 +1,133 @@
+/**
+ * One record shape for both export formats: the Extended Streaming History (ts, spotify_track_uri,
+ * master_metadata_*, episode_*, audiobook_*, reason_*, ...) and the Account Data history
+ * (endTime "2024-03-01 14:03", artistName/trackName or podcastName/episodeName, msPlayed).
+ * Personal fields are dropped unless the config keeps or hashes them.
+ */
+import { createHash } from 'node:crypto';
+import type { JsonRecord } from '../../core/plugin-api.ts';
+import type { PersonalDataPolicy, PersonalField } from './config.ts';
+import type { HistoryFileKind } from './files.ts';
+
+export type Raw = Record<string, unknown>;
+
+/** A play's deterministic id: equal plays (re-downloaded exports) get equal ids. */
+export function playId(ts: string, msPlayed: number, what: string): string {
+  return createHash('sha256').update(`${ts}|${msPlayed}|${what}`).digest('hex').slice(0, 32);
+}
+
+const str = (v: unknown): string | null => (typeof v === 'string' && v !== '' ? v : null);
+const bool = (v: unknown): boolean | null => (typeof v === 'boolean' ? v : v === 0 || v === 1 ? v === 1 : null);
+
+/** `spotify:track:ID` -> ID (only for the expected type). */
+export function idFromUri(uri: string | null, type: string): string | null {
+  if (!uri) return null;
+  const parts = uri.split(':');
+  return parts.length === 3 && parts[0] === 'spotify' && parts[1] === type && parts[2] ? parts[2] : null;
+}
+
+/** ISO 8601 UTC with milliseconds, or null for what is not a time. */
+function isoTs(v: unknown): string | null {
+  if (typeof v !== 'string' || !v) return null;
+  // Account data: "2024-03-01 14:03" (UTC, minute precision).
+  const m = /^(\d{4}-\d{2}-\d{2})[ T](\d{2}:\d{2})$/.exec(v);
+  const t = Date.parse(m ? `${m[1]}T${m[2]}:00Z` : v);
+  return Number.isFinite(t) ? new Date(t).toISOString() : null;
+}
+
+/** offline_timestamp is seconds in older exports, milliseconds in newer ones, 0 when unknown. */
+function offlineTs(v: unknown): string | null {
+  const n = typeof v === 'number' ? v : typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : NaN;
+  if (!Number.isFinite(n) || n <= 0) return null;
+  const d = new Date(n < 1e11 ? n * 1000 : n);
+  return Number.isFinite(d.getTime()) && d.getUTCFullYear() > 2005 && d.getUTCFullYear() < 2100 ? d.toISOString() : null;
+}
+
+export interface NormalizeOptions {
+  sourceFile: string;
+  kind: HistoryFileKind;
+  policy: Record<PersonalField, PersonalDataPolicy>;
+  salt?: string;
+}
+
+/** The personal fields of a raw play, by the record field they become. */
+function personal(raw: Raw): Record<PersonalField, unknown> {
+  return {
+    ip_addr: raw.ip_addr ?? raw.ip_addr_decrypted,
+    conn_country: raw.conn_country,
+    user_agent: raw.user_agent_decrypted ?? raw.user_agent,
+    username: raw.username,
+  };
+}
+
+export function hashPersonal(salt: string, value: string): string {
+  return createHash('sha256').update(`${salt}:${value}`).digest('hex');
+}
+
+/** The record for one raw play, or undefined when it has no usable time. */
+export function normalizePlay(raw: Raw, opts: NormalizeOptions): JsonRecord | undefined {
+  const extended = opts.kind.format === 'extended';
+  const ts = isoTs(extended ? raw.ts : (raw.endTime ?? raw.ts));
+  if (!ts) return undefined;
+  const msRaw = Number(extended ? raw.ms_played : (raw.msPlayed ?? raw.ms_played));
+  const ms = Number.isFinite(msRaw) && msRaw > 0 ? Math.round(msRaw) : 0;
+  const rec: JsonRecord = extended ? fromExtended(raw) : fromAccount(raw, opts.kind);
+  const what = (rec.uri as string | null) ?? [rec.artist_name ?? rec.show_name ?? rec.audiobook_title, rec.track_name ?? rec.episode_name ?? rec.chapter_title].map((x) => x ?? '').join('|');
+  const out: JsonRecord = { play_id: playId(ts, ms, what), ts, ms_played: ms, ...rec, source_file: opts.sourceFile, format: opts.kind.format };
+  const values = personal(raw);
+  for (const [field, policy] of Object.entries(opts.policy) as Array<[PersonalField, PersonalDataPolicy]>) {
+    if (policy === 'drop') continue;
+    const v = str(values[field]);
+    out[field] = v === null ? null : policy === 'keep' ? v : hashPersonal(opts.salt ?? '', v);
+  }
+  return out;
+}
+
+function base(): JsonRecord {
+  return {
+    kind: 'unknown', uri: null, track_id: null, track_name: null, artist_name: null, album_name: null,
+    episode_id: null, episode_name: null, show_name: null, audiobook_id: null, audiobook_title: null,
+    chapter_id: null, chapter_title: null, reason_start: null, reason_end: null, shuffle: null,
+    skipped: null, offline: null, offline_ts: null, incognito: null, platform: null,
+  };
+}
+
+function fromExtended(raw: Raw): JsonRecord {
+  const trackUri = str(raw.spotify_track_uri);
+  const episodeUri = str(raw.spotify_episode_uri);
+  const bookUri = str(raw.audiobook_uri);
+  const chapterUri = str(raw.audiobook_chapter_uri);
+  const kind = trackUri ? 'track' : episodeUri ? 'episode' : bookUri || chapterUri ? 'audiobook' : 'unknown';
+  return {
+    ...base(),
+    kind,
+    uri: trackUri ?? episodeUri ?? chapterUri ?? bookUri,
+    track_id: idFromUri(trackUri, 'track'),
+    track_name: str(raw.master_metadata_track_name),
+    artist_name: str(raw.master_metadata_album_artist_name),
+    album_name: str(raw.master_metadata_album_album_name),
+    episode_id: idFromUri(episodeUri, 'episode'),
+    episode_name: str(raw.episode_name),
+    show_name: str(raw.episode_show_name),
+    audiobook_id: idFromUri(bookUri, 'audiobook'),
+    audiobook_title: str(raw.audiobook_title),
+    chapter_id: idFromUri(chapterUri, 'chapter'),
+    chapter_title: str(raw.audiobook_chapter_title),
+    reason_start: str(raw.reason_start),
+    reason_end: str(raw.reason_end),
+    shuffle: bool(raw.shuffle),
+    skipped: bool(raw.skipped),
+    offline: bool(raw.offline),
+    offline_ts: offlineTs(raw.offline_timestamp),
+    incognito: bool(raw.incognito_mode),
+    platform: str(raw.platform),
+  };
+}
+
+function fromAccount(raw: Raw, kind: HistoryFileKind): JsonRecord {
+  if (kind.media === 'podcast') {
+    return { ...base(), kind: 'episode', show_name: str(raw.podcastName), episode_name: str(raw.episodeName) };
+  }
+  // The legacy mixed file lists podcasts as artist/track too: what was played is unknown.
+  return { ...base(), kind: kind.media === 'music' ? 'track' : 'unknown', artist_name: str(raw.artistName), track_name: str(raw.trackName) };
+}
