@@ -3,7 +3,8 @@
  * `raw/<stream>/dt=<ingest date>/<run id>-<part>.jsonl.gz`. Raw is append-only: a run only ever
  * writes keys under its own run id, so nothing already stored can be overwritten.
  */
-import { gzipSync } from 'node:zlib';
+import { createGzip, type Gzip } from 'node:zlib';
+import { once } from 'node:events';
 import type { Storage } from '../storage/storage.ts';
 
 export interface RawFile {
@@ -22,10 +23,16 @@ export function rawKey(stream: string, ingestDate: string, runId: string, part: 
   return `raw/${stream}/dt=${ingestDate}/${runId}-${String(part).padStart(5, '0')}.jsonl.gz`;
 }
 
+/**
+ * Compresses as records arrive: only the gzip output of the current part is held in memory
+ * (about a tenth of the JSON), so memory stays flat however large a stream is.
+ */
 export class RawWriter {
   readonly files: RawFile[] = [];
   records = 0;
-  private lines: string[] = [];
+  private gz?: Gzip;
+  private chunks: Buffer[] = [];
+  private partRecords = 0;
   private size = 0;
   private part = 0;
 
@@ -38,23 +45,35 @@ export class RawWriter {
   ) {}
 
   async write(record: unknown): Promise<void> {
-    const line = JSON.stringify(record);
-    this.lines.push(line);
-    this.size += line.length + 1;
+    const line = JSON.stringify(record) + '\n';
+    if (!this.gz) {
+      this.gz = createGzip();
+      this.chunks = [];
+      this.gz.on('data', (c: Buffer) => this.chunks.push(c));
+    }
+    if (!this.gz.write(line)) await once(this.gz, 'drain');
+    this.size += line.length;
+    this.partRecords++;
     this.records++;
-    if (this.lines.length >= (this.opts.maxRecords ?? 100_000) || this.size >= (this.opts.maxBytes ?? 64 * 1024 * 1024)) {
+    if (this.partRecords >= (this.opts.maxRecords ?? 100_000) || this.size >= (this.opts.maxBytes ?? 64 * 1024 * 1024)) {
       await this.flush();
     }
   }
 
-  /** Writes the buffered part, if any. */
+  /** Writes the current part, if any. */
   async flush(): Promise<void> {
-    if (this.lines.length === 0) return;
-    const body = gzipSync(Buffer.from(this.lines.join('\n') + '\n'));
+    const gz = this.gz;
+    if (!gz || this.partRecords === 0) return;
+    const done = once(gz, 'end');
+    gz.end();
+    await done;
+    const body = Buffer.concat(this.chunks);
     const key = rawKey(this.stream, this.ingestDate, this.runId, this.part++);
     await this.storage.put(key, body);
-    this.files.push({ key, records: this.lines.length, bytes: body.length });
-    this.lines = [];
+    this.files.push({ key, records: this.partRecords, bytes: body.length });
+    this.gz = undefined;
+    this.chunks = [];
+    this.partRecords = 0;
     this.size = 0;
   }
 

@@ -62,6 +62,11 @@ export interface RunOptions {
   http?: Partial<ConstructorParameters<typeof HttpClient>[0]>;
   /** Extract only (no transform), e.g. in the Lambda extractor. */
   skipTransform?: boolean;
+  /**
+   * Run only these streams (and the streams they read from), e.g. a per-stream schedule. Ids
+   * they gather for streams left out are kept owed in those streams' state.
+   */
+  streams?: string[];
   /** Stores a secret the plugin rotated (a new refresh token) where the config's reference points. */
   updateSecret?: (configKey: string, value: string) => Promise<void>;
 }
@@ -91,6 +96,23 @@ export function streamOrder(streams: Record<string, StreamConfig>): string[] {
   };
   for (const name of Object.keys(streams)) visit(name, []);
   return out;
+}
+
+/** The dependency-ordered streams to run: all, or the wanted ones plus what they read from. */
+export function selectStreams(streams: Record<string, StreamConfig>, wanted?: string[]): string[] {
+  const all = streamOrder(streams);
+  if (!wanted?.length) return all;
+  const unknown = wanted.filter((w) => !streams[w]);
+  if (unknown.length) throw new UserError(`unknown stream(s) ${unknown.join(', ')}; the pipeline has ${all.join(', ')}`);
+  const keep = new Set<string>();
+  const add = (name: string) => {
+    if (keep.has(name)) return;
+    keep.add(name);
+    const s = streams[name];
+    for (const ref of [...(s.for_each ? [s.for_each] : []), ...(s.ids_from ?? [])]) add(parseFieldRef(ref).stream);
+  };
+  wanted.forEach(add);
+  return all.filter((n) => keep.has(n));
 }
 
 export function streamSpec(name: string, s: StreamConfig): StreamSpec {
@@ -130,7 +152,7 @@ export async function runPipeline(opts: RunOptions): Promise<RunSummary> {
     return p;
   };
 
-  const order = streamOrder(config.streams);
+  const order = selectStreams(config.streams, opts.streams);
   // What each stream must keep for the streams that read from it.
   const keepRecords = new Set<string>();
   for (const s of Object.values(config.streams)) if (s.for_each) keepRecords.add(parseFieldRef(s.for_each).stream);
@@ -252,7 +274,7 @@ export async function runPipeline(opts: RunOptions): Promise<RunSummary> {
 
   // Id streams that never ran this time (an earlier stream failed or stopped) keep the ids this
   // run gathered for them, so the next run fetches them even if their sources are then skipped.
-  for (const name of order) {
+  for (const name of Object.keys(config.streams)) {
     const sc = config.streams[name];
     if (plugin.endpoints[sc.endpoint]?.input !== 'ids' || newStates.has(name)) continue;
     const gathered = idSets.get(name);

@@ -104,7 +104,7 @@ export function createHandler(opts: HandlerOptions): ExtractorHandler {
   let s3: S3Client | undefined = opts.s3Client;
   let sm: SecretsManagerClient | undefined = opts.secretsClient;
 
-  return async (_event, context) => {
+  return async (event, context) => {
     const env = opts.env ?? process.env;
     const logger = opts.logger ?? createLogger({ level: logLevel(env.LOG_LEVEL) });
     prepared ??= prepare(opts.pipelineYaml, file, opts.plugins, logger);
@@ -131,6 +131,8 @@ export function createHandler(opts: HandlerOptions): ExtractorHandler {
         logger,
         signal: deadline.signal,
         skipTransform: true,
+        // A per-stream schedule names its streams ({pipeline, streams}); otherwise run them all.
+        streams: streamsOf(event),
         updateSecret: awsSecretUpdater(loaded, secrets, logger),
       });
     } finally {
@@ -145,6 +147,11 @@ export function createHandler(opts: HandlerOptions): ExtractorHandler {
     }
     return result;
   };
+}
+
+function streamsOf(event: unknown): string[] | undefined {
+  const streams = event && typeof event === 'object' ? (event as { streams?: unknown }).streams : undefined;
+  return Array.isArray(streams) && streams.every((x) => typeof x === 'string') && streams.length ? (streams as string[]) : undefined;
 }
 
 function prepare(text: string, file: string, plugins: Record<string, ConnectorPlugin>, logger: Logger): { loaded: LoadedPipeline; plugin: ConnectorPlugin } {

@@ -93,6 +93,20 @@ describe('engine run', () => {
     expect(s.streams.find((x) => x.stream === 'labels')!.records).toBe(3);
   });
 
+  it('runs only the streams asked for (plus what they read from); ids for the others stay owed', async () => {
+    const storage = new LocalStorage(join(dir, '.lake'));
+    const only = await runPipeline({ pipeline: loadPipeline(join(dir, 'pipeline.yaml')), plugin: counterPlugin({ n: 6 }), connectorConfig: {}, storage, logger: memoryLogger(), streams: ['numbers'] });
+    expect(only.streams.map((s) => s.stream)).toEqual(['numbers']);
+    expect((await loadState(storage, 'labels'))._pending_ids).toEqual(['L0', 'L1', 'L2']);
+    // Asking for labels runs numbers first (labels reads its ids from it) and pays what is owed.
+    const calls: string[] = [];
+    const next = await runPipeline({ pipeline: loadPipeline(join(dir, 'pipeline.yaml')), plugin: counterPlugin({ n: 0, calls }), connectorConfig: {}, storage, logger: memoryLogger(), streams: ['labels'] });
+    expect(calls).toEqual(['numbers', 'labels']);
+    expect(next.streams.find((s) => s.stream === 'labels')!.records).toBe(3);
+    expect((await loadState(storage, 'labels'))._pending_ids).toBeUndefined();
+    await expect(runPipeline({ pipeline: loadPipeline(join(dir, 'pipeline.yaml')), plugin: counterPlugin({ n: 1 }), connectorConfig: {}, storage, logger: memoryLogger(), streams: ['nope'] })).rejects.toThrow(/unknown stream\(s\) nope/);
+  });
+
   it('lands records as gzip JSON Lines under raw/<stream>/dt=<date>/<run id>-<part>', async () => {
     const s = await run(counterPlugin({ n: 5 }));
     const storage = new LocalStorage(join(dir, '.lake'));
