@@ -7,6 +7,7 @@
  * both be slow and fail on the first surprise. Every value is pulled by path and TRY_CAST, so a
  * bad value marks its row instead of failing the whole table.
  */
+import { withClause } from './sqltext.ts';
 import type { ColumnType, TableSpec } from '../config/types.ts';
 import { type JsonPath, toJsonPathString } from './paths.ts';
 import { type ColumnPlan, DATE_PRECISIONS, type OrderKey, type PartitionPlan, type SourcePlan, type TablePlan, UNKNOWN_DATES, planTable } from './plan.ts';
@@ -305,20 +306,10 @@ export function renderDuckdb(plan: TablePlan, files: Record<string, RawFileRef[]
 
   const shared: [string, string][] = [...ctes, ['__judged', judgedSql]];
   return {
-    select: `${withClause([...shared, ...tail])}\n${selectTail}`,
-    quarantine: `${withClause(shared)}\n${quarantineTail}`,
-    judged: `${withClause(ctes)}\n${judgedSql}`,
-    fromJudged: { select: `${withClause(tail)}\n${selectTail}`, quarantine: quarantineTail },
+    select: `${withClause([...shared, ...tail], ident)}\n${selectTail}`,
+    quarantine: `${withClause(shared, ident)}\n${quarantineTail}`,
+    judged: `${withClause(ctes, ident)}\n${judgedSql}`,
+    fromJudged: { select: `${withClause(tail, ident)}\n${selectTail}`, quarantine: quarantineTail },
   };
 }
 
-function withClause(ctes: [string, string][]): string {
-  return `WITH\n${ctes.map(([n, sql]) => `${ident(n)} AS (\n${indent(sql)}\n)`).join(',\n')}`;
-}
-
-function indent(sql: string): string {
-  return sql
-    .split('\n')
-    .map((l) => `  ${l}`)
-    .join('\n');
-}

@@ -19,6 +19,7 @@
  * - int/bigint round half away from zero through a decimal, as DuckDB does (Spark truncates);
  * - sort keys put NULLs last explicitly (Spark puts them first for ASC).
  */
+import { withClause } from './sqltext.ts';
 import type { ColumnType } from '../config/types.ts';
 import { type JsonPath, PathError, concatPaths } from './paths.ts';
 import { type ColumnPlan, DATE_PRECISIONS, type OrderKey, type PartitionPlan, type TablePlan, UNKNOWN_DATES } from './plan.ts';
@@ -267,20 +268,10 @@ export function renderSpark(plan: TablePlan, inputView: string = RAW_VIEW): Spar
   ].join('\n');
   const shared: [string, string][] = [...ctes, ['__judged', judged]];
   return {
-    select: `${withClause([...shared, ...tail])}\n${selectTail}`,
-    quarantine: `${withClause(shared)}\n${quarantineTail}`,
-    judged: `${withClause(ctes)}\n${judged}`,
-    fromJudged: { select: `${withClause(tail)}\n${selectTail}`, quarantine: quarantineTail },
+    select: `${withClause([...shared, ...tail], sparkIdent)}\n${selectTail}`,
+    quarantine: `${withClause(shared, sparkIdent)}\n${quarantineTail}`,
+    judged: `${withClause(ctes, sparkIdent)}\n${judged}`,
+    fromJudged: { select: `${withClause(tail, sparkIdent)}\n${selectTail}`, quarantine: quarantineTail },
   };
 }
 
-function withClause(ctes: [string, string][]): string {
-  return `WITH\n${ctes.map(([n, sql]) => `${sparkIdent(n)} AS (\n${indent(sql)}\n)`).join(',\n')}`;
-}
-
-function indent(sql: string): string {
-  return sql
-    .split('\n')
-    .map((l) => `  ${l}`)
-    .join('\n');
-}

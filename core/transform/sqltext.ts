@@ -1,0 +1,13 @@
+/** SQL text helpers shared by the DuckDB and Spark renderers (which differ only in quoting). */
+
+export function indent(sql: string): string {
+  return sql
+    .split('\n')
+    .map((l) => `  ${l}`)
+    .join('\n');
+}
+
+/** `WITH a AS (...), b AS (...)`, names quoted by the dialect's identifier function. */
+export function withClause(ctes: [string, string][], ident: (name: string) => string): string {
+  return `WITH\n${ctes.map(([n, sql]) => `${ident(n)} AS (\n${indent(sql)}\n)`).join(',\n')}`;
+}
