@@ -267,6 +267,21 @@ export class UserError extends Error {
   }
 }
 
+/**
+ * Helper for sandbox authors: a seeded PRNG (mulberry32) returning floats in [0, 1), so the same
+ * seed serves the same data and faults on every run and machine.
+ */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
 /** Helper for plugin authors: a typed identity so `export default definePlugin({...})` checks. */
 export function definePlugin<C = JsonRecord>(plugin: ConnectorPlugin<C>): ConnectorPlugin<C> {
   return plugin;

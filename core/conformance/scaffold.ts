@@ -201,21 +201,12 @@ function sandboxTemplate(name: string, core: string): string {
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { JsonRecord, SandboxFaults, SandboxHandle, SandboxOptions } from '${core}/plugin-api.ts';
+import { seededRandom, type JsonRecord, type SandboxFaults, type SandboxHandle, type SandboxOptions } from '${core}/plugin-api.ts';
 
 const WORDS = ['amber', 'basil', 'cedar', 'delta', 'ember', 'fjord', 'garnet', 'harbor', 'indigo', 'juniper', 'kelp', 'lumen'];
 
-/** mulberry32: a tiny seeded PRNG, so the same seed serves the same data and faults. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The same seed serves the same data and faults. */
+const prng = seededRandom;
 
 /** Items sort by (updated_at, id); a cursor names one item's place in that order. */
 const cursorOf = (item: JsonRecord) => \`\${item.updated_at}|\${item.id}\`;

@@ -10,6 +10,7 @@
  *   npm run bench                      (test/bench/run.ts runs every bench)
  *   BENCH_RECORDS=200000 npm run bench -- transform
  */
+import { seededRandom } from '../../core/plugin-api.ts';
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
@@ -41,17 +42,8 @@ interface PhaseResult {
 
 // ---- data ------------------------------------------------------------------------------------
 
-/** A small deterministic PRNG (mulberry32): the same records every run. */
-function rng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A small deterministic PRNG: the same records every run. */
+const rng = seededRandom;
 
 const WORDS = ['Night', 'Drive', 'Fire', 'Lake', 'Paper', 'Ghost', 'Summer', 'Glass', 'Echo', 'River', 'Neon', 'Static', 'Velvet', 'Gold', 'Ocean'];
 const NAMES = ['Wind, Rain & Fire', 'The "Real" Thing', '星野 ひかり', 'Кино и Звёзды', 'Lil Sunshine ☀️', 'Zoë & the Naïve Ones'];

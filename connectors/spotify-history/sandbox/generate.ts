@@ -14,6 +14,7 @@
  * sandbox's catalog for the same seed where it is available (so joins with the Web API tables
  * work), else from a synthetic one.
  */
+import { seededRandom } from '../../../core/plugin-api.ts';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
@@ -83,16 +84,7 @@ const UNTIL = Date.UTC(2026, 0, 15);
 const LEGACY_UNTIL = Date.UTC(2022, 5, 1);
 const DAY = 86_400_000;
 
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const prng = seededRandom;
 
 const B62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 

@@ -3,6 +3,7 @@
  * (catalog, ids, tokens, fault injection) comes from here, never from Math.random, so that the
  * same seed yields byte-identical responses.
  */
+import { seededRandom } from '../../../core/plugin-api.ts';
 
 const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 
@@ -16,17 +17,8 @@ export function hashString(s: string): number {
   return h >>> 0;
 }
 
-/** mulberry32: tiny, fast, good enough for test data; returns floats in [0, 1). */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** mulberry32 (the plugin API's seededRandom): tiny, fast, good enough for test data. */
+export const mulberry32 = seededRandom;
 
 export class Rng {
   private readonly next: () => number;
