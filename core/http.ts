@@ -4,81 +4,12 @@
  * transient failures of idempotent requests, and per-endpoint request counts for the run summary.
  */
 import axios, { type AxiosInstance, type AxiosResponse, AxiosError } from 'axios';
-import { redact } from './log.ts';
-import type { Logger } from './plugin-api.ts';
+import { redact } from './redact.ts';
+import { HttpError, StopRun } from './errors.ts';
+import type { HttpClient as PluginHttpClient, HttpOptions, HttpResponse, RateLimit, RequestOptions } from './plugin-api.ts';
 
-export interface AuthProvider {
-  /** A bearer token; `force` asks for a fresh one (after a 401). */
-  token(force?: boolean): Promise<string>;
-}
-
-export interface RateLimit {
-  windowMs: number;
-  maxRequests: number;
-}
-
-export interface HttpOptions {
-  baseURL: string;
-  auth?: AuthProvider;
-  rateLimit?: RateLimit | null;
-  /** Attempts for 5xx, timeouts and connection resets (GET only), including the first. */
-  maxAttempts?: number;
-  baseDelayMs?: number;
-  maxDelayMs?: number;
-  /** Total time the run may spend sleeping on Retry-After before it stops cleanly. */
-  waitBudgetMs?: number;
-  timeoutMs?: number;
-  logger?: Logger;
-  signal?: AbortSignal;
-  /** Injected in tests so backoff does not cost wall-clock time. */
-  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
-  random?: () => number;
-}
-
-export interface RequestOptions {
-  params?: Record<string, string | number | undefined>;
-  /** Endpoint name the request is counted under (e.g. `playlists/{id}/items`). */
-  label: string;
-  /** Statuses the caller handles itself instead of getting an HttpError. */
-  accept?: number[];
-  /** Use and refresh an ETag kept for this URL in this run. */
-  etag?: boolean;
-  /** Overrides the client's auth for this request (e.g. a user token instead of an app token). */
-  auth?: AuthProvider;
-}
-
-export interface HttpResponse<T> {
-  status: number;
-  data: T;
-  headers: Record<string, string>;
-  /** True when the server answered 304 and `data` is the cached body. */
-  notModified?: boolean;
-}
-
-/** A non-success answer the plugin did not accept. Carries the API's own message. */
-export class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    readonly label: string,
-    readonly url: string,
-    readonly apiMessage: string,
-    readonly body: unknown,
-  ) {
-    super(redact(`${label}: HTTP ${status} ${apiMessage} (GET ${url})`));
-    this.name = 'HttpError';
-  }
-}
-
-/**
- * The run must stop now but cleanly: data read so far is committed with its state so the next
- * run resumes (quota exceeded, Retry-After beyond the wait budget).
- */
-export class StopRun extends Error {
-  constructor(message: string) {
-    super(redact(message));
-    this.name = 'StopRun';
-  }
-}
+export { HttpError, StopRun } from './errors.ts';
+export type { AuthProvider, HttpOptions, HttpResponse, RateLimit, RequestOptions } from './plugin-api.ts';
 
 export function defaultSleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -146,7 +77,7 @@ function isQuotaExceeded(body: unknown): boolean {
   return !!err && typeof err === 'object' && err.reason === 'QUOTA_EXCEEDED';
 }
 
-export class HttpClient {
+export class HttpClient implements PluginHttpClient {
   readonly counts: Record<string, number> = {};
   /** Seconds slept on Retry-After and backoff, for the run summary. */
   waitedMs = 0;

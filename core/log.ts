@@ -3,21 +3,9 @@
  * no log line or error message printed through this module can carry it.
  */
 import type { Logger } from './plugin-api.ts';
+import { redact, registerSecret } from './redact.ts';
 
-const secrets = new Set<string>();
-
-/** Register a value that must never be printed. Short values are ignored (they would mask noise). */
-export function registerSecret(value: unknown): void {
-  if (typeof value === 'string' && value.length >= 6) secrets.add(value);
-}
-
-export function redact(text: string): string {
-  let out = text;
-  for (const s of secrets) {
-    if (out.includes(s)) out = out.split(s).join('***');
-  }
-  return out;
-}
+export { redact, registerSecret };
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'quiet';
 const order: Record<LogLevel, number> = { debug: 0, info: 1, warn: 2, quiet: 3 };

@@ -2,8 +2,8 @@
  * The user-facing API of the engine, shared by the CLI, the tests and the Lambda handler:
  * load and validate a pipeline, resolve its connector config, run it, query the lake.
  */
-import { dirname, isAbsolute, join, resolve } from 'node:path';
-import { ConfigError, findRefs, loadPipelineWith, localSecrets, resolveRefs, throwIfErrors, type Problem } from './config/index.ts';
+import { dirname, join, resolve } from 'node:path';
+import { ConfigError, findRefs, lakeDir, loadPipelineWith, localSecrets, resolveRefs, secretsFile, throwIfErrors, type Problem } from './config/index.ts';
 import { tablePlanProblems } from './transform/problems.ts';
 import type { LoadedPipeline } from './config/types.ts';
 import { loadPlugin } from './plugins.ts';
@@ -54,17 +54,6 @@ export async function preparePipeline(file: string): Promise<Prepared> {
 /** Every table of the lake a pipeline writes: its own and those of the pipelines it includes. */
 export function lakeTables(prep: Prepared): LoadedPipeline['config']['tables'] {
   return Object.assign({}, ...(prep.includes ?? []).map((i) => i.loaded.config.tables), prep.loaded.config.tables);
-}
-
-export function secretsFile(loaded: LoadedPipeline): string {
-  const cfg = loaded.config;
-  const f = process.env.SPOTIFY_PIPELINE_SECRETS_FILE || cfg.secrets?.file || '.secrets.json';
-  return isAbsolute(f) ? f : join(dirname(resolve(loaded.file)), f);
-}
-
-export function lakeDir(loaded: LoadedPipeline, override?: string): string {
-  const dir = override ?? loaded.config.storage.local ?? '.lake';
-  return isAbsolute(dir) ? dir : join(dirname(resolve(loaded.file)), dir);
 }
 
 export interface ConnectorConfigChoice {

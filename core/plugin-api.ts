@@ -1,11 +1,14 @@
 /**
  * The public connector plugin API. A plugin is one module whose default export is a
  * `ConnectorPlugin`. Plugins import from this module only; the engine never imports a plugin
- * by name (it loads them at run time, see core/plugins.ts).
+ * by name (the composition root hands it the connector registry, see connectors/index.ts).
+ *
+ * This module is the contract, not the engine: it declares types and re-exports only leaf
+ * modules (the error classes, and helpers for plugin authors that themselves import nothing of
+ * the engine). Engine modules (the HTTP client, logging, config) import their types from here,
+ * never the other way round; test/core/walls.test.ts keeps it so.
  */
-import type { HttpClient, HttpOptions } from './http.ts';
-export type { HttpClient, HttpOptions, AuthProvider, HttpResponse } from './http.ts';
-export { HttpError, StopRun } from './http.ts';
+export { HttpError, StopRun, UserError } from './errors.ts';
 // Helpers for a plugin's `login` (PKCE, the loopback redirect, calendar months).
 export { pkceChallenge, pkceVerifier, randomState } from './auth/pkce.ts';
 export { startLoopbackCallback, type CallbackPage, type CallbackResult, type LoopbackCallback, type LoopbackOptions } from './auth/loopback.ts';
@@ -16,6 +19,66 @@ export const PLUGIN_API_VERSION = 1;
 
 export type JsonSchema = Record<string, unknown>;
 export type JsonRecord = Record<string, unknown>;
+
+// ---------------------------------------------------------------------------------------------
+// The HTTP client a plugin gets (implemented by core/http.ts: retry, backoff, rate limit, counts)
+// ---------------------------------------------------------------------------------------------
+
+export interface AuthProvider {
+  /** A bearer token; `force` asks for a fresh one (after a 401). */
+  token(force?: boolean): Promise<string>;
+}
+
+export interface RateLimit {
+  windowMs: number;
+  maxRequests: number;
+}
+
+export interface HttpOptions {
+  baseURL: string;
+  auth?: AuthProvider;
+  rateLimit?: RateLimit | null;
+  /** Attempts for 5xx, timeouts and connection resets (GET only), including the first. */
+  maxAttempts?: number;
+  baseDelayMs?: number;
+  maxDelayMs?: number;
+  /** Total time the run may spend sleeping on Retry-After before it stops cleanly. */
+  waitBudgetMs?: number;
+  timeoutMs?: number;
+  logger?: Logger;
+  signal?: AbortSignal;
+  /** Injected in tests so backoff does not cost wall-clock time. */
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  random?: () => number;
+}
+
+export interface RequestOptions {
+  params?: Record<string, string | number | undefined>;
+  /** Endpoint name the request is counted under (e.g. `playlists/{id}/items`). */
+  label: string;
+  /** Statuses the caller handles itself instead of getting an HttpError. */
+  accept?: number[];
+  /** Use and refresh an ETag kept for this URL in this run. */
+  etag?: boolean;
+  /** Overrides the client's auth for this request (e.g. a user token instead of an app token). */
+  auth?: AuthProvider;
+}
+
+export interface HttpResponse<T> {
+  status: number;
+  data: T;
+  headers: Record<string, string>;
+  /** True when the server answered 304 and `data` is the cached body. */
+  notModified?: boolean;
+}
+
+/** The run's shared HTTP client, as plugins see it. */
+export interface HttpClient {
+  /** A GET with retry, backoff, `Retry-After` within the wait budget, rate limit and a request count under `opts.label`. */
+  get<T = unknown>(url: string, opts: RequestOptions): Promise<HttpResponse<T>>;
+  /** A form POST (OAuth token requests): counted under `opts.label`, retried on 5xx and resets. */
+  postForm<T = unknown>(url: string, form: Record<string, string>, opts: { label: string; headers?: Record<string, string> }): Promise<HttpResponse<T>>;
+}
 
 /** Why an endpoint is unavailable in an API mode, and what to use instead. */
 export interface Removal {
@@ -254,17 +317,6 @@ export interface ConnectorPlugin<C = JsonRecord> {
   login?(ctx: LoginContext<C>): Promise<LoginResult>;
   read(stream: StreamSpec, ctx: ReadContext<C>): AsyncIterable<JsonRecord>;
   sandbox?(options: SandboxOptions & { config: Partial<C> }): Promise<SandboxHandle>;
-}
-
-/** An error the user can fix; the CLI exits 2 and prints `message` alone. */
-export class UserError extends Error {
-  constructor(
-    message: string,
-    readonly hint?: string,
-  ) {
-    super(message);
-    this.name = 'UserError';
-  }
 }
 
 /**

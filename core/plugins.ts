@@ -5,7 +5,8 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { PLUGIN_API_VERSION, UserError, type ConnectorPlugin } from './plugin-api.ts';
+import { UserError } from './errors.ts';
+import { PLUGIN_API_VERSION, type ConnectorPlugin } from './plugin-api.ts';
 
 /** The project root (where connectors/ lives), independent of the working directory. */
 export const PROJECT_ROOT = resolve(import.meta.dirname, '..');

@@ -7,7 +7,7 @@ import type { LoadedPipeline } from '../config/types.ts';
 import { findRefs } from '../config/refs.ts';
 import type { Problem } from '../config/problem.ts';
 import { secretMeta, readSecretsFileSync, type SecretsFileData } from './secrets-file.ts';
-import { secretsFile } from '../pipeline.ts';
+import { secretsFile } from '../config/locations.ts';
 
 export { addMonths } from './dates.ts';
 

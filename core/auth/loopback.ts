@@ -6,7 +6,7 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { UserError } from '../plugin-api.ts';
+import { UserError } from '../errors.ts';
 
 export interface CallbackPage {
   ok: boolean;

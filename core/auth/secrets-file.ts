@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { open, readFile, rename, unlink } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { UserError } from '../plugin-api.ts';
+import { UserError } from '../errors.ts';
 
 /** The key holding metadata; `localSecrets()` (core/config/refs.ts) does not treat it as a secret. */
 export const SECRETS_META_KEY = '_meta';

@@ -11,7 +11,7 @@
 import type { LoadedPipeline } from '../config/types.ts';
 import type { Logger } from '../plugin-api.ts';
 import { registerSecret } from '../log.ts';
-import { secretsFile } from '../pipeline.ts';
+import { secretsFile } from '../config/locations.ts';
 import { persistLocalSecret } from './secrets-file.ts';
 
 // One definition of the naming rules, shared with the Lambda extractor (which must not import core/auth).

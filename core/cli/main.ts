@@ -5,9 +5,10 @@
 import { Command, CommanderError, Option } from 'commander';
 import { ConfigError, formatProblem, throwIfErrors } from '../config/index.ts';
 import { sqlProblems } from '../query/problems.ts';
-import { UserError } from '../plugin-api.ts';
+import { UserError } from '../errors.ts';
 import { createLogger, redact } from '../log.ts';
-import { connectorConfig, lakeDir, lakeTables, notConfigured, preparePipeline, runLocal, type Prepared } from '../pipeline.ts';
+import { lakeDir } from '../config/index.ts';
+import { connectorConfig, lakeTables, notConfigured, preparePipeline, runLocal, type Prepared } from '../pipeline.ts';
 import { openLake } from '../query/index.ts';
 import { csv, humanBytes, textTable } from './format.ts';
 import type { RunSummary } from '../engine/run.ts';

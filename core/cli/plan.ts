@@ -9,7 +9,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { Option, type Command } from 'commander';
-import { UserError } from '../plugin-api.ts';
+import { UserError } from '../errors.ts';
 import { formatProblem } from '../config/index.ts';
 import { preparePipeline } from '../pipeline.ts';
 

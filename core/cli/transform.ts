@@ -5,9 +5,10 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { UserError } from '../plugin-api.ts';
+import { UserError } from '../errors.ts';
 import { formatProblem } from '../config/index.ts';
-import { lakeDir, lakeTables, preparePipeline } from '../pipeline.ts';
+import { lakeTables, preparePipeline } from '../pipeline.ts';
+import { lakeDir } from '../config/index.ts';
 import { LocalStorage } from '../storage/local.ts';
 import { committedFiles, listManifests } from '../engine/manifest.ts';
 import { newRunId } from '../engine/run.ts';

@@ -7,3 +7,4 @@ export { findRefs, hasRef, localSecrets, resolveRefs, type RefSources, type RefU
 export { DEFAULT_SECRETS_FILE, settingsOf, type AwsSettings, type PipelineSettings, type SecretsSettings } from './settings.ts';
 export { SchemaValidator, type Finding } from './errors.ts';
 export { formatPath, parsePath, type Segment } from './paths.ts';
+export { lakeDir, secretsFile } from './locations.ts';

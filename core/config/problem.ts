@@ -1,5 +1,5 @@
 /** What the config layer reports: problems with a file position, and the error that carries them. */
-import { UserError } from '../plugin-api.ts';
+import { UserError } from '../errors.ts';
 
 export interface Problem {
   /** The file as the user named it (relative paths stay relative). */

@@ -7,7 +7,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, relative, resolve, sep } from 'node:path';
-import { UserError } from '../plugin-api.ts';
+import { UserError } from '../errors.ts';
 import { PROJECT_ROOT } from '../plugins.ts';
 
 export interface ScaffoldResult {

@@ -17,7 +17,8 @@ import {
 import { awsSecretId, secretNameFor } from './names.ts';
 import type { LoadedPipeline } from '../config/types.ts';
 import { registerSecret } from '../log.ts';
-import { UserError, type Logger } from '../plugin-api.ts';
+import { UserError } from '../errors.ts';
+import type { Logger } from '../plugin-api.ts';
 import type { SecretSource } from './source.ts';
 
 export interface AwsSecretsOptions {
