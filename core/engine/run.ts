@@ -3,8 +3,9 @@
  * manifest, save stream state, then rebuild the curated tables from all committed raw data.
  */
 import { randomBytes } from 'node:crypto';
-import { UserError, type ConnectorPlugin, type JsonRecord, type Logger, type StreamSpec, type StreamState } from '../plugin-api.ts';
-import { HttpClient, StopRun } from '../http.ts';
+import { StopRun, UserError } from '../errors.ts';
+import type { ConnectorPlugin, JsonRecord, Logger, ReadContext, StreamSpec, StreamState } from '../plugin-api.ts';
+import { HttpClient } from '../http.ts';
 import type { Storage } from '../storage/storage.ts';
 import type { LoadedPipeline, StreamConfig } from '../config/types.ts';
 import { RawWriter } from './raw.ts';
@@ -12,7 +13,7 @@ import { committedFiles, listManifests, writeManifest, type RunManifest, type St
 import { loadState, saveState } from './state.ts';
 import { parseFieldRef, valuesAt } from './fields.ts';
 import type { BuildOptions, TableResult } from '../transform/index.ts';
-import { redact, registerSecret } from '../log.ts';
+import { redact, registerSecret } from '../redact.ts';
 
 export interface StreamSummary {
   stream: string;
@@ -126,14 +127,62 @@ export function streamSpec(name: string, s: StreamConfig): StreamSpec {
   };
 }
 
+/** Everything one run needs and accumulates, shared by its steps. */
+interface Run {
+  opts: RunOptions;
+  runId: string;
+  ingestDate: string;
+  t0: number;
+  now: () => Date;
+  http: HttpClient;
+  signal: AbortSignal;
+  /** Streams to run, in dependency order. */
+  order: string[];
+  /** Streams whose records later streams iterate (`for_each`): their records are kept in memory. */
+  keepRecords: Set<string>;
+  kept: Map<string, JsonRecord[]>;
+  /** Consumer stream -> ids gathered for it this run (`ids_from`). */
+  idSets: Map<string, Set<string>>;
+  summaries: StreamSummary[];
+  manifest: RunManifest;
+  /** State to save per stream once the manifest is committed. */
+  newStates: Map<string, StreamState>;
+  /** Id streams that failed: the state they started from and the ids they still owe. */
+  pendingIds: Map<string, { state: StreamState; ids: string[] }>;
+  /** Rotated secrets being stored; awaited before the run returns. */
+  secretWrites: Promise<void>[];
+  error?: string;
+  hint?: string;
+  stoppedEarly: boolean;
+  userError: boolean;
+}
+
+/**
+ * One run, in named steps: plan it, read each stream into raw files, settle the ids owed to id
+ * streams that did not run, commit (manifest, then state), build the tables, report.
+ */
 export async function runPipeline(opts: RunOptions): Promise<RunSummary> {
+  const run = planRun(opts);
+  for (const [i, name] of run.order.entries()) {
+    const outcome = await readStream(run, name, run.summaries[i]);
+    if (outcome !== 'continue') break;
+  }
+  await settleOwedIds(run);
+  await commitRun(run);
+  // A rotated refresh token is stored before the run returns: the old one may already be dead.
+  await Promise.all(run.secretWrites);
+  const tables = await buildRunTables(run);
+  return report(run, tables);
+}
+
+/** Step 1: the run's id, the streams to run in order, and what each must keep for later streams. */
+function planRun(opts: RunOptions): Run {
   const t0 = Date.now();
   const now = opts.now ?? (() => new Date());
   const started = now();
   const runId = newRunId(started);
-  const ingestDate = started.toISOString().slice(0, 10);
   const { config } = opts.pipeline;
-  const { plugin, storage, logger } = opts;
+  const { plugin, logger } = opts;
   const signal = opts.signal ?? new AbortController().signal;
   // Whatever path the config came by, the plugin's secret keys are masked in every message.
   for (const k of plugin.secretKeys) registerSecret(opts.connectorConfig[k]);
@@ -143,175 +192,197 @@ export async function runPipeline(opts: RunOptions): Promise<RunSummary> {
     signal,
     ...opts.http,
   });
-
-  const secretWrites: Promise<void>[] = [];
-  const secretUpdater = (key: string, value: string): Promise<void> => {
-    registerSecret(value);
-    const p = opts.updateSecret!(key, value);
-    secretWrites.push(p);
-    return p;
-  };
-
   const order = selectStreams(config.streams, opts.streams);
-  // What each stream must keep for the streams that read from it.
   const keepRecords = new Set<string>();
   for (const s of Object.values(config.streams)) if (s.for_each) keepRecords.add(parseFieldRef(s.for_each).stream);
-  const kept = new Map<string, JsonRecord[]>();
-  const idSets = new Map<string, Set<string>>(); // consumer stream -> ids gathered this run
+  return {
+    opts,
+    runId,
+    ingestDate: started.toISOString().slice(0, 10),
+    t0,
+    now,
+    http,
+    signal,
+    order,
+    keepRecords,
+    kept: new Map(),
+    idSets: new Map(),
+    summaries: order.map((name) => ({
+      stream: name,
+      endpoint: config.streams[name].endpoint,
+      status: 'not run',
+      records: 0,
+      files: 0,
+      bytes: 0,
+      requests: 0,
+      seconds: 0,
+      notes: {},
+    })),
+    manifest: { run_id: runId, pipeline: config.name, started_at: started.toISOString(), committed_at: '', streams: {} },
+    newStates: new Map(),
+    pendingIds: new Map(),
+    secretWrites: [],
+    stoppedEarly: false,
+    userError: false,
+  };
+}
 
-  const summaries: StreamSummary[] = order.map((name) => ({
-    stream: name,
-    endpoint: config.streams[name].endpoint,
-    status: 'not run',
-    records: 0,
-    files: 0,
-    bytes: 0,
-    requests: 0,
-    seconds: 0,
-    notes: {},
-  }));
-  const manifest: RunManifest = { run_id: runId, pipeline: config.name, started_at: started.toISOString(), committed_at: '', streams: {} };
-  const newStates = new Map<string, StreamState>();
-  let error: string | undefined;
-  let stoppedEarly = false;
-  let userError = false;
-  const pendingIds = new Map<string, { state: StreamState; ids: string[] }>();
-  let hint: string | undefined;
-
-  for (const [i, name] of order.entries()) {
-    const sc = config.streams[name];
-    const summary = summaries[i];
-    const ts = Date.now();
-    const before = { ...http.counts };
-    const spec = streamSpec(name, sc);
-    const state = await loadState(storage, name);
-    let nextState: StreamState | undefined;
-    const writer = new RawWriter(storage, name, runId, ingestDate);
-    const desc = plugin.endpoints[sc.endpoint];
-    const isIds = desc?.input === 'ids';
-    // Ids an earlier run gathered but never fetched (it failed or stopped first) are owed now.
-    const owed = Array.isArray(state._pending_ids) ? (state._pending_ids as string[]) : [];
-    const wantedIds = isIds ? [...new Set([...(sc.ids ?? []), ...(idSets.get(name) ?? []), ...owed])] : [];
-    const fetched = new Set<string>();
-    const idField = desc?.idField ?? 'id';
-    const consumers = Object.entries(config.streams).flatMap(([consumer, c]) =>
-      (c.ids_from ?? []).map((r) => ({ consumer, ref: parseFieldRef(r) })).filter((x) => x.ref.stream === name),
-    );
-    const ctx = {
-      config: opts.connectorConfig,
-      http,
-      logger: prefixed(logger, name),
-      signal,
-      state,
-      setState: (s: StreamState) => {
-        nextState = s;
-      },
-      parents: sc.for_each ? (kept.get(parseFieldRef(sc.for_each).stream) ?? []) : undefined,
-      ids: isIds ? wantedIds : undefined,
-      updateSecret: opts.updateSecret && secretUpdater,
-      note: (key: string, n = 1) => {
-        summary.notes[key] = (summary.notes[key] ?? 0) + n;
-      },
-    };
-    let status: StreamManifest['status'] = 'complete';
-    try {
-      for await (const record of plugin.read(spec, ctx)) {
-        await writer.write(record);
-        if (isIds && typeof record[idField] === 'string') fetched.add(record[idField] as string);
-        if (keepRecords.has(name)) {
-          const list = kept.get(name) ?? [];
-          list.push(record);
-          kept.set(name, list);
-        }
-        for (const { consumer, ref } of consumers) {
-          const set = idSets.get(consumer) ?? new Set<string>();
-          for (const v of valuesAt(record, ref.path)) if (typeof v === 'string' && v) set.add(v);
-          idSets.set(consumer, set);
-        }
+/**
+ * Step 2, per stream: read it through the plugin into raw files, keep what later streams need,
+ * and record its manifest entry and next state. Returns whether the run goes on.
+ */
+async function readStream(run: Run, name: string, summary: StreamSummary): Promise<'continue' | 'stop'> {
+  const { opts, http, runId } = run;
+  const { config } = opts.pipeline;
+  const { plugin, storage, logger } = opts;
+  const sc = config.streams[name];
+  const ts = Date.now();
+  const before = { ...http.counts };
+  const spec = streamSpec(name, sc);
+  const state = await loadState(storage, name);
+  let nextState: StreamState | undefined;
+  const writer = new RawWriter(storage, name, runId, run.ingestDate);
+  const desc = plugin.endpoints[sc.endpoint];
+  const isIds = desc?.input === 'ids';
+  // Ids an earlier run gathered but never fetched (it failed or stopped first) are owed now.
+  const owed = Array.isArray(state._pending_ids) ? (state._pending_ids as string[]) : [];
+  const wantedIds = isIds ? [...new Set([...(sc.ids ?? []), ...(run.idSets.get(name) ?? []), ...owed])] : [];
+  const fetched = new Set<string>();
+  const idField = desc?.idField ?? 'id';
+  const consumers = Object.entries(config.streams).flatMap(([consumer, c]) =>
+    (c.ids_from ?? []).map((r) => ({ consumer, ref: parseFieldRef(r) })).filter((x) => x.ref.stream === name),
+  );
+  const ctx: ReadContext = {
+    config: opts.connectorConfig,
+    http,
+    logger: prefixed(logger, name),
+    signal: run.signal,
+    state,
+    setState: (s: StreamState) => {
+      nextState = s;
+    },
+    parents: sc.for_each ? (run.kept.get(parseFieldRef(sc.for_each).stream) ?? []) : undefined,
+    ids: isIds ? wantedIds : undefined,
+    updateSecret: opts.updateSecret && ((key: string, value: string) => rotateSecret(run, key, value)),
+    note: (key: string, n = 1) => {
+      summary.notes[key] = (summary.notes[key] ?? 0) + n;
+    },
+  };
+  let status: StreamManifest['status'] = 'complete';
+  try {
+    for await (const record of plugin.read(spec, ctx)) {
+      await writer.write(record);
+      if (isIds && typeof record[idField] === 'string') fetched.add(record[idField] as string);
+      if (run.keepRecords.has(name)) {
+        const list = run.kept.get(name) ?? [];
+        list.push(record);
+        run.kept.set(name, list);
       }
+      for (const { consumer, ref } of consumers) {
+        const set = run.idSets.get(consumer) ?? new Set<string>();
+        for (const v of valuesAt(record, ref.path)) if (typeof v === 'string' && v) set.add(v);
+        run.idSets.set(consumer, set);
+      }
+    }
+    await writer.flush();
+  } catch (e) {
+    if (e instanceof StopRun) {
+      // Keep what was read: the plugin's state covers exactly the records it yielded.
       await writer.flush();
-    } catch (e) {
-      if (e instanceof StopRun) {
-        // Keep what was read: the plugin's state covers exactly the records it yielded.
-        await writer.flush();
-        status = 'partial';
-        stoppedEarly = true;
-        error = `connector ${plugin.name}, stream ${name}: ${e.message}`;
-      } else {
-        error = `connector ${plugin.name}, stream ${name}: ${redact(e instanceof Error ? e.message : String(e))}`;
-        if (e instanceof UserError) {
-          userError = true;
-          hint = e.hint;
-        }
-        // This stream's files are not committed; remove them so the raw zone holds no orphans.
-        for (const f of writer.files) await storage.delete(f.key);
-        summary.status = 'failed';
-        summary.seconds = (Date.now() - ts) / 1000;
-        summary.requests = http.total - sum(before);
-        if (isIds) pendingIds.set(name, { state, ids: wantedIds });
-        break;
+      status = 'partial';
+      run.stoppedEarly = true;
+      run.error = `connector ${plugin.name}, stream ${name}: ${e.message}`;
+    } else {
+      run.error = `connector ${plugin.name}, stream ${name}: ${redact(e instanceof Error ? e.message : String(e))}`;
+      if (e instanceof UserError) {
+        run.userError = true;
+        run.hint = e.hint;
       }
+      // This stream's files are not committed; remove them so the raw zone holds no orphans.
+      for (const f of writer.files) await storage.delete(f.key);
+      summary.status = 'failed';
+      summary.seconds = (Date.now() - ts) / 1000;
+      summary.requests = http.total - sum(before);
+      if (isIds) run.pendingIds.set(name, { state, ids: wantedIds });
+      return 'stop';
     }
-    const requests = diff(http.counts, before);
-    manifest.streams[name] = { endpoint: sc.endpoint, records: writer.records, files: writer.files, requests, status };
-    if (isIds) {
-      // The owed ids are paid once this stream's data commits; what a partial read missed stays owed.
-      const missing = status === 'complete' ? [] : wantedIds.filter((id) => !fetched.has(id));
-      const { _pending_ids: _paid, ...rest } = nextState ?? state;
-      nextState = missing.length ? { ...rest, _pending_ids: missing } : rest;
-    }
-    if (nextState) newStates.set(name, nextState);
-    Object.assign(summary, {
-      status: status === 'complete' ? 'ok' : 'partial',
-      records: writer.records,
-      files: writer.files.length,
-      bytes: writer.bytes,
-      requests: sum(requests),
-      seconds: (Date.now() - ts) / 1000,
-    });
-    if (stoppedEarly) break;
   }
+  const requests = diff(http.counts, before);
+  run.manifest.streams[name] = { endpoint: sc.endpoint, records: writer.records, files: writer.files, requests, status };
+  if (isIds) {
+    // The owed ids are paid once this stream's data commits; what a partial read missed stays owed.
+    const missing = status === 'complete' ? [] : wantedIds.filter((id) => !fetched.has(id));
+    const { _pending_ids: _paid, ...rest } = nextState ?? state;
+    nextState = missing.length ? { ...rest, _pending_ids: missing } : rest;
+  }
+  if (nextState) run.newStates.set(name, nextState);
+  Object.assign(summary, {
+    status: status === 'complete' ? 'ok' : 'partial',
+    records: writer.records,
+    files: writer.files.length,
+    bytes: writer.bytes,
+    requests: sum(requests),
+    seconds: (Date.now() - ts) / 1000,
+  });
+  return run.stoppedEarly ? 'stop' : 'continue';
+}
 
-  // Id streams that never ran this time (an earlier stream failed or stopped) keep the ids this
-  // run gathered for them, so the next run fetches them even if their sources are then skipped.
+/** A plugin rotated a secret (a new refresh token): mask it at once and store it before the run ends. */
+function rotateSecret(run: Run, key: string, value: string): Promise<void> {
+  registerSecret(value);
+  const p = run.opts.updateSecret!(key, value);
+  run.secretWrites.push(p);
+  return p;
+}
+
+/**
+ * Step 3: id streams that never ran this time (an earlier stream failed or stopped) keep the ids
+ * this run gathered for them, so the next run fetches them even if their sources are then skipped.
+ */
+async function settleOwedIds(run: Run): Promise<void> {
+  const { config } = run.opts.pipeline;
   for (const name of Object.keys(config.streams)) {
     const sc = config.streams[name];
-    if (plugin.endpoints[sc.endpoint]?.input !== 'ids' || newStates.has(name)) continue;
-    const gathered = idSets.get(name);
-    const failed = pendingIds.get(name);
+    if (run.opts.plugin.endpoints[sc.endpoint]?.input !== 'ids' || run.newStates.has(name)) continue;
+    const gathered = run.idSets.get(name);
+    const failed = run.pendingIds.get(name);
     if (!gathered?.size && !failed) continue;
-    const prior = failed?.state ?? (await loadState(storage, name));
+    const prior = failed?.state ?? (await loadState(run.opts.storage, name));
     const owed = Array.isArray(prior._pending_ids) ? (prior._pending_ids as string[]) : [];
     const ids = [...new Set([...owed, ...(failed?.ids ?? []), ...(gathered ?? [])])];
-    if (ids.length) newStates.set(name, { ...prior, _pending_ids: ids });
+    if (ids.length) run.newStates.set(name, { ...prior, _pending_ids: ids });
   }
+}
 
-  // Commit: the manifest first, then the state it covers.
-  if (Object.keys(manifest.streams).length > 0) {
-    manifest.committed_at = now().toISOString();
-    await writeManifest(storage, manifest);
-    for (const [name, s] of newStates) await saveState(storage, name, s, runId);
-  }
+/** Step 4: commit: the manifest first (the run's data becomes visible), then the state it covers. */
+async function commitRun(run: Run): Promise<void> {
+  if (Object.keys(run.manifest.streams).length === 0) return;
+  run.manifest.committed_at = run.now().toISOString();
+  await writeManifest(run.opts.storage, run.manifest);
+  for (const [name, s] of run.newStates) await saveState(run.opts.storage, name, s, run.runId);
+}
 
-  // A rotated refresh token is stored before the run returns: the old one may already be dead.
-  await Promise.all(secretWrites);
+/** Step 5: rebuild the tables from every committed run (local lakes; the Lambda only extracts). */
+async function buildRunTables(run: Run): Promise<TableResult[]> {
+  const { opts } = run;
+  if (!opts.lakeDir || !opts.buildTables || opts.skipTransform) return [];
+  const files = committedFiles(await listManifests(opts.storage));
+  return opts.buildTables({ lakeDir: opts.lakeDir, tables: opts.pipeline.config.tables, files, runId: run.runId });
+}
 
-  let tables: TableResult[] = [];
-  if (opts.lakeDir && opts.buildTables && !opts.skipTransform) {
-    const files = committedFiles(await listManifests(storage));
-    tables = await opts.buildTables({ lakeDir: opts.lakeDir, tables: config.tables, files, runId });
-  }
+/** Step 6: the run's summary. */
+function report(run: Run, tables: TableResult[]): RunSummary {
   return {
-    runId,
-    ok: !error,
-    error,
-    stoppedEarly,
-    userError,
-    hint,
-    streams: summaries,
+    runId: run.runId,
+    ok: !run.error,
+    error: run.error,
+    stoppedEarly: run.stoppedEarly,
+    userError: run.userError,
+    hint: run.hint,
+    streams: run.summaries,
     tables,
-    requestsByEndpoint: { ...http.counts },
-    seconds: (Date.now() - t0) / 1000,
+    requestsByEndpoint: { ...run.http.counts },
+    seconds: (Date.now() - run.t0) / 1000,
   };
 }
 
