@@ -4,6 +4,7 @@ export default defineConfig({
   test: {
     include: ['test/**/*.test.ts', 'connectors/**/*.test.ts'],
     exclude: ['**/node_modules/**', 'test/bench/**'],
+    globalSetup: ['test/setup/build.ts'],
     testTimeout: 120_000,
     hookTimeout: 120_000,
     // Two cores: run files in two forks; DuckDB and the sandbox are per-test-file.

@@ -6,7 +6,7 @@ import { dirname, join, resolve } from 'node:path';
 import { ConfigError, findRefs, lakeDir, loadPipelineWith, localSecrets, resolveRefs, secretsFile, throwIfErrors, type Problem } from './config/index.ts';
 import { tablePlanProblems } from './transform/problems.ts';
 import type { LoadedPipeline } from './config/types.ts';
-import { loadPlugin } from './plugins.ts';
+import { discoveredPlugins, type PluginSource } from './plugins.ts';
 import { registerSecret } from './log.ts';
 import type { ConnectorPlugin, JsonRecord, Logger, SandboxHandle } from './plugin-api.ts';
 import { LocalStorage } from './storage/local.ts';
@@ -22,10 +22,16 @@ export interface Prepared {
   includes?: Prepared[];
 }
 
+export interface PrepareOptions {
+  /** Where plugins come from: the composition root's registry; default discovery by path, folder and package. */
+  plugins?: PluginSource;
+}
+
 /** Parse, schema-check and plugin-check a pipeline file; throws ConfigError with every problem. */
-export async function preparePipeline(file: string): Promise<Prepared> {
+export async function preparePipeline(file: string, opts: PrepareOptions = {}): Promise<Prepared> {
+  const plugins = opts.plugins ?? discoveredPlugins;
   // Schema and plugin problems are reported together, so one validate shows every mistake.
-  const prep = await loadPipelineWith(file, (use) => loadPlugin(use, dirname(resolve(file))));
+  const prep = await loadPipelineWith(file, (use) => plugins.loadPlugin(use, dirname(resolve(file))));
   // A table that cannot compile fails here, with its key and line, not after the extraction.
   throwIfErrors(tablePlanProblems(prep.loaded));
   const includes: Prepared[] = [];
@@ -34,7 +40,7 @@ export async function preparePipeline(file: string): Promise<Prepared> {
   const tables = new Set(Object.keys(prep.loaded.config.tables));
   for (const [i, rel] of (prep.loaded.config.include ?? []).entries()) {
     const at = { ...prep.loaded.pos(`include.${i}`), path: `include.${i}`, severity: 'error' as const };
-    const inc = await preparePipeline(join(dirname(resolve(file)), rel));
+    const inc = await preparePipeline(join(dirname(resolve(file)), rel), opts);
     if (inc.includes?.length) problems.push({ ...at, message: `"${rel}" includes other pipelines itself; includes are one level deep` });
     // One lake: a stream or table name means one thing in it, whichever pipeline declares it.
     for (const s of Object.keys(inc.loaded.config.streams)) {
@@ -71,7 +77,13 @@ export interface ConnectorConfigChoice {
  */
 export async function connectorConfig(
   prep: Prepared,
-  opts: { sandbox?: 'always' | 'fallback' | 'never'; seed?: number; env?: Record<string, string | undefined> } = {},
+  opts: {
+    sandbox?: 'always' | 'fallback' | 'never';
+    seed?: number;
+    env?: Record<string, string | undefined>;
+    /** What the sandboxes of other pipelines of the same lake share (`SandboxHandle.shared`), by plugin name. */
+    peers?: Record<string, JsonRecord>;
+  } = {},
 ): Promise<ConnectorConfigChoice> {
   const { loaded, plugin } = prep;
   const raw = loaded.config.connector.config ?? {};
@@ -85,7 +97,7 @@ export async function connectorConfig(
     // Keys holding references are replaced by the sandbox's demo credentials.
     const plain: JsonRecord = {};
     for (const [k, v] of Object.entries(raw)) if (!(typeof v === 'string' && /\$\{(env|secret):/.test(v))) plain[k] = v;
-    const sandbox = await plugin.sandbox({ config: plain, seed: opts.seed });
+    const sandbox = await plugin.sandbox({ config: plain, seed: opts.seed, ...(opts.peers && { peers: opts.peers }) });
     const label = plugin.displayName ?? plugin.name;
     const reason =
       mode === 'always'

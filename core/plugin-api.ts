@@ -259,6 +259,12 @@ export interface SandboxHandle {
   /** Config overrides that point the plugin at the sandbox (base URLs, demo credentials). */
   config: JsonRecord;
   close(): Promise<void>;
+  /**
+   * Data this sandbox offers the sandboxes of other connectors writing into the same lake (e.g.
+   * the Spotify sandbox's catalog, so a generated export's track ids join with its tables). The
+   * engine hands it to them as `SandboxOptions.peers[<this plugin's name>]`.
+   */
+  shared?: JsonRecord;
   /** The faults this sandbox injects when asked (`SandboxOptions.faults`); the kit's `faults` suite runs only then. */
   faults?: Array<keyof SandboxFaults>;
   /**
@@ -287,9 +293,26 @@ export interface SandboxOptions {
   seed?: number;
   /** Inject these faults (the conformance kit's `faults` suite). */
   faults?: SandboxFaults;
+  /** `SandboxHandle.shared` of the other sandboxes of the same lake run, by plugin name. */
+  peers?: Record<string, JsonRecord>;
   /** Plugin-specific options (e.g. the API profile). */
   [key: string]: unknown;
 }
+
+/**
+ * One connector a distribution ships, as the composition root registers it (connectors/index.ts).
+ * `load` is lazy so a command pays only for the connectors it uses; `module` lets a bundler (the
+ * extractor Lambda's) import the same plugin statically.
+ */
+export interface ConnectorEntry {
+  /** The plugin module, relative to the project root, e.g. `connectors/spotify/index.ts`. */
+  module: string;
+  /** Imports the module and returns its default export (checked by the engine). */
+  load(): Promise<unknown>;
+}
+
+/** Shipped connectors by the name `connector.use` gives them. */
+export type ConnectorRegistry = Readonly<Record<string, ConnectorEntry>>;
 
 export interface ConnectorPlugin<C = JsonRecord> {
   apiVersion: number;
@@ -302,6 +325,13 @@ export interface ConnectorPlugin<C = JsonRecord> {
   configSchema: JsonSchema;
   /** Keys of `connector.config` holding secrets: redacted from every log and error. */
   secretKeys: string[];
+  /**
+   * For connectors that read files the user provides (a data export) instead of calling an API:
+   * the config key that says where the files are. The AWS deployment points it at an
+   * `imports/<pipeline>/` prefix of the lake bucket (`s3://...`) and runs the pipeline when a file
+   * is uploaded there.
+   */
+  uploads?: { configKey: string; description: string };
   endpoints: Record<string, EndpointDescriptor>;
   /** Plugin-specific rules for the pipeline's streams (e.g. an endpoint the API mode forbids). */
   validate?(config: Partial<C>, streams: StreamSpec[]): PluginIssue[];

@@ -1,15 +1,18 @@
 /**
- * Loads a connector plugin by name (a folder in connectors/), by path, or as an npm package.
- * The engine knows no connector by name: this is the only place a plugin module is imported.
+ * Finds connector plugins. Core knows no connector by name: the composition root hands it a
+ * registry of the shipped ones (connectors/index.ts); anything else is found the way a user
+ * names it: a path, a folder under connectors/ (next to the pipeline, or in this project), or an
+ * npm package installed beside the pipeline. This is the only place a plugin module is imported.
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { UserError } from './errors.ts';
-import { PLUGIN_API_VERSION, type ConnectorPlugin } from './plugin-api.ts';
+import { PLUGIN_API_VERSION, type ConnectorPlugin, type ConnectorRegistry } from './plugin-api.ts';
+import { projectRoot } from './root.ts';
 
 /** The project root (where connectors/ lives), independent of the working directory. */
-export const PROJECT_ROOT = resolve(import.meta.dirname, '..');
+export const PROJECT_ROOT = projectRoot();
 
 const isFile = (p: string) => existsSync(p) && statSync(p).isFile();
 
@@ -19,7 +22,7 @@ function candidates(use: string, baseDir: string): string[] {
     return [p, join(p, 'index.ts'), join(p, 'index.js'), join(p, 'index.mjs')];
   }
   if (/^[a-z0-9][a-z0-9-]*$/.test(use)) {
-    return [join(PROJECT_ROOT, 'connectors', use, 'index.ts'), join(baseDir, 'connectors', use, 'index.ts')];
+    return [join(baseDir, 'connectors', use, 'index.ts'), join(baseDir, 'connectors', use, 'index.js'), join(PROJECT_ROOT, 'connectors', use, 'index.ts')];
   }
   return [];
 }
@@ -56,21 +59,37 @@ function exportsEntry(exp: unknown): string | undefined {
   return undefined;
 }
 
-/** Imports the module a `connector.use` value names and returns its default export, unchecked. */
-export async function importPlugin(use: string, baseDir = process.cwd()): Promise<unknown> {
+let tsLoader: Promise<void> | undefined;
+
+/**
+ * Imports a module file. A TypeScript plugin (what `connector init` writes) imported by the built
+ * CLI, which runs as plain JavaScript, needs a loader: tsx is registered then, once, and only then.
+ */
+async function importFile(file: string): Promise<{ default?: unknown }> {
+  const url = pathToFileURL(file).href;
+  try {
+    return (await import(url)) as { default?: unknown };
+  } catch (e) {
+    if (!/\.[cm]?ts$/.test(file) || (e as NodeJS.ErrnoException).code !== 'ERR_UNKNOWN_FILE_EXTENSION') throw e;
+    tsLoader ??= import('tsx/esm/api').then((m) => {
+      m.register();
+    });
+    await tsLoader;
+    return (await import(url)) as { default?: unknown };
+  }
+}
+
+/**
+ * The module a `connector.use` value names, for a bundler: the registry entry's file, else the
+ * file discovery finds, else the bare package name (an npm package the bundler resolves).
+ */
+export function pluginModule(use: string, baseDir: string, registry: ConnectorRegistry = {}): string {
+  if (Object.hasOwn(registry, use)) return join(PROJECT_ROOT, registry[use].module);
   const pathLike = use.startsWith('.') || isAbsolute(use);
   const file = candidates(use, baseDir).find(isFile) ?? (pathLike ? undefined : resolvePackage(use, baseDir));
-  let mod: { default?: unknown };
-  try {
-    mod = file ? await import(pathToFileURL(file).href) : await import(use);
-  } catch (e) {
-    const why = e instanceof Error ? e.message.split('\n')[0] : String(e);
-    throw new UserError(
-      `connector "${use}" could not be loaded: ${why}`,
-      'use a folder name under connectors/, a path starting with ./, or an installed npm package',
-    );
-  }
-  return mod.default;
+  if (file) return file;
+  if (pathLike) throw new UserError(`connector "${use}" could not be found from ${baseDir}`);
+  return use;
 }
 
 /** What is wrong with a module's default export as a plugin (empty when it is usable). */
@@ -90,11 +109,47 @@ export function pluginProblems(candidate: unknown, use: string): Array<{ rule: '
   return [];
 }
 
-export async function loadPlugin(use: string, baseDir = process.cwd()): Promise<ConnectorPlugin> {
-  const candidate = await importPlugin(use, baseDir);
-  const [problem] = pluginProblems(candidate, use);
-  if (problem) {
-    throw new UserError(problem.message, problem.rule === 'api-version' ? 'upgrade the plugin or the engine so their API versions match' : undefined);
-  }
-  return candidate as ConnectorPlugin;
+/** Where plugins come from: a registry of shipped connectors, then discovery by path, folder, package. */
+export interface PluginSource {
+  readonly registry: ConnectorRegistry;
+  /** Imports the module a `connector.use` value names and returns its default export, unchecked. */
+  importPlugin(use: string, baseDir?: string): Promise<unknown>;
+  /** As `importPlugin`, checked: a usable plugin of this engine's API version, or a UserError. */
+  loadPlugin(use: string, baseDir?: string): Promise<ConnectorPlugin>;
 }
+
+export function pluginSource(registry: ConnectorRegistry = {}): PluginSource {
+  const importPlugin = async (use: string, baseDir = process.cwd()): Promise<unknown> => {
+    const entry = Object.hasOwn(registry, use) ? registry[use] : undefined;
+    const pathLike = use.startsWith('.') || isAbsolute(use);
+    try {
+      if (entry) return await entry.load();
+      const file = candidates(use, baseDir).find(isFile) ?? (pathLike ? undefined : resolvePackage(use, baseDir));
+      const mod = file ? await importFile(file) : ((await import(use)) as { default?: unknown });
+      return mod.default;
+    } catch (e) {
+      const why = e instanceof Error ? e.message.split('\n')[0] : String(e);
+      throw new UserError(
+        `connector "${use}" could not be loaded: ${why}`,
+        `use a shipped connector (${Object.keys(registry).join(', ') || 'see connectors/'}), a folder name under connectors/, a path starting with ./, or an installed npm package`,
+      );
+    }
+  };
+  return {
+    registry,
+    importPlugin,
+    async loadPlugin(use, baseDir) {
+      const candidate = await importPlugin(use, baseDir);
+      const [problem] = pluginProblems(candidate, use);
+      if (problem) {
+        throw new UserError(problem.message, problem.rule === 'api-version' ? 'upgrade the plugin or the engine so their API versions match' : undefined);
+      }
+      return candidate as ConnectorPlugin;
+    },
+  };
+}
+
+/** Discovery without a registry (tests, tools): paths, connectors/ folders, npm packages. */
+export const discoveredPlugins: PluginSource = pluginSource();
+export const importPlugin = discoveredPlugins.importPlugin;
+export const loadPlugin = discoveredPlugins.loadPlugin;

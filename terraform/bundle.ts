@@ -1,7 +1,8 @@
 /**
- * Builds the extractor Lambda's code at synth time: terraform/lambda-entry.ts bundled by esbuild
- * (options shared with the bundle tests: core/lambda/bundle.ts) into one `index.mjs`, with the
- * pipeline.yaml the stack is synthesized from embedded. The result is checked before it can be
+ * Builds the extractor Lambda's code at synth time: an entry generated from the pipeline (the
+ * handler, the pipeline and those it includes embedded, their connectors imported statically from
+ * the registry) bundled by esbuild (options shared with the bundle tests: core/lambda/bundle.ts)
+ * into one `index.mjs`. The result is checked before it can be
  * deployed: it must contain no dev dependency and nothing that looks like a credential.
  *
  * Robust by design: when the entry is missing or does not build, synth still produces a stack
@@ -13,9 +14,11 @@ import { createHash } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { buildSync, type Metafile } from 'esbuild';
-import { EXTRACTOR_ENTRY, EXTRACTOR_FORBIDDEN_PACKAGES, EXTRACTOR_HANDLER, extractorBuildOptions } from '../core/lambda/bundle.ts';
+import { EXTRACTOR_FORBIDDEN_PACKAGES, EXTRACTOR_HANDLER, extractorBuildOptions, extractorEntry } from '../core/lambda/bundle.ts';
+import type { ConnectorRegistry } from '../core/plugin-api.ts';
+import { projectRoot } from '../core/root.ts';
 
-export const ROOT = resolve(import.meta.dirname, '..');
+export const ROOT = projectRoot();
 
 export interface ExtractorBundle {
   /** Folder holding index.mjs (the Lambda asset is a zip of it). */
@@ -25,8 +28,12 @@ export interface ExtractorBundle {
   /** Size of index.mjs in bytes. */
   bytes: number;
   handler: string;
-  /** The entry, relative to the project root. */
+  /** The entry: `generated` (from the pipeline and the registry), or a hand-written file relative to the project root. */
   entry: string;
+  /** The connector modules the bundle imports, by `connector.use` name (project-relative paths, or package names). */
+  connectors: Record<string, string>;
+  /** The pipelines embedded, as messages name them (the synthesized one first, then its includes). */
+  pipelines: string[];
   /** Set when the code is a placeholder: why the real extractor could not be bundled. */
   placeholder?: string;
   /** npm packages in the bundle. */
@@ -38,9 +45,11 @@ export interface ExtractorBundle {
 }
 
 export interface BundleOptions {
-  /** The pipeline.yaml to embed. */
+  /** The pipeline.yaml to embed, with the pipelines it includes. */
   pipelineFile: string;
-  /** Default terraform/lambda-entry.ts. */
+  /** The shipped connectors (connectors/index.ts): where each pipeline's plugin module is. */
+  connectors: ConnectorRegistry;
+  /** A hand-written entry instead of the generated one (tests' stand-in). */
   entry?: string;
   /** Where bundles are written (one folder per content hash). Default <root>/.tmp/extractor-bundle. */
   outRoot?: string;
@@ -54,20 +63,26 @@ const FIXED_MTIME = new Date('2020-01-01T00:00:00Z');
 const cache = new Map<string, ExtractorBundle>();
 
 export function buildExtractorBundle(opts: BundleOptions): ExtractorBundle {
-  const entry = resolve(opts.entry ?? EXTRACTOR_ENTRY);
+  const entry = opts.entry ? resolve(opts.entry) : undefined;
   const pipelineText = readFileSync(opts.pipelineFile, 'utf8');
-  const key = `${entry}\0${pipelineText}`;
-  const hit = cache.get(key);
-  if (hit && existsSync(join(hit.dir, 'index.mjs'))) return hit;
-
+  let generated: ReturnType<typeof extractorEntry> | undefined;
   let code: string;
   let metafile: Metafile | undefined;
   let placeholder: string | undefined;
-  if (!existsSync(entry)) {
+  try {
+    generated = entry ? undefined : extractorEntry(opts.pipelineFile, opts.connectors);
+  } catch (e) {
+    placeholder = e instanceof Error ? e.message.split('\n')[0] : String(e);
+  }
+  const key = `${entry ?? 'generated'}\0${pipelineText}\0${generated?.source ?? ''}`;
+  const hit = cache.get(key);
+  if (hit && existsSync(join(hit.dir, 'index.mjs'))) return hit;
+
+  if (entry && !existsSync(entry)) {
     placeholder = `${relative(ROOT, entry)} does not exist`;
-  } else {
+  } else if (placeholder === undefined) {
     try {
-      const result = buildSync({ ...extractorBuildOptions({ pipelineFile: opts.pipelineFile, outfile: join(ROOT, '.tmp', 'index.mjs'), entry }), write: false });
+      const result = buildSync({ ...extractorBuildOptions({ pipelineFile: opts.pipelineFile, outfile: join(ROOT, '.tmp', 'index.mjs'), connectors: opts.connectors, entry }), write: false });
       code = result.outputFiles.find((f) => f.path.endsWith('.mjs'))!.text;
       metafile = result.metafile;
     } catch (e) {
@@ -91,7 +106,9 @@ export function buildExtractorBundle(opts: BundleOptions): ExtractorBundle {
     hash,
     bytes: Buffer.byteLength(code!),
     handler: EXTRACTOR_HANDLER,
-    entry: relative(ROOT, entry),
+    entry: entry ? relative(ROOT, entry) : 'generated',
+    connectors: generated?.plugins ?? {},
+    pipelines: generated?.pipelines.map((p) => p.file) ?? [],
     placeholder,
     packages: [...new Set(packages.map((p) => p.name))].sort(),
     devPackages: devOnly(packages),

@@ -1,14 +1,16 @@
 /**
  * CDKTF app entry (cdktf.json): synthesizes the AWS deployment from pipeline.yaml
  * (PIPELINE_FILE to use another file). Needs no Terraform binary and no AWS credentials.
+ * A composition root, like bin/main.ts: it hands the stack the shipped connector registry.
  */
 import { App } from 'cdktf';
 import { loadPipeline } from '../core/config/index.ts';
+import { connectors } from '../connectors/index.ts';
 import { PipelineStack } from './stack.ts';
 
 const file = process.env.PIPELINE_FILE ?? 'pipeline.yaml';
 const { config } = loadPipeline(file);
 const app = new App();
-const stack = new PipelineStack(app, config.name, { pipeline: config, pipelineFile: file, env: process.env });
+const stack = new PipelineStack(app, config.name, { pipeline: config, pipelineFile: file, env: process.env, connectors });
 for (const w of stack.warnings) process.stderr.write(`warning: ${w}\n`);
 app.synth();

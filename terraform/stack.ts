@@ -11,6 +11,7 @@ import { DataAwsCallerIdentity } from '@cdktf/provider-aws/lib/data-aws-caller-i
 import { DataAwsPartition } from '@cdktf/provider-aws/lib/data-aws-partition/index.js';
 import { DataAwsRegion } from '@cdktf/provider-aws/lib/data-aws-region/index.js';
 import type { PipelineConfig } from '../core/config/types.ts';
+import type { ConnectorRegistry } from '../core/plugin-api.ts';
 import { findRefs } from '../core/config/refs.ts';
 import { deploySettings, type DeploySettings } from './settings.ts';
 import { escapeTf, glueDatabaseName, lakeBucketName, lakePrefix } from './names.ts';
@@ -34,6 +35,8 @@ export interface PipelineStackProps {
    * `${env:NAME}` of connector.config is passed to the function from here. Default: none.
    */
   env?: Record<string, string | undefined>;
+  /** The shipped connectors (connectors/index.ts, handed in by the composition root): the extractor bundle imports each pipeline's from here. */
+  connectors: ConnectorRegistry;
   /** A prebuilt extractor bundle (tests); built from pipelineFile when absent. */
   bundle?: ExtractorBundle;
   /** Default glue-jobs/transform_job.py. */
@@ -87,7 +90,7 @@ export class PipelineStack extends TerraformStack {
       kmsKeyArn: settings.kmsKeyArn,
     });
 
-    const bundle = props.bundle ?? buildExtractorBundle({ pipelineFile: props.pipelineFile });
+    const bundle = props.bundle ?? buildExtractorBundle({ pipelineFile: props.pipelineFile, connectors: props.connectors });
     if (bundle.placeholder) {
       Annotations.of(this).addError(`the extractor Lambda could not be bundled (${bundle.placeholder}); its code would be a placeholder that fails every run`);
     }

@@ -68,7 +68,7 @@ export default definePlugin<SpotifyConfig>({
   login,
 
   async sandbox(options) {
-    const { startSandbox } = await import('./sandbox/index.ts');
+    const [{ startSandbox }, { sharedCatalog }] = await Promise.all([import('./sandbox/index.ts'), import('./sandbox/catalog.ts')]);
     const mode = apiMode(options.config);
     const sb = await startSandbox({
       port: options.port,
@@ -93,6 +93,8 @@ export default definePlugin<SpotifyConfig>({
         rate_limit: null,
       },
       faults: ['rateLimitStorm', 'serverErrors', 'resets'],
+      // Other sandboxes of the same lake (the export's) play tracks of this catalog, so joins work.
+      shared: { catalog: sharedCatalog(options.seed ?? 42) },
       close: () => sb.close(),
     };
   },

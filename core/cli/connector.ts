@@ -6,7 +6,8 @@ import { existsSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
 import { Option, type Command } from 'commander';
 import { createLogger } from '../log.ts';
-import { RULES, SUITES, formatReport, runConformance, scaffoldConnector, type SuiteName } from '../conformance/index.ts';
+import { RULES, SUITES, type SuiteName } from '../conformance/types.ts';
+import type { CliContext } from './context.ts';
 
 const out = (s = '') => process.stdout.write(s + '\n');
 
@@ -19,7 +20,7 @@ export class ConnectorTestFailed extends Error {
   }
 }
 
-export function registerConnector(program: Command): void {
+export function registerConnector(program: Command, ctx: CliContext): void {
   const connector = program.command('connector').description('Write connector plugins: scaffold one, run the conformance kit');
 
   connector
@@ -28,6 +29,7 @@ export function registerConnector(program: Command): void {
     .argument('<name>', 'connector name (lowercase letters, digits, dashes)')
     .option('--dir <dir>', 'parent folder of the new plugin folder', 'connectors')
     .action(async (name: string, o: { dir: string }) => {
+      const { scaffoldConnector } = await import('../conformance/scaffold.ts');
       const res = await scaffoldConnector(name, o.dir);
       const rel = relative(process.cwd(), res.dir);
       const shown = rel.startsWith('..') ? res.dir : rel;
@@ -41,7 +43,7 @@ export function registerConnector(program: Command): void {
   connector
     .command('test')
     .description('Run the conformance kit on a plugin against its sandbox (exit 0 pass, 1 fail)')
-    .argument('<plugin>', 'a folder name under connectors/, a path, or an npm package')
+    .argument('<plugin>', 'a shipped connector, a folder name under connectors/, a path, or an npm package')
     .option('-p, --pipeline <file>', 'read the streams of this pipeline file (default: one per endpoint that needs no parent)')
     .addOption(new Option('--suite <names...>', 'run only these suites').choices([...SUITES]))
     .option('--seed <n>', 'sandbox seed', (v) => Number(v))
@@ -55,7 +57,9 @@ export function registerConnector(program: Command): void {
       }
       // `connectors/x` or `my-plugin/` typed without ./ is a path when it exists (else a name or package).
       const asPath = /[/\\]/.test(target) && !target.startsWith('@') && existsSync(target) ? resolve(target) : target;
+      const { formatReport, runConformance } = await import('../conformance/index.ts');
       const report = await runConformance(asPath, {
+        plugins: ctx.plugins,
         pipeline: o.pipeline,
         suites: o.suite,
         seed: o.seed,

@@ -5,7 +5,6 @@
  * name secrets, never show them.
  */
 import { spawn } from 'node:child_process';
-import type { Command } from 'commander';
 import { ConfigError, findRefs, formatProblem, localSecrets, resolveRefs, type LoadedPipeline, type Problem } from '../config/index.ts';
 import { HttpClient } from '../http.ts';
 import { createLogger, redact, registerSecret } from '../log.ts';
@@ -13,6 +12,7 @@ import { UserError } from '../errors.ts';
 import type { JsonRecord, Logger, StreamSpec } from '../plugin-api.ts';
 import { secretsFile } from '../config/index.ts';
 import { connectorConfig, preparePipeline, type Prepared } from '../pipeline.ts';
+import type { PluginSource } from '../plugins.ts';
 import { streamSpec } from '../engine/run.ts';
 import { authorizationProblems } from '../auth/expiry.ts';
 import { storeSecrets, type SecretEntry } from '../auth/secrets-file.ts';
@@ -35,8 +35,8 @@ function ioLogger(io: CommandIO, verbose = false): Logger {
   return createLogger({ level: verbose ? 'debug' : 'info', sink: (_level, line) => io.err(line) });
 }
 
-async function prepare(file: string, io: CommandIO): Promise<Prepared> {
-  const prep = await preparePipeline(file);
+async function prepare(file: string, io: CommandIO, plugins?: PluginSource): Promise<Prepared> {
+  const prep = await preparePipeline(file, { plugins });
   for (const w of prep.warnings) io.err(`warning: ${formatProblem(w)}`);
   return prep;
 }
@@ -101,6 +101,8 @@ export interface LoginCommandOptions {
   openUrl?: (url: string) => Promise<void>;
   signal?: AbortSignal;
   now?: () => Date;
+  /** Where the connector comes from (the CLI's registry); default discovery. */
+  plugins?: PluginSource;
 }
 
 export interface StoredSecret {
@@ -129,7 +131,7 @@ function describeSetting(loaded: LoadedPipeline, key: string): string {
 
 export async function loginCommand(o: LoginCommandOptions, ioIn: CommandIO = stdio): Promise<LoginOutcome> {
   const io = redacting(ioIn);
-  const prep = await prepare(o.config, io);
+  const prep = await prepare(o.config, io, o.plugins);
   const { loaded, plugin } = prep;
   if (!plugin.login) {
     throw new UserError(`connector "${plugin.name}" has no interactive login`, 'configure its credentials as its documentation says');
@@ -194,12 +196,14 @@ export interface CheckCommandOptions {
   env?: Record<string, string | undefined>;
   signal?: AbortSignal;
   now?: () => Date;
+  /** Where the connector comes from (the CLI's registry); default discovery. */
+  plugins?: PluginSource;
 }
 
 /** Resolve the connector config and ask the plugin whether the credentials work. Throws UserError (exit 2) when not. */
 export async function checkCommand(o: CheckCommandOptions, ioIn: CommandIO = stdio): Promise<void> {
   const io = redacting(ioIn);
-  const prep = await prepare(o.config, io);
+  const prep = await prepare(o.config, io, o.plugins);
   const { loaded, plugin } = prep;
   const choice = await connectorConfig(prep, { sandbox: o.sandbox ? 'always' : 'never', env: o.env });
   if (choice.reason) io.err(choice.reason);
@@ -225,39 +229,4 @@ export async function checkCommand(o: CheckCommandOptions, ioIn: CommandIO = std
     await choice.sandbox?.close();
   }
   io.out(`ok: connector ${plugin.name} accepted the credentials for the ${streams.length} stream(s) of ${o.config}`);
-}
-
-export function registerLogin(program: Command): void {
-  program
-    .command('login')
-    .description('Authorize your Spotify account in the browser and store the refresh token as a local secret')
-    .option('-c, --config <file>', 'pipeline file', 'pipeline.yaml')
-    .option('--port <n>', 'loopback port of the redirect URI http://127.0.0.1:PORT/callback (default 8888)', (v) => Number(v))
-    .option('--no-open', 'only print the URL; do not try to open a browser')
-    .option('--timeout <seconds>', 'give up waiting for the browser after this long', (v) => Number(v), 300)
-    .option('-v, --verbose', 'debug logging')
-    .action(async (o: { config: string; port?: number; open: boolean; timeout: number; verbose?: boolean }) => {
-      if (o.port !== undefined && !(Number.isInteger(o.port) && o.port >= 0 && o.port < 65536)) throw new UserError(`--port must be a port number, not "${o.port}"`);
-      if (!(o.timeout > 0)) throw new UserError('--timeout must be a positive number of seconds');
-      const ac = new AbortController();
-      const onSignal = () => ac.abort(new UserError('login interrupted; nothing was stored'));
-      process.once('SIGINT', onSignal);
-      try {
-        await loginCommand({ config: o.config, port: o.port, open: o.open, timeoutSeconds: o.timeout, verbose: o.verbose, signal: ac.signal });
-      } finally {
-        process.off('SIGINT', onSignal);
-      }
-    });
-}
-
-export function registerCheck(program: Command): void {
-  program
-    .command('check')
-    .description('Check that the configured credentials work for the pipeline\'s streams (exit 0 ok, 2 not)')
-    .option('-c, --config <file>', 'pipeline file', 'pipeline.yaml')
-    .option('--sandbox', 'check against the offline Spotify sandbox, ignoring credentials')
-    .option('-v, --verbose', 'debug logging')
-    .action(async (o: { config: string; sandbox?: boolean; verbose?: boolean }) => {
-      await checkCommand(o);
-    });
 }

@@ -1,13 +1,13 @@
 /**
  * `spotify-pipeline transform`: rebuild the curated tables from the raw data already committed in
- * the lake (no extraction), or show what a table compiles to on both engines.
+ * the lake (no extraction), or show what a table compiles to on both engines. Registered by
+ * transform-command.ts, loaded when the command runs.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import type { Command } from 'commander';
 import { UserError } from '../errors.ts';
-import { formatProblem } from '../config/index.ts';
-import { lakeTables, preparePipeline } from '../pipeline.ts';
+import { lakeTables } from '../pipeline.ts';
+import type { CliContext } from './context.ts';
 import { lakeDir } from '../config/index.ts';
 import { LocalStorage } from '../storage/local.ts';
 import { committedFiles, listManifests } from '../engine/manifest.ts';
@@ -17,7 +17,7 @@ import { humanBytes, textTable } from './format.ts';
 
 const out = (s = '') => process.stdout.write(s + '\n');
 
-interface TransformOptions {
+export interface TransformOptions {
   config: string;
   lake?: string;
   table?: string[];
@@ -30,73 +30,61 @@ async function committed(dir: string): Promise<CommittedFile[]> {
   return committedFiles(await listManifests(new LocalStorage(dir)));
 }
 
-export function registerTransform(program: Command): void {
-  program
-    .command('transform')
-    .description('Rebuild every table from the raw data committed in the lake (no extraction), or --explain one table\'s SQL')
-    .option('-c, --config <file>', 'pipeline file', 'pipeline.yaml')
-    .option('--lake <dir>', 'local lake folder (default: storage.local of pipeline.yaml)')
-    .option('-t, --table <name...>', 'build only these tables')
-    .option('--explain <table>', 'print the DuckDB SQL and the Spark SQL (Glue) of a table instead of building')
-    .option('--spark-specs <dir>', 'write the Glue job spec (<table>.json) of every table into <dir> instead of building')
-    .option('--target-file-mb <n>', 'split partitions into Parquet files of about this size (default 128)', (v) => Number(v))
-    .action(async (o: TransformOptions) => {
-      const prep = await preparePipeline(o.config);
-      for (const w of prep.warnings) process.stderr.write(`warning: ${formatProblem(w)}\n`);
-      // The lake's tables: this pipeline's and those of the pipelines it includes (one lake).
-      const tables = lakeTables(prep);
-      const dir = lakeDir(prep.loaded, o.lake);
+export async function transformCommand(ctx: CliContext, o: TransformOptions): Promise<void> {
+  const prep = await ctx.prepare(o.config);
+  // The lake's tables: this pipeline's and those of the pipelines it includes (one lake).
+  const tables = lakeTables(prep);
+  const dir = lakeDir(prep.loaded, o.lake);
 
-      if (o.explain) {
-        const spec = tables[o.explain];
-        if (!spec) throw new UserError(`no table named "${o.explain}" in ${o.config}`, `expected one of ${Object.keys(tables).join(', ')}`);
-        const plan = planTable(o.explain, spec);
-        const streams = new Set(plan.sources.map((s) => s.stream));
-        const files: Record<string, string[]> = {};
-        for (const f of await committed(dir)) {
-          if (streams.has(f.stream)) (files[f.stream] ??= []).push(join(dir, f.key));
-        }
-        const duck = renderDuckdb(plan, files);
-        const spark = renderSpark(plan);
-        out(`-- tables.${o.explain}: DuckDB (local engine), the table's rows (${Object.values(files).flat().length} committed raw file(s))`);
-        out(`${duck.select};\n`);
-        out(`-- tables.${o.explain}: DuckDB, the rows that go to quarantine`);
-        out(`${duck.quarantine};\n`);
-        out(`-- tables.${o.explain}: Spark SQL (Glue job) over the temp view ${RAW_VIEW}(value, _file, _line, _run_id, _stream), the table's rows`);
-        out(`${spark.select};\n`);
-        out(`-- tables.${o.explain}: Spark SQL, the rows that go to quarantine`);
-        out(`${spark.quarantine};`);
-        return;
-      }
+  if (o.explain) {
+    const spec = tables[o.explain];
+    if (!spec) throw new UserError(`no table named "${o.explain}" in ${o.config}`, `expected one of ${Object.keys(tables).join(', ')}`);
+    const plan = planTable(o.explain, spec);
+    const streams = new Set(plan.sources.map((s) => s.stream));
+    const files: Record<string, string[]> = {};
+    for (const f of await committed(dir)) {
+      if (streams.has(f.stream)) (files[f.stream] ??= []).push(join(dir, f.key));
+    }
+    const duck = renderDuckdb(plan, files);
+    const spark = renderSpark(plan);
+    out(`-- tables.${o.explain}: DuckDB (local engine), the table's rows (${Object.values(files).flat().length} committed raw file(s))`);
+    out(`${duck.select};\n`);
+    out(`-- tables.${o.explain}: DuckDB, the rows that go to quarantine`);
+    out(`${duck.quarantine};\n`);
+    out(`-- tables.${o.explain}: Spark SQL (Glue job) over the temp view ${RAW_VIEW}(value, _file, _line, _run_id, _stream), the table's rows`);
+    out(`${spark.select};\n`);
+    out(`-- tables.${o.explain}: Spark SQL, the rows that go to quarantine`);
+    out(`${spark.quarantine};`);
+    return;
+  }
 
-      if (o.sparkSpecs) {
-        const target = resolve(o.sparkSpecs);
-        await mkdir(target, { recursive: true });
-        for (const name of o.table ?? Object.keys(tables)) {
-          if (!tables[name]) throw new UserError(`no table named "${name}" in ${o.config}`);
-          await writeFile(join(target, `${name}.json`), JSON.stringify(sparkJobSpec(name, tables[name]), null, 2) + '\n');
-          out(`${join(target, `${name}.json`)}`);
-        }
-        return;
-      }
+  if (o.sparkSpecs) {
+    const target = resolve(o.sparkSpecs);
+    await mkdir(target, { recursive: true });
+    for (const name of o.table ?? Object.keys(tables)) {
+      if (!tables[name]) throw new UserError(`no table named "${name}" in ${o.config}`);
+      await writeFile(join(target, `${name}.json`), JSON.stringify(sparkJobSpec(name, tables[name]), null, 2) + '\n');
+      out(`${join(target, `${name}.json`)}`);
+    }
+    return;
+  }
 
-      if (o.targetFileMb !== undefined && !(o.targetFileMb > 0)) throw new UserError('--target-file-mb must be a positive number');
-      for (const name of o.table ?? []) {
-        if (!tables[name]) throw new UserError(`no table named "${name}" in ${o.config}`, `expected one of ${Object.keys(tables).join(', ')}`);
-      }
-      const files = await committed(dir);
-      const runId = newRunId(new Date());
-      const t0 = Date.now();
-      const results = await buildTables({ lakeDir: dir, tables, files, runId, only: o.table, targetFileMb: o.targetFileMb });
-      out(`Transform ${runId}: ${results.length} table(s) rebuilt from ${files.length} committed raw file(s) in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
-      out(
-        textTable(
-          ['table', 'rows', 'files', 'bytes', 'partitions', 'quarantined', 'seconds'],
-          results.map((t) => ({ ...t, bytes: humanBytes(t.bytes), seconds: Number(t.seconds.toFixed(2)) })),
-        ),
-      );
-      const drift = results.flatMap((t) => t.drift.map((d) => `  ${t.table}: ${d}`));
-      if (drift.length) out(`\nSchema drift (reported only; the tables are built as declared):\n${drift.join('\n')}`);
-      out(`Lake: ${dir}`);
-    });
+  if (o.targetFileMb !== undefined && !(o.targetFileMb > 0)) throw new UserError('--target-file-mb must be a positive number');
+  for (const name of o.table ?? []) {
+    if (!tables[name]) throw new UserError(`no table named "${name}" in ${o.config}`, `expected one of ${Object.keys(tables).join(', ')}`);
+  }
+  const files = await committed(dir);
+  const runId = newRunId(new Date());
+  const t0 = Date.now();
+  const results = await buildTables({ lakeDir: dir, tables, files, runId, only: o.table, targetFileMb: o.targetFileMb });
+  out(`Transform ${runId}: ${results.length} table(s) rebuilt from ${files.length} committed raw file(s) in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  out(
+    textTable(
+      ['table', 'rows', 'files', 'bytes', 'partitions', 'quarantined', 'seconds'],
+      results.map((t) => ({ ...t, bytes: humanBytes(t.bytes), seconds: Number(t.seconds.toFixed(2)) })),
+    ),
+  );
+  const drift = results.flatMap((t) => t.drift.map((d) => `  ${t.table}: ${d}`));
+  if (drift.length) out(`\nSchema drift (reported only; the tables are built as declared):\n${drift.join('\n')}`);
+  out(`Lake: ${dir}`);
 }

@@ -8,7 +8,7 @@ import { Ajv } from 'ajv';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import formats from 'ajv-formats';
 import { SchemaValidator, formatPath } from '../config/index.ts';
-import { importPlugin, pluginProblems } from '../plugins.ts';
+import { discoveredPlugins, pluginProblems } from '../plugins.ts';
 import type { ConnectorPlugin, JsonRecord, JsonSchema, SandboxHandle, StreamSpec, StreamState } from '../plugin-api.ts';
 import { PLUGIN_API_VERSION } from '../plugin-api.ts';
 import { canonical, captureLogger, extras, httpFor, identity, jsonSafe, limited, messageOf, readOnce, type KitEnv, type ReadInput, type ReadOutcome } from './harness.ts';
@@ -94,7 +94,7 @@ export async function runConformance(target: PluginTarget, options: ConformanceO
   let candidate: unknown;
   if (typeof target === 'string') {
     try {
-      candidate = await importPlugin(target, baseDir);
+      candidate = await (options.plugins ?? discoveredPlugins).importPlugin(target, baseDir);
     } catch (e) {
       spec.fail('loads', messageOf(e));
     }

@@ -1,4 +1,5 @@
 /** The conformance kit's vocabulary: suites, rules, failures and the report. */
+import type { PluginSource } from '../plugins.ts';
 import type { ConnectorPlugin, JsonRecord, Logger } from '../plugin-api.ts';
 
 /** Named so authors from other connector frameworks recognise them (Airbyte's acceptance tests). */
@@ -97,6 +98,8 @@ export interface ConformanceReport {
 export interface ConformanceOptions {
   /** Resolves a name or relative path (default: the working directory). */
   baseDir?: string;
+  /** Where a plugin named by a string comes from (the CLI's connector registry); default discovery. */
+  plugins?: PluginSource;
   /** A pipeline.yaml whose streams (and plain connector config values) the kit reads; default: one stream per endpoint that needs no parent or ids. */
   pipeline?: string;
   /** Only these suites (the others are reported as skipped). */

@@ -1,24 +1,28 @@
 /**
- * How the extractor Lambda is bundled: one ESM file for the nodejs22.x runtime, with
- * pipeline.yaml embedded and everything else bundled too (the AWS SDK included: the runtime's
- * own SDK copy changes under us, a bundled one is the version the tests ran). Shared by the
- * deployment (terraform/bundle.ts) and the bundle tests, so both build the same thing.
+ * How the extractor Lambda is bundled: one ESM file for the nodejs22.x runtime, holding the
+ * engine's handler, every pipeline of the deployed lake (the one synthesized and those it
+ * `include:`s) embedded as text, and statically imported the connector plugins they use (found
+ * through the composition root's registry, or by path / folder / package). Everything else is
+ * bundled too (the AWS SDK included: the runtime's own SDK copy changes under us, a bundled one is
+ * the version the tests ran). Shared by the deployment (terraform/bundle.ts) and the bundle
+ * tests, so both build the same thing.
  *
  * This module is for build time only (it is not part of the handler's import graph).
  */
 import { readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { basename, dirname, join, relative, resolve } from 'node:path';
 import type { BuildOptions } from 'esbuild';
+import { parsePipeline } from '../config/load.ts';
+import type { ConnectorRegistry } from '../plugin-api.ts';
+import { pluginModule } from '../plugins.ts';
+import { projectRoot } from '../root.ts';
 
-const ROOT = resolve(import.meta.dirname, '..', '..');
-
-/** The bundle's entry: the engine's handler plus the statically imported connector plugins. */
-export const EXTRACTOR_ENTRY = join(ROOT, 'terraform', 'lambda-entry.ts');
+const ROOT = projectRoot();
 
 /** Lambda `handler` setting for a bundle written as `<dir>/index.mjs`. */
 export const EXTRACTOR_HANDLER = 'index.handler';
 
-/** Packages the extractor must never contain (the transform's DuckDB, dev tools). */
+/** Packages the extractor must never contain (the transform's DuckDB, dev and build tools). */
 export const EXTRACTOR_FORBIDDEN_PACKAGES = [
   '@duckdb/',
   'vitest',
@@ -34,17 +38,66 @@ export const EXTRACTOR_FORBIDDEN_PACKAGES = [
 ];
 
 export interface ExtractorBundleSpec {
-  /** The pipeline.yaml to embed (the one the stack is synthesized from). */
+  /** The pipeline.yaml to embed (the one the stack is synthesized from), with the pipelines it includes. */
   pipelineFile: string;
   /** Output file, e.g. `<dir>/index.mjs`. */
   outfile: string;
-  /** Default EXTRACTOR_ENTRY. */
+  /** The shipped connectors (connectors/index.ts), where a `connector.use` name's module is. */
+  connectors: ConnectorRegistry;
+  /** A hand-written entry instead of the generated one (tests' stand-in); it gets PIPELINE_YAML defined. */
   entry?: string;
 }
 
+/** One pipeline the bundle carries. */
+export interface EmbeddedPipeline {
+  /** As messages name it: the main file's name, or the `include:` path as written. */
+  file: string;
+  yaml: string;
+  /** `connector.use`. */
+  use: string;
+}
+
+/** The pipelines of the lake the extractor serves: the synthesized one first, then its includes. */
+export function lakePipelines(pipelineFile: string): EmbeddedPipeline[] {
+  const read = (file: string, label: string): { p: EmbeddedPipeline; include: string[] } => {
+    const yaml = readFileSync(file, 'utf8');
+    const { config } = parsePipeline(yaml, label).loaded;
+    const use = config.connector?.use;
+    if (typeof use !== 'string' || !use) throw new Error(`${label}: connector.use is missing`);
+    return { p: { file: label, yaml, use }, include: Array.isArray(config.include) ? config.include : [] };
+  };
+  const main = read(pipelineFile, basename(pipelineFile));
+  const dir = dirname(resolve(pipelineFile));
+  return [main.p, ...main.include.map((rel) => read(join(dir, rel), rel).p)];
+}
+
+/** The generated entry: the handler over every pipeline, with each plugin imported statically. */
+export function extractorEntry(pipelineFile: string, connectors: ConnectorRegistry): { source: string; pipelines: EmbeddedPipeline[]; plugins: Record<string, string> } {
+  const pipelines = lakePipelines(pipelineFile);
+  const baseDir = dirname(resolve(pipelineFile));
+  const plugins: Record<string, string> = {};
+  for (const p of pipelines) plugins[p.use] ??= pluginModule(p.use, baseDir, connectors);
+  const spec = (m: string) => (m.startsWith('/') ? `./${relative(ROOT, m).split('\\').join('/')}` : m);
+  const names = Object.keys(plugins);
+  const source = [
+    `import { createHandler } from './core/lambda/handler.ts';`,
+    ...names.map((n, i) => `import plugin${i} from ${JSON.stringify(spec(plugins[n]))};`),
+    `export const handler = createHandler({`,
+    `  pipelines: ${JSON.stringify(pipelines.map(({ file, yaml }) => ({ file, yaml })))},`,
+    `  plugins: { ${names.map((n, i) => `${JSON.stringify(n)}: plugin${i}`).join(', ')} },`,
+    `});`,
+    '',
+  ].join('\n');
+  const rel = Object.fromEntries(names.map((n) => [n, plugins[n].startsWith('/') ? relative(ROOT, plugins[n]) : plugins[n]]));
+  return { source, pipelines, plugins: rel };
+}
+
 export function extractorBuildOptions(spec: ExtractorBundleSpec): BuildOptions & { metafile: true } {
+  const entry = spec.entry
+    ? { entryPoints: [spec.entry], define: { PIPELINE_YAML: JSON.stringify(readFileSync(spec.pipelineFile, 'utf8')) } }
+    : { stdin: { contents: extractorEntry(spec.pipelineFile, spec.connectors).source, resolveDir: ROOT, sourcefile: 'extractor-entry.ts', loader: 'ts' as const } };
   return {
-    entryPoints: [spec.entry ?? EXTRACTOR_ENTRY],
+    ...entry,
     outfile: spec.outfile,
     bundle: true,
     platform: 'node',
@@ -58,7 +111,6 @@ export function extractorBuildOptions(spec: ExtractorBundleSpec): BuildOptions &
     mainFields: ['module', 'main'],
     // Bundled CommonJS packages call require() for Node built-ins; ESM output has no require.
     banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
-    define: { PIPELINE_YAML: JSON.stringify(readFileSync(spec.pipelineFile, 'utf8')) },
     minifyWhitespace: true,
     minifySyntax: true,
     // Error names (ConfigError, StopRun, ExtractorRunError) are what Lambda reports as errorType.

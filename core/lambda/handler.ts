@@ -2,14 +2,19 @@
  * The extractor Lambda: the same engine as `spotify-pipeline run`, with the lake in S3 and the
  * connector's secrets in AWS Secrets Manager. Extract only (the Glue job builds the tables).
  *
- * The deployed bundle's entry is terraform/lambda-entry.ts, which embeds pipeline.yaml and
- * imports the connector plugins statically: `export const handler = createHandler({...})`.
- * Core knows no connector by name, so `handler` below (for an unbundled deployment or a local
- * try-out) reads PIPELINE_FILE and loads the plugin the way the CLI does.
+ * The deployed bundle's entry is generated at synth time (core/lambda/bundle.ts): it embeds the
+ * synthesized pipeline and every pipeline it `include:`s, imports their connector plugins
+ * statically and calls `createHandler({ pipelines, plugins })`. Core knows no connector by name;
+ * core/lambda/from-files.ts is the entry for an unbundled deployment or a local try-out.
+ *
+ * The event names what to run: `{ pipeline?, streams? }` (the schedules and the upload trigger
+ * send it); without `pipeline`, the first (synthesized) pipeline runs. All pipelines share the
+ * lake.
  *
  * Environment (set by the deployment):
  *   LAKE_BUCKET, LAKE_PREFIX  where the lake is (default: pipeline.yaml `storage.s3`)
- *   SECRETS_PREFIX            secret ids are `<prefix>/<secret name>` (default: the pipeline name)
+ *   SECRETS_PREFIX            secret ids of the first pipeline are `<prefix>/<secret name>`
+ *                             (default: its name); an included pipeline's are `<its name>/<name>`
  *   LOG_LEVEL                 debug | info | warn | quiet (default info)
  *   plus every `${env:NAME}` pipeline.yaml references (e.g. SPOTIFY_CLIENT_ID), and the
  *   standard AWS SDK variables (AWS_REGION, AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL_SECRETS_MANAGER).
@@ -40,11 +45,16 @@ export interface LambdaContext {
 }
 
 export interface HandlerOptions {
-  /** The text of pipeline.yaml (embedded in the bundle at build time). */
-  pipelineYaml: string;
+  /**
+   * The pipelines the extractor serves, as text (embedded in the bundle at build time): the
+   * synthesized one first, then those it includes. `file` is how messages name each.
+   */
+  pipelines?: Array<{ file: string; yaml: string }>;
+  /** One pipeline's text (same as `pipelines: [{ file: pipelineFile, yaml: pipelineYaml }]`). */
+  pipelineYaml?: string;
   /** Connector plugins by the name `connector.use` gives. */
   plugins: Record<string, ConnectorPlugin>;
-  /** The name messages give the pipeline file. Default `pipeline.yaml`. */
+  /** The name messages give `pipelineYaml`. Default `pipeline.yaml`. */
   pipelineFile?: string;
   /** Stop the run this long before the Lambda deadline, to commit data and state. Default 30 s. */
   safetyMarginMs?: number;
@@ -98,27 +108,34 @@ export class ExtractorRunError extends Error {
 const DEFAULT_SAFETY_MARGIN_MS = 30_000;
 
 export function createHandler(opts: HandlerOptions): ExtractorHandler {
-  const file = opts.pipelineFile ?? 'pipeline.yaml';
-  // Parsed once per container, on the first invocation (so a broken config fails an
+  const texts = opts.pipelines ?? (opts.pipelineYaml !== undefined ? [{ file: opts.pipelineFile ?? 'pipeline.yaml', yaml: opts.pipelineYaml }] : []);
+  if (texts.length === 0) throw new Error('createHandler: no pipeline given');
+  // Parsed once per container, each on its first invocation (so a broken config fails an
   // invocation, with its message, rather than the container's init).
-  let prepared: { loaded: LoadedPipeline; plugin: ConnectorPlugin } | undefined;
+  const prepared = new Map<number, { loaded: LoadedPipeline; plugin: ConnectorPlugin }>();
+  let names: string[] | undefined;
   let s3: S3Client | undefined = opts.s3Client;
   let sm: SecretsManagerClient | undefined = opts.secretsClient;
 
   return async (event, context) => {
     const env = opts.env ?? process.env;
     const logger = opts.logger ?? createLogger({ level: logLevel(env.LOG_LEVEL) });
-    prepared ??= prepare(opts.pipelineYaml, file, opts.plugins, logger);
-    const { loaded, plugin } = prepared;
+    names ??= texts.map((t) => parsePipeline(t.yaml, t.file).loaded.config.name);
+    const wanted = pipelineOf(event);
+    const index = wanted === undefined ? 0 : names.indexOf(wanted);
+    if (index < 0) throw new UserError(`the event names pipeline "${wanted}", but this extractor runs ${names.join(', ')}`);
+    if (!prepared.has(index)) prepared.set(index, prepare(texts[index].yaml, texts[index].file, opts.plugins, logger));
+    const { loaded, plugin } = prepared.get(index)!;
     const { config } = loaded;
 
+    // One lake for every pipeline of the deployment: the first pipeline's.
     const bucket = env.LAKE_BUCKET || config.storage.s3?.bucket;
     if (!bucket) throw new UserError('no lake bucket: set LAKE_BUCKET or storage.s3.bucket in pipeline.yaml');
     s3 ??= new S3Client({});
     sm ??= new SecretsManagerClient({});
     const storage = new S3Storage({ bucket, prefix: env.LAKE_PREFIX ?? config.storage.s3?.prefix, client: s3 });
     // One source per invocation: its cache must not outlive a rotation by another invocation.
-    const secrets = new AwsSecrets({ prefix: env.SECRETS_PREFIX || config.name, client: sm });
+    const secrets = new AwsSecrets({ prefix: (index === 0 && env.SECRETS_PREFIX) || config.name, client: sm });
     const connectorConfig = await resolveConnectorConfig(loaded, plugin, { env, secrets });
 
     const deadline = deadlineSignal(context, opts.safetyMarginMs ?? DEFAULT_SAFETY_MARGIN_MS);
@@ -155,10 +172,15 @@ function streamsOf(event: unknown): string[] | undefined {
   return Array.isArray(streams) && streams.every((x) => typeof x === 'string') && streams.length ? (streams as string[]) : undefined;
 }
 
+function pipelineOf(event: unknown): string | undefined {
+  const p = event && typeof event === 'object' ? (event as { pipeline?: unknown }).pipeline : undefined;
+  return typeof p === 'string' && p ? p : undefined;
+}
+
 function prepare(text: string, file: string, plugins: Record<string, ConnectorPlugin>, logger: Logger): { loaded: LoadedPipeline; plugin: ConnectorPlugin } {
   const read = parsePipeline(text, file);
   const use = read.loaded.config.connector?.use;
-  const plugin = typeof use === 'string' ? plugins[use] : undefined;
+  const plugin = typeof use === 'string' && Object.hasOwn(plugins, use) ? plugins[use] : undefined;
   if (!plugin) {
     throwIfErrors(read.problems);
     throw new ConfigError([
@@ -207,22 +229,3 @@ function toResult(pipeline: string, lake: string, s: RunSummary): ExtractorResul
 function logLevel(v: string | undefined): LogLevel {
   return v === 'debug' || v === 'info' || v === 'warn' || v === 'quiet' ? v : 'info';
 }
-
-/**
- * The entrypoint for an unbundled deployment (or trying the handler locally): pipeline.yaml from
- * PIPELINE_FILE (default `pipeline.yaml` in the working directory), the plugin loaded by name as
- * the CLI does. The deployed bundle uses terraform/lambda-entry.ts instead.
- */
-let fromFiles: ExtractorHandler | undefined;
-export const handler: ExtractorHandler = async (event, context) => {
-  if (!fromFiles) {
-    const [{ readFile }, { dirname, resolve }, { loadPlugin }] = await Promise.all([import('node:fs/promises'), import('node:path'), import('../plugins.ts')]);
-    const file = process.env.PIPELINE_FILE || 'pipeline.yaml';
-    const text = await readFile(file, 'utf8');
-    const use = parsePipeline(text, file).loaded.config.connector?.use;
-    if (typeof use !== 'string' || !use) throw new UserError(`${file}: connector.use is missing`);
-    const plugin = await loadPlugin(use, dirname(resolve(file)));
-    fromFiles = createHandler({ pipelineYaml: text, plugins: { [use]: plugin }, pipelineFile: file });
-  }
-  return fromFiles(event, context);
-};

@@ -8,7 +8,8 @@ const SIGN: Record<ChangeAction, string> = { create: '+', update: '~', replace: 
 function bundleLine(r: Review): string {
   const b = r.bundle;
   if (b.placeholder) return `PLACEHOLDER, ${bytes(b.bytes)}: ${b.placeholder}`;
-  return `${bytes(b.bytes)}, ${b.packages.length} npm packages, entry ${b.entry}, handler ${b.handler}`;
+  const connectors = Object.keys(b.connectors);
+  return `${bytes(b.bytes)}, ${b.packages.length} npm packages, entry ${b.entry}${connectors.length ? ` (connectors ${connectors.join(', ')}; pipelines ${b.pipelines.join(', ')})` : ''}, handler ${b.handler}`;
 }
 
 function changeCounts(r: Review): string {

@@ -10,7 +10,7 @@ import { cp, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { main } from '../../core/cli/main.ts';
+import { run as main } from '../../bin/main.ts';
 import { scaffoldConnector } from '../../core/conformance/index.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');

@@ -11,6 +11,7 @@ import { connectorConfig, lakeTables, preparePipeline, runLocal, type Prepared }
 import { memoryLogger } from '../../core/log.ts';
 import { openLake } from '../../core/query/index.ts';
 import type { RunSummary } from '../../core/engine/run.ts';
+import { sharedCatalog } from '../../connectors/spotify/sandbox/catalog.ts';
 
 const PIPELINE = join(import.meta.dirname, '..', '..', 'pipeline.yaml');
 
@@ -144,8 +145,8 @@ describe('shipped pipeline against the sandbox', () => {
 
   it('answers every named query with rows, the included export pipeline run into the same lake', async () => {
     for (const inc of prep.includes ?? []) {
-      // Same seed as the Web API sandbox, so the generated export's track ids are that catalog's.
-      const choice = await connectorConfig(inc, { sandbox: 'always', seed: 7 });
+      // What the Web API sandbox shares (as `run` passes it), so the export's track ids are its catalog's.
+      const choice = await connectorConfig(inc, { sandbox: 'always', seed: 7, peers: { spotify: { catalog: sharedCatalog(7) } } });
       try {
         const s = await runLocal(inc, { lake, logger: memoryLogger(), connectorConfig: choice.config });
         expect(s.ok, s.error).toBe(true);

@@ -14,6 +14,7 @@ import { preparePipeline, runLocal, type Prepared } from '../../core/pipeline.ts
 import { memoryLogger } from '../../core/log.ts';
 import { openLake } from '../../core/query/index.ts';
 import type { JsonRecord } from '../../core/plugin-api.ts';
+import { sharedCatalog } from '../../connectors/spotify/sandbox/catalog.ts';
 
 const PIPELINE = join(import.meta.dirname, '..', '..', 'connectors', 'spotify-history', 'pipeline.yaml');
 
@@ -26,8 +27,8 @@ beforeAll(async () => {
   base = await mkdtemp(join(tmpdir(), 'history-engine-'));
   // The same export twice: as folders, and as the zips a second download would be.
   [folder, zipped] = await Promise.all([
-    generateExport(join(base, 'folder'), { plays: 500, playsPerFile: 200 }),
-    generateExport(join(base, 'zip'), { plays: 500, playsPerFile: 200, zip: true }),
+    generateExport(join(base, 'folder'), { plays: 500, playsPerFile: 200, catalog: sharedCatalog(42) }),
+    generateExport(join(base, 'zip'), { plays: 500, playsPerFile: 200, zip: true, catalog: sharedCatalog(42) }),
   ]);
   prep = await preparePipeline(PIPELINE);
 });

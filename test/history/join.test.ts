@@ -14,6 +14,7 @@ import { generateExport, type GeneratedExport } from '../../connectors/spotify-h
 import { preparePipeline, runLocal, type Prepared } from '../../core/pipeline.ts';
 import { memoryLogger } from '../../core/log.ts';
 import { openLake } from '../../core/query/index.ts';
+import { sharedCatalog } from '../../connectors/spotify/sandbox/catalog.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 
@@ -37,7 +38,7 @@ beforeAll(async () => {
   base = await mkdtemp(join(tmpdir(), 'history-join-'));
   [sb, exp, web, hist] = await Promise.all([
     startSandbox({ seed: 42 }),
-    generateExport(join(base, 'export'), { plays: 600, seed: 42 }),
+    generateExport(join(base, 'export'), { plays: 600, seed: 42, catalog: sharedCatalog(42) }),
     preparePipeline(join(ROOT, 'pipeline.yaml')),
     preparePipeline(join(ROOT, 'connectors', 'spotify-history', 'pipeline.yaml')),
   ]);

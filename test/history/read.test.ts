@@ -10,6 +10,7 @@ import { jsonArrayElements } from '../../connectors/spotify-history/parse.ts';
 import { HttpClient } from '../../core/http.ts';
 import { UserError, type JsonRecord, type ReadContext, type StreamState } from '../../core/plugin-api.ts';
 import type { HistoryConfig } from '../../connectors/spotify-history/config.ts';
+import { sharedCatalog } from '../../connectors/spotify/sandbox/catalog.ts';
 
 interface Read {
   records: JsonRecord[];
@@ -44,8 +45,8 @@ let zipped: GeneratedExport;
 beforeAll(async () => {
   base = await mkdtemp(join(tmpdir(), 'history-read-'));
   [folder, zipped] = await Promise.all([
-    generateExport(join(base, 'folder'), { plays: 400, playsPerFile: 150 }),
-    generateExport(join(base, 'zip'), { plays: 300, playsPerFile: 100, zip: true }),
+    generateExport(join(base, 'folder'), { plays: 400, playsPerFile: 150, catalog: sharedCatalog(42) }),
+    generateExport(join(base, 'zip'), { plays: 300, playsPerFile: 100, zip: true, catalog: sharedCatalog(42) }),
   ]);
 });
 

@@ -1,11 +1,11 @@
 /**
- * The extractor Lambda as deployed: terraform/lambda-entry.ts bundled with esbuild (the options
- * the deployment uses, core/lambda/bundle.ts), imported in-process and invoked against s3rver
+ * The extractor Lambda as deployed: the entry generated for the pipeline (core/lambda/bundle.ts)
+ * bundled with esbuild (the options the deployment uses), imported in-process and invoked against s3rver
  * (the lake), the Spotify sandbox and a loopback Secrets Manager holding the sandbox's
  * credentials. Everything binds 127.0.0.1; the AWS SDK clients inside the bundle find the
  * loopback servers through the standard AWS_ENDPOINT_URL_* variables, as any deployment would.
  */
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { isBuiltin } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,6 +16,7 @@ import { build, type Metafile } from 'esbuild';
 import { parseDocument } from 'yaml';
 import { startSandbox, type SpotifySandbox } from '../../connectors/spotify/sandbox/index.ts';
 import { EXTRACTOR_FORBIDDEN_PACKAGES, extractorBuildOptions } from '../../core/lambda/bundle.ts';
+import { connectors } from '../../connectors/index.ts';
 import type { ExtractorHandler, ExtractorResult, LambdaContext } from '../../core/lambda/handler.ts';
 import type { RunManifest } from '../../core/engine/manifest.ts';
 import { S3Storage } from '../../core/storage/s3.ts';
@@ -46,6 +47,9 @@ async function testPipeline(): Promise<string> {
   doc.setIn(['connector', 'config', 'rate_limit'], null);
   const file = join(tmp, 'pipeline.yaml');
   await writeFile(file, doc.toString());
+  // The pipeline includes the export pipeline by a path relative to itself: the bundle embeds it too.
+  await mkdir(join(tmp, 'connectors', 'spotify-history'), { recursive: true });
+  await copyFile(join(ROOT, 'connectors', 'spotify-history', 'pipeline.yaml'), join(tmp, 'connectors', 'spotify-history', 'pipeline.yaml'));
   return file;
 }
 
@@ -145,7 +149,7 @@ beforeAll(async () => {
 
   const pipelineFile = await testPipeline();
   bundleFile = join(tmp, 'bundle', 'index.mjs');
-  const options = extractorBuildOptions({ pipelineFile, outfile: bundleFile });
+  const options = extractorBuildOptions({ pipelineFile, outfile: bundleFile, connectors });
   let res;
   try {
     res = await build(options);
@@ -383,9 +387,9 @@ describe('extractor failures and the Lambda deadline', () => {
   });
 });
 
-describe('the unbundled entrypoint (core/lambda/handler.ts `handler`)', () => {
+describe('the unbundled entrypoint (core/lambda/from-files.ts `handler`)', () => {
   it('reads PIPELINE_FILE, loads the plugin by name and runs the same way', async () => {
-    const { handler: fromFiles } = await import('../../core/lambda/handler.ts');
+    const { handler: fromFiles } = await import('../../core/lambda/from-files.ts');
     pointAt(sb, 'from-files', PIPELINE_NAME);
     process.env.PIPELINE_FILE = join(tmp, 'pipeline.yaml');
     try {
@@ -403,7 +407,7 @@ describe('the unbundled entrypoint (core/lambda/handler.ts `handler`)', () => {
 function importChain(meta: Metafile, target: string): string[] {
   const importers = (t: string) => Object.entries(meta.inputs).filter(([, v]) => v.imports.some((i) => i.path === t)).map(([k]) => k);
   const walk = (t: string, seen: Set<string>): string[] => {
-    if (t.endsWith('lambda-entry.ts')) return [t];
+    if (t.endsWith('extractor-entry.ts')) return [t];
     for (const i of importers(t)) {
       if (seen.has(i)) continue;
       seen.add(i);

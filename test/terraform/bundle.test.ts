@@ -1,6 +1,6 @@
 /**
- * The extractor bundle that synth builds: the real entry (terraform/lambda-entry.ts) bundled with
- * the shipped pipeline, scanned for dev dependencies and credentials; and the scanner itself on
+ * The extractor bundle that synth builds: the entry generated from the shipped pipeline (which
+ * includes the export pipeline) and the connector registry, scanned for dev dependencies and credentials; and the scanner itself on
  * fixtures that must be caught.
  */
 import { describe, expect, it } from 'vitest';
@@ -8,19 +8,28 @@ import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from '
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildExtractorBundle, scanForCredentials } from '../../terraform/bundle.ts';
-import { ROOT, STUB_ENTRY } from './helpers.ts';
+import { ROOT, STUB_ENTRY, connectors } from './helpers.ts';
 
-describe('extractor bundle (terraform/lambda-entry.ts)', () => {
-  const bundle = buildExtractorBundle({ pipelineFile: join(ROOT, 'pipeline.yaml') });
+describe('extractor bundle (generated entry)', () => {
+  const bundle = buildExtractorBundle({ pipelineFile: join(ROOT, 'pipeline.yaml'), connectors });
   const code = () => readFileSync(join(bundle.dir, 'index.mjs'), 'utf8');
 
-  it('builds from the real entry, one index.mjs with the handler', () => {
+  it('builds from the generated entry, one index.mjs with the handler', () => {
     expect(bundle.placeholder).toBeUndefined();
-    expect(bundle.entry).toBe('terraform/lambda-entry.ts');
+    expect(bundle.entry).toBe('generated');
     expect(bundle.handler).toBe('index.handler');
     expect(statSync(join(bundle.dir, 'index.mjs')).size).toBe(bundle.bytes);
     expect(bundle.bytes).toBeGreaterThan(50_000);
     expect(code()).toMatch(/export\s*\{[^}]*handler/);
+  });
+
+  it('carries every pipeline of the lake and the connector of each: the export pipeline and its connector too', () => {
+    expect(bundle.pipelines).toEqual(['pipeline.yaml', 'connectors/spotify-history/pipeline.yaml']);
+    expect(bundle.connectors).toEqual({ spotify: 'connectors/spotify/index.ts', 'spotify-history': 'connectors/spotify-history/index.ts' });
+    // Both plugins are in the code, not only named: each one's own module text is there.
+    expect(code()).toContain('Spotify Web API (2026)');
+    expect(code()).toContain('Spotify personal data export');
+    expect(code()).toContain('my-spotify-history');
   });
 
   it('contains no dev dependency (package-lock dev flags, devDependencies, known tools)', () => {
@@ -52,7 +61,7 @@ describe('bundle scanner', () => {
     // The pipeline text ends up in the bundle; here it (wrongly) holds the secret in clear.
     writeFileSync(pipeline, 'name: leaky\nsecret: hunter2-hunter2-hunter2\n');
     writeFileSync(join(dir, '.secrets.json'), JSON.stringify({ 'spotify/client_secret': 'hunter2-hunter2-hunter2', _meta: {} }));
-    const b = buildExtractorBundle({ pipelineFile: pipeline, entry: STUB_ENTRY, outRoot: join(dir, 'out') });
+    const b = buildExtractorBundle({ pipelineFile: pipeline, entry: STUB_ENTRY, connectors, outRoot: join(dir, 'out') });
     expect(b.credentialFindings).toEqual(['1 value(s) of local secrets or AWS credentials']);
   });
 
@@ -60,7 +69,7 @@ describe('bundle scanner', () => {
     const dir = mkdtempSync(join(tmpdir(), 'bundle-det-'));
     const pipeline = join(dir, 'pipeline.yaml');
     writeFileSync(pipeline, 'name: det\n');
-    const a = buildExtractorBundle({ pipelineFile: pipeline, entry: STUB_ENTRY, outRoot: join(dir, 'out') });
+    const a = buildExtractorBundle({ pipelineFile: pipeline, entry: STUB_ENTRY, connectors, outRoot: join(dir, 'out') });
     expect(existsSync(join(a.dir, 'index.mjs'))).toBe(true);
     expect(a.dir.endsWith(a.hash.slice(0, 32))).toBe(true);
     expect(statSync(join(a.dir, 'index.mjs')).mtime.toISOString()).toBe('2020-01-01T00:00:00.000Z');

@@ -8,9 +8,11 @@ import { parsePipeline, throwIfErrors } from '../../core/config/index.ts';
 import type { PipelineConfig } from '../../core/config/types.ts';
 import { buildExtractorBundle, type ExtractorBundle } from '../../terraform/bundle.ts';
 import { PipelineStack, type PipelineStackProps } from '../../terraform/stack.ts';
+import { connectors } from '../../connectors/index.ts';
 import { modelOf, ownersOf, runChecks, type CheckResult, type SynthModel } from '../../terraform/review/index.ts';
 
 export const ROOT = join(import.meta.dirname, '..', '..');
+export { connectors };
 export const STUB_ENTRY = join(import.meta.dirname, 'fixtures', 'stub-entry.ts');
 export const SHIPPED = readFileSync(join(ROOT, 'pipeline.yaml'), 'utf8');
 // Deterministic env for synthesis: the synth machine's variables must not leak into assertions.
@@ -48,8 +50,8 @@ export interface Synth {
 /** Synthesizes pipeline text; `mutate` may apply escape-hatch overrides before synthesis. */
 export function synth(text: string, opts: { env?: Record<string, string>; entry?: string; mutate?: (s: PipelineStack) => void; props?: Partial<PipelineStackProps> } = {}): Synth {
   const { file, config } = loadText(text);
-  const bundle = buildExtractorBundle({ pipelineFile: file, entry: opts.entry ?? STUB_ENTRY, secretValues: [] });
-  const stack = new PipelineStack(Testing.app(), config.name, { pipeline: config, pipelineFile: file, env: opts.env ?? ENV, bundle, ...opts.props });
+  const bundle = buildExtractorBundle({ pipelineFile: file, entry: opts.entry ?? STUB_ENTRY, secretValues: [], connectors });
+  const stack = new PipelineStack(Testing.app(), config.name, { pipeline: config, pipelineFile: file, env: opts.env ?? ENV, bundle, connectors, ...opts.props });
   opts.mutate?.(stack);
   const json = JSON.parse(Testing.synth(stack));
   const model = modelOf(json, ownersOf(stack));

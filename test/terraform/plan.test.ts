@@ -7,9 +7,9 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { main } from '../../core/cli/main.ts';
+import { run as main } from '../../bin/main.ts';
 import { actionOf, renderReview, reviewPipeline, summarizePlan } from '../../terraform/review/index.ts';
-import { ENV, ROOT, SHIPPED, STUB_ENTRY, loadText, synth, withAws } from './helpers.ts';
+import { ENV, ROOT, SHIPPED, STUB_ENTRY, connectors, loadText, synth, withAws } from './helpers.ts';
 import { buildExtractorBundle } from '../../terraform/bundle.ts';
 
 const PLAN = JSON.parse(readFileSync(join(import.meta.dirname, 'fixtures', 'plan.json'), 'utf8'));
@@ -70,8 +70,8 @@ describe('plan JSON summary', () => {
 
   it('renders the changes grouped in the review (text and markdown)', () => {
     const { file, config } = loadText(SHIPPED);
-    const bundle = buildExtractorBundle({ pipelineFile: file, entry: STUB_ENTRY, secretValues: [] });
-    const r = reviewPipeline(config, { pipelineFile: file, env: ENV, bundle, planJson: PLAN });
+    const bundle = buildExtractorBundle({ pipelineFile: file, entry: STUB_ENTRY, secretValues: [], connectors });
+    const r = reviewPipeline(config, { pipelineFile: file, env: ENV, bundle, planJson: PLAN, connectors });
     expect(r.changeGroups!.map((g) => g.key)).toEqual(['shared', 'table plays', 'query playlist_sizes', 'stream old_stream', 'table old_table']);
     const text = renderReview(r, 'text');
     expect(text).toContain('Changes (terraform plan): 1 to create, 3 to update, 2 to replace, 2 to destroy (1 unchanged)');
@@ -84,8 +84,8 @@ describe('plan JSON summary', () => {
 
 describe('review summary', () => {
   const { file, config } = loadText(SHIPPED);
-  const bundle = buildExtractorBundle({ pipelineFile: file, entry: STUB_ENTRY, secretValues: [] });
-  const r = reviewPipeline(config, { pipelineFile: file, env: ENV, bundle });
+  const bundle = buildExtractorBundle({ pipelineFile: file, entry: STUB_ENTRY, secretValues: [], connectors });
+  const r = reviewPipeline(config, { pipelineFile: file, env: ENV, bundle, connectors });
 
   it('groups resources by stream, table and query, shared first', () => {
     expect(r.groups.map((g) => g.key)).toEqual([
@@ -133,7 +133,7 @@ describe('spotify-pipeline plan (CLI)', () => {
       env: { ...process.env, ...ENV, TF_STATE_BUCKET: '' },
       timeout: 120_000,
     });
-    expect(r.stdout).toMatch(/extractor bundle: [\d,]+ bytes \([\d.]+ [KM]iB\), \d+ npm packages, entry terraform\/lambda-entry\.ts/);
+    expect(r.stdout).toMatch(/extractor bundle: [\d,]+ bytes \([\d.]+ [KM]iB\), \d+ npm packages, entry generated \(connectors spotify, spotify-history; pipelines pipeline\.yaml, connectors\/spotify-history\/pipeline\.yaml\)/);
     expect(r.stdout).toContain('IAM permissions (actions -> resources)');
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);

@@ -3,7 +3,7 @@
  * (Testing.synth): no cdktf-cli, no Terraform binary, no AWS credentials.
  */
 import { describe, expect, it } from 'vitest';
-import { ENV, SHIPPED, check, loadText, only, policyOf, synth, withAws, type Synth } from './helpers.ts';
+import { ENV, SHIPPED, check, connectors, loadText, only, policyOf, synth, withAws, type Synth } from './helpers.ts';
 import { LOG_RETENTION_DAYS } from '../../terraform/settings.ts';
 import { PipelineStack } from '../../terraform/stack.ts';
 import { Testing } from 'cdktf';
@@ -353,7 +353,7 @@ describe('synthesized stack: KMS, existing alarm topic, state backends', () => {
 
   it('refuses lifecycle settings S3 would reject, naming the key', () => {
     const { file, config } = loadText(withAws('lifecycle: { raw_transition_days: 90, raw_archive_days: 100 }'));
-    expect(() => new PipelineStack(Testing.app(), 'x', { pipeline: config, pipelineFile: file, env: ENV, bundle: synth(SHIPPED).bundle })).toThrow(/aws\.lifecycle\.raw_archive_days/);
+    expect(() => new PipelineStack(Testing.app(), 'x', { pipeline: config, pipelineFile: file, env: ENV, bundle: synth(SHIPPED).bundle, connectors })).toThrow(/aws\.lifecycle\.raw_archive_days/);
   });
 
   it('warns (does not fail) when an ${env:...} the extractor needs is not set at synth', () => {

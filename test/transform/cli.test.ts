@@ -2,7 +2,7 @@
 import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { main } from '../../core/cli/main.ts';
+import { run as main } from '../../bin/main.ts';
 import { writeManifest } from '../../core/engine/manifest.ts';
 import { LocalStorage } from '../../core/storage/local.ts';
 import { BJORK, RADIOHEAD, listFiles, play, playlistItem, runId, tempLake, track, writeRaw } from './helpers.ts';

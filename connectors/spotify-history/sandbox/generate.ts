@@ -10,9 +10,9 @@
  *                   June 2022 under the pre-2023 file name (duplicates the table must absorb)
  *
  * or the same as zips (`zip: true`). Plays mix tracks, episodes, audiobook chapters and plays with
- * no metadata; fields are null where Spotify leaves them null. Track ids come from the Spotify
- * sandbox's catalog for the same seed where it is available (so joins with the Web API tables
- * work), else from a synthetic one.
+ * no metadata; fields are null where Spotify leaves them null. Track ids come from a catalog
+ * another sandbox of the same lake shares (the Spotify sandbox's, so joins with the Web API tables
+ * work) when one is given, else from a synthetic one.
  */
 import { seededRandom } from '../../../core/plugin-api.ts';
 import { createWriteStream, type WriteStream } from 'node:fs';
@@ -25,8 +25,13 @@ import { policies } from '../config.ts';
 import { writeZip } from './zip.ts';
 
 export interface ExportOptions {
-  /** Default 42 (the Spotify sandbox's default: same catalog). */
+  /** Default 42. */
   seed?: number;
+  /**
+   * Track ids, names and episodes to play (the Spotify sandbox's `shared.catalog`, via
+   * `peerCatalog`), so the export joins with that sandbox's tables. Absent: a synthetic catalog.
+   */
+  catalog?: PeerCatalog;
   /** Plays in the Extended Streaming History. Default 2000. */
   plays?: number;
   /** Generate until the extended audio files hold this many bytes (the benchmark); overrides `plays`. */
@@ -68,17 +73,15 @@ export interface GeneratedExport {
   truth: { extended: TruthRecord[]; account: TruthRecord[] };
   /** Every personal value written, for tests that prove none reaches the lake. */
   personal: { ips: Set<string>; userAgents: Set<string>; usernames: Set<string>; countries: Set<string> };
-  /** Track ids used, from the Spotify sandbox catalog when `catalog` is 'spotify-sandbox'. */
-  catalog: 'spotify-sandbox' | 'synthetic';
+  /** Where the track ids come from: the shared catalog's `source` (e.g. 'spotify-sandbox'), or 'synthetic'. */
+  catalog: string;
 }
 
 interface Track { id: string; name: string; artist: string; album: string; duration: number }
 interface Episode { id: string; name: string; show: string; duration: number }
 interface Chapter { bookId: string; book: string; id: string; title: string; duration: number }
-interface Catalog { source: GeneratedExport['catalog']; favorites: Track[]; tracks: Track[]; episodes: Episode[]; chapters: Chapter[]; username: string }
+interface Catalog { source: string; favorites: Track[]; tracks: Track[]; episodes: Episode[]; chapters: Chapter[]; username: string }
 
-/** The Spotify sandbox generates its plays relative to a clock; its catalog does not depend on it. */
-const CATALOG_NOW = Date.UTC(2026, 0, 15);
 const SINCE = Date.UTC(2019, 0, 1);
 const UNTIL = Date.UTC(2026, 0, 15);
 const LEGACY_UNTIL = Date.UTC(2022, 5, 1);
@@ -106,46 +109,63 @@ class Rand {
   }
 }
 
-async function loadCatalog(seed: number, r: Rand): Promise<Catalog> {
-  try {
-    // Dev-time only (the sandbox): the Spotify sandbox's catalog, so track ids join with the Web API tables.
-    const { generateSandboxData } = await import('../../spotify/sandbox/data.ts');
-    const d = generateSandboxData(seed, CATALOG_NOW);
-    const toTrack = (t: { id: string; name: string; duration_ms: number; artists: Array<{ name: string }>; album: { name: string } }): Track => ({
-      id: t.id,
-      name: t.name,
-      artist: t.artists[0]?.name ?? 'Unknown',
-      album: t.album.name,
-      duration: t.duration_ms,
-    });
-    const favIds = new Set<string>(d.plays.slice(0, 50).map((p) => p.track_id));
-    for (const pl of d.playlists) {
-      if (pl.owner.id !== d.user.id && !pl.collaborative) continue;
-      for (const it of pl.items) {
-        const item = it.item as { id?: string | null; type?: string } | null;
-        if (item?.type === 'track' && item.id) favIds.add(item.id);
-      }
+/**
+ * A catalog another sandbox of the same lake shares (the Spotify sandbox's `shared.catalog`), so
+ * the export's track ids join with its tables. Checked, not trusted: a malformed one is an error.
+ */
+export interface PeerCatalog {
+  source: string;
+  username: string;
+  tracks: Track[];
+  /** Ids of `tracks` played most. */
+  favorites: string[];
+  episodes: Episode[];
+}
+
+/** `value` as a PeerCatalog, or undefined when there is none; throws naming the first bad field. */
+export function peerCatalog(value: unknown): PeerCatalog | undefined {
+  if (value === undefined) return undefined;
+  const bad = (what: string): never => {
+    throw new Error(`spotify-history sandbox: the shared catalog is malformed: ${what}`);
+  };
+  if (!value || typeof value !== 'object') return bad('not an object');
+  const c = value as Record<string, unknown>;
+  if (typeof c.source !== 'string' || typeof c.username !== 'string') bad('source and username must be strings');
+  const list = (key: string, fields: Record<string, 'string' | 'number'>) => {
+    const xs = c[key];
+    if (!Array.isArray(xs) || xs.length === 0) return bad(`${key} must be a non-empty list`);
+    for (const [i, x] of xs.entries()) {
+      for (const [f, t] of Object.entries(fields)) if (typeof (x as Record<string, unknown>)?.[f] !== t) bad(`${key}[${i}].${f} must be a ${t}`);
     }
-    const tracks = [...d.tracks.values()].map(toTrack);
+    return xs;
+  };
+  const tracks = list('tracks', { id: 'string', name: 'string', artist: 'string', album: 'string', duration: 'number' }) as Track[];
+  const episodes = list('episodes', { id: 'string', name: 'string', show: 'string', duration: 'number' }) as Episode[];
+  if (!Array.isArray(c.favorites) || c.favorites.some((f) => typeof f !== 'string')) bad('favorites must be a list of track ids');
+  return { source: c.source as string, username: c.username as string, tracks, episodes, favorites: c.favorites as string[] };
+}
+
+function loadCatalog(peer: PeerCatalog | undefined, r: Rand): Catalog {
+  if (peer) {
+    const fav = new Set(peer.favorites);
     return {
-      source: 'spotify-sandbox',
-      favorites: tracks.filter((t) => favIds.has(t.id)),
-      tracks,
-      episodes: [...d.episodes.values()].map((e) => ({ id: e.id, name: e.name, show: e.show.name, duration: e.duration_ms })),
+      source: peer.source,
+      favorites: peer.tracks.filter((t) => fav.has(t.id)),
+      tracks: peer.tracks,
+      episodes: peer.episodes,
       chapters: syntheticChapters(r),
-      username: d.user.id,
-    };
-  } catch {
-    const tracks: Track[] = Array.from({ length: 400 }, (_, i) => ({ id: r.id(), name: `Track ${i + 1}`, artist: `Artist ${1 + (i % 60)}`, album: `Album ${1 + (i % 90)}`, duration: r.int(90_000, 420_000) }));
-    return {
-      source: 'synthetic',
-      favorites: tracks.slice(0, 120),
-      tracks,
-      episodes: Array.from({ length: 40 }, (_, i) => ({ id: r.id(), name: `Episode ${i + 1}`, show: `Show ${1 + (i % 6)}`, duration: r.int(900_000, 5_400_000) })),
-      chapters: syntheticChapters(r),
-      username: 'zoe.obrien',
+      username: peer.username,
     };
   }
+  const tracks: Track[] = Array.from({ length: 400 }, (_, i) => ({ id: r.id(), name: `Track ${i + 1}`, artist: `Artist ${1 + (i % 60)}`, album: `Album ${1 + (i % 90)}`, duration: r.int(90_000, 420_000) }));
+  return {
+    source: 'synthetic',
+    favorites: tracks.slice(0, 120),
+    tracks,
+    episodes: Array.from({ length: 40 }, (_, i) => ({ id: r.id(), name: `Episode ${i + 1}`, show: `Show ${1 + (i % 6)}`, duration: r.int(900_000, 5_400_000) })),
+    chapters: syntheticChapters(r),
+    username: 'zoe.obrien',
+  };
 }
 
 function syntheticChapters(r: Rand): Chapter[] {
@@ -264,7 +284,7 @@ export class ExportGenerator {
   /** Generates the whole export. */
   async generate(): Promise<GeneratedExport> {
     const o = this.opts;
-    this.catalog = await loadCatalog(o.seed ?? 42, this.r);
+    this.catalog = loadCatalog(o.catalog, this.r);
     this.result.catalog = this.catalog.source;
     this.result.personal.usernames.add(this.catalog.username);
     this.ips = Array.from({ length: 24 }, () => `${this.r.pick([84, 91, 176, 185, 217])}.${this.r.int(0, 255)}.${this.r.int(0, 255)}.${this.r.int(1, 254)}`);

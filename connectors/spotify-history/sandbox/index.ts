@@ -1,7 +1,8 @@
 /**
  * The spotify-history sandbox: there is no API to imitate, so it writes a generated export (see
  * generate.ts) into a temp folder and hands the plugin `{ path }`. Options: `plays` (default
- * 2000), `zip` (the zip variant), `legacyExport`, `accountData`, `seed`.
+ * 2000), `zip` (the zip variant), `legacyExport`, `accountData`, `seed`; `peers.spotify.catalog`
+ * (what the Spotify sandbox of the same lake shares) makes the export's track ids that catalog's.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -9,9 +10,9 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { JsonRecord, SandboxHandle, SandboxOptions, StreamSpec } from '../../../core/plugin-api.ts';
 import { formatsFor, type FormatChoice } from '../read.ts';
-import { ExportGenerator, type ExportOptions, type GeneratedExport } from './generate.ts';
+import { ExportGenerator, peerCatalog, type ExportOptions, type GeneratedExport } from './generate.ts';
 
-export { ExportGenerator, generateExport, type ExportOptions, type GeneratedExport, type TruthRecord } from './generate.ts';
+export { ExportGenerator, generateExport, peerCatalog, type ExportOptions, type PeerCatalog, type GeneratedExport, type TruthRecord } from './generate.ts';
 
 export interface HistorySandbox extends SandboxHandle {
   export: GeneratedExport;
@@ -26,6 +27,7 @@ export async function startHistorySandbox(options: SandboxOptions = {}): Promise
     zip: options.zip === true,
     legacyExport: options.legacyExport !== false,
     accountData: options.accountData !== false,
+    catalog: peerCatalog(options.peers?.spotify?.catalog),
   };
   const gen = new ExportGenerator(root, opts);
   let exp: GeneratedExport;

@@ -6,12 +6,15 @@
  *
  * Exit codes: 0 all checks pass, 1 a policy check failed (the message names the check and the
  * resource), 2 bad input (pipeline.yaml, the plan file).
+ *
+ * Part of terraform/, registered on the CLI by the composition root (bin/main.ts): core's CLI
+ * does not know infrastructure exists. The stack (cdktf, the provider bindings) is loaded only
+ * when the command runs.
  */
 import { readFileSync } from 'node:fs';
 import { Option, type Command } from 'commander';
-import { UserError } from '../errors.ts';
-import { formatProblem } from '../config/index.ts';
-import { preparePipeline } from '../pipeline.ts';
+import { UserError } from '../core/errors.ts';
+import type { CliContext } from '../core/cli/context.ts';
 
 /** A failed policy check: exit 1 with one line per violation, no stack trace. */
 class PolicyCheckFailed extends Error {
@@ -22,7 +25,7 @@ class PolicyCheckFailed extends Error {
   }
 }
 
-export function registerPlan(program: Command): void {
+export function registerPlan(program: Command, ctx: CliContext): void {
   program
     .command('plan')
     .description('Synthesize the AWS deployment in-process and review it: resources, IAM permissions, bundle size, policy checks (exit 1 on a violation)')
@@ -30,8 +33,7 @@ export function registerPlan(program: Command): void {
     .addOption(new Option('--format <format>', 'output format (markdown for a pull-request comment)').choices(['text', 'markdown']).default('text'))
     .option('--plan-json <file>', 'also summarize the changes of a plan: the output of `terraform show -json plan.out`')
     .action(async (o: { config: string; format: 'text' | 'markdown'; planJson?: string }) => {
-      const prep = await preparePipeline(o.config);
-      for (const w of prep.warnings) process.stderr.write(`warning: ${formatProblem(w)}\n`);
+      const prep = await ctx.prepare(o.config);
       let planJson: unknown;
       if (o.planJson) {
         let text: string;
@@ -46,11 +48,10 @@ export function registerPlan(program: Command): void {
           throw new UserError(`--plan-json ${o.planJson} is not JSON`, 'give it the output of `terraform show -json plan.out`');
         }
       }
-      // terraform/ depends on core, not the other way round: loaded only when plan runs.
-      const { reviewPipeline, renderReview } = await import('../../terraform/review/index.ts');
+      const { reviewPipeline, renderReview } = await import('./review/index.ts');
       let review;
       try {
-        review = reviewPipeline(prep.loaded.config, { pipelineFile: o.config, env: process.env, planJson });
+        review = reviewPipeline(prep.loaded.config, { pipelineFile: o.config, env: process.env, planJson, connectors: ctx.plugins.registry });
       } catch (e) {
         if (e instanceof Error && /not a Terraform plan|unknown change actions|invalid lifecycle settings/.test(e.message)) throw new UserError(e.message);
         throw e;

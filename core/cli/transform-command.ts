@@ -1,0 +1,20 @@
+/** Registers `transform`; its implementation (core/cli/transform.ts) is loaded when it runs. */
+import type { Command } from 'commander';
+import type { CliContext } from './context.ts';
+import type { TransformOptions } from './transform.ts';
+
+export function registerTransform(program: Command, ctx: CliContext): void {
+  program
+    .command('transform')
+    .description('Rebuild every table from the raw data committed in the lake (no extraction), or --explain one table\'s SQL')
+    .option('-c, --config <file>', 'pipeline file', 'pipeline.yaml')
+    .option('--lake <dir>', 'local lake folder (default: storage.local of pipeline.yaml)')
+    .option('-t, --table <name...>', 'build only these tables')
+    .option('--explain <table>', 'print the DuckDB SQL and the Spark SQL (Glue) of a table instead of building')
+    .option('--spark-specs <dir>', 'write the Glue job spec (<table>.json) of every table into <dir> instead of building')
+    .option('--target-file-mb <n>', 'split partitions into Parquet files of about this size (default 128)', (v) => Number(v))
+    .action(async (o: TransformOptions) => {
+      const { transformCommand } = await import('./transform.ts');
+      await transformCommand(ctx, o);
+    });
+}
