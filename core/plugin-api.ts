@@ -13,6 +13,9 @@ export { HttpError, StopRun, UserError } from './errors.ts';
 export { pkceChallenge, pkceVerifier, randomState } from './auth/pkce.ts';
 export { startLoopbackCallback, type CallbackPage, type CallbackResult, type LoopbackCallback, type LoopbackOptions } from './auth/loopback.ts';
 export { addMonths } from './auth/dates.ts';
+// The declarative REST reader: a REST connector is descriptors (RestEndpoint) plus small hooks.
+export { batchSize, createRestReader, pageSize } from './declarative/index.ts';
+export type { RestHooks, RestReader, RestReaderOptions } from './declarative/index.ts';
 
 /** Bumped when a change would break existing plugins; the engine refuses other versions. */
 export const PLUGIN_API_VERSION = 1;
@@ -90,12 +93,32 @@ export interface Removal {
   instead: string;
 }
 
+/** Page size per API mode; a mode missing here uses the smallest size declared. */
+export type PageSizes = Record<string, number>;
+
+/**
+ * How an endpoint pages. Field paths (`nextField`, `totalField`, `cursorField`, `moreField`) are
+ * dot paths inside the object that holds the records (the body when `recordPath` has one part);
+ * parameter names default to `limit`, `offset`. The declarative reader (`createRestReader`) runs
+ * them; a plugin with its own `read` may use them as documentation only.
+ */
 export type Paginator =
   | { type: 'none' }
-  /** Offset paging: follow `next` until null, then check the count against `total`. */
-  | { type: 'offset'; pageSize: Record<string, number>; totalField?: string }
-  /** Cursor paging: `after`/`before` cursors; `window` is the most items the API ever returns. */
-  | { type: 'cursor'; pageSize: Record<string, number>; cursorParam: string; window?: number };
+  /**
+   * Offset paging with our own parameters: there is more while the page's `nextField` (default
+   * `next`) is set or, without one, while `offset + limit < total` (or, with neither, while pages
+   * are full); at the end the count is held against `totalField` (default `total`).
+   */
+  | { type: 'offset'; pageSize: PageSizes; totalField?: string; nextField?: string; limitParam?: string; offsetParam?: string }
+  /**
+   * Cursor paging: `cursorParam` carries the cursor (an incremental read starts from its saved
+   * one). The next page is asked for with the cursor a page returns at `cursorField`, or, without
+   * one, by following the page's `nextField` link (default `next`, which carries the cursor).
+   * `moreField` false ends it; `window` is the most items the API ever returns.
+   */
+  | { type: 'cursor'; pageSize: PageSizes; cursorParam: string; cursorField?: string; moreField?: string; nextField?: string; totalField?: string; limitParam?: string; window?: number }
+  /** Next-link paging: follow the URL each page names at `nextField` (default `next`) until it is null. */
+  | { type: 'next'; pageSize: PageSizes; nextField?: string; totalField?: string; limitParam?: string; window?: number };
 
 /**
  * An endpoint (stream kind) a plugin offers. Data, not code: the engine derives validation,
@@ -126,8 +149,13 @@ export interface EndpointDescriptor {
   batch?: { path: string; param: string; recordPath: string; size: Record<string, number> };
   /** For `ids` endpoints: the record field holding the id it was fetched by (default `id`). */
   idField?: string;
-  /** Incremental semantics, when the endpoint supports them. */
-  incremental?: { kind: 'cursor' | 'field'; field?: string; description: string };
+  /**
+   * Incremental semantics, when the endpoint supports them. `cursor`: the API filters by the
+   * paginator's `cursorParam`, sent the newest `field` (a time) of the last run, as the API wrote it
+   * (`format: 'text'`, default) or as Unix milliseconds (`'epoch_ms'`). `field`: the list is newest
+   * first and a read stops at the first item not newer than the last run's newest `field`.
+   */
+  incremental?: { kind: 'cursor' | 'field'; field?: string; format?: 'text' | 'epoch_ms'; description: string };
   /** Field of the parent record whose unchanged value lets a run skip it (e.g. `snapshot_id`). */
   versionField?: string;
   /** JSON Schema of the stream's parameters in pipeline.yaml (beyond the engine's own keys). */
@@ -139,6 +167,42 @@ export interface EndpointDescriptor {
    * reads by them (otherwise by the whole record); tables usually dedupe on them.
    */
   primaryKey?: string[];
+}
+
+/**
+ * An endpoint the declarative REST reader (`createRestReader`) reads: the descriptor plus the
+ * keys that shape its requests and records. Still data: a REST connector adds an endpoint by
+ * adding a row, not a code path.
+ */
+export interface RestEndpoint extends EndpointDescriptor {
+  /** Query parameters every request sends (e.g. `type=artist`). */
+  fixedQuery?: Record<string, string>;
+  /** Largest offset the API accepts (offset paging stops there, with a warning and a note). */
+  maxOffset?: number;
+  /**
+   * List parameters that fan out: one paged read per value (per combination, in order), sent as
+   * query parameter `query` and recorded on each record under `field`. `recordPath` may name a
+   * fanned-out query parameter in braces (e.g. `{type}s.items`).
+   */
+  fanOut?: Array<{ param: string; query: string; field: string }>;
+  /** Field each record gets holding the parent (for_each) or id (ids) it was read for. */
+  parentField?: string;
+  /** Field each record gets holding the parent's `versionField` value it was read at. */
+  parentVersionField?: string;
+  /** 1-based rank of each record within its read (per fan-out value and parent). */
+  rankField?: string;
+  /** 0-based position of each record within its read (per fan-out value and parent). */
+  positionField?: string;
+  /**
+   * Per API mode: parent records the API is known to refuse, skipped without a request. The
+   * reader's `skipParent` hook judges each `rule`; a skip is counted as `note` and, with a
+   * `reason`, logged as a warning.
+   */
+  skipParents?: Record<string, Array<{ rule: string; note: string; reason?: string }>>;
+  /** Per API mode: why a parent or id may answer 404 (it is then skipped with a warning). */
+  notFound?: Record<string, string>;
+  /** For cursor-incremental reads with a `window`: what else the user can do when it overflowed. */
+  gapHint?: string;
 }
 
 /** How a stream can be read: whole every time, or from the state its last run saved. */

@@ -1,12 +1,15 @@
 /**
- * The Spotify endpoints this connector offers, as data (see core/plugin-api.ts). Page sizes,
- * batch sizes, mode rules and scopes follow shared/spotify-api-2026.md; validation, `login`
- * scopes and the tests' minimum request counts are derived from this table. The few keys beyond
- * the core descriptor (`SpotifyEndpoint`) are still data: the generic reader in read.ts acts on
- * them, so adding an endpoint means adding a row here, not a code path.
+ * The Spotify endpoints this connector offers, as data (see `RestEndpoint` in core/plugin-api.ts).
+ * Page sizes, batch sizes, mode rules and scopes follow shared/spotify-api-2026.md; validation,
+ * `login` scopes and the tests' minimum request counts are derived from this table, and core's
+ * declarative reader reads every endpoint from it (read.ts adds only Spotify's hooks), so adding
+ * an endpoint means adding a row here, not a code path.
  */
-import type { EndpointDescriptor, JsonSchema, Removal } from '../../core/plugin-api.ts';
+import type { JsonSchema, Removal, RestEndpoint } from '../../core/plugin-api.ts';
 import * as schema from './schemas.ts';
+
+// Page and batch sizes per mode, from these descriptors (the functions core's reader uses).
+export { batchSize, pageSize } from '../../core/plugin-api.ts';
 
 /** Development Mode apps created since this day get the February 2026 changes (doc §1). */
 const FEB_2026 = '2026-02-11';
@@ -14,29 +17,12 @@ const FEB_2026 = '2026-02-11';
 /** Parents the API is known to refuse, skipped without spending a request (see read.ts). */
 export type ParentRule = 'not_owned' | 'spotify_owned';
 
-export interface SpotifyEndpoint extends EndpointDescriptor {
-  /** Query parameters every request sends (e.g. `type=artist` for /me/following). */
-  fixedQuery?: Record<string, string>;
-  /** Largest `offset` the API accepts (search: 1000): paging stops there, with a note. */
-  maxOffset?: number;
-  /**
-   * List parameters that fan out: one paged read per value (per combination, in order), the value
-   * sent as query parameter `query` and recorded on each record under `field`.
-   * `recordPath` may name a fanned-out query parameter in braces (search: `{type}s.items`).
-   */
-  fanOut?: Array<{ param: string; query: string; field: string }>;
-  /** Field each record gets holding the parent (for_each) or id (ids) it was read for. */
-  parentField?: string;
-  /** Field each record gets holding the parent's `versionField` value it was read at. */
-  parentVersionField?: string;
-  /** 1-based rank of each record within its read (per fan-out value and parent). */
-  rankField?: string;
-  /** 0-based position of each record within its parent (playlist items). */
-  positionField?: string;
-  /** Per API mode: parent records the API refuses, skipped without a request. */
+/**
+ * A Spotify endpoint: core's REST descriptor (read by core's declarative reader), with the parent
+ * rules narrowed to the ones read.ts knows.
+ */
+export interface SpotifyEndpoint extends RestEndpoint {
   skipParents?: Record<string, Array<{ rule: ParentRule; note: string; reason?: string }>>;
-  /** Per API mode: why a parent or id may answer 404 (it is then skipped with a warning). */
-  notFound?: Record<string, string>;
 }
 
 const market: JsonSchema = {
@@ -95,7 +81,9 @@ export const endpoints: Record<string, SpotifyEndpoint> = {
     // Only the newest 50 plays can ever be retrieved (doc 4.2): one page of 50 covers the window.
     paginator: { type: 'cursor', pageSize: { development: 50, extended: 50 }, cursorParam: 'after', window: 50 },
     recordPath: 'items',
-    incremental: { kind: 'cursor', field: 'played_at', description: 'plays after the newest `played_at` of the last run (Unix ms `after` cursor)' },
+    incremental: { kind: 'cursor', field: 'played_at', format: 'epoch_ms', description: 'plays after the newest `played_at` of the last run (Unix ms `after` cursor)' },
+    // More new plays than the window since the last run: the export holds the ones the API dropped.
+    gapHint: 'import the streaming-history export',
     recordSchema: schema.playHistory,
   },
   'me/top/artists': {
@@ -374,17 +362,6 @@ export const endpoints: Record<string, SpotifyEndpoint> = {
 /** The mode a config asks for (the connector's default is Development Mode, like almost every app). */
 export function apiMode(config: { api_mode?: unknown }): 'development' | 'extended' {
   return config.api_mode === 'extended' ? 'extended' : 'development';
-}
-
-/** Page size of an endpoint in a mode: the largest the API allows, so runs make the fewest requests. */
-export function pageSize(desc: EndpointDescriptor, mode: string): number {
-  const p = desc.paginator;
-  if (p.type === 'none') return 0;
-  return p.pageSize[mode] ?? Math.min(...Object.values(p.pageSize));
-}
-
-export function batchSize(desc: EndpointDescriptor, mode: string): number {
-  return desc.batch?.size[mode] ?? 1;
 }
 
 /** The least OAuth scopes that cover the given endpoints (what `login` asks for). */

@@ -34,10 +34,16 @@ async function broken(name: string, edits: Edit[]): Promise<string> {
   return dir;
 }
 
-const YIELD = 'yield toRecord(item);';
-const SET_STATE = 'ctx.setState(after ? { after } : {});';
-const GET = "const page = await ctx.http.get<ItemsPage>('/items', { label: 'items', auth: bearer(ctx.config), params: { after, limit } });";
-const START = 'let after = stream.incremental ? saved : undefined;';
+// The scaffold reads through core's declarative reader (`read: restReader,`); most breakages wrap
+// it as a misbehaving plugin would, or break the record hook or the sandbox.
+const READ = 'read: restReader,';
+const TO_RECORD = 'function toRecord(item: JsonRecord): JsonRecord {';
+const TAGS = 'tags: Array.isArray(item.tags) ? item.tags.map(String) : [],';
+const AFTER = 'const rest = items.filter((it) => String(it.updated_at) > after);';
+/** The plugin's `read` replaced by `fn`, which may call the scaffold's reader, `restReader(stream, ctx)`. */
+const wrapRead = (fn: string): Edit => ['index.ts', READ, `read: ${fn},`];
+/** The reader's `setState(s)` replaced by `set`. */
+const withSetState = (set: string): Edit => wrapRead(`(stream, ctx) => restReader(stream, { ...ctx, setState: (s) => ${set} })`);
 
 interface Case {
   suite: SuiteName;
@@ -51,7 +57,7 @@ interface Case {
 const CASES: Record<string, Case> = {
   // spec
   'api version 99': { suite: 'spec', rule: 'api-version', edits: [['index.ts', 'apiVersion: PLUGIN_API_VERSION,', 'apiVersion: 99,']] },
-  'no read()': { suite: 'spec', rule: 'loads', edits: [['index.ts', 'async *read(stream, ctx) {', 'async *reed(stream, ctx) {']] },
+  'no read()': { suite: 'spec', rule: 'loads', edits: [['index.ts', READ, 'reed: restReader,']] },
   'bad name': { suite: 'spec', rule: 'name', edits: [['index.ts', "name: 'demo',", "name: 'Demo Plugin',"]] },
   'bad version': { suite: 'spec', rule: 'version', edits: [['index.ts', "version: '0.1.0',", "version: 'one',"]] },
   'no description': { suite: 'spec', rule: 'description', edits: [['index.ts', "description: 'TODO: one line on what demo reads',", "description: '',"]] },
@@ -78,9 +84,9 @@ const CASES: Record<string, Case> = {
     edits: [['index.ts', 'async check(ctx) {', "validate() {\n    return [{ path: 'streams.items.endpoint', message: 'not today' }];\n  },\n\n  async check(ctx) {"]],
   },
   // basic_read
-  'read throws mid-way': { suite: 'basic_read', rule: 'read-completes', stream: 'items', record: 10, edits: [['index.ts', YIELD, `${YIELD}\n        if (item.id === 'item-0010') throw new Error('boom');`]] },
+  'read throws mid-way': { suite: 'basic_read', rule: 'read-completes', stream: 'items', record: 10, edits: [['index.ts', TO_RECORD, `${TO_RECORD}\n  if (item.id === 'item-0011') throw new Error('boom');`]] },
   'sandbox serves nothing': { suite: 'basic_read', rule: 'records', stream: 'items', edits: [['sandbox.ts', 'add(45);', 'add(0);']] },
-  'record with an undefined value': { suite: 'basic_read', rule: 'record-object', stream: 'items', record: 0, edits: [['index.ts', YIELD, 'yield { ...toRecord(item), note: undefined };']] },
+  'record with an undefined value': { suite: 'basic_read', rule: 'record-object', stream: 'items', record: 0, edits: [['index.ts', TAGS, `${TAGS}\n    note: undefined,`]] },
   'record violates its schema': {
     suite: 'basic_read',
     rule: 'record-schema',
@@ -90,31 +96,36 @@ const CASES: Record<string, Case> = {
   },
   'record differs from the sandbox': { suite: 'basic_read', rule: 'matches-sandbox', stream: 'items', record: 0, edits: [['index.ts', 'name: String(item.name),', 'name: String(item.name).toUpperCase(),']] },
   // incremental
-  'resume fails': { suite: 'incremental', rule: 'read-completes', stream: 'items', edits: [['index.ts', START, `if (saved && stream.incremental) throw new Error('cannot resume');\n    ${START}`]] },
-  'state never set': { suite: 'incremental', rule: 'state-saved', stream: 'items', edits: [['index.ts', SET_STATE, '']] },
-  'state not JSON': { suite: 'incremental', rule: 'state-json', stream: 'items', edits: [['index.ts', SET_STATE, 'ctx.setState({ after, at: new Date() });']] },
-  'cursor re-reads the last item': {
+  'resume fails': {
     suite: 'incremental',
-    rule: 'no-duplicate',
+    rule: 'read-completes',
+    stream: 'items',
+    edits: [wrapRead("(stream, ctx) => { if (ctx.state.cursor && stream.incremental) throw new Error('cannot resume'); return restReader(stream, ctx); }")],
+  },
+  'state never set': { suite: 'incremental', rule: 'state-saved', stream: 'items', edits: [withSetState('undefined')] },
+  'state not JSON': { suite: 'incremental', rule: 'state-json', stream: 'items', edits: [withSetState('ctx.setState({ ...s, at: new Date() })')] },
+  'cursor re-reads the last item': { suite: 'incremental', rule: 'no-duplicate', stream: 'items', record: 0, edits: [['sandbox.ts', AFTER, AFTER.replace('> after', '>= after')]] },
+  'state that loses records (cursor from the clock)': { suite: 'incremental', rule: 'no-loss', stream: 'items', edits: [withSetState('ctx.setState({ cursor: new Date().toISOString() })')] },
+  'state that never moves on': {
+    suite: 'incremental',
+    rule: 'caught-up',
     stream: 'items',
     record: 0,
-    edits: [['index.ts', START, "let after = stream.incremental && saved ? saved.replace(/\\|.*/, '|') : undefined;"]],
+    edits: [withSetState('ctx.setState(stream.incremental && Object.keys(ctx.state).length ? ctx.state : s)')],
   },
-  'state that loses records (cursor from the clock)': { suite: 'incremental', rule: 'no-loss', stream: 'items', edits: [['index.ts', SET_STATE, 'ctx.setState({ after: new Date().toISOString() });']] },
-  'state that never moves on': { suite: 'incremental', rule: 'caught-up', stream: 'items', record: 0, edits: [['index.ts', SET_STATE, 'ctx.setState(saved && stream.incremental ? { after: saved } : after ? { after } : {});']] },
   // rerun
   'second read fails': {
     suite: 'rerun',
     rule: 'read-completes',
     stream: 'items',
-    edits: [['index.ts', 'async *read(stream, ctx) {', "async *read(stream, ctx) {\n    if (++reads === 2) throw new Error('flaky');"], ['index.ts', 'export default definePlugin', 'let reads = 0;\n\nexport default definePlugin']],
+    edits: [wrapRead("(stream, ctx) => { if (++reads === 2) throw new Error('flaky'); return restReader(stream, ctx); }"), ['index.ts', 'export default definePlugin', 'let reads = 0;\n\nexport default definePlugin']],
   },
   'records differ between reads': { suite: 'rerun', rule: 'same-records', stream: 'items', edits: [['index.ts', 'name: String(item.name),', 'name: `${String(item.name)} ${Math.random()}`,']] },
   'read changes its input state': {
     suite: 'rerun',
     rule: 'state-unchanged',
     stream: 'items',
-    edits: [['index.ts', "const saved = typeof ctx.state.after === 'string' ? ctx.state.after : undefined;", "const saved = typeof ctx.state.after === 'string' ? ctx.state.after : undefined;\n    delete ctx.state.after;"]],
+    edits: [wrapRead('(stream, ctx) => { delete ctx.state.cursor; return restReader(stream, ctx); }')],
   },
   // faults
   'no retries (own fetch)': {
@@ -122,43 +133,57 @@ const CASES: Record<string, Case> = {
     rule: 'survives-faults',
     stream: 'items',
     edits: [
-      [
-        'index.ts',
-        GET,
-        "const res = await fetch(`${ctx.config.base_url}/items?limit=${limit}${after ? `&after=${encodeURIComponent(after)}` : ''}`, { headers: { authorization: `Bearer ${ctx.config.api_key}` } });\n      if (!res.ok) throw new Error(`HTTP ${res.status}`);\n      const page = { data: (await res.json()) as ItemsPage };",
-      ],
+      wrapRead(
+        '(stream, ctx) => restReader(stream, { ...ctx, http: { get: async (url, o) => {\n' +
+          '    const q = new URLSearchParams(Object.entries(o.params ?? {}).filter(([, v]) => v !== undefined).map(([k, v]) => [k, String(v)]));\n' +
+          '    const res = await fetch(`${ctx.config.base_url}${url}?${q}`, { headers: { authorization: `Bearer ${ctx.config.api_key}` } });\n' +
+          '    if (!res.ok) throw new Error(`HTTP ${res.status}`);\n' +
+          '    return { status: res.status, data: await res.json(), headers: {} };\n' +
+          '  } } })',
+      ),
     ],
   },
   'gives up on a 429 and keeps what it has': {
     suite: 'faults',
     rule: 'same-records',
     stream: 'items',
-    edits: [['index.ts', GET, `${GET.replace('params: { after, limit } }', 'params: { after, limit }, accept: [429, 503] }')}\n      if (page.status !== 200) break;`]],
+    edits: [wrapRead('(stream, ctx) => restReader(stream, { ...ctx, http: { get: (url, o) => ctx.http.get(url, { ...o, accept: [429, 503] }) } })')],
   },
   // secrets
-  'secret in a record': { suite: 'secrets', rule: 'secret-in-record', stream: 'items', record: 0, edits: [['index.ts', YIELD, 'yield { ...toRecord(item), name: `${String(item.name)} (${ctx.config.api_key})` };']] },
-  'secret in a log line': { suite: 'secrets', rule: 'secret-in-log', stream: 'items', edits: [['index.ts', GET, `ctx.logger.debug(\`GET /items with key \${ctx.config.api_key}\`);\n      ${GET}`]] },
+  'secret in a record': {
+    suite: 'secrets',
+    rule: 'secret-in-record',
+    stream: 'items',
+    record: 0,
+    edits: [wrapRead('async function* (stream, ctx) { for await (const r of restReader(stream, ctx)) yield { ...r, name: `${String(r.name)} (${ctx.config.api_key})` }; }')],
+  },
+  'secret in a log line': {
+    suite: 'secrets',
+    rule: 'secret-in-log',
+    stream: 'items',
+    edits: [wrapRead('(stream, ctx) => { ctx.logger.debug(`GET /items with key ${ctx.config.api_key}`); return restReader(stream, ctx); }')],
+  },
   'secret in an error': {
     suite: 'secrets',
     rule: 'secret-in-error',
     options: { suites: ['check', 'secrets'] },
     edits: [['index.ts', "throw new UserError('demo rejected the api_key (HTTP 401)',", 'throw new UserError(`demo rejected the api_key ${ctx.config.api_key} (HTTP 401)`,']],
   },
-  'undeclared secret': { suite: 'secrets', rule: 'undeclared-secret', edits: [['index.ts', "page_size: { type: 'integer',", "access_token: { type: 'string' },\n    page_size: { type: 'integer',"]] },
+  'undeclared secret': { suite: 'secrets', rule: 'undeclared-secret', edits: [['index.ts', "base_url: { type: 'string',", "access_token: { type: 'string' },\n    base_url: { type: 'string',"]] },
   // abort
   'yields before looking at the signal': {
     suite: 'abort',
     rule: 'before-start',
     stream: 'items',
     record: 0,
-    edits: [['index.ts', START, `yield { id: 'item-0000', name: 'cached', updated_at: '2024-01-01T00:00:00.000Z', score: 0, tags: [] };\n    ${START}`]],
+    edits: [wrapRead("async function* (stream, ctx) { yield { id: 'item-0000', name: 'cached', updated_at: '2024-01-01T00:00:00.000Z', score: 0, tags: [] }; yield* restReader(stream, ctx); }")],
   },
   'ignores the abort': {
     suite: 'abort',
     rule: 'stops-promptly',
     stream: 'items',
     options: { abortTimeoutMs: 300 },
-    edits: [['index.ts', YIELD, `${YIELD}\n        if (ctx.signal.aborted) await new Promise((r) => setTimeout(r, 200));`]],
+    edits: [wrapRead('async function* (stream, ctx) { for await (const r of restReader(stream, ctx)) { yield r; if (ctx.signal.aborted) await new Promise((res) => setTimeout(res, 200)); } }')],
   },
 };
 
