@@ -2,22 +2,54 @@
  * The error classes the engine and plugins share. A leaf module (only the redaction registry
  * below it): the plugin API re-exports these, and engine modules import them from here, so no
  * module has to import the plugin API for an error class.
+ *
+ * `instanceof` works across copies of this module: a TypeScript plugin loaded by the built CLI
+ * imports core's source while the CLI runs its bundle, so there are two `UserError` classes. Each
+ * error carries a brand (a registered symbol), and the classes recognise any error with theirs;
+ * subclasses (ConfigError) keep the ordinary prototype check.
  */
 import { redact } from './redact.ts';
 
+function branded(name: string) {
+  const brand = Symbol.for(`spotify-pipeline:${name}`);
+  return {
+    mark(e: object): void {
+      Object.defineProperty(e, brand, { value: true });
+    },
+    /** `x instanceof cls`: any copy's instance for `cls` itself, the prototype chain for its subclasses. */
+    test(cls: unknown, self: unknown, x: unknown): boolean {
+      if (cls !== self) return typeof cls === 'function' && Function.prototype[Symbol.hasInstance].call(cls, x);
+      return typeof x === 'object' && x !== null && (x as Record<symbol, unknown>)[brand] === true;
+    },
+  };
+}
+
+const userBrand = branded('UserError');
+const httpBrand = branded('HttpError');
+const stopBrand = branded('StopRun');
+
 /** An error the user can fix; the CLI exits 2 and prints `message` alone (and `hint` as the fix). */
 export class UserError extends Error {
+  static override [Symbol.hasInstance](x: unknown): boolean {
+    return userBrand.test(this, UserError, x);
+  }
+
   constructor(
     message: string,
     readonly hint?: string,
   ) {
     super(message);
     this.name = 'UserError';
+    userBrand.mark(this);
   }
 }
 
 /** A non-success answer the plugin did not accept. Carries the API's own message. */
 export class HttpError extends Error {
+  static override [Symbol.hasInstance](x: unknown): boolean {
+    return httpBrand.test(this, HttpError, x);
+  }
+
   constructor(
     readonly status: number,
     readonly label: string,
@@ -27,6 +59,7 @@ export class HttpError extends Error {
   ) {
     super(redact(`${label}: HTTP ${status} ${apiMessage} (GET ${url})`));
     this.name = 'HttpError';
+    httpBrand.mark(this);
   }
 }
 
@@ -35,8 +68,13 @@ export class HttpError extends Error {
  * run resumes (quota exceeded, Retry-After beyond the wait budget, a deadline).
  */
 export class StopRun extends Error {
+  static override [Symbol.hasInstance](x: unknown): boolean {
+    return stopBrand.test(this, StopRun, x);
+  }
+
   constructor(message: string) {
     super(redact(message));
     this.name = 'StopRun';
+    stopBrand.mark(this);
   }
 }

@@ -75,7 +75,8 @@ async function importFile(file: string): Promise<{ default?: unknown }> {
       m.register();
     });
     await tsLoader;
-    return (await import(url)) as { default?: unknown };
+    // The failed attempt is cached under its URL: a query makes it a new module record.
+    return (await import(`${url}?ts`)) as { default?: unknown };
   }
 }
 

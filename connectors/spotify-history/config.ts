@@ -30,7 +30,7 @@ export const configSchema: JsonSchema = {
       type: 'string',
       minLength: 1,
       description:
-        'Where the export is: a folder (searched recursively; zips inside it are read too) or a .zip as downloaded from spotify.com/account/privacy. `~` is your home folder. (s3://bucket/prefix is planned.)',
+        'Where the export is: a folder (searched recursively; zips inside it are read too) or a .zip as downloaded from spotify.com/account/privacy. `~` is your home folder. In AWS: s3://bucket/prefix (the AWS deployment points it at imports/<pipeline>/ of the lake bucket, where you upload the zip).',
     },
     personal_data: {
       type: 'object',

@@ -43,6 +43,8 @@ export default definePlugin<HistoryConfig>({
   description: 'Spotify personal data export: Extended Streaming History and Account Data listening history, from a folder or zip',
   configSchema,
   secretKeys: ['hash_salt'],
+  // In AWS the export is uploaded to the lake bucket: the deployment sets `path` to that prefix.
+  uploads: { configKey: 'path', description: 'the zip (or files) of your Spotify data download' },
   endpoints,
 
   hasCredentials(config) {
