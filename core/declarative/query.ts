@@ -2,7 +2,8 @@
  * A stream's parameters as requests: the defaults its parameters schema declares, the base query
  * every request sends, and the fan-out units (one paged read per value of each fan-out list).
  */
-import { UserError, type JsonRecord, type RestEndpoint, type StreamSpec } from '../plugin-api.ts';
+import { UserError } from '../errors.ts';
+import type { JsonRecord, RestEndpoint, StreamSpec } from '../plugin-api.ts';
 import type { Query } from './types.ts';
 
 /** One combination of fan-out values: the query parameters it sends and the fields it records. */

@@ -4,7 +4,8 @@
  * field, the fields it adds) plus the connector's hooks for what data cannot say (mode, auth,
  * normalization, refused parents, error explanations).
  */
-import { UserError, type JsonRecord, type ReadContext, type StreamSpec } from '../plugin-api.ts';
+import { UserError } from '../errors.ts';
+import type { JsonRecord, ReadContext, StreamSpec } from '../plugin-api.ts';
 import { readForEach } from './for-each.ts';
 import { readIds } from './ids.ts';
 import { MAX_PAGES } from './paginators.ts';
