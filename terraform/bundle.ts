@@ -88,7 +88,7 @@ export function buildExtractorBundle(opts: BundleOptions): ExtractorBundle {
     } catch (e) {
       const errors = (e as { errors?: { text: string; location?: { file: string } | null }[] }).errors;
       const first = errors?.[0];
-      placeholder = first ? `${first.location?.file ? `${first.location.file}: ` : ''}${first.text}${errors!.length > 1 ? ` (and ${errors!.length - 1} more)` : ''}` : String(e);
+      placeholder = first ? `${first.location?.file ? `${first.location.file}: ` : ''}${first.text}${errors.length > 1 ? ` (and ${errors.length - 1} more)` : ''}` : String(e);
     }
   }
   if (placeholder !== undefined) {

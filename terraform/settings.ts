@@ -75,7 +75,7 @@ export const DEFAULTS = {
 } as const;
 
 export function awsSettings(pipeline: PipelineConfig): AwsDeploySettings {
-  return (pipeline.aws ?? {}) as AwsDeploySettings;
+  return (pipeline.aws ?? {});
 }
 
 /**

@@ -61,7 +61,7 @@ export async function* readPlays(stream: StreamSpec, ctx: ReadContext<HistoryCon
   checkConfig(ctx.config);
   const policy = policies(ctx.config);
   const choice = (stream.params.formats as FormatChoice | undefined) ?? 'auto';
-  const prior = ((ctx.state as HistoryState).files ?? {}) as Record<string, ImportedFile>;
+  const prior = ((ctx.state as HistoryState).files ?? {});
   const imported: Record<string, ImportedFile> = { ...prior };
   const source = await openSource(ctx.config.path);
   try {

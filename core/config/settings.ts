@@ -20,5 +20,5 @@ export interface PipelineSettings {
 export const DEFAULT_SECRETS_FILE = '.secrets.json';
 
 export function settingsOf(config: PipelineConfig): PipelineSettings {
-  return config as PipelineConfig & PipelineSettings;
+  return config;
 }

@@ -42,7 +42,7 @@ export class YamlSource {
   }
 
   private walk(segments: readonly Segment[]): { node: Node | null; pair?: Pair; complete: boolean } {
-    let node = this.resolve(this.doc.contents as Node | null);
+    let node = this.resolve(this.doc.contents);
     let pair: Pair | undefined;
     for (const seg of segments) {
       if (isMap(node)) {

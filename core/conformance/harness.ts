@@ -157,7 +157,7 @@ export function canonical(value: unknown): string {
 
 function sortKeys(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(sortKeys);
-  if (v && typeof v === 'object' && (v as object).constructor === Object) {
+  if (v && typeof v === 'object' && (v).constructor === Object) {
     const o = v as Record<string, unknown>;
     return Object.fromEntries(
       Object.keys(o)
@@ -212,7 +212,7 @@ function plainDeep(v: unknown): boolean {
   if (typeof v === 'object') {
     const proto = Object.getPrototypeOf(v);
     if (proto !== Object.prototype && proto !== null) return false;
-    return Object.values(v as object).every((x) => x !== undefined && plainDeep(x));
+    return Object.values(v).every((x) => x !== undefined && plainDeep(x));
   }
   return false;
 }

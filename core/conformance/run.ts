@@ -261,7 +261,7 @@ function judgeDiscovery(plugin: ConnectorPlugin, plan: StreamPlan, env: KitEnv, 
   if (!endpoints.length) s.fail('endpoints', 'the plugin offers no endpoint');
   for (const [name, ep] of endpoints) {
     if (typeof ep.description !== 'string' || !ep.description.trim()) s.fail('endpoints', 'endpoint has no description', { stream: name });
-    const schema = (ep.recordSchema ?? {}) as JsonSchema;
+    const schema = (ep.recordSchema ?? {});
     const props = (schema.properties ?? {}) as Record<string, unknown>;
     const required = (schema.required as string[] | undefined) ?? [];
     const field = ep.incremental?.field;
@@ -309,7 +309,7 @@ async function judgeCheck(plugin: ConnectorPlugin, env: KitEnv, streams: Planned
   if (ok.timedOut) s.fail('check-passes', `check() did not answer within ${timeoutMs} ms`);
   else if (ok.error !== undefined) s.fail('check-passes', `check() failed against the sandbox: ${messageOf(ok.error)}`);
 
-  const secretKeys = (plugin.secretKeys ?? []).filter((k) => typeof env.config[k] === 'string' && (env.config[k] as string).length > 0);
+  const secretKeys = (plugin.secretKeys ?? []).filter((k) => typeof env.config[k] === 'string' && (env.config[k]).length > 0);
   const usesCredentials = streams.some((p) => p.endpoint.auth !== 'none');
   if (!secretKeys.length || !usesCredentials) {
     s.notes.push('check-rejects-bad-secrets: not judged (no secret credentials in the sandbox config)');
@@ -536,7 +536,7 @@ async function judgeFaults(
 }
 
 function judgeSecrets(plugin: ConnectorPlugin, env: KitEnv, baseline: Map<string, ReadOutcome>, streams: PlannedStream[], s: Suite): void {
-  const props = Object.keys((plugin.configSchema?.properties ?? {}) as Record<string, unknown>);
+  const props = Object.keys((plugin.configSchema?.properties ?? {}));
   for (const k of props) {
     if (SECRET_NAME.test(k) && !(plugin.secretKeys ?? []).includes(k)) s.fail('undeclared-secret', `config key "${k}" looks like a secret but is not in secretKeys (it would be printed in errors and logs)`);
   }

@@ -272,7 +272,7 @@ async function readStream(run: Run, name: string, summary: StreamSummary): Promi
   try {
     for await (const record of plugin.read(spec, ctx)) {
       await writer.write(record);
-      if (isIds && typeof record[idField] === 'string') fetched.add(record[idField] as string);
+      if (isIds && typeof record[idField] === 'string') fetched.add(record[idField]);
       if (run.keepRecords.has(name)) {
         const list = run.kept.get(name) ?? [];
         list.push(record);

@@ -169,7 +169,7 @@ export function createHandler(opts: HandlerOptions): ExtractorHandler {
 
 function streamsOf(event: unknown): string[] | undefined {
   const streams = event && typeof event === 'object' ? (event as { streams?: unknown }).streams : undefined;
-  return Array.isArray(streams) && streams.every((x) => typeof x === 'string') && streams.length ? (streams as string[]) : undefined;
+  return Array.isArray(streams) && streams.every((x) => typeof x === 'string') && streams.length ? (streams) : undefined;
 }
 
 function pipelineOf(event: unknown): string | undefined {

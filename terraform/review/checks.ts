@@ -50,7 +50,7 @@ const first = <T = Json>(v: unknown): T | undefined => (Array.isArray(v) ? v[0] 
 /** Every policy document in the stack: identity policies, and resource policies by kind. */
 function policyDocs(model: SynthModel): { source: SynthResource; kind: 'identity' | 'resource' | 'key'; statements: Json[] }[] {
   const out: { source: SynthResource; kind: 'identity' | 'resource' | 'key'; statements: Json[] }[] = [];
-  for (const role of model.ofType('aws_iam_role')) for (const p of rolePolicies(model, role)) out.push({ source: p.source, kind: 'identity', statements: p.statements as Json[] });
+  for (const role of model.ofType('aws_iam_role')) for (const p of rolePolicies(model, role)) out.push({ source: p.source, kind: 'identity', statements: p.statements });
   for (const p of model.ofType('aws_iam_policy')) out.push({ source: p, kind: 'identity', statements: parsePolicy(p.config.policy)?.Statement ?? [] });
   for (const type of ['aws_s3_bucket_policy', 'aws_sns_topic_policy', 'aws_sqs_queue_policy', 'aws_secretsmanager_secret_policy']) {
     for (const p of model.ofType(type)) out.push({ source: p, kind: 'resource', statements: parsePolicy(p.config.policy)?.Statement ?? [] });

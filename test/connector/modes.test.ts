@@ -39,7 +39,7 @@ describe('endpoints removed in Development Mode', () => {
     const removed = Object.keys(endpoints).filter((e) => endpoints[e].modes?.development?.removed);
     expect(removed.sort()).toEqual(REMOVED.map(([e]) => e).sort());
     for (const e of removed) {
-      const r = endpoints[e].modes!.development!.removed!;
+      const r = endpoints[e].modes!.development.removed!;
       expect(r.date, e).toMatch(/^\d{4}-\d{2}-\d{2}$/);
       expect(r.change, e).toMatch(/February 2026/);
       expect(r.instead, e).toMatch(/endpoint: /);
@@ -50,7 +50,7 @@ describe('endpoints removed in Development Mode', () => {
 
   it.each(REMOVED)('validate rejects %s, naming the change and the replacement, and nothing is sent', async (endpoint, streams) => {
     sb.resetLog();
-    const removal = endpoints[endpoint].modes!.development!.removed!;
+    const removal = endpoints[endpoint].modes!.development.removed!;
     const errors = problemsOf('development', streams).filter((p) => p.severity === 'error');
     expect(errors.map((p) => p.path)).toEqual(['streams.theirs.endpoint']);
     const msg = errors[0].message;
@@ -77,8 +77,8 @@ describe('endpoints removed in Development Mode', () => {
     });
     expect(summary.ok).toBe(false);
     expect(summary.userError).toBe(true);
-    expect(summary.error).toContain(endpoints[endpoint].modes!.development!.removed!.change);
-    expect(summary.hint).toContain(endpoints[endpoint].modes!.development!.removed!.instead);
+    expect(summary.error).toContain(endpoints[endpoint].modes!.development.removed!.change);
+    expect(summary.hint).toContain(endpoints[endpoint].modes!.development.removed!.instead);
     expect(sb.requests).toEqual([]);
   });
 });

@@ -15,7 +15,7 @@ let base: string;
 
 beforeAll(async () => {
   server = createServer((req, res) => {
-    seen.push({ url: req.url ?? '', auth: req.headers.authorization, inm: req.headers['if-none-match'] as string | undefined });
+    seen.push({ url: req.url ?? '', auth: req.headers.authorization, inm: req.headers['if-none-match'] });
     const step = script.shift() ?? { status: 200, body: { ok: true } };
     if (step.reset) return req.socket.destroy();
     res.writeHead(step.status, { 'content-type': 'application/json', ...step.headers });

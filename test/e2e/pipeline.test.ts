@@ -32,7 +32,7 @@ function truth(sb: SpotifySandbox): Truth {
   const tracks = new Set<string>();
   for (const p of window) {
     const t = d.tracks.get(p.track_id)!;
-    tracks.add(t.id as string);
+    tracks.add(t.id);
     for (const a of t.artists as Array<{ id: string | null }>) if (a.id) artists.add(a.id);
   }
   let playlistItems = 0;

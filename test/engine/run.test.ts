@@ -40,7 +40,7 @@ function counterPlugin(opts: { n: number; failAt?: number; calls?: string[] }) {
         const start = Number(ctx.state.cursor ?? 0);
         for (let i = start; i < start + opts.n; i++) {
           if (opts.failAt === i) throw new Error('upstream exploded');
-          yield { n: i, label_id: `L${i % 3}` } as JsonRecord;
+          yield { n: i, label_id: `L${i % 3}` };
         }
         ctx.setState({ cursor: start + opts.n });
       } else {

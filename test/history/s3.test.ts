@@ -38,7 +38,7 @@ async function upload(client: S3Client, root: string, prefix: string): Promise<n
 async function read(path: string, state: StreamState = {}): Promise<{ records: JsonRecord[]; state?: StreamState }> {
   const out: { records: JsonRecord[]; state?: StreamState } = { records: [] };
   const ctx: ReadContext<HistoryConfig> = {
-    config: { path } as HistoryConfig,
+    config: { path },
     http: new HttpClient({ baseURL: '' }),
     logger: { info: () => undefined, warn: () => undefined, debug: () => undefined },
     signal: new AbortController().signal,

@@ -76,7 +76,7 @@ async function invoke(ctx: LambdaContext): Promise<{ result?: ExtractorResult; e
   process.stderr.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
     lines.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
     return (write as (...a: unknown[]) => boolean)(chunk, ...rest);
-  }) as typeof process.stderr.write;
+  });
   try {
     return { result: await handler({ source: 'aws.scheduler' }, ctx), log: lines.join('') };
   } catch (e) {

@@ -23,7 +23,7 @@ type Schema = Record<string, any>;
 function walk(node: unknown, fn: (s: Schema) => void): void {
   if (Array.isArray(node)) node.forEach((n) => walk(n, fn));
   else if (node && typeof node === 'object') {
-    fn(node as Schema);
+    fn(node);
     for (const v of Object.values(node)) walk(v, fn);
   }
 }

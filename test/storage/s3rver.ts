@@ -32,7 +32,7 @@ export async function startLoopbackS3(buckets: string[]): Promise<LoopbackS3> {
     env: { PATH: process.env.PATH ?? '' },
   });
   const exited = once(child, 'exit');
-  const lines = createInterface({ input: child.stdout! });
+  const lines = createInterface({ input: child.stdout });
   const first = await Promise.race([
     once(lines, 'line').then(([l]) => l as string),
     exited.then(([code]) => {
@@ -61,7 +61,7 @@ export async function startLoopbackS3(buckets: string[]): Promise<LoopbackS3> {
     async close() {
       for (const c of clients) c.destroy();
       lines.close();
-      child.stdin!.end(); // the server closes and exits when its stdin ends
+      child.stdin.end(); // the server closes and exits when its stdin ends
       const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
       await exited;
       clearTimeout(timer);

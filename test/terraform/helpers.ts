@@ -41,7 +41,7 @@ export function withAws(aws: string, base = SHIPPED): string {
 
 export interface Synth {
   stack: PipelineStack;
-  json: Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  json: Record<string, any>;  
   model: SynthModel;
   checks: CheckResult[];
   bundle: ExtractorBundle;
@@ -67,5 +67,5 @@ export function only(s: Synth, type: string) {
   return rs[0].config;
 }
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+ 
 export const policyOf = (config: Record<string, any>) => JSON.parse(String(config.policy)) as { Statement: Array<Record<string, any>> };

@@ -75,7 +75,7 @@ describe('plan JSON summary', () => {
     expect(r.changeGroups!.map((g) => g.key)).toEqual(['shared', 'table plays', 'query playlist_sizes', 'stream old_stream', 'table old_table']);
     const text = renderReview(r, 'text');
     expect(text).toContain('Changes (terraform plan): 1 to create, 3 to update, 2 to replace, 2 to destroy (1 unchanged)');
-    expect(text).toMatch(/table plays\n\s+-\/\+ replace aws_glue_catalog_table\.catalog_table-plays_table_\w+ \(plays\)  forced by partition_keys/);
+    expect(text).toMatch(/table plays\n\s+-\/\+ replace aws_glue_catalog_table\.catalog_table-plays_table_\w+ \(plays\) {2}forced by partition_keys/);
     const md = renderReview(r, 'markdown');
     expect(md).toContain('#### Changes');
     expect(md).toMatch(/\*\*query playlist_sizes\*\*\n\n\| action \| resource \| name \|\n\|---\|---\|---\|\n\| create \| `aws_athena_named_query\.athena_query-playlist_sizes_query_\w+` \| playlist_sizes \|/);

@@ -1,12 +1,13 @@
 /**
  * CDKTF app entry (cdktf.json): synthesizes the AWS deployment from pipeline.yaml
  * (PIPELINE_FILE to use another file). Needs no Terraform binary and no AWS credentials.
- * A composition root, like bin/main.ts: it hands the stack the shipped connector registry.
+ * The CDKTF side's composition root (bin/main.ts is the CLI's): it hands the stack the shipped
+ * connector registry, so terraform/ imports core only.
  */
 import { App } from 'cdktf';
 import { loadPipeline } from '../core/config/index.ts';
 import { connectors } from '../connectors/index.ts';
-import { PipelineStack } from './stack.ts';
+import { PipelineStack } from '../terraform/stack.ts';
 
 const file = process.env.PIPELINE_FILE ?? 'pipeline.yaml';
 const { config } = loadPipeline(file);
