@@ -8,9 +8,10 @@
  * bad value marks its row instead of failing the whole table.
  */
 import { withClause } from './sqltext.ts';
-import type { ColumnType, TableSpec } from '../config/types.ts';
+import type { TableSpec } from '../config/types.ts';
 import { type JsonPath, toJsonPathString } from './paths.ts';
 import { type ColumnPlan, DATE_PRECISIONS, type OrderKey, type PartitionPlan, type SourcePlan, type TablePlan, UNKNOWN_DATES, planTable } from './plan.ts';
+import { COLUMN_TYPE_INFO } from './types.ts';
 
 export interface CompiledTable {
   /** The table's rows: stored columns, then partition columns (as strings). */
@@ -24,18 +25,6 @@ export interface CompiledTable {
   judged: string;
   fromJudged: { select: string; quarantine: string };
 }
-
-export const DUCKDB_TYPES: Record<ColumnType, string> = {
-  string: 'VARCHAR',
-  int: 'INTEGER',
-  bigint: 'BIGINT',
-  double: 'DOUBLE',
-  boolean: 'BOOLEAN',
-  date: 'DATE',
-  timestamp: 'TIMESTAMP',
-  decimal: 'DECIMAL(18,3)',
-  'array<string>': 'VARCHAR[]',
-};
 
 export function ident(name: string): string {
   return `"${name.replaceAll('"', '""')}"`;
@@ -144,7 +133,7 @@ function typedValue(col: ColumnPlan, raw: string): string {
   // Timestamps are stored as UTC wall time (TIMESTAMP, as Athena expects); an ISO string with an
   // offset (Spotify's `...Z`) is converted to UTC, one without is taken as UTC (session TimeZone).
   if (col.type === 'timestamp') return `timezone('UTC', TRY_CAST(${raw} AS TIMESTAMPTZ))`;
-  return `TRY_CAST(${raw} AS ${DUCKDB_TYPES[col.type]})`;
+  return `TRY_CAST(${raw} AS ${COLUMN_TYPE_INFO[col.type].duckdb})`;
 }
 
 /** Whether the raw value was there at all (JSON null, and an unknown-date placeholder, count as absent). */

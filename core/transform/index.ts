@@ -18,8 +18,9 @@ import { type DriftFile, declaredGaps, shapeDrift } from './drift.ts';
 import { type TablePlan, planTable } from './plan.ts';
 import { type SwapHooks, type TableDirs, listPartitions, quarantineDirs, recoverTable, swapIn, tableDirs } from './write.ts';
 
-export { compileTable, renderDuckdb, DUCKDB_TYPES, type CompiledTable } from './compile.ts';
-export { renderSpark, RAW_VIEW, SPARK_TYPES, type SparkTable } from './spark.ts';
+export { compileTable, renderDuckdb, type CompiledTable } from './compile.ts';
+export { renderSpark, RAW_VIEW, type SparkTable } from './spark.ts';
+export { COLUMN_TYPES, COLUMN_TYPE_INFO, typeInfo, type ColumnType, type ColumnTypeInfo } from './types.ts';
 export { sparkJobSpec, type SparkJobSpec } from './jobspec.ts';
 export {
   planTable,

@@ -1,9 +1,10 @@
 /**
  * The column plan of a curated table: a TableSpec validated and resolved into a
- * backend-neutral object. SQL backends (DuckDB in compile.ts, Spark SQL later) render this plan;
- * none of them reads the YAML-shaped spec or re-parses paths, so they cannot drift in meaning.
+ * backend-neutral object. SQL backends (DuckDB in compile.ts, Spark SQL in spark.ts) render this
+ * plan; none of them reads the YAML-shaped spec or re-parses paths, so they cannot drift in meaning.
  */
-import type { ColumnSpec, ColumnType, PartitionSpec, TableSpec } from '../config/types.ts';
+import type { ColumnSpec, PartitionSpec, TableSpec } from '../config/types.ts';
+import { COLUMN_TYPES, type ColumnType, isColumnType, readKind } from './types.ts';
 import { type JsonPath, PathError, countEach, formatPath, parsePath, splitAtEach } from './paths.ts';
 
 export interface SourcePlan {
@@ -87,17 +88,7 @@ export class TableSpecError extends Error {
   }
 }
 
-export const COLUMN_TYPES: readonly ColumnType[] = [
-  'string',
-  'int',
-  'bigint',
-  'double',
-  'boolean',
-  'date',
-  'timestamp',
-  'decimal',
-  'array<string>',
-];
+export { COLUMN_TYPES };
 
 /**
  * Keys the transform reads beyond core/config/types.ts (`precision_from` on a column,
@@ -158,7 +149,7 @@ export function planTable(table: string, tableSpec: TableSpec): TablePlan {
     if (!COLUMN_NAME.test(name) || name.startsWith('__')) {
       fail(key, 'column names use letters, digits and _ and may not start with "__"');
     }
-    if (!COLUMN_TYPES.includes(col?.type)) fail(`${key}.type`, `unknown type "${col?.type}" (one of ${COLUMN_TYPES.join(', ')})`);
+    if (!isColumnType(col?.type)) fail(`${key}.type`, `unknown type "${col?.type}" (one of ${COLUMN_TYPES.join(', ')})`);
     if ((col.path === undefined) === (col.sql === undefined)) fail(key, 'needs exactly one of path or sql');
     const base = { name, type: col.type, required: col.required === true };
     if (col.sql !== undefined) {
@@ -184,7 +175,7 @@ export function planTable(table: string, tableSpec: TableSpec): TablePlan {
       }
       if (!split) {
         columns.push({ ...base, kind: 'path', base: 'row', path, ...(precision && { precision }) });
-      } else if (col.type === 'array<string>') {
+      } else if (readKind(col.type) === 'list') {
         // A list column gathers the elements instead of exploding: `artists[].name` -> [names].
         columns.push({ ...base, kind: 'path', base: 'row', path: split.array, collect: split.element });
       } else {
@@ -225,10 +216,11 @@ export function planTable(table: string, tableSpec: TableSpec): TablePlan {
     const fromType = types.get(p.from);
     if (!fromType) return fail(`${key}.from`, `unknown column "${p.from}"`);
     if (!['value', 'date', 'month', 'year'].includes(p.as)) return fail(`${key}.as`, `unknown "${p.as}" (value, date, month, year)`);
-    if (p.as !== 'value' && fromType !== 'date' && fromType !== 'timestamp') {
+    const read = readKind(fromType);
+    if (p.as !== 'value' && read !== 'date' && read !== 'timestamp') {
       return fail(`${key}.as`, `"${p.as}" needs a date or timestamp column, "${p.from}" is ${fromType}`);
     }
-    if (fromType === 'array<string>') return fail(`${key}.from`, 'cannot partition by a list column');
+    if (read === 'list') return fail(`${key}.from`, 'cannot partition by a list column');
     // A partition folder named like a column replaces that column (Hive layout): only sound when
     // the folder holds that very column's value.
     if (types.has(p.name) && !(p.as === 'value' && p.from === p.name)) {
@@ -259,6 +251,11 @@ export function planTable(table: string, tableSpec: TableSpec): TablePlan {
     storedColumns,
     ...(target !== undefined && { targetFileMb: target }),
   };
+}
+
+/** The columns written inside the data files, in declaration order (partition folders excluded). */
+export function storedColumnPlans(plan: TablePlan): ColumnPlan[] {
+  return plan.columns.filter((c) => plan.storedColumns.includes(c.name));
 }
 
 /**

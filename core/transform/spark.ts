@@ -20,21 +20,11 @@
  * - sort keys put NULLs last explicitly (Spark puts them first for ASC).
  */
 import { withClause } from './sqltext.ts';
-import type { ColumnType } from '../config/types.ts';
 import { type JsonPath, PathError, concatPaths } from './paths.ts';
 import { type ColumnPlan, DATE_PRECISIONS, type OrderKey, type PartitionPlan, type TablePlan, UNKNOWN_DATES } from './plan.ts';
+import { COLUMN_TYPE_INFO, type ColumnType } from './types.ts';
 
-export const SPARK_TYPES: Record<ColumnType, string> = {
-  string: 'STRING',
-  int: 'INT',
-  bigint: 'BIGINT',
-  double: 'DOUBLE',
-  boolean: 'BOOLEAN',
-  date: 'DATE',
-  timestamp: 'TIMESTAMP',
-  decimal: 'DECIMAL(18,3)',
-  'array<string>': 'ARRAY<STRING>',
-};
+const sparkType = (t: ColumnType) => COLUMN_TYPE_INFO[t].spark;
 
 /** The temp view the Glue job registers (see the file comment for its columns). */
 export const RAW_VIEW = 'raw_lines';
@@ -117,13 +107,13 @@ function typedValue(col: ColumnPlan, raw: string): string {
   switch (col.type) {
     case 'date':
     case 'timestamp':
-      if (col.kind === 'sql') return `try_cast(${raw} AS ${SPARK_TYPES[col.type]})`;
-      return `CASE WHEN trim(${raw}) RLIKE ${FULL_DATE} THEN try_cast(trim(${raw}) AS ${SPARK_TYPES[col.type]}) END`;
+      if (col.kind === 'sql') return `try_cast(${raw} AS ${sparkType(col.type)})`;
+      return `CASE WHEN trim(${raw}) RLIKE ${FULL_DATE} THEN try_cast(trim(${raw}) AS ${sparkType(col.type)}) END`;
     case 'int':
     case 'bigint':
-      return `try_cast(round(try_cast(${raw} AS DECIMAL(38,9))) AS ${SPARK_TYPES[col.type]})`;
+      return `try_cast(round(try_cast(${raw} AS DECIMAL(38,9))) AS ${sparkType(col.type)})`;
     default:
-      return `try_cast(${raw} AS ${SPARK_TYPES[col.type]})`;
+      return `try_cast(${raw} AS ${sparkType(col.type)})`;
   }
 }
 
@@ -240,7 +230,7 @@ export function renderSpark(plan: TablePlan, inputView: string = RAW_VIEW): Spar
     `SELECT ${columnList}, __reasons, __file, __line, __run_id, CASE WHEN size(__reasons) > 0 THEN __rec END AS __rec, false AS __malformed FROM ${sparkIdent(judgedFrom)}`,
     ...streams.map(
       (s) =>
-        `SELECT ${plan.columns.map((c) => `CAST(NULL AS ${SPARK_TYPES[c.type]}) AS ${sparkIdent(c.name)}`).join(', ')}, array('record: malformed JSON line') AS __reasons, __file, __line, __run_id, CAST(NULL AS STRING) AS __rec, true AS __malformed FROM ${sparkIdent(rawName(s))} WHERE __rec IS NULL`,
+        `SELECT ${plan.columns.map((c) => `CAST(NULL AS ${sparkType(c.type)}) AS ${sparkIdent(c.name)}`).join(', ')}, array('record: malformed JSON line') AS __reasons, __file, __line, __run_id, CAST(NULL AS STRING) AS __rec, true AS __malformed FROM ${sparkIdent(rawName(s))} WHERE __rec IS NULL`,
     ),
   ].join('\nUNION ALL\n');
 

@@ -11,23 +11,11 @@
 import { Construct } from 'constructs';
 import { GlueCatalogDatabase } from '@cdktf/provider-aws/lib/glue-catalog-database/index.js';
 import { GlueCatalogTable } from '@cdktf/provider-aws/lib/glue-catalog-table/index.js';
-import type { ColumnType, PartitionSpec, TableSpec } from '../../core/config/types.ts';
+import type { PartitionSpec, TableSpec } from '../../core/config/types.ts';
+import { COLUMN_TYPE_INFO } from '../../core/transform/types.ts';
 import { escapeTf } from '../names.ts';
 import type { ServiceRole } from './iam.ts';
 import { markOwner } from './ownership.ts';
-
-/** Glue/Athena (Hive DDL) type of each column type of pipeline.yaml. */
-export const GLUE_TYPES: Record<ColumnType, string> = {
-  string: 'string',
-  int: 'int',
-  bigint: 'bigint',
-  double: 'double',
-  boolean: 'boolean',
-  date: 'date',
-  timestamp: 'timestamp',
-  decimal: 'decimal(18,3)',
-  'array<string>': 'array<string>',
-};
 
 const PARQUET = {
   serde: 'org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe',
@@ -112,7 +100,7 @@ export class GlueCatalog extends Construct {
             serDeInfo: { name: 'parquet', serializationLibrary: PARQUET.serde, parameters: { 'serialization.format': '1' } },
             columns: Object.entries(spec.columns).map(([col, c]) => ({
               name: col,
-              type: GLUE_TYPES[c.type],
+              type: COLUMN_TYPE_INFO[c.type].glue,
               ...(c.description ? { comment: escapeTf(c.description) } : {}),
             })),
           },
