@@ -23,7 +23,7 @@ import {
   objectFromUnionValue,
 } from '@duckdb/node-api';
 import type { TableSpec } from '../config/types.ts';
-import { ident, literal } from '../transform/compile.ts';
+import { ident, literal } from '../transform/dialects/duckdb.ts';
 import { planTable, storedColumnPlans } from '../transform/plan.ts';
 import { COLUMN_TYPE_INFO } from '../transform/types.ts';
 import { TRINO_MACROS, TRINO_SETTINGS, trinoToDuckdb } from './dialect.ts';
