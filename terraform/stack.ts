@@ -12,6 +12,7 @@ import { DataAwsPartition } from '@cdktf/provider-aws/lib/data-aws-partition/ind
 import { DataAwsRegion } from '@cdktf/provider-aws/lib/data-aws-region/index.js';
 import type { PipelineConfig } from '../core/config/types.ts';
 import { findRefs } from '../core/config/refs.ts';
+import { planTable } from '../core/transform/plan.ts';
 import { deploySettings, type DeploySettings } from './settings.ts';
 import { escapeTf, glueDatabaseName, lakeBucketName, lakePrefix } from './names.ts';
 import { buildExtractorBundle, ROOT, type ExtractorBundle } from './bundle.ts';
@@ -125,7 +126,8 @@ export class PipelineStack extends TerraformStack {
     this.catalog = new GlueCatalog(this, 'catalog', {
       databaseName,
       pipelineName: pipeline.name,
-      tables: pipeline.tables ?? {},
+      // A declaration the plan rejects stops the synth with its key (TableSpecError).
+      tables: Object.entries(pipeline.tables ?? {}).map(([name, spec]) => planTable(name, spec)),
       curatedUrl: this.lake.lake.url(`${prefix}${LAKE_AREAS.curated}`),
       arnPrefix: `arn:${aws.partition}:glue:${aws.region}:${aws.accountId}`,
     });

@@ -1,6 +1,7 @@
 /**
  * `spotify-pipeline transform`: rebuild the curated tables from the raw data already committed in
- * the lake (no extraction), or show what a table compiles to on both engines.
+ * the lake (no extraction), or show what a table becomes, all rendered from its plan: the DuckDB
+ * and Spark SQL, and the Athena DDL of its Glue catalog table.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -11,7 +12,8 @@ import { lakeDir, lakeTables, preparePipeline } from '../pipeline.ts';
 import { LocalStorage } from '../storage/local.ts';
 import { committedFiles, listManifests } from '../engine/manifest.ts';
 import { newRunId } from '../engine/run.ts';
-import { buildTables, planTable, renderDuckdb, renderSpark, sparkJobSpec, RAW_VIEW, type CommittedFile } from '../transform/index.ts';
+import { curatedUrl, glueDatabaseName } from '../storage/names.ts';
+import { athenaDdl, buildTables, planTable, renderDuckdb, renderSpark, sparkJobSpec, RAW_VIEW, type CommittedFile } from '../transform/index.ts';
 import { humanBytes, textTable } from './format.ts';
 
 const out = (s = '') => process.stdout.write(s + '\n');
@@ -36,7 +38,7 @@ export function registerTransform(program: Command): void {
     .option('-c, --config <file>', 'pipeline file', 'pipeline.yaml')
     .option('--lake <dir>', 'local lake folder (default: storage.local of pipeline.yaml)')
     .option('-t, --table <name...>', 'build only these tables')
-    .option('--explain <table>', 'print the DuckDB SQL and the Spark SQL (Glue) of a table instead of building')
+    .option('--explain <table>', 'print the DuckDB SQL, the Spark SQL (Glue) and the Athena DDL of a table instead of building')
     .option('--spark-specs <dir>', 'write the Glue job spec (<table>.json) of every table into <dir> instead of building')
     .option('--target-file-mb <n>', 'split partitions into Parquet files of about this size (default 128)', (v) => Number(v))
     .action(async (o: TransformOptions) => {
@@ -64,7 +66,11 @@ export function registerTransform(program: Command): void {
         out(`-- tables.${o.explain}: Spark SQL (Glue job) over the temp view ${RAW_VIEW}(value, _file, _line, _run_id, _stream), the table's rows`);
         out(`${spark.select};\n`);
         out(`-- tables.${o.explain}: Spark SQL, the rows that go to quarantine`);
-        out(`${spark.quarantine};`);
+        out(`${spark.quarantine};\n`);
+        out(`-- tables.${o.explain}: Athena DDL of the Glue catalog table the deployment creates (partitions are projected, never registered)`);
+        // The main pipeline's lake holds every table, included pipelines' too.
+        const config = prep.loaded.config;
+        out(`${athenaDdl(plan, curatedUrl(config), glueDatabaseName(config))};`);
         return;
       }
 

@@ -27,6 +27,8 @@ export { duckdb } from './dialects/duckdb.ts';
 export { spark } from './dialects/spark.ts';
 export { COLUMN_TYPES, COLUMN_TYPE_INFO, typeInfo, type ColumnType, type ColumnTypeInfo } from './types.ts';
 export { sparkJobSpec, type SparkJobSpec } from './jobspec.ts';
+export { catalogTable, projectionParameters, PARQUET_FORMAT, type CatalogColumn, type CatalogTable } from './catalog.ts';
+export { athenaDdl } from './athena.ts';
 export {
   planTable,
   TableSpecError,

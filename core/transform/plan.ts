@@ -1,7 +1,9 @@
 /**
  * The column plan of a curated table: a TableSpec validated and resolved into a
- * backend-neutral object. SQL backends (DuckDB in compile.ts, Spark SQL in spark.ts) render this
- * plan; none of them reads the YAML-shaped spec or re-parses paths, so they cannot drift in meaning.
+ * backend-neutral object. Everything a table becomes is rendered from this plan: DuckDB SQL and
+ * Spark SQL (render.ts, a dialect each), the Glue catalog table and Athena DDL (catalog.ts), the
+ * local query views and the table docs (docs.ts). None of them reads the YAML-shaped spec or
+ * re-parses paths, so they cannot drift in meaning.
  */
 import type { ColumnSpec, PartitionSpec, TableSpec } from '../config/types.ts';
 import { COLUMN_TYPES, type ColumnType, isColumnType, readKind } from './types.ts';
@@ -21,6 +23,8 @@ interface ColumnBase {
   name: string;
   type: ColumnType;
   required: boolean;
+  /** From pipeline.yaml: the column comment in the catalog and the docs. */
+  description?: string;
 }
 
 export interface PathColumnPlan extends ColumnBase {
@@ -62,6 +66,8 @@ export interface OrderKey {
 
 export interface TablePlan {
   table: string;
+  /** From pipeline.yaml: the table comment in the catalog and the docs. */
+  description?: string;
   sources: SourcePlan[];
   /** The one array (relative to the row object) exploded into a row per element, if any. */
   explode?: JsonPath;
@@ -151,7 +157,7 @@ export function planTable(table: string, tableSpec: TableSpec): TablePlan {
     }
     if (!isColumnType(col?.type)) fail(`${key}.type`, `unknown type "${col?.type}" (one of ${COLUMN_TYPES.join(', ')})`);
     if ((col.path === undefined) === (col.sql === undefined)) fail(key, 'needs exactly one of path or sql');
-    const base = { name, type: col.type, required: col.required === true };
+    const base = { name, type: col.type, required: col.required === true, ...(col.description !== undefined && { description: col.description }) };
     if (col.sql !== undefined) {
       if (typeof col.sql !== 'string' || !col.sql.trim()) fail(`${key}.sql`, 'is empty');
       columns.push({ ...base, kind: 'sql', sql: col.sql.trim() });
@@ -241,6 +247,7 @@ export function planTable(table: string, tableSpec: TableSpec): TablePlan {
 
   return {
     table,
+    ...(spec.description !== undefined && { description: spec.description }),
     sources,
     explode,
     columns,
