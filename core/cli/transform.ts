@@ -1,7 +1,7 @@
 /**
  * `spotify-pipeline transform`: rebuild the curated tables from the raw data already committed in
- * the lake (no extraction), or show what a table becomes, all rendered from its plan: the DuckDB
- * and Spark SQL, and the Athena DDL of its Glue catalog table.
+ * the lake (no extraction), or show what a table becomes, all rendered from its plan: its docs,
+ * the DuckDB and Spark SQL, and the Athena DDL of its Glue catalog table.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -13,7 +13,7 @@ import { LocalStorage } from '../storage/local.ts';
 import { committedFiles, listManifests } from '../engine/manifest.ts';
 import { newRunId } from '../engine/run.ts';
 import { curatedUrl, glueDatabaseName } from '../storage/names.ts';
-import { athenaDdl, buildTables, planTable, renderDuckdb, renderSpark, sparkJobSpec, RAW_VIEW, type CommittedFile } from '../transform/index.ts';
+import { athenaDdl, buildTables, planTable, renderDuckdb, renderSpark, sparkJobSpec, tableDoc, RAW_VIEW, type CommittedFile } from '../transform/index.ts';
 import { humanBytes, textTable } from './format.ts';
 
 const out = (s = '') => process.stdout.write(s + '\n');
@@ -23,6 +23,7 @@ interface TransformOptions {
   lake?: string;
   table?: string[];
   explain?: string;
+  docs?: boolean;
   sparkSpecs?: string;
   targetFileMb?: number;
 }
@@ -38,7 +39,8 @@ export function registerTransform(program: Command): void {
     .option('-c, --config <file>', 'pipeline file', 'pipeline.yaml')
     .option('--lake <dir>', 'local lake folder (default: storage.local of pipeline.yaml)')
     .option('-t, --table <name...>', 'build only these tables')
-    .option('--explain <table>', 'print the DuckDB SQL, the Spark SQL (Glue) and the Athena DDL of a table instead of building')
+    .option('--explain <table>', 'print the docs, the DuckDB SQL, the Spark SQL (Glue) and the Athena DDL of a table instead of building')
+    .option('--docs', 'print the markdown docs of the tables (all, or those of --table) instead of building')
     .option('--spark-specs <dir>', 'write the Glue job spec (<table>.json) of every table into <dir> instead of building')
     .option('--target-file-mb <n>', 'split partitions into Parquet files of about this size (default 128)', (v) => Number(v))
     .action(async (o: TransformOptions) => {
@@ -59,6 +61,8 @@ export function registerTransform(program: Command): void {
         }
         const duck = renderDuckdb(plan, files);
         const spark = renderSpark(plan);
+        out(`-- tables.${o.explain}: what it holds (markdown, as \`transform --docs\` prints it)`);
+        out(`${tableDoc(plan).replace(/^/gm, '-- ').replace(/ +$/gm, '')}\n`);
         out(`-- tables.${o.explain}: DuckDB (local engine), the table's rows (${Object.values(files).flat().length} committed raw file(s))`);
         out(`${duck.select};\n`);
         out(`-- tables.${o.explain}: DuckDB, the rows that go to quarantine`);
@@ -71,6 +75,14 @@ export function registerTransform(program: Command): void {
         // The main pipeline's lake holds every table, included pipelines' too.
         const config = prep.loaded.config;
         out(`${athenaDdl(plan, curatedUrl(config), glueDatabaseName(config))};`);
+        return;
+      }
+
+      if (o.docs) {
+        for (const name of o.table ?? []) {
+          if (!tables[name]) throw new UserError(`no table named "${name}" in ${o.config}`, `expected one of ${Object.keys(tables).join(', ')}`);
+        }
+        out((o.table ?? Object.keys(tables)).map((name) => tableDoc(planTable(name, tables[name]))).join('\n\n'));
         return;
       }
 

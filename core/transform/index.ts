@@ -29,6 +29,7 @@ export { COLUMN_TYPES, COLUMN_TYPE_INFO, typeInfo, type ColumnType, type ColumnT
 export { sparkJobSpec, type SparkJobSpec } from './jobspec.ts';
 export { catalogTable, projectionParameters, PARQUET_FORMAT, type CatalogColumn, type CatalogTable } from './catalog.ts';
 export { athenaDdl } from './athena.ts';
+export { rowJsonSchema, tableDoc } from './docs.ts';
 export {
   planTable,
   TableSpecError,
