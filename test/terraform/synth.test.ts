@@ -10,6 +10,7 @@ import { Testing } from 'cdktf';
 import { curatedUrl, glueDatabaseName } from '../../core/storage/names.ts';
 import { athenaDdl } from '../../core/transform/athena.ts';
 import { catalogTable } from '../../core/transform/catalog.ts';
+import { sparkJobSpec } from '../../core/transform/jobspec.ts';
 import { planTable } from '../../core/transform/plan.ts';
 
 const FULL = `
@@ -204,6 +205,10 @@ describe('synthesized stack: shipped pipeline', () => {
     ]);
     const spec = JSON.parse(s.model.ofType('aws_s3_object').find((o) => o.config.key === 'glue-jobs/specs/plays.json')!.config.content);
     expect(spec.table).toBe('plays');
+    // Always core's job spec with the Spark SQL (a missing or broken core/transform fails the synth).
+    expect(spec).toEqual(sparkJobSpec('plays', loadText(SHIPPED).config.tables.plays));
+    expect(spec.sql).toContain('FROM `raw_lines` WHERE _stream = ');
+    expect(s.stack.warnings.join('\n')).not.toMatch(/sparkJobSpec|spec object/);
     for (const g of s.model.ofType('aws_cloudwatch_log_group')) expect(g.config.retention_in_days).toBe(30);
   });
 
