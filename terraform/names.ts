@@ -4,35 +4,10 @@
  * stream never renames an unrelated resource. Names that would exceed a service's limit are cut
  * and suffixed with a short hash of the full name, which stays deterministic and unique.
  */
-import { createHash } from 'node:crypto';
-import type { PipelineConfig } from '../core/config/types.ts';
+import { fit } from '../core/storage/names.ts';
 
-const shortHash = (s: string) => createHash('sha256').update(s).digest('hex').slice(0, 8);
-
-/** `name` if it fits in `max` characters, else a cut of it plus `-<hash>`. */
-export function fit(name: string, max: number): string {
-  if (name.length <= max) return name;
-  const cut = name.slice(0, max - 9).replace(/[-_.\/]+$/, '');
-  return `${cut}-${shortHash(name)}`;
-}
-
-/** S3 bucket names: 3-63 lowercase letters, digits, `-` and `.`. */
-export const bucketName = (name: string) => fit(name, 63);
-
-export function lakeBucketName(pipeline: PipelineConfig): string {
-  return pipeline.storage.s3?.bucket ?? bucketName(`${pipeline.name}-lake`);
-}
-
-/** The lake's key prefix inside its bucket: '' or `prefix/`. */
-export function lakePrefix(pipeline: PipelineConfig): string {
-  const p = pipeline.storage.s3?.prefix ?? '';
-  return p === '' || p.endsWith('/') ? p : `${p}/`;
-}
-
-/** Glue and Athena want database names of lowercase letters, digits and `_`. */
-export function glueDatabaseName(pipeline: PipelineConfig): string {
-  return fit(pipeline.name.replace(/[^a-z0-9_]/g, '_'), 255);
-}
+// The lake's own names are core's too (`transform --explain` shows them in Athena DDL).
+export { bucketName, fit, glueDatabaseName, lakeBucketName, lakePrefix } from '../core/storage/names.ts';
 
 /** IAM role names: at most 64 characters. */
 export const roleName = (name: string) => fit(name, 64);

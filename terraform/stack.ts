@@ -13,10 +13,11 @@ import { DataAwsRegion } from '@cdktf/provider-aws/lib/data-aws-region/index.js'
 import type { PipelineConfig } from '../core/config/types.ts';
 import type { ConnectorRegistry } from '../core/plugin-api.ts';
 import { findRefs } from '../core/config/refs.ts';
+import { sparkJobSpec } from '../core/transform/jobspec.ts';
+import { planTable } from '../core/transform/plan.ts';
 import { deploySettings, type DeploySettings } from './settings.ts';
 import { escapeTf, glueDatabaseName, lakeBucketName, lakePrefix } from './names.ts';
 import { buildExtractorBundle, ROOT, type ExtractorBundle } from './bundle.ts';
-import { sparkJobSpec, specObject, type SparkJobSpecFn } from './spark-spec.ts';
 import { LakeStorage, LAKE_AREAS } from './constructs/lake-storage.ts';
 import { PipelineSecrets } from './constructs/pipeline-secrets.ts';
 import { ExtractorFunction } from './constructs/extractor-function.ts';
@@ -41,8 +42,6 @@ export interface PipelineStackProps {
   bundle?: ExtractorBundle;
   /** Default glue-jobs/transform_job.py. */
   glueScript?: string;
-  /** Default: core/transform's sparkJobSpec when it exists. `null`: never use it. */
-  sparkJobSpec?: SparkJobSpecFn | null;
 }
 
 export class PipelineStack extends TerraformStack {
@@ -128,20 +127,20 @@ export class PipelineStack extends TerraformStack {
     this.catalog = new GlueCatalog(this, 'catalog', {
       databaseName,
       pipelineName: pipeline.name,
-      tables: pipeline.tables ?? {},
+      // A declaration the plan rejects stops the synth with its key (TableSpecError).
+      tables: Object.entries(pipeline.tables ?? {}).map(([name, spec]) => planTable(name, spec)),
       curatedUrl: this.lake.lake.url(`${prefix}${LAKE_AREAS.curated}`),
       arnPrefix: `arn:${aws.partition}:glue:${aws.region}:${aws.accountId}`,
     });
 
-    const spec = props.sparkJobSpec === null ? undefined : (props.sparkJobSpec ?? sparkJobSpec);
-    if (!spec) this.warnings.push('core/transform does not export sparkJobSpec yet: each table spec object holds the table declaration only (no Spark SQL)');
     this.transform = new GlueTransform(this, 'transform', {
       pipelineName: pipeline.name,
       lake: this.lake,
       catalog: this.catalog,
       tables: pipeline.tables ?? {},
       scriptFile: props.glueScript ?? join(ROOT, 'glue-jobs', 'transform_job.py'),
-      specFor: (name, s) => specObject(spec, name, s),
+      // The table's Spark SQL and what the job needs around it (core/transform/jobspec.ts).
+      specFor: (name, s) => `${JSON.stringify(sparkJobSpec(name, s), null, 2)}\n`,
       workers: settings.glue.workers,
       workerType: settings.glue.workerType,
       timeoutMinutes: settings.glue.timeoutMinutes,

@@ -10,7 +10,8 @@ export function registerTransform(program: Command, ctx: CliContext): void {
     .option('-c, --config <file>', 'pipeline file', 'pipeline.yaml')
     .option('--lake <dir>', 'local lake folder (default: storage.local of pipeline.yaml)')
     .option('-t, --table <name...>', 'build only these tables')
-    .option('--explain <table>', 'print the DuckDB SQL and the Spark SQL (Glue) of a table instead of building')
+    .option('--explain <table>', 'print the docs, the DuckDB SQL, the Spark SQL (Glue) and the Athena DDL of a table instead of building')
+    .option('--docs', 'print the markdown docs of the tables (all, or those of --table) instead of building')
     .option('--spark-specs <dir>', 'write the Glue job spec (<table>.json) of every table into <dir> instead of building')
     .option('--target-file-mb <n>', 'split partitions into Parquet files of about this size (default 128)', (v) => Number(v))
     .action(async (o: TransformOptions) => {

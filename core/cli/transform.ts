@@ -1,6 +1,7 @@
 /**
  * `spotify-pipeline transform`: rebuild the curated tables from the raw data already committed in
- * the lake (no extraction), or show what a table compiles to on both engines. Registered by
+ * the lake (no extraction), or show what a table becomes, all rendered from its plan: its docs,
+ * the DuckDB and Spark SQL, and the Athena DDL of its Glue catalog table. Registered by
  * transform-command.ts, loaded when the command runs.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -12,7 +13,8 @@ import { lakeDir } from '../config/index.ts';
 import { LocalStorage } from '../storage/local.ts';
 import { committedFiles, listManifests } from '../engine/manifest.ts';
 import { newRunId } from '../engine/run.ts';
-import { buildTables, planTable, renderDuckdb, renderSpark, sparkJobSpec, RAW_VIEW, type CommittedFile } from '../transform/index.ts';
+import { curatedUrl, glueDatabaseName } from '../storage/names.ts';
+import { athenaDdl, buildTables, planTable, renderDuckdb, renderSpark, sparkJobSpec, tableDoc, RAW_VIEW, type CommittedFile } from '../transform/index.ts';
 import { humanBytes, textTable } from './format.ts';
 
 const out = (s = '') => process.stdout.write(s + '\n');
@@ -22,6 +24,7 @@ export interface TransformOptions {
   lake?: string;
   table?: string[];
   explain?: string;
+  docs?: boolean;
   sparkSpecs?: string;
   targetFileMb?: number;
 }
@@ -47,6 +50,8 @@ export async function transformCommand(ctx: CliContext, o: TransformOptions): Pr
     }
     const duck = renderDuckdb(plan, files);
     const spark = renderSpark(plan);
+    out(`-- tables.${o.explain}: what it holds (markdown, as \`transform --docs\` prints it)`);
+    out(`${tableDoc(plan).replace(/^/gm, '-- ').replace(/ +$/gm, '')}\n`);
     out(`-- tables.${o.explain}: DuckDB (local engine), the table's rows (${Object.values(files).flat().length} committed raw file(s))`);
     out(`${duck.select};\n`);
     out(`-- tables.${o.explain}: DuckDB, the rows that go to quarantine`);
@@ -54,7 +59,19 @@ export async function transformCommand(ctx: CliContext, o: TransformOptions): Pr
     out(`-- tables.${o.explain}: Spark SQL (Glue job) over the temp view ${RAW_VIEW}(value, _file, _line, _run_id, _stream), the table's rows`);
     out(`${spark.select};\n`);
     out(`-- tables.${o.explain}: Spark SQL, the rows that go to quarantine`);
-    out(`${spark.quarantine};`);
+    out(`${spark.quarantine};\n`);
+    out(`-- tables.${o.explain}: Athena DDL of the Glue catalog table the deployment creates (partitions are projected, never registered)`);
+    // The main pipeline's lake holds every table, included pipelines' too.
+    const config = prep.loaded.config;
+    out(`${athenaDdl(plan, curatedUrl(config), glueDatabaseName(config))};`);
+    return;
+  }
+
+  if (o.docs) {
+    for (const name of o.table ?? []) {
+      if (!tables[name]) throw new UserError(`no table named "${name}" in ${o.config}`, `expected one of ${Object.keys(tables).join(', ')}`);
+    }
+    out((o.table ?? Object.keys(tables)).map((name) => tableDoc(planTable(name, tables[name]))).join('\n\n'));
     return;
   }
 

@@ -3,16 +3,10 @@
  * shape and documentation of every key; these types mirror it for the engine.
  */
 
-export type ColumnType =
-  | 'string'
-  | 'int'
-  | 'bigint'
-  | 'double'
-  | 'boolean'
-  | 'date'
-  | 'timestamp'
-  | 'decimal'
-  | 'array<string>';
+import type { ColumnType } from '../transform/types.ts';
+
+// The column types live in the type registry (one entry per type, with its engine types).
+export type { ColumnType };
 
 export interface ColumnSpec {
   /** JSON path into the record (relative to the source root): `a.b`, `a[0].b`, `a[].b` explodes. */

@@ -23,8 +23,9 @@ import {
   objectFromUnionValue,
 } from '@duckdb/node-api';
 import type { TableSpec } from '../config/types.ts';
-import { DUCKDB_TYPES, ident, literal } from '../transform/compile.ts';
-import { planTable } from '../transform/plan.ts';
+import { ident, literal } from '../transform/dialects/duckdb.ts';
+import { planTable, storedColumnPlans } from '../transform/plan.ts';
+import { COLUMN_TYPE_INFO } from '../transform/types.ts';
 import { TRINO_MACROS, TRINO_SETTINGS, trinoToDuckdb } from './dialect.ts';
 
 export { trinoToDuckdb, TRINO_MACROS } from './dialect.ts';
@@ -48,10 +49,10 @@ export interface Lake {
  */
 export function viewSql(lakeDir: string, table: string, spec: TableSpec, hasFiles: boolean): string {
   const plan = planTable(table, spec);
-  const types = new Map(plan.columns.map((c) => [c.name, DUCKDB_TYPES[c.type]]));
   const cols = [
-    ...plan.storedColumns.map((c) => ({ name: c, type: types.get(c) as string })),
-    ...plan.partitions.map((p) => ({ name: p.name, type: 'VARCHAR' })),
+    ...storedColumnPlans(plan).map((c) => ({ name: c.name, type: COLUMN_TYPE_INFO[c.type].duckdb })),
+    // Partition values are folder names: strings.
+    ...plan.partitions.map((p) => ({ name: p.name, type: COLUMN_TYPE_INFO.string.duckdb })),
   ];
   if (!hasFiles) {
     return `CREATE OR REPLACE VIEW ${ident(table)} AS SELECT ${cols.map((c) => `CAST(NULL AS ${c.type}) AS ${ident(c.name)}`).join(', ')} WHERE false`;

@@ -13,7 +13,7 @@
  * until it reaches the sample, never the reverse.
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { ident, literal, sourceRows } from './compile.ts';
+import { ident, literal, sourceRows } from './dialects/duckdb.ts';
 import { type PathSegment, formatPath } from './paths.ts';
 import type { SourcePlan, TablePlan } from './plan.ts';
 

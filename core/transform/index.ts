@@ -13,14 +13,23 @@ import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import type { TableSpec } from '../config/types.ts';
-import { type CompiledTable, type RawFileRef, ident, literal, renderDuckdb } from './compile.ts';
+import { type CompiledTable, type RawFileRef, renderDuckdb } from './compile.ts';
+import { ident, literal } from './dialects/duckdb.ts';
 import { type DriftFile, declaredGaps, shapeDrift } from './drift.ts';
 import { type TablePlan, planTable } from './plan.ts';
 import { type SwapHooks, type TableDirs, listPartitions, quarantineDirs, recoverTable, swapIn, tableDirs } from './write.ts';
 
-export { compileTable, renderDuckdb, DUCKDB_TYPES, type CompiledTable } from './compile.ts';
-export { renderSpark, RAW_VIEW, SPARK_TYPES, type SparkTable } from './spark.ts';
+export { compileTable, renderDuckdb, type CompiledTable } from './compile.ts';
+export { renderSpark, RAW_VIEW, type SparkTable } from './spark.ts';
+export { renderTable, type RenderedTable, type RenderTarget } from './render.ts';
+export { type SqlDialect } from './dialects/dialect.ts';
+export { duckdb } from './dialects/duckdb.ts';
+export { spark } from './dialects/spark.ts';
+export { COLUMN_TYPES, COLUMN_TYPE_INFO, typeInfo, type ColumnType, type ColumnTypeInfo } from './types.ts';
 export { sparkJobSpec, type SparkJobSpec } from './jobspec.ts';
+export { catalogTable, projectionParameters, PARQUET_FORMAT, type CatalogColumn, type CatalogTable } from './catalog.ts';
+export { athenaDdl } from './athena.ts';
+export { rowJsonSchema, tableDoc } from './docs.ts';
 export {
   planTable,
   TableSpecError,

@@ -4,9 +4,10 @@
  * `<spec prefix>/<table>.json` next to the script.
  */
 import type { TableSpec } from '../config/types.ts';
-import { planTable } from './plan.ts';
+import { planTable, storedColumnPlans } from './plan.ts';
 import { RAW_VIEW, renderSpark } from './spark.ts';
 import { formatPath } from './paths.ts';
+import { COLUMN_TYPE_INFO } from './types.ts';
 
 export interface SparkJobSpec {
   /** Bump when the job's expectations change; the job refuses versions it does not know. */
@@ -33,13 +34,9 @@ export interface SparkJobSpec {
   target_file_mb?: number;
 }
 
-/** Glue/Hive type names (the catalog's spelling). */
-const GLUE_TYPES: Record<string, string> = { decimal: 'decimal(18,3)' };
-
 export function sparkJobSpec(name: string, spec: TableSpec): SparkJobSpec {
   const plan = planTable(name, spec);
   const sql = renderSpark(plan, RAW_VIEW);
-  const types = new Map(plan.columns.map((c) => [c.name, c.type as string]));
   return {
     version: 1,
     table: name,
@@ -50,10 +47,8 @@ export function sparkJobSpec(name: string, spec: TableSpec): SparkJobSpec {
     rows_from_judged_sql: sql.fromJudged.select,
     quarantine_from_judged_sql: sql.fromJudged.quarantine,
     partition_by: plan.partitions.map((p) => ({ name: p.name, from: p.from, as: p.as })),
-    columns: plan.storedColumns.map((c) => {
-      const t = types.get(c) as string;
-      return { name: c, type: GLUE_TYPES[t] ?? t };
-    }),
+    // Glue/Hive spelling, as the catalog has them.
+    columns: storedColumnPlans(plan).map((c) => ({ name: c.name, type: COLUMN_TYPE_INFO[c.type].glue })),
     sources: plan.sources.map((s) => ({
       stream: s.stream,
       root: s.eachOf ? `${formatPath(s.eachOf.segments)}[]${s.path.segments.length ? `.${formatPath(s.path.segments)}` : ''}` : formatPath(s.path.segments),

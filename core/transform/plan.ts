@@ -1,9 +1,12 @@
 /**
  * The column plan of a curated table: a TableSpec validated and resolved into a
- * backend-neutral object. SQL backends (DuckDB in compile.ts, Spark SQL later) render this plan;
- * none of them reads the YAML-shaped spec or re-parses paths, so they cannot drift in meaning.
+ * backend-neutral object. Everything a table becomes is rendered from this plan: DuckDB SQL and
+ * Spark SQL (render.ts, a dialect each), the Glue catalog table and Athena DDL (catalog.ts), the
+ * local query views and the table docs (docs.ts). None of them reads the YAML-shaped spec or
+ * re-parses paths, so they cannot drift in meaning.
  */
-import type { ColumnSpec, ColumnType, PartitionSpec, TableSpec } from '../config/types.ts';
+import type { ColumnSpec, PartitionSpec, TableSpec } from '../config/types.ts';
+import { COLUMN_TYPES, type ColumnType, isColumnType, readKind } from './types.ts';
 import { type JsonPath, PathError, countEach, formatPath, parsePath, splitAtEach } from './paths.ts';
 
 export interface SourcePlan {
@@ -20,6 +23,8 @@ interface ColumnBase {
   name: string;
   type: ColumnType;
   required: boolean;
+  /** From pipeline.yaml: the column comment in the catalog and the docs. */
+  description?: string;
 }
 
 export interface PathColumnPlan extends ColumnBase {
@@ -61,6 +66,8 @@ export interface OrderKey {
 
 export interface TablePlan {
   table: string;
+  /** From pipeline.yaml: the table comment in the catalog and the docs. */
+  description?: string;
   sources: SourcePlan[];
   /** The one array (relative to the row object) exploded into a row per element, if any. */
   explode?: JsonPath;
@@ -87,17 +94,7 @@ export class TableSpecError extends Error {
   }
 }
 
-export const COLUMN_TYPES: readonly ColumnType[] = [
-  'string',
-  'int',
-  'bigint',
-  'double',
-  'boolean',
-  'date',
-  'timestamp',
-  'decimal',
-  'array<string>',
-];
+export { COLUMN_TYPES };
 
 /**
  * Keys the transform reads beyond core/config/types.ts (`precision_from` on a column,
@@ -158,9 +155,9 @@ export function planTable(table: string, tableSpec: TableSpec): TablePlan {
     if (!COLUMN_NAME.test(name) || name.startsWith('__')) {
       fail(key, 'column names use letters, digits and _ and may not start with "__"');
     }
-    if (!COLUMN_TYPES.includes(col?.type)) fail(`${key}.type`, `unknown type "${col?.type}" (one of ${COLUMN_TYPES.join(', ')})`);
+    if (!isColumnType(col?.type)) fail(`${key}.type`, `unknown type "${col?.type}" (one of ${COLUMN_TYPES.join(', ')})`);
     if ((col.path === undefined) === (col.sql === undefined)) fail(key, 'needs exactly one of path or sql');
-    const base = { name, type: col.type, required: col.required === true };
+    const base = { name, type: col.type, required: col.required === true, ...(col.description !== undefined && { description: col.description }) };
     if (col.sql !== undefined) {
       if (typeof col.sql !== 'string' || !col.sql.trim()) fail(`${key}.sql`, 'is empty');
       columns.push({ ...base, kind: 'sql', sql: col.sql.trim() });
@@ -184,7 +181,7 @@ export function planTable(table: string, tableSpec: TableSpec): TablePlan {
       }
       if (!split) {
         columns.push({ ...base, kind: 'path', base: 'row', path, ...(precision && { precision }) });
-      } else if (col.type === 'array<string>') {
+      } else if (readKind(col.type) === 'list') {
         // A list column gathers the elements instead of exploding: `artists[].name` -> [names].
         columns.push({ ...base, kind: 'path', base: 'row', path: split.array, collect: split.element });
       } else {
@@ -225,10 +222,11 @@ export function planTable(table: string, tableSpec: TableSpec): TablePlan {
     const fromType = types.get(p.from);
     if (!fromType) return fail(`${key}.from`, `unknown column "${p.from}"`);
     if (!['value', 'date', 'month', 'year'].includes(p.as)) return fail(`${key}.as`, `unknown "${p.as}" (value, date, month, year)`);
-    if (p.as !== 'value' && fromType !== 'date' && fromType !== 'timestamp') {
+    const read = readKind(fromType);
+    if (p.as !== 'value' && read !== 'date' && read !== 'timestamp') {
       return fail(`${key}.as`, `"${p.as}" needs a date or timestamp column, "${p.from}" is ${fromType}`);
     }
-    if (fromType === 'array<string>') return fail(`${key}.from`, 'cannot partition by a list column');
+    if (read === 'list') return fail(`${key}.from`, 'cannot partition by a list column');
     // A partition folder named like a column replaces that column (Hive layout): only sound when
     // the folder holds that very column's value.
     if (types.has(p.name) && !(p.as === 'value' && p.from === p.name)) {
@@ -249,6 +247,7 @@ export function planTable(table: string, tableSpec: TableSpec): TablePlan {
 
   return {
     table,
+    ...(spec.description !== undefined && { description: spec.description }),
     sources,
     explode,
     columns,
@@ -259,6 +258,11 @@ export function planTable(table: string, tableSpec: TableSpec): TablePlan {
     storedColumns,
     ...(target !== undefined && { targetFileMb: target }),
   };
+}
+
+/** The columns written inside the data files, in declaration order (partition folders excluded). */
+export function storedColumnPlans(plan: TablePlan): ColumnPlan[] {
+  return plan.columns.filter((c) => plan.storedColumns.includes(c.name));
 }
 
 /**

@@ -1,4 +1,4 @@
-/** SQL text helpers shared by the DuckDB and Spark renderers (which differ only in quoting). */
+/** SQL text helpers of the renderer (render.ts), whatever the dialect. */
 
 export function indent(sql: string): string {
   return sql

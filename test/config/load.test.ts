@@ -8,6 +8,7 @@ import {
   type Problem,
 } from '../../core/config/index.ts';
 import { HEAD, VALID, at, fakePlugin, problemsOf, writeFixture } from './fixtures.ts';
+import { COLUMN_TYPES } from '../../core/transform/types.ts';
 
 function configError(fn: () => unknown): ConfigError {
   try {
@@ -175,7 +176,7 @@ storage: { s3: { prefix: /x } }
     // oneOf: no branch fits the type -> one message naming the forms.
     ['tables.t1.from', 13, 11, 'expected a stream name or a list of sources {stream, root}, got number 5'],
     ['tables.t1.columns.x', 14, 16, 'give either "path" or "sql", not both'],
-    ['tables.t1.columns.y.type', 14, 65, 'expected one of string, int, bigint, double, boolean, date, timestamp, decimal, array<string>; got string "strin" (did you mean "string"?)'],
+    ['tables.t1.columns.y.type', 14, 65, `expected one of ${COLUMN_TYPES.join(', ')}; got string "strin" (did you mean "string"?)`],
     // oneOf: the list branch fits -> its inner problem, not the string branch's complaints.
     ['tables.t2.from[0].rot', 16, 25, 'unknown key "rot"; did you mean "root"? expected one of stream, root'],
     ['tables.t2.columns.z.path', 18, 18, 'invalid value "a..b": use a dot path such as track.id, track.artists[0].id or items[].id'],

@@ -7,6 +7,11 @@ import { ENV, SHIPPED, check, connectors, loadText, only, policyOf, synth, withA
 import { LOG_RETENTION_DAYS } from '../../terraform/settings.ts';
 import { PipelineStack } from '../../terraform/stack.ts';
 import { Testing } from 'cdktf';
+import { curatedUrl, glueDatabaseName } from '../../core/storage/names.ts';
+import { athenaDdl } from '../../core/transform/athena.ts';
+import { catalogTable } from '../../core/transform/catalog.ts';
+import { sparkJobSpec } from '../../core/transform/jobspec.ts';
+import { planTable } from '../../core/transform/plan.ts';
 
 const FULL = `
 version: 1
@@ -200,6 +205,10 @@ describe('synthesized stack: shipped pipeline', () => {
     ]);
     const spec = JSON.parse(s.model.ofType('aws_s3_object').find((o) => o.config.key === 'glue-jobs/specs/plays.json')!.config.content);
     expect(spec.table).toBe('plays');
+    // Always core's job spec with the Spark SQL (a missing or broken core/transform fails the synth).
+    expect(spec).toEqual(sparkJobSpec('plays', loadText(SHIPPED).config.tables.plays));
+    expect(spec.sql).toContain('FROM `raw_lines` WHERE _stream = ');
+    expect(s.stack.warnings.join('\n')).not.toMatch(/sparkJobSpec|spec object/);
     for (const g of s.model.ofType('aws_cloudwatch_log_group')) expect(g.config.retention_in_days).toBe(30);
   });
 
@@ -365,5 +374,48 @@ describe('synthesized stack: KMS, existing alarm topic, state backends', () => {
   it('only accepts CloudWatch retention values', () => {
     expect(LOG_RETENTION_DAYS).toContain(30);
     expect(() => loadText(withAws('log_retention_days: 31'))).toThrow(/log_retention_days/);
+  });
+});
+
+describe('synthesized stack: a table partitioned by its own value column', () => {
+  // playlist_tracks with one folder per playlist: `playlist_id` is only in the folder names.
+  const text = SHIPPED.replace(
+    '    dedupe: [playlist_id, position]\n',
+    '    dedupe: [playlist_id, position]\n    partition_by:\n      - { name: playlist_id, from: playlist_id, as: value }\n',
+  );
+  const s = synth(text);
+  const table = s.model.ofType('aws_glue_catalog_table').find((t) => t.config.name === 'playlist_tracks')!.config;
+  const names = (cols: Array<{ name: string }>) => cols.map((c) => c.name);
+
+  it('has playlist_id exactly once, as a partition key, not among the storage descriptor columns', () => {
+    expect(text).not.toBe(SHIPPED);
+    expect(names(table.partition_keys)).toEqual(['playlist_id']);
+    expect(table.partition_keys[0]).toMatchObject({ name: 'playlist_id', type: 'string' });
+    expect(names(table.storage_descriptor.columns)).toEqual(['position', 'added_at', 'is_local', 'item_type', 'track_id', 'track_name', 'artist_id', 'duration_ms']);
+    expect(table.parameters).toMatchObject({
+      'projection.enabled': 'true',
+      'projection.playlist_id.type': 'injected',
+      'storage.location.template': 's3://my-spotify-lake/curated/playlist_tracks/playlist_id=$${playlist_id}/',
+    });
+  });
+
+  it('matches the Athena DDL that `transform --explain` prints: same columns, keys, location and database', () => {
+    const { config } = loadText(text);
+    const plan = planTable('playlist_tracks', config.tables.playlist_tracks);
+    const model = catalogTable(plan, curatedUrl(config));
+    expect(table.storage_descriptor.columns.map((c: { name: string; type: string }) => [c.name, c.type])).toEqual(model.columns.map((c) => [c.name, c.type]));
+    expect(table.partition_keys.map((c: { name: string; type: string }) => [c.name, c.type])).toEqual(model.partitionKeys.map((c) => [c.name, c.type]));
+    expect(table.storage_descriptor.location).toBe(model.location);
+    expect(only(s, 'aws_glue_catalog_database').name).toBe(glueDatabaseName(config));
+    const ddl = athenaDdl(plan, curatedUrl(config), glueDatabaseName(config));
+    expect(ddl).toContain(`LOCATION '${table.storage_descriptor.location}'`);
+    expect(ddl.match(/`playlist_id` string/g)).toHaveLength(1);
+  });
+
+  it('ships the same partition columns to the Glue job', () => {
+    const object = s.model.ofType('aws_s3_object').find((o) => o.config.key === 'glue-jobs/specs/playlist_tracks.json')!;
+    const spec = JSON.parse(object.config.content);
+    expect(spec.partition_by).toEqual([{ name: 'playlist_id', from: 'playlist_id', as: 'value' }]);
+    expect(names(spec.columns)).toEqual(names(table.storage_descriptor.columns));
   });
 });

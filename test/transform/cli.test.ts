@@ -78,6 +78,27 @@ describe('spotify-pipeline transform', () => {
     expect(missing.stderr).toMatch(/no table named "nope"/);
   });
 
+  it('--explain also prints the docs and the Athena DDL of the Glue table, from the same plan', async () => {
+    const r = await cli('transform', '--explain', 'plays', '-c', PIPELINE, '--lake', lake);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^-- tables\.plays: what it holds/);
+    expect(r.stdout).toContain('-- | `played_at` | timestamp | required |');
+    expect(r.stdout).toContain('-- | `dt` | string | partition key: date of `played_at` |');
+    // The DDL names what the deployment creates: database, bucket (storage.s3) and projection.
+    expect(r.stdout).toContain('CREATE EXTERNAL TABLE `my_spotify_lake`.`plays` (\n  `played_at` timestamp,');
+    expect(r.stdout).toContain("PARTITIONED BY (\n  `dt` string COMMENT 'date of played_at'\n)\nSTORED AS PARQUET\nLOCATION 's3://my-spotify-lake/curated/plays/'");
+    expect(r.stdout).toContain("'storage.location.template'='s3://my-spotify-lake/curated/plays/dt=${dt}/'\n);\n");
+  });
+
+  it('--docs prints the markdown docs of the tables', async () => {
+    const r = await cli('transform', '--docs', '-c', PIPELINE, '-t', 'artists', 'plays');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^### `artists`\n\nArtists of your plays and playlists/);
+    expect(r.stdout).toContain('| `genres` | array<string> |  |');
+    expect(r.stdout).toContain('\n\n### `plays`\n');
+    expect((await cli('transform', '--docs', '-c', PIPELINE, '-t', 'nope')).code).toBe(2);
+  });
+
   it('--spark-specs writes the Glue job spec of every table', async () => {
     const dir = join(lake, 'specs');
     const r = await cli('transform', '--spark-specs', dir, '-c', PIPELINE);

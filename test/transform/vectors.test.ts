@@ -6,18 +6,21 @@
  * back through the query layer. The same declaration's Spark SQL (the Glue job's) must parse with
  * dt-sql-parser's SparkSQL grammar, and is kept as a reviewed snapshot in
  * __snapshots__/spark/<vector>.sql: a change to the Spark renderer shows up as a diff to review.
+ * The rows read back must also fit the table's row JSON Schema (docs.ts, types from the registry).
  */
 import { readFileSync, readdirSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
+import { Ajv } from 'ajv';
+import formats from 'ajv-formats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { parsePipeline } from '../../core/config/index.ts';
 import type { TableSpec } from '../../core/config/types.ts';
 import { openLake } from '../../core/query/index.ts';
 import { sparkChecker, type SqlChecker } from '../../core/query/parsers.ts';
-import { buildTables, planTable, renderSpark, type CommittedFile } from '../../core/transform/index.ts';
+import { COLUMN_TYPES, buildTables, planTable, renderSpark, rowJsonSchema, type CommittedFile } from '../../core/transform/index.ts';
 import { listFiles, runId, tempLake, writeRaw } from './helpers.ts';
 
 const DIR = join(import.meta.dirname, 'vectors');
@@ -99,8 +102,9 @@ describe('transform conformance vectors', () => {
     for (const feature of ['[0]', '[]', 'array<string>', 'sql:', 'filter:', 'order_by', 'latest_per', 'as: date', 'as: month', 'as: year', 'as: value', 'root:', 'required: true', 'precision_from', 'target_file_mb', 'lines:']) {
       expect(all, feature).toContain(feature);
     }
-    for (const type of ['string', 'int', 'bigint', 'double', 'boolean', 'date', 'timestamp', 'decimal']) {
-      expect(all, type).toMatch(new RegExp(`type: ${type}\\b`));
+    // Every type of the registry, so a new type is run on DuckDB and snapshotted for Spark.
+    for (const type of COLUMN_TYPES) {
+      expect(all, type).toMatch(new RegExp(`type: "?${type}"?(?![\\w<])`));
     }
   });
 
@@ -139,6 +143,10 @@ describe('transform conformance vectors', () => {
           const { rows } = await db.query(`SELECT * FROM ${name}${v.expect.order ? ` ORDER BY ${v.expect.order}` : ''}`);
           if (v.expect.rows) expect(rows).toEqual(v.expect.rows);
           if (v.expect.count !== undefined) expect(rows.length).toBe(v.expect.count);
+          const ajv = new Ajv({ strict: true, allowUnionTypes: true });
+          formats.default(ajv);
+          const fits = ajv.compile(rowJsonSchema(planTable(name, spec)));
+          for (const row of rows) expect(fits(row), `${JSON.stringify(row)}: ${ajv.errorsText(fits.errors)}`).toBe(true);
         } finally {
           db.close();
         }

@@ -1,0 +1,73 @@
+-- one folder per playlist (partition_by playlist_id as value, from the column itself), so playlist_id is only in the folder names and once in the table; a re-read playlist replaces its folder's rows
+
+-- rows
+WITH
+`__raw_0` AS (
+  SELECT CASE WHEN get_json_object(value, '$') IS NOT NULL THEN value END AS __rec, _file AS __file, _line AS __line, _run_id AS __run_id
+  FROM `raw_lines` WHERE _stream = 'playlist_items'
+),
+`__values` AS (
+  SELECT __rec, __file, __line, __run_id, get_json_object(__rec, '$.playlist_id') AS `__raw_playlist_id`, get_json_object(__rec, '$.position') AS `__raw_position`, get_json_object(__rec, '$.item.id') AS `__raw_track_id`, get_json_object(__rec, '$.item.artists') AS `__raw_artist_ids`, get_json_object(__rec, '$.added_at') AS `__raw_added_at`
+  FROM `__raw_0`
+  WHERE __rec IS NOT NULL
+),
+`__typed` AS (
+  SELECT *, `__raw_playlist_id` AS `playlist_id`, try_cast(round(try_cast(`__raw_position` AS DECIMAL(38,9))) AS INT) AS `position`, `__raw_track_id` AS `track_id`, transform(from_json(`__raw_artist_ids`, 'array<string>'), __x -> get_json_object(__x, '$.id')) AS `artist_ids`, CASE WHEN trim(`__raw_added_at`) RLIKE '^[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}([ T].*)?$' THEN try_cast(trim(`__raw_added_at`) AS TIMESTAMP) END AS `added_at` FROM __values
+),
+`__checked` AS (
+  SELECT *,
+    filter(array(CASE WHEN `playlist_id` IS NULL THEN 'playlist_id: required value is missing' END,
+      CASE WHEN `position` IS NULL AND `__raw_position` IS NOT NULL THEN concat('position: cannot read ', left(CAST(`__raw_position` AS STRING), 200), ' as int') WHEN `position` IS NULL THEN 'position: required value is missing' END,
+      CASE WHEN `artist_ids` IS NULL AND `__raw_artist_ids` IS NOT NULL THEN concat('artist_ids: cannot read ', left(CAST(`__raw_artist_ids` AS STRING), 200), ' as array<string>') END,
+      CASE WHEN `added_at` IS NULL AND `__raw_added_at` IS NOT NULL THEN concat('added_at: cannot read ', left(CAST(`__raw_added_at` AS STRING), 200), ' as timestamp') END), __r -> __r IS NOT NULL) AS __reasons
+  FROM `__typed`
+),
+`__latest` AS (
+  SELECT * FROM (SELECT *, max(__run_id) OVER (PARTITION BY `playlist_id`) AS __newest_run FROM __checked) __l WHERE __run_id <=> __newest_run
+),
+`__judged` AS (
+  SELECT `playlist_id`, `position`, `track_id`, `artist_ids`, `added_at`, __reasons, __file, __line, __run_id, CASE WHEN size(__reasons) > 0 THEN __rec END AS __rec, false AS __malformed FROM `__latest`
+  UNION ALL
+  SELECT CAST(NULL AS STRING) AS `playlist_id`, CAST(NULL AS INT) AS `position`, CAST(NULL AS STRING) AS `track_id`, CAST(NULL AS ARRAY<STRING>) AS `artist_ids`, CAST(NULL AS TIMESTAMP) AS `added_at`, array('record: malformed JSON line') AS __reasons, __file, __line, __run_id, CAST(NULL AS STRING) AS __rec, true AS __malformed FROM `__raw_0` WHERE __rec IS NULL
+),
+`__kept` AS (
+  SELECT * FROM __judged WHERE size(__reasons) = 0
+),
+`__deduped` AS (
+  SELECT * FROM (SELECT *, row_number() OVER (PARTITION BY `playlist_id`, `position` ORDER BY __run_id DESC NULLS LAST, __file DESC, __line DESC) AS __rn FROM __kept) __d WHERE __rn = 1
+)
+SELECT `position`, `track_id`, `artist_ids`, `added_at`, nullif(CAST(`playlist_id` AS STRING), '') AS `playlist_id`, __run_id AS _source_run_id
+FROM `__deduped`;
+
+-- quarantine
+WITH
+`__raw_0` AS (
+  SELECT CASE WHEN get_json_object(value, '$') IS NOT NULL THEN value END AS __rec, _file AS __file, _line AS __line, _run_id AS __run_id
+  FROM `raw_lines` WHERE _stream = 'playlist_items'
+),
+`__values` AS (
+  SELECT __rec, __file, __line, __run_id, get_json_object(__rec, '$.playlist_id') AS `__raw_playlist_id`, get_json_object(__rec, '$.position') AS `__raw_position`, get_json_object(__rec, '$.item.id') AS `__raw_track_id`, get_json_object(__rec, '$.item.artists') AS `__raw_artist_ids`, get_json_object(__rec, '$.added_at') AS `__raw_added_at`
+  FROM `__raw_0`
+  WHERE __rec IS NOT NULL
+),
+`__typed` AS (
+  SELECT *, `__raw_playlist_id` AS `playlist_id`, try_cast(round(try_cast(`__raw_position` AS DECIMAL(38,9))) AS INT) AS `position`, `__raw_track_id` AS `track_id`, transform(from_json(`__raw_artist_ids`, 'array<string>'), __x -> get_json_object(__x, '$.id')) AS `artist_ids`, CASE WHEN trim(`__raw_added_at`) RLIKE '^[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}([ T].*)?$' THEN try_cast(trim(`__raw_added_at`) AS TIMESTAMP) END AS `added_at` FROM __values
+),
+`__checked` AS (
+  SELECT *,
+    filter(array(CASE WHEN `playlist_id` IS NULL THEN 'playlist_id: required value is missing' END,
+      CASE WHEN `position` IS NULL AND `__raw_position` IS NOT NULL THEN concat('position: cannot read ', left(CAST(`__raw_position` AS STRING), 200), ' as int') WHEN `position` IS NULL THEN 'position: required value is missing' END,
+      CASE WHEN `artist_ids` IS NULL AND `__raw_artist_ids` IS NOT NULL THEN concat('artist_ids: cannot read ', left(CAST(`__raw_artist_ids` AS STRING), 200), ' as array<string>') END,
+      CASE WHEN `added_at` IS NULL AND `__raw_added_at` IS NOT NULL THEN concat('added_at: cannot read ', left(CAST(`__raw_added_at` AS STRING), 200), ' as timestamp') END), __r -> __r IS NOT NULL) AS __reasons
+  FROM `__typed`
+),
+`__latest` AS (
+  SELECT * FROM (SELECT *, max(__run_id) OVER (PARTITION BY `playlist_id`) AS __newest_run FROM __checked) __l WHERE __run_id <=> __newest_run
+),
+`__judged` AS (
+  SELECT `playlist_id`, `position`, `track_id`, `artist_ids`, `added_at`, __reasons, __file, __line, __run_id, CASE WHEN size(__reasons) > 0 THEN __rec END AS __rec, false AS __malformed FROM `__latest`
+  UNION ALL
+  SELECT CAST(NULL AS STRING) AS `playlist_id`, CAST(NULL AS INT) AS `position`, CAST(NULL AS STRING) AS `track_id`, CAST(NULL AS ARRAY<STRING>) AS `artist_ids`, CAST(NULL AS TIMESTAMP) AS `added_at`, array('record: malformed JSON line') AS __reasons, __file, __line, __run_id, CAST(NULL AS STRING) AS __rec, true AS __malformed FROM `__raw_0` WHERE __rec IS NULL
+)
+SELECT 'partition_by_playlist' AS `table`, __reasons AS reasons, __file AS file, __line AS line, __run_id AS source_run_id, __rec AS record
+FROM __judged WHERE size(__reasons) > 0;
