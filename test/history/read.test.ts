@@ -150,12 +150,11 @@ describe('streaming JSON', () => {
 });
 
 describe('config and check', () => {
-  it('check names a missing path, an empty one, and S3 (not yet)', async () => {
+  it('check names a missing path and an empty one (S3 paths: test/history/s3.test.ts)', async () => {
     const check = (path: string) => history.check({ config: { path }, http: new HttpClient({ baseURL: '' }), logger: { info() {}, warn() {}, debug() {} }, streams: [] });
     await expect(check(join(base, 'nope'))).rejects.toThrow(/does not exist/);
     await mkdir(join(base, 'empty'), { recursive: true });
     await expect(check(join(base, 'empty'))).rejects.toThrow(/no streaming history files/);
-    await expect(check('s3://bucket/export/')).rejects.toThrow(/S3 .* not implemented yet/);
     await expect(check(folder.path)).resolves.toBeUndefined();
   });
 
