@@ -1,17 +1,20 @@
 /**
  * CDKTF app entry (cdktf.json): synthesizes the AWS deployment from pipeline.yaml
- * (PIPELINE_FILE to use another file). Needs no Terraform binary and no AWS credentials.
- * The CDKTF side's composition root (bin/main.ts is the CLI's): it hands the stack the shipped
- * connector registry, so terraform/ imports core only.
+ * (PIPELINE_FILE to use another file) and the pipelines it includes. Needs no Terraform binary and
+ * no AWS credentials. The CDKTF side's composition root (bin/main.ts is the CLI's): it hands the
+ * stack the shipped connector registry and the loaded plugins, so terraform/ imports core only.
  */
 import { App } from 'cdktf';
-import { loadPipeline } from '../core/config/index.ts';
+import { formatProblem } from '../core/config/index.ts';
+import { preparePipeline } from '../core/pipeline.ts';
+import { pluginSource } from '../core/plugins.ts';
 import { connectors } from '../connectors/index.ts';
-import { PipelineStack } from '../terraform/stack.ts';
+import { PipelineStack, stackInputs } from '../terraform/stack.ts';
 
 const file = process.env.PIPELINE_FILE ?? 'pipeline.yaml';
-const { config } = loadPipeline(file);
+const prep = await preparePipeline(file, { plugins: pluginSource(connectors) });
+for (const w of prep.warnings) process.stderr.write(`warning: ${formatProblem(w)}\n`);
 const app = new App();
-const stack = new PipelineStack(app, config.name, { pipeline: config, pipelineFile: file, env: process.env, connectors });
+const stack = new PipelineStack(app, prep.loaded.config.name, { ...stackInputs(prep), pipelineFile: file, env: process.env, connectors });
 for (const w of stack.warnings) process.stderr.write(`warning: ${w}\n`);
 app.synth();

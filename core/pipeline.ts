@@ -38,6 +38,7 @@ export async function preparePipeline(file: string, opts: PrepareOptions = {}): 
   const problems: Problem[] = [];
   const streams = new Set(Object.keys(prep.loaded.config.streams));
   const tables = new Set(Object.keys(prep.loaded.config.tables));
+  const queries = new Set(Object.keys(prep.loaded.config.queries));
   for (const [i, rel] of (prep.loaded.config.include ?? []).entries()) {
     const at = { ...prep.loaded.pos(`include.${i}`), path: `include.${i}`, severity: 'error' as const };
     const inc = await preparePipeline(join(dirname(resolve(file)), rel), opts);
@@ -50,6 +51,11 @@ export async function preparePipeline(file: string, opts: PrepareOptions = {}): 
     for (const t of Object.keys(inc.loaded.config.tables)) {
       if (tables.has(t)) problems.push({ ...at, message: `table "${t}" of "${rel}" has the same name as one of this pipeline's` });
       tables.add(t);
+    }
+    // Deployed together: one Athena workgroup holds every named query of the lake.
+    for (const q of Object.keys(inc.loaded.config.queries)) {
+      if (queries.has(q)) problems.push({ ...at, message: `query "${q}" of "${rel}" has the same name as one of this pipeline's (one Athena workgroup holds both)` });
+      queries.add(q);
     }
     includes.push(inc);
   }

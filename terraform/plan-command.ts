@@ -48,10 +48,11 @@ export function registerPlan(program: Command, ctx: CliContext): void {
           throw new UserError(`--plan-json ${o.planJson} is not JSON`, 'give it the output of `terraform show -json plan.out`');
         }
       }
-      const { reviewPipeline, renderReview } = await import('./review/index.ts');
+      const [{ reviewPipeline, renderReview }, { stackInputs }] = await Promise.all([import('./review/index.ts'), import('./stack.ts')]);
       let review;
       try {
-        review = reviewPipeline(prep.loaded.config, { pipelineFile: o.config, env: process.env, planJson, connectors: ctx.plugins.registry });
+        const { pipeline, ...inputs } = stackInputs(prep);
+        review = reviewPipeline(pipeline, { ...inputs, pipelineFile: o.config, env: process.env, planJson, connectors: ctx.plugins.registry });
       } catch (e) {
         if (e instanceof Error && /not a Terraform plan|unknown change actions|invalid lifecycle settings/.test(e.message)) throw new UserError(e.message);
         throw e;

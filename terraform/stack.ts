@@ -3,7 +3,7 @@
  * extractor function, the Glue catalog and Spark transform, Athena, alarms. Each concern is one
  * construct with typed props; the stack only wires them together and hands out grants.
  */
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { Construct } from 'constructs';
 import { Annotations, Aspects, LocalBackend, S3Backend, TerraformStack } from 'cdktf';
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider/index.js';
@@ -11,8 +11,10 @@ import { DataAwsCallerIdentity } from '@cdktf/provider-aws/lib/data-aws-caller-i
 import { DataAwsPartition } from '@cdktf/provider-aws/lib/data-aws-partition/index.js';
 import { DataAwsRegion } from '@cdktf/provider-aws/lib/data-aws-region/index.js';
 import type { PipelineConfig } from '../core/config/types.ts';
-import type { ConnectorRegistry } from '../core/plugin-api.ts';
+import type { ConnectorPlugin, ConnectorRegistry } from '../core/plugin-api.ts';
+import type { Prepared } from '../core/pipeline.ts';
 import { findRefs } from '../core/config/refs.ts';
+import { loadPipeline } from '../core/config/load.ts';
 import { sparkJobSpec } from '../core/transform/jobspec.ts';
 import { planTable } from '../core/transform/plan.ts';
 import { deploySettings, type DeploySettings } from './settings.ts';
@@ -20,7 +22,7 @@ import { escapeTf, glueDatabaseName, lakeBucketName, lakePrefix } from './names.
 import { buildExtractorBundle, ROOT, type ExtractorBundle } from './bundle.ts';
 import { LakeStorage, LAKE_AREAS } from './constructs/lake-storage.ts';
 import { PipelineSecrets } from './constructs/pipeline-secrets.ts';
-import { ExtractorFunction } from './constructs/extractor-function.ts';
+import { ExtractorFunction, type IncludedRuns } from './constructs/extractor-function.ts';
 import { GlueCatalog } from './constructs/glue-catalog.ts';
 import { GlueTransform, type AwsContext } from './constructs/glue-transform.ts';
 import { AthenaAnalytics } from './constructs/athena-analytics.ts';
@@ -38,14 +40,38 @@ export interface PipelineStackProps {
   env?: Record<string, string | undefined>;
   /** The shipped connectors (connectors/index.ts, handed in by the composition root): the extractor bundle imports each pipeline's from here. */
   connectors: ConnectorRegistry;
+  /**
+   * The loaded plugins of the pipeline and the pipelines it includes, by `connector.use`: the
+   * stack reads their manifests (`uploads`: run the pipeline when its files are uploaded).
+   */
+  plugins?: Record<string, Pick<ConnectorPlugin, 'name' | 'uploads'>>;
+  /** The pipelines `include:` names (loaded from their files, relative to pipelineFile, when absent). */
+  includes?: Array<{ config: PipelineConfig; file: string }>;
   /** A prebuilt extractor bundle (tests); built from pipelineFile when absent. */
   bundle?: ExtractorBundle;
   /** Default glue-jobs/transform_job.py. */
   glueScript?: string;
 }
 
+/** What a prepared pipeline (core/pipeline.ts) gives the stack: the config, its includes and every plugin. */
+export function stackInputs(prep: Prepared): Pick<PipelineStackProps, 'pipeline' | 'includes' | 'plugins'> {
+  const all = [prep, ...(prep.includes ?? [])];
+  return {
+    pipeline: prep.loaded.config,
+    includes: (prep.includes ?? []).map((i) => ({ config: i.loaded.config, file: i.loaded.file })),
+    plugins: Object.fromEntries(all.map((p) => [p.loaded.config.connector.use, p.plugin])),
+  };
+}
+
+/** The pipelines a pipeline includes, loaded from their files (relative to the pipeline's folder). */
+export function loadIncludes(pipeline: PipelineConfig, pipelineFile: string): Array<{ config: PipelineConfig; file: string }> {
+  return (pipeline.include ?? []).map((rel) => ({ config: loadPipeline(join(dirname(pipelineFile), rel)).config, file: rel }));
+}
+
 export class PipelineStack extends TerraformStack {
   readonly pipeline: PipelineConfig;
+  /** The pipelines the main one includes, deployed into the same lake by the same extractor. */
+  readonly includes: PipelineConfig[];
   readonly settings: DeploySettings;
   readonly lake: LakeStorage;
   readonly secrets: PipelineSecrets;
@@ -82,10 +108,12 @@ export class PipelineStack extends TerraformStack {
     const prefix = lakePrefix(pipeline);
     this.lake = new LakeStorage(this, 'lake', { bucketName: lakeBucketName(pipeline), prefix, settings, accountId: aws.accountId });
 
-    const refs = findRefs(pipeline.connector?.config ?? {}, 'connector.config');
+    const includes = (this.includes = (props.includes ?? loadIncludes(pipeline, props.pipelineFile)).map((i) => i.config));
+    const lakePipelines = [pipeline, ...includes];
+    const refsOf = (p: PipelineConfig) => findRefs(p.connector?.config ?? {}, 'connector.config');
     this.secrets = new PipelineSecrets(this, 'secrets', {
       pipelineName: pipeline.name,
-      refs: refs.filter((r) => r.kind === 'secret'),
+      refs: lakePipelines.flatMap((p) => refsOf(p).filter((r) => r.kind === 'secret').map((r) => ({ ...r, pipeline: p.name }))),
       kmsKeyArn: settings.kmsKeyArn,
     });
 
@@ -98,11 +126,47 @@ export class PipelineStack extends TerraformStack {
       LAKE_PREFIX: prefix,
       SECRETS_PREFIX: pipeline.name,
     };
-    for (const r of refs.filter((x) => x.kind === 'env')) {
-      const v = env[r.name];
-      if (v) environment[r.name] = escapeTf(v);
-      else this.warnings.push(`${r.path} references \${env:${r.name}}, which is not set in the synth environment: the extractor will fail until it is (export ${r.name}=... and synthesize again)`);
+    // Where an included pipeline's uploaded files are: its connector's `uploads` key points there.
+    const uploads = new Map<string, { keyPrefix: string; url: string }>();
+    for (const p of includes) {
+      const key = props.plugins?.[p.connector.use]?.uploads?.configKey;
+      if (!key) continue;
+      const keyPrefix = `${prefix}${LAKE_AREAS.imports}${p.name}/`;
+      uploads.set(p.name, { keyPrefix, url: `s3://${this.lake.lake.name}/${keyPrefix}` });
     }
+    for (const p of lakePipelines) {
+      const upload = uploads.get(p.name);
+      const uploadKey = upload && props.plugins?.[p.connector.use]?.uploads?.configKey;
+      const where = p === pipeline ? '' : ` of included pipeline ${p.name}`;
+      if (upload && uploadKey) {
+        const v = p.connector.config?.[uploadKey];
+        const ref = findRefs(v ?? null, `connector.config.${uploadKey}`)[0];
+        if (ref?.kind === 'env' && v === `\${env:${ref.name}}`) environment[ref.name] = upload.url;
+        else if (!(typeof v === 'string' && /^s3:\/\//i.test(v))) {
+          this.warnings.push(`connector.config.${uploadKey}${where} is neither \${env:NAME} nor an s3:// path: the deployed extractor cannot read it (uploads go to ${upload.keyPrefix})`);
+        }
+      }
+      for (const r of refsOf(p).filter((x) => x.kind === 'env')) {
+        if (environment[r.name] !== undefined) continue;
+        const v = env[r.name];
+        if (v) environment[r.name] = escapeTf(v);
+        else this.warnings.push(`${r.path}${where} references \${env:${r.name}}, which is not set in the synth environment: the extractor will fail until it is (export ${r.name}=... and synthesize again)`);
+      }
+    }
+    const included: IncludedRuns[] = includes.map((p) => {
+      const own = Object.entries(p.streams).filter(([, s]) => s.schedule);
+      const rest = Object.keys(p.streams).filter((s) => !p.streams[s].schedule);
+      const upload = uploads.get(p.name);
+      if (!upload && !p.schedule && own.length === 0) {
+        this.warnings.push(`included pipeline ${p.name} has no schedule and its connector reads no uploads: nothing runs it in AWS (give it a schedule:)`);
+      }
+      return {
+        pipeline: p.name,
+        ...(p.schedule && rest.length ? { schedule: { expression: p.schedule, streams: rest } } : {}),
+        streamSchedules: own.map(([stream, s]) => ({ stream, expression: s.schedule! })),
+        ...(upload ? { upload: { bucketName: this.lake.lake.name, keyPrefix: upload.keyPrefix, streams: Object.keys(p.streams) } } : {}),
+      };
+    });
     const scheduled = Object.entries(pipeline.streams).filter(([, s]) => s.schedule);
     this.extractor = new ExtractorFunction(this, 'extractor', {
       pipelineName: pipeline.name,
@@ -114,6 +178,7 @@ export class PipelineStack extends TerraformStack {
       environment,
       schedule: { expression: settings.schedule, streams: Object.keys(pipeline.streams).filter((s) => !pipeline.streams[s].schedule) },
       streamSchedules: scheduled.map(([stream, s]) => ({ stream, expression: s.schedule! })),
+      included,
       kmsKeyArn: settings.kmsKeyArn,
       accountId: aws.accountId,
     });
@@ -121,14 +186,18 @@ export class PipelineStack extends TerraformStack {
     // files of a stream that failed mid-run (never committed).
     this.lake.grantReadWrite(this.extractor.role, 'raw', 'runs', 'state');
     this.lake.grantDelete(this.extractor.role, 'raw');
+    // Uploaded exports are read, never changed.
+    if (uploads.size) this.lake.grantRead(this.extractor.role, 'imports');
     this.secrets.grantToExtractor(this.extractor.role);
 
     const databaseName = glueDatabaseName(pipeline);
+    const lakeTables = Object.assign({}, ...includes.map((p) => p.tables ?? {}), pipeline.tables ?? {}) as PipelineConfig['tables'];
     this.catalog = new GlueCatalog(this, 'catalog', {
       databaseName,
       pipelineName: pipeline.name,
       // A declaration the plan rejects stops the synth with its key (TableSpecError).
-      tables: Object.entries(pipeline.tables ?? {}).map(([name, spec]) => planTable(name, spec)),
+      // Every table of the lake: the included pipelines' too (the export's listening_history).
+      tables: Object.entries(lakeTables).map(([name, spec]) => planTable(name, spec)),
       curatedUrl: this.lake.lake.url(`${prefix}${LAKE_AREAS.curated}`),
       arnPrefix: `arn:${aws.partition}:glue:${aws.region}:${aws.accountId}`,
     });
@@ -137,7 +206,7 @@ export class PipelineStack extends TerraformStack {
       pipelineName: pipeline.name,
       lake: this.lake,
       catalog: this.catalog,
-      tables: pipeline.tables ?? {},
+      tables: lakeTables,
       scriptFile: props.glueScript ?? join(ROOT, 'glue-jobs', 'transform_job.py'),
       // The table's Spark SQL and what the job needs around it (core/transform/jobspec.ts).
       specFor: (name, s) => `${JSON.stringify(sparkJobSpec(name, s), null, 2)}\n`,
@@ -157,7 +226,7 @@ export class PipelineStack extends TerraformStack {
       resultsUrl: this.lake.results.url(),
       bytesScannedCutoff: settings.athena.bytesScannedCutoff,
       kmsKeyArn: settings.kmsKeyArn,
-      queries: pipeline.queries ?? {},
+      queries: Object.assign({}, ...includes.map((p) => p.queries ?? {}), pipeline.queries ?? {}) as PipelineConfig['queries'],
     });
 
     if (settings.alarmEmail || settings.alarmTopicArn) {

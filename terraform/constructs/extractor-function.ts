@@ -6,7 +6,10 @@
  *
  * Schedules: EventBridge Scheduler, one for the pipeline's `schedule` (payload: the streams that
  * have no schedule of their own) and one per stream that declares `schedule` (payload: that
- * stream), each with its own role that may only invoke this function.
+ * stream), each with its own role that may only invoke this function. The same for each pipeline
+ * the main one includes (one function serves the lake); an included pipeline whose connector reads
+ * uploaded files (the export) is run by an EventBridge rule on Object Created under its
+ * `imports/<pipeline>/` prefix instead of a clock.
  */
 import { Construct } from 'constructs';
 import { AssetType, TerraformAsset } from 'cdktf';
@@ -15,6 +18,9 @@ import { LambdaFunction } from '@cdktf/provider-aws/lib/lambda-function/index.js
 import { LambdaFunctionEventInvokeConfig } from '@cdktf/provider-aws/lib/lambda-function-event-invoke-config/index.js';
 import { SqsQueue } from '@cdktf/provider-aws/lib/sqs-queue/index.js';
 import { SchedulerSchedule } from '@cdktf/provider-aws/lib/scheduler-schedule/index.js';
+import { CloudwatchEventRule } from '@cdktf/provider-aws/lib/cloudwatch-event-rule/index.js';
+import { CloudwatchEventTarget } from '@cdktf/provider-aws/lib/cloudwatch-event-target/index.js';
+import { LambdaPermission } from '@cdktf/provider-aws/lib/lambda-permission/index.js';
 import type { ExtractorBundle } from '../bundle.ts';
 import { shortName, roleName } from '../names.ts';
 import { ServiceRole } from './iam.ts';
@@ -34,9 +40,21 @@ export interface ExtractorFunctionProps {
   schedule: { expression: string; streams: string[] };
   /** Streams with a schedule of their own. */
   streamSchedules: { stream: string; expression: string }[];
+  /** The pipelines the main one includes: their own schedules, or the upload that runs them. */
+  included?: IncludedRuns[];
   /** Encrypts the environment variables (AWS-managed key when absent). */
   kmsKeyArn?: string;
   accountId: string;
+}
+
+/** How one included pipeline is run: by clock (its `schedule`, per-stream schedules) and/or by an upload. */
+export interface IncludedRuns {
+  pipeline: string;
+  /** Its `schedule` and the streams it runs (those without their own). */
+  schedule?: { expression: string; streams: string[] };
+  streamSchedules: { stream: string; expression: string }[];
+  /** Run when an object is created under this key prefix of this bucket (the export's `imports/<pipeline>/`). */
+  upload?: { bucketName: string; keyPrefix: string; streams: string[] };
 }
 
 export class ExtractorFunction extends Construct {
@@ -46,6 +64,8 @@ export class ExtractorFunction extends Construct {
   readonly failures: SqsQueue;
   readonly schedulerRole: ServiceRole;
   readonly schedules: SchedulerSchedule[] = [];
+  /** Rules that run an included pipeline when its files are uploaded, by pipeline name. */
+  readonly uploadRules = new Map<string, CloudwatchEventRule>();
   readonly bundle: ExtractorBundle;
 
   constructor(scope: Construct, id: string, props: ExtractorFunctionProps) {
@@ -119,6 +139,47 @@ export class ExtractorFunction extends Construct {
       // Stream names have no `-`, so `<name>-<stream>` never collides with another schedule.
       this.schedules.push(this.schedule(scope, 'schedule', shortName(`${name}-${s.stream}`), s.expression, props.pipelineName, [s.stream]));
     }
+    for (const inc of props.included ?? []) this.runIncluded(inc);
+  }
+
+  private runIncluded(inc: IncludedRuns): void {
+    const pipelineScope = new Construct(this, `pipeline-${inc.pipeline}`);
+    const ownedBy = (streams: string[], scope: Construct) => (streams.length === 1 ? markOwner(scope, { kind: 'stream', name: streams[0] }) : scope);
+    if (inc.schedule?.streams.length) {
+      const scope = ownedBy(inc.schedule.streams, new Construct(pipelineScope, 'clock'));
+      this.schedules.push(this.schedule(scope, 'schedule', shortName(`${inc.pipeline}-extract`), inc.schedule.expression, inc.pipeline, inc.schedule.streams));
+    }
+    for (const s of inc.streamSchedules) {
+      const scope = markOwner(new Construct(pipelineScope, `stream-${s.stream}`), { kind: 'stream', name: s.stream });
+      this.schedules.push(this.schedule(scope, 'schedule', shortName(`${inc.pipeline}-${s.stream}`), s.expression, inc.pipeline, [s.stream]));
+    }
+    if (!inc.upload) return;
+    const scope = ownedBy(inc.upload.streams, new Construct(pipelineScope, 'upload'));
+    const rule = new CloudwatchEventRule(scope, 'rule', {
+      name: shortName(`${inc.pipeline}-uploaded`),
+      description: `A file was uploaded to ${inc.upload.keyPrefix}: run pipeline ${inc.pipeline} (it imports only files it has not imported)`,
+      eventPattern: JSON.stringify({
+        source: ['aws.s3'],
+        'detail-type': ['Object Created'],
+        detail: { bucket: { name: [inc.upload.bucketName] }, object: { key: [{ prefix: inc.upload.keyPrefix }] } },
+      }),
+    });
+    new CloudwatchEventTarget(scope, 'target', {
+      rule: rule.name,
+      arn: this.fn.arn,
+      input: JSON.stringify({ pipeline: inc.pipeline }),
+      // A burst of uploads (a zip and its parts) would queue runs behind the single concurrency:
+      // one retry window is enough, the next upload or run imports whatever is left.
+      retryPolicy: { maximumRetryAttempts: 2, maximumEventAgeInSeconds: 3600 },
+    });
+    new LambdaPermission(scope, 'invoke', {
+      statementId: `InvokeOnUpload-${inc.pipeline}`,
+      action: 'lambda:InvokeFunction',
+      functionName: this.fn.functionName,
+      principal: 'events.amazonaws.com',
+      sourceArn: rule.arn,
+    });
+    this.uploadRules.set(inc.pipeline, rule);
   }
 
   private schedule(scope: Construct, id: string, name: string, expression: string, pipeline: string, streams: string[]): SchedulerSchedule {

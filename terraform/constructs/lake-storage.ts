@@ -25,6 +25,8 @@ export const LAKE_AREAS = {
   state: '_state/',
   curated: 'curated/',
   quarantine: 'quarantine/',
+  /** Files users upload for connectors that read files (the export: `imports/<pipeline>/`). */
+  imports: 'imports/',
 } as const;
 export type LakeArea = keyof typeof LAKE_AREAS;
 

@@ -16,6 +16,8 @@ export interface SecretRef {
   name: string;
   /** Where pipeline.yaml references it, e.g. connector.config.refresh_token. */
   path: string;
+  /** The pipeline whose secret it is (an included pipeline's); default `pipelineName`. */
+  pipeline?: string;
 }
 
 export interface PipelineSecretsProps {
@@ -41,19 +43,22 @@ export class PipelineSecrets extends Construct {
     super(scope, id);
     this.kmsKeyArn = props.kmsKeyArn;
     for (const ref of props.refs) {
-      if (!this.secrets.has(ref.name)) {
-        const secretId = awsSecretId(props.pipelineName, ref.name);
+      const pipeline = ref.pipeline ?? props.pipelineName;
+      // The main pipeline's secrets keep their bare names (and logical ids); an included one's are prefixed.
+      const key = pipeline === props.pipelineName ? ref.name : `${pipeline}/${ref.name}`;
+      if (!this.secrets.has(key)) {
+        const secretId = awsSecretId(pipeline, ref.name);
         this.secrets.set(
-          ref.name,
-          new SecretsmanagerSecret(this, ref.name.replace(/[^A-Za-z0-9_-]/g, '_'), {
+          key,
+          new SecretsmanagerSecret(this, key.replace(/[^A-Za-z0-9_-]/g, '_'), {
             name: secretId,
-            description: `${ref.path} of pipeline ${props.pipelineName}. Set the value out of band: aws secretsmanager put-secret-value --secret-id ${secretId} --secret-string ...`,
+            description: `${ref.path} of pipeline ${pipeline}. Set the value out of band: aws secretsmanager put-secret-value --secret-id ${secretId} --secret-string ...`,
             kmsKeyId: props.kmsKeyArn,
             recoveryWindowInDays: 7,
           }),
         );
       }
-      if (ROTATING_KEYS.includes(ref.path.split('.').pop() ?? '')) this.rotating.add(ref.name);
+      if (ROTATING_KEYS.includes(ref.path.split('.').pop() ?? '')) this.rotating.add(key);
     }
   }
 

@@ -69,12 +69,14 @@ export interface Review {
 const KIND_ORDER: OwnerKind[] = ['stream', 'table', 'query'];
 const groupKey = (o?: Owner) => (o ? `${o.kind} ${o.name}` : 'shared');
 
-/** Groups in a stable order: shared, then streams, tables and queries in pipeline.yaml order. */
-function orderGroups<T extends { key: string }>(pipeline: PipelineConfig, groups: Map<string, T>): T[] {
+/** Groups in a stable order: shared, then streams, tables and queries in pipeline.yaml order (the included pipelines' after the main one's). */
+function orderGroups<T extends { key: string }>(pipelines: PipelineConfig[], groups: Map<string, T>): T[] {
   const order = ['shared'];
   for (const kind of KIND_ORDER) {
-    const names = Object.keys((kind === 'stream' ? pipeline.streams : kind === 'table' ? pipeline.tables : pipeline.queries) ?? {});
-    for (const n of names) order.push(`${kind} ${n}`);
+    for (const pipeline of pipelines) {
+      const names = Object.keys((kind === 'stream' ? pipeline.streams : kind === 'table' ? pipeline.tables : pipeline.queries) ?? {});
+      for (const n of names) order.push(`${kind} ${n}`);
+    }
   }
   const rank = (k: string) => (order.indexOf(k) === -1 ? order.length : order.indexOf(k));
   return [...groups.values()].sort((a, b) => rank(a.key) - rank(b.key) || a.key.localeCompare(b.key));
@@ -108,7 +110,7 @@ export function reviewPipeline(pipeline: PipelineConfig, opts: ReviewOptions): R
       g.changes.push(c);
       byKey.set(key, g);
     }
-    changeGroups = orderGroups(pipeline, byKey);
+    changeGroups = orderGroups([pipeline, ...stack.includes], byKey);
   }
 
   const b = stack.settings.backend;
@@ -118,7 +120,7 @@ export function reviewPipeline(pipeline: PipelineConfig, opts: ReviewOptions): R
     region: stack.settings.region,
     state: b ? `S3 s3://${b.bucket}/${b.key}${b.source === 'env' ? ' (from TF_STATE_BUCKET)' : ' (from aws.backend)'}` : `local (terraform.${pipeline.name}.tfstate in the project root)`,
     bundle: stack.bundle,
-    groups: orderGroups(pipeline, groups),
+    groups: orderGroups([pipeline, ...stack.includes], groups),
     resourceCount: model.resources.length,
     principals: principals(model),
     checks,

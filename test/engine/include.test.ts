@@ -62,4 +62,12 @@ describe('include', () => {
     const [line] = (err as ConfigError).problems.map(formatProblem);
     expect(line).toMatch(/pipeline\.yaml:7:5 include\.0: table "playlists" of "sub\/history\.yaml" has the same name/);
   });
+
+  it('a query name used by both pipelines is an error too (one Athena workgroup holds both)', async () => {
+    await writeFile(join(dir, 'sub', 'history.yaml'), HISTORY('listening_history').replace('queries: {}', 'queries:\n  sizes: { sql: SELECT 1 }'));
+    await writeFile(join(dir, 'pipeline.yaml'), MAIN('sub/history.yaml').replace('queries: {}', 'queries:\n  sizes: { sql: SELECT 2 }'));
+    const err = await preparePipeline(join(dir, 'pipeline.yaml')).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ConfigError);
+    expect((err as ConfigError).problems.map(formatProblem).join('\n')).toMatch(/include\.0: query "sizes" of "sub\/history\.yaml" has the same name/);
+  });
 });

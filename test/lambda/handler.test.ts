@@ -20,6 +20,8 @@ import { connectors } from '../../connectors/index.ts';
 import type { ExtractorHandler, ExtractorResult, LambdaContext } from '../../core/lambda/handler.ts';
 import type { RunManifest } from '../../core/engine/manifest.ts';
 import { S3Storage } from '../../core/storage/s3.ts';
+import { generateExport } from '../../connectors/spotify-history/sandbox/index.ts';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { startLoopbackS3, S3RVER_CREDENTIALS, type LoopbackS3 } from '../storage/s3rver.ts';
 import { startLoopbackSecretsManager, type LoopbackSecretsManager } from './secrets-manager.ts';
 
@@ -70,7 +72,7 @@ function context(remainingMs: number): LambdaContext {
 }
 
 /** Invokes the handler, capturing what it writes to stderr (CloudWatch in AWS). */
-async function invoke(ctx: LambdaContext): Promise<{ result?: ExtractorResult; error?: Error; log: string }> {
+async function invoke(ctx: LambdaContext, event: unknown = { source: 'aws.scheduler' }): Promise<{ result?: ExtractorResult; error?: Error; log: string }> {
   const lines: string[] = [];
   const write = process.stderr.write.bind(process.stderr);
   process.stderr.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
@@ -78,7 +80,7 @@ async function invoke(ctx: LambdaContext): Promise<{ result?: ExtractorResult; e
     return (write as (...a: unknown[]) => boolean)(chunk, ...rest);
   });
   try {
-    return { result: await handler({ source: 'aws.scheduler' }, ctx), log: lines.join('') };
+    return { result: await handler(event, ctx), log: lines.join('') };
   } catch (e) {
     return { error: e as Error, log: lines.join('') };
   } finally {
@@ -384,6 +386,37 @@ describe('extractor failures and the Lambda deadline', () => {
     expect(r.error!.name).toBe('ConfigError');
     expect(r.error!.message).toContain('secret "spotify/client_secret" is not set');
     expect(await lake('unset').list('')).toEqual([]);
+  });
+});
+
+describe('the included export pipeline, run by its upload (the event the upload rule sends)', () => {
+  it('imports the export zip uploaded to imports/my-spotify-history/, by ranged reads, into the same lake; a second upload event imports nothing again', async () => {
+    const exp = await generateExport(join(tmp, 'export'), { plays: 200, playsPerFile: 100, zip: true, legacyExport: false, accountData: false });
+    const zip = await readFile(join(exp.path, 'my_spotify_data.zip'));
+    await s3.client().send(new PutObjectCommand({ Bucket: BUCKET, Key: 'uploads-lake/imports/my-spotify-history/my_spotify_data.zip', Body: zip }));
+    pointAt(sb, 'uploads-lake', PIPELINE_NAME);
+    // What the stack sets: the connector's `path: ${env:SPOTIFY_EXPORT_PATH}` points at the uploads.
+    process.env.SPOTIFY_EXPORT_PATH = `s3://${BUCKET}/uploads-lake/imports/my-spotify-history/`;
+    try {
+      const first = await invoke(context(900_000), { pipeline: 'my-spotify-history' });
+      expect(first.error?.message).toBeUndefined();
+      expect(first.result).toMatchObject({ pipeline: 'my-spotify-history', lake: `s3://${BUCKET}/uploads-lake`, stoppedEarly: false });
+      const plays = await records('uploads-lake', 'listening_history');
+      expect(plays.map((p) => p.record.play_id).sort()).toEqual(exp.truth.extended.map((t) => t.play_id).sort());
+      // The Web API pipeline's streams did not run: the event named the export pipeline.
+      expect((await manifests('uploads-lake')).flatMap((m) => Object.keys(m.streams))).toEqual(['listening_history']);
+
+      const again = await invoke(context(900_000), { pipeline: 'my-spotify-history' });
+      expect(again.result!.streams[0].records).toBe(0);
+    } finally {
+      delete process.env.SPOTIFY_EXPORT_PATH;
+    }
+  });
+
+  it('refuses an event naming a pipeline it does not carry', async () => {
+    pointAt(sb, 'uploads-lake', PIPELINE_NAME);
+    const r = await invoke(context(900_000), { pipeline: 'someone-else' });
+    expect(r.error!.message).toMatch(/the event names pipeline "someone-else", but this extractor runs my-spotify-lake, my-spotify-history/);
   });
 });
 

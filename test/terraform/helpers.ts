@@ -6,6 +6,7 @@ import { afterAll } from 'vitest';
 import { Testing } from 'cdktf';
 import { parsePipeline, throwIfErrors } from '../../core/config/index.ts';
 import type { PipelineConfig } from '../../core/config/types.ts';
+import type { ConnectorPlugin } from '../../core/plugin-api.ts';
 import { buildExtractorBundle, type ExtractorBundle } from '../../terraform/bundle.ts';
 import { PipelineStack, type PipelineStackProps } from '../../terraform/stack.ts';
 import { connectors } from '../../connectors/index.ts';
@@ -13,6 +14,8 @@ import { modelOf, ownersOf, runChecks, type CheckResult, type SynthModel } from 
 
 export const ROOT = join(import.meta.dirname, '..', '..');
 export { connectors };
+/** The shipped plugins, loaded once: the stack reads their manifests (the export's `uploads`). */
+export const PLUGINS = Object.fromEntries(await Promise.all(Object.entries(connectors).map(async ([name, c]) => [name, (await c.load()) as ConnectorPlugin])));
 export const STUB_ENTRY = join(import.meta.dirname, 'fixtures', 'stub-entry.ts');
 export const SHIPPED = readFileSync(join(ROOT, 'pipeline.yaml'), 'utf8');
 // Deterministic env for synthesis: the synth machine's variables must not leak into assertions.
@@ -51,7 +54,7 @@ export interface Synth {
 export function synth(text: string, opts: { env?: Record<string, string>; entry?: string; mutate?: (s: PipelineStack) => void; props?: Partial<PipelineStackProps> } = {}): Synth {
   const { file, config } = loadText(text);
   const bundle = buildExtractorBundle({ pipelineFile: file, entry: opts.entry ?? STUB_ENTRY, secretValues: [], connectors });
-  const stack = new PipelineStack(Testing.app(), config.name, { pipeline: config, pipelineFile: file, env: opts.env ?? ENV, bundle, connectors, ...opts.props });
+  const stack = new PipelineStack(Testing.app(), config.name, { pipeline: config, pipelineFile: file, env: opts.env ?? ENV, bundle, connectors, plugins: PLUGINS, ...opts.props });
   opts.mutate?.(stack);
   const json = JSON.parse(Testing.synth(stack));
   const model = modelOf(json, ownersOf(stack));

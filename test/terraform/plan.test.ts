@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { run as main } from '../../bin/main.ts';
 import { actionOf, renderReview, reviewPipeline, summarizePlan } from '../../terraform/review/index.ts';
-import { ENV, ROOT, SHIPPED, STUB_ENTRY, connectors, loadText, synth, withAws } from './helpers.ts';
+import { ENV, ROOT, SHIPPED, STUB_ENTRY, PLUGINS, connectors, loadText, synth, withAws } from './helpers.ts';
 import { buildExtractorBundle } from '../../terraform/bundle.ts';
 
 const PLAN = JSON.parse(readFileSync(join(import.meta.dirname, 'fixtures', 'plan.json'), 'utf8'));
@@ -71,7 +71,7 @@ describe('plan JSON summary', () => {
   it('renders the changes grouped in the review (text and markdown)', () => {
     const { file, config } = loadText(SHIPPED);
     const bundle = buildExtractorBundle({ pipelineFile: file, entry: STUB_ENTRY, secretValues: [], connectors });
-    const r = reviewPipeline(config, { pipelineFile: file, env: ENV, bundle, planJson: PLAN, connectors });
+    const r = reviewPipeline(config, { pipelineFile: file, env: ENV, bundle, planJson: PLAN, connectors, plugins: PLUGINS });
     expect(r.changeGroups!.map((g) => g.key)).toEqual(['shared', 'table plays', 'query playlist_sizes', 'stream old_stream', 'table old_table']);
     const text = renderReview(r, 'text');
     expect(text).toContain('Changes (terraform plan): 1 to create, 3 to update, 2 to replace, 2 to destroy (1 unchanged)');
@@ -85,14 +85,16 @@ describe('plan JSON summary', () => {
 describe('review summary', () => {
   const { file, config } = loadText(SHIPPED);
   const bundle = buildExtractorBundle({ pipelineFile: file, entry: STUB_ENTRY, secretValues: [], connectors });
-  const r = reviewPipeline(config, { pipelineFile: file, env: ENV, bundle, connectors });
+  const r = reviewPipeline(config, { pipelineFile: file, env: ENV, bundle, connectors, plugins: PLUGINS });
 
   it('groups resources by stream, table and query, shared first', () => {
     expect(r.groups.map((g) => g.key)).toEqual([
       'shared',
-      'table plays', 'table playlist_tracks', 'table tracks', 'table playlists', 'table artists',
+      // The included export pipeline deploys with it: its upload trigger belongs to its one stream.
+      'stream listening_history',
+      'table plays', 'table playlist_tracks', 'table tracks', 'table playlists', 'table artists', 'table listening_history',
       'query top_artists_last_7_days', 'query listening_minutes_per_day', 'query artists_across_playlists', 'query playlist_sizes',
-      'query hours_per_artist_per_year',
+      'query hours_per_artist_per_year', 'query history_hours_per_year', 'query history_top_tracks',
     ]);
     expect(r.groups.find((g) => g.key === 'table plays')!.resources.map((x) => `${x.type} ${x.name}`)).toEqual([
       'aws_glue_catalog_table plays',

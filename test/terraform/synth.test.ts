@@ -2,6 +2,7 @@
  * The synthesized stack, resource kind by resource kind, with its secure settings. In-process
  * (Testing.synth): no cdktf-cli, no Terraform binary, no AWS credentials.
  */
+import { TrinoSQL } from 'dt-sql-parser';
 import { describe, expect, it } from 'vitest';
 import { ENV, SHIPPED, check, connectors, loadText, only, policyOf, synth, withAws, type Synth } from './helpers.ts';
 import { LOG_RETENTION_DAYS } from '../../terraform/settings.ts';
@@ -120,6 +121,8 @@ describe('synthesized stack: shipped pipeline', () => {
       SECRETS_PREFIX: 'my-spotify-lake',
       NODE_OPTIONS: '--enable-source-maps',
       SPOTIFY_CLIENT_ID: ENV.SPOTIFY_CLIENT_ID,
+      // The included export pipeline's `path: ${env:SPOTIFY_EXPORT_PATH}`, pointed at its uploads.
+      SPOTIFY_EXPORT_PATH: 's3://my-spotify-lake/imports/my-spotify-history/',
     });
     const logs = s.model.ofType('aws_cloudwatch_log_group').find((g) => g.config.name === '/aws/lambda/my-spotify-lake-extractor')!;
     expect(logs.config.retention_in_days).toBe(30);
@@ -160,7 +163,8 @@ describe('synthesized stack: shipped pipeline', () => {
   it('catalogs every table as Parquet with partition projection', () => {
     expect(only(s, 'aws_glue_catalog_database').name).toBe('my_spotify_lake');
     const tables = s.model.ofType('aws_glue_catalog_table');
-    expect(tables.map((t) => t.config.name).sort()).toEqual(['artists', 'playlist_tracks', 'playlists', 'plays', 'tracks']);
+    // The included export pipeline's table too: one lake, one catalog.
+    expect(tables.map((t) => t.config.name).sort()).toEqual(['artists', 'listening_history', 'playlist_tracks', 'playlists', 'plays', 'tracks']);
     const plays = tables.find((t) => t.config.name === 'plays')!.config;
     expect(plays.storage_descriptor).toMatchObject({
       location: 's3://my-spotify-lake/curated/plays/',
@@ -200,7 +204,7 @@ describe('synthesized stack: shipped pipeline', () => {
     expect(only(s, 'aws_kms_key')).toMatchObject({ enable_key_rotation: true });
     const objects = s.model.ofType('aws_s3_object').map((o) => o.config.key).sort();
     expect(objects).toEqual([
-      'glue-jobs/specs/artists.json', 'glue-jobs/specs/playlist_tracks.json', 'glue-jobs/specs/playlists.json',
+      'glue-jobs/specs/artists.json', 'glue-jobs/specs/listening_history.json', 'glue-jobs/specs/playlist_tracks.json', 'glue-jobs/specs/playlists.json',
       'glue-jobs/specs/plays.json', 'glue-jobs/specs/tracks.json', 'glue-jobs/transform_job.py',
     ]);
     const spec = JSON.parse(s.model.ofType('aws_s3_object').find((o) => o.config.key === 'glue-jobs/specs/plays.json')!.config.content);
@@ -219,7 +223,7 @@ describe('synthesized stack: shipped pipeline', () => {
       'detail-type': ['Object Created'],
       detail: { bucket: { name: ['my-spotify-lake'] }, object: { key: [{ wildcard: '_runs/*.json' }] } },
     });
-    const target = only(s, 'aws_cloudwatch_event_target');
+    const target = s.model.ofType('aws_cloudwatch_event_target').find((t) => s.model.resolve(t.config.rule)?.config.name === 'my-spotify-lake-run-committed')!.config;
     const sm = s.model.resolve(target.arn)!;
     expect(sm.type).toBe('aws_sfn_state_machine');
     const def = JSON.parse(sm.config.definition);
@@ -235,7 +239,9 @@ describe('synthesized stack: shipped pipeline', () => {
       result_configuration: { output_location: 's3://my-spotify-lake-athena-results/', encryption_configuration: { encryption_option: 'SSE_S3' } },
     });
     const qs = s.model.ofType('aws_athena_named_query');
-    expect(qs.map((q) => q.config.name).sort()).toEqual(['artists_across_playlists', 'hours_per_artist_per_year', 'listening_minutes_per_day', 'playlist_sizes', 'top_artists_last_7_days']);
+    expect(qs.map((q) => q.config.name).sort()).toEqual([
+      'artists_across_playlists', 'history_hours_per_year', 'history_top_tracks', 'hours_per_artist_per_year', 'listening_minutes_per_day', 'playlist_sizes', 'top_artists_last_7_days',
+    ]);
     for (const q of qs) expect(q.config.database).toBe('my_spotify_lake');
   });
 
@@ -417,5 +423,69 @@ describe('synthesized stack: a table partitioned by its own value column', () =>
     const spec = JSON.parse(object.config.content);
     expect(spec.partition_by).toEqual([{ name: 'playlist_id', from: 'playlist_id', as: 'value' }]);
     expect(names(spec.columns)).toEqual(names(table.storage_descriptor.columns));
+  });
+});
+
+describe('synthesized stack: the pipelines the shipped pipeline includes (the export)', () => {
+  const s = synth(SHIPPED);
+  const fn = () => only(s, 'aws_lambda_function');
+
+  it('runs the export pipeline when a file is uploaded to imports/my-spotify-history/ (S3 event -> EventBridge -> the extractor)', () => {
+    const rule = s.model.ofType('aws_cloudwatch_event_rule').find((r) => r.config.name === 'my-spotify-history-uploaded')!;
+    expect(rule, 'upload rule').toBeDefined();
+    expect(JSON.parse(rule.config.event_pattern)).toEqual({
+      source: ['aws.s3'],
+      'detail-type': ['Object Created'],
+      detail: { bucket: { name: ['my-spotify-lake'] }, object: { key: [{ prefix: 'imports/my-spotify-history/' }] } },
+    });
+    const target = s.model.ofType('aws_cloudwatch_event_target').find((t) => s.model.resolve(t.config.rule)?.address === rule.address)!.config;
+    expect(s.model.resolve(target.arn)?.type).toBe('aws_lambda_function');
+    // The extractor runs the pipeline the event names, from the pipelines embedded in its bundle.
+    expect(JSON.parse(target.input)).toEqual({ pipeline: 'my-spotify-history' });
+    const permission = s.model.ofType('aws_lambda_permission').find((p) => s.model.resolve(p.config.source_arn)?.address === rule.address)!.config;
+    expect(permission).toMatchObject({ action: 'lambda:InvokeFunction', principal: 'events.amazonaws.com' });
+    expect(s.model.resolve(permission.function_name)?.config.function_name).toBe(fn().function_name);
+    // Its `path` points at that prefix, and the lake bucket sends Object Created events at all.
+    expect(fn().environment.variables.SPOTIFY_EXPORT_PATH).toBe('s3://my-spotify-lake/imports/my-spotify-history/');
+    expect(s.model.ofType('aws_s3_bucket_notification').some((n) => n.config.eventbridge === true)).toBe(true);
+    expect(s.stack.warnings.join('\n')).not.toMatch(/nothing runs it/);
+  });
+
+  it('lets the extractor read the uploaded exports, and only read them', () => {
+    const role = s.model.resolve(fn().role)!;
+    const statements = s.model
+      .ofType('aws_iam_role_policy')
+      .filter((p) => s.model.resolve(p.config.role)?.address === role.address)
+      .flatMap((p) => policyOf(p.config).Statement);
+    const on = (action: string) => statements.filter((st) => ([] as string[]).concat(st.Action).includes(action)).flatMap((st) => ([] as string[]).concat(st.Resource));
+    const imports = (rs: string[]) => rs.filter((r) => /^\$\{aws_s3_bucket\.lake_bucket_\w+\.arn\}\/imports\/\*$/.test(r));
+    expect(imports(on('s3:GetObject'))).toHaveLength(1);
+    expect(imports(on('s3:PutObject'))).toEqual([]);
+    expect(imports(on('s3:DeleteObject'))).toEqual([]);
+  });
+
+  it("catalogs the export's listening_history table, partitioned by year (once, as a partition key)", () => {
+    const t = s.model.ofType('aws_glue_catalog_table').find((x) => x.config.name === 'listening_history')!.config;
+    expect(t.storage_descriptor.location).toBe('s3://my-spotify-lake/curated/listening_history/');
+    expect(t.partition_keys.map((k: { name: string }) => k.name)).toEqual(['year']);
+    expect(t.storage_descriptor.columns.map((c: { name: string }) => c.name)).toContain('play_id');
+    expect(t.storage_descriptor.columns.map((c: { name: string }) => c.name)).not.toContain('year');
+  });
+
+  it('has every table each named query reads in the Glue catalog (so each works in Athena)', () => {
+    const catalog = new Set(s.model.ofType('aws_glue_catalog_table').map((t) => String(t.config.name)));
+    const parser = new TrinoSQL();
+    const queries = s.model.ofType('aws_athena_named_query');
+    expect(queries.length).toBeGreaterThan(5);
+    for (const q of queries) {
+      const sql = String(q.config.query);
+      // Tables of the query, without its own CTE names and UNNEST(...) relations.
+      const ctes = new Set([...sql.matchAll(/(?:\bWITH|,)\s+([A-Za-z_]\w*)\s+AS\s*\(/gi)].map((m) => m[1].toLowerCase()));
+      const tables = (parser.getAllEntities(sql) ?? [])
+        .filter((e) => String(e.entityContextType) === 'table' && /^[A-Za-z_]\w*$/.test(e.text) && !ctes.has(e.text.toLowerCase()))
+        .map((e) => e.text);
+      expect(tables.length, `query ${String(q.config.name)} reads some table`).toBeGreaterThan(0);
+      for (const t of tables) expect(catalog.has(t), `query ${String(q.config.name)} reads table ${t}`).toBe(true);
+    }
   });
 });
