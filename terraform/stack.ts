@@ -4,7 +4,7 @@
  * construct with typed props; the stack only wires them together and hands out grants.
  */
 import { dirname, join } from 'node:path';
-import { Construct } from 'constructs';
+import { type Construct } from 'constructs';
 import { Annotations, Aspects, LocalBackend, S3Backend, TerraformStack } from 'cdktf';
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider/index.js';
 import { DataAwsCallerIdentity } from '@cdktf/provider-aws/lib/data-aws-caller-identity/index.js';

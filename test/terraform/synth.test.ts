@@ -61,7 +61,7 @@ aws:
   access_logging: { prefix: s3-logs/ }
 `;
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+ 
 const byBucket = (s: Synth, type: string, bucket: string): any =>
   s.model.ofType(type).find((r) => s.model.resolve(String(r.config.bucket))?.config.bucket === bucket)?.config;
 

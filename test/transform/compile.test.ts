@@ -91,7 +91,7 @@ describe('planTable', () => {
   });
 
   const bad = (patch: Partial<TableSpec>, message: RegExp) => {
-    const spec = { ...plays, ...patch } as TableSpec;
+    const spec = { ...plays, ...patch };
     expect(() => planTable('plays', spec)).toThrow(TableSpecError);
     expect(() => planTable('plays', spec)).toThrow(message);
   };
@@ -112,7 +112,7 @@ describe('planTable', () => {
     bad(col({ type: 'string', precision_from: 'album.release_date_precision' }), /columns\.d\.precision_from: needs type: date/);
     bad(col({ precision_from: 'tracks[].precision' }), /columns\.d\.precision_from: must be a path on the same object/);
     bad({ dedupe: { key: ['track_id'], order_by: 'played_at DESC NULLS FIRST' } }, /dedupe\.order_by: "played_at DESC NULLS FIRST" is not a column name/);
-    bad({ target_file_mb: 0 } as Partial<TableSpec>, /target_file_mb: must be a positive number/);
+    bad({ target_file_mb: 0 }, /target_file_mb: must be a positive number/);
   });
 
   it('reads precision_from beside its value, and order_by as columns (greatest first unless ASC)', () => {
@@ -120,12 +120,12 @@ describe('planTable', () => {
       from: [{ stream: 's' }],
       columns: {
         id: { path: 'id', type: 'string' },
-        day: { path: 'tracks[].album.release_date', type: 'date', precision_from: 'tracks[].album.release_date_precision' } as TableSpec['columns'][string],
+        day: { path: 'tracks[].album.release_date', type: 'date', precision_from: 'tracks[].album.release_date_precision' },
         n: { path: 'n', type: 'int' },
       },
       dedupe: { key: ['id'], order_by: 'n, day ASC' },
       target_file_mb: 64,
-    } as TableSpec);
+    });
     const day = plan.columns[1];
     expect(day.kind === 'path' && [day.base, day.path.text, day.precision?.text]).toEqual(['element', 'album.release_date', 'album.release_date_precision']);
     expect(plan.dedupe?.orderBy).toEqual([

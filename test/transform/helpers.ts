@@ -55,7 +55,7 @@ export async function duck(sql: string): Promise<Record<string, unknown>[]> {
   try {
     await conn.run(`SET TimeZone = 'UTC'`);
     const reader = await conn.runAndReadAll(sql);
-    return reader.getRowObjectsJson() as Record<string, unknown>[];
+    return reader.getRowObjectsJson();
   } finally {
     conn.closeSync();
     instance.closeSync();
