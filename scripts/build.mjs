@@ -8,8 +8,7 @@
  *
  * Plain JavaScript on purpose: it must run before anything is compiled.
  */
-import { build } from 'esbuild';
-import { mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { lstatSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, symlinkSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -73,6 +72,8 @@ export function isStale() {
 export async function buildCli() {
   const tmp = join(DIST, `.build-${process.pid}-${Date.now()}`);
   rmSync(tmp, { recursive: true, force: true });
+  // Loaded here, not at the top: the CLI launcher imports this module on every start.
+  const { build } = await import('esbuild');
   const result = await build({
     absWorkingDir: ROOT,
     entryPoints: { cli: 'bin/main.ts' },
@@ -107,8 +108,28 @@ export async function buildCli() {
   return { outputs: Object.keys(result.metafile.outputs).length };
 }
 
+/**
+ * `npx spotify-pipeline` inside this project: npm exec runs a bin found in node_modules/.bin
+ * directly, but for the project's own `bin` field it first loads the whole dependency tree
+ * (about 1 s here, every call). So package.json declares no `bin`, and the install links it here.
+ */
+export function linkBin() {
+  const binDir = join(ROOT, 'node_modules', '.bin');
+  const link = join(binDir, 'spotify-pipeline');
+  try {
+    lstatSync(link);
+    return false;
+  } catch {
+    // not linked yet
+  }
+  mkdirSync(binDir, { recursive: true });
+  symlinkSync(join('..', '..', 'bin', 'spotify-pipeline.mjs'), link);
+  return true;
+}
+
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const t0 = Date.now();
+  linkBin();
   const { outputs } = await buildCli();
   process.stderr.write(`built ${relative(process.cwd(), ENTRY) || ENTRY} (+${outputs - 1} chunks) in ${Date.now() - t0} ms\n`);
 }

@@ -4,8 +4,10 @@
  */
 import { runTransformBench } from './transform.ts';
 import { benchHistory } from './history.ts';
+import { runCliBench } from './cli.ts';
 
 const benches: Record<string, () => Promise<void>> = {
+  cli: async () => runCliBench(),
   transform: () => runTransformBench(),
   history: () => benchHistory().then(() => undefined),
 };
