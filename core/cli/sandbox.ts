@@ -34,9 +34,12 @@ export async function sandboxCommand(
   out(`${label} sandbox (${profile ? `${profile}, ` : ''}seed ${o.seed}) on ${sb.url}`);
   out('Point connector.config at it (demo values, accepted by the sandbox only):');
   for (const [k, v] of Object.entries(sb.config)) out(`  ${k}: ${JSON.stringify(v)}`);
+  // A file-based sandbox (the export) has no server keeping the process alive: a timer does.
+  const alive = setInterval(() => undefined, 1 << 30);
   await new Promise<void>((done) => {
     process.once('SIGINT', () => done());
     process.once('SIGTERM', () => done());
   });
+  clearInterval(alive);
   await sb.close();
 }
