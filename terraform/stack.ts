@@ -217,7 +217,6 @@ export class PipelineStack extends TerraformStack {
       kmsKeyArn: settings.kmsKeyArn,
       aws,
     });
-    if (this.transform.scriptPlaceholder) this.warnings.push('glue-jobs/transform_job.py does not exist: a placeholder script that fails is uploaded instead');
 
     this.athena = new AthenaAnalytics(this, 'athena', {
       workgroupName: pipeline.name,

@@ -43,7 +43,7 @@ export interface GlueTransformProps {
   lake: LakeStorage;
   catalog: GlueCatalog;
   tables: Record<string, TableSpec>;
-  /** The PySpark script (glue-jobs/transform_job.py); a placeholder that fails is uploaded when it does not exist. */
+  /** The PySpark script (glue-jobs/transform_job.py); a missing one fails the synth. */
   scriptFile: string;
   /** The content of a table's spec object. */
   specFor: (table: string, spec: TableSpec) => string;
@@ -68,8 +68,6 @@ export class GlueTransform extends Construct {
   readonly runCommitted: CloudwatchEventRule;
   readonly script: S3Object;
   readonly specs = new Map<string, S3Object>();
-  /** Set when the script was missing and a placeholder was uploaded. */
-  readonly scriptPlaceholder: boolean;
 
   constructor(scope: Construct, id: string, props: GlueTransformProps) {
     super(scope, id);
@@ -112,17 +110,14 @@ export class GlueTransform extends Construct {
       );
     }
 
-    this.scriptPlaceholder = !existsSync(props.scriptFile);
+    // No placeholder: a stack whose transform cannot run must not synthesize.
+    if (!existsSync(props.scriptFile)) throw new Error(`the Glue job script ${props.scriptFile} does not exist: nothing could build the tables in AWS`);
     const scriptKey = `${ARTIFACT_PREFIXES.glueJobs}transform_job.py`;
     this.script = new S3Object(this, 'script', {
       bucket: lake.artifacts.bucket.id,
       key: scriptKey,
       contentType: 'text/x-python',
-      content: escapeTf(
-        this.scriptPlaceholder
-          ? `# glue-jobs/transform_job.py did not exist when this stack was synthesized.\nraise SystemExit("glue-jobs/transform_job.py was not deployed: synthesize again once it exists")\n`
-          : readFileSync(props.scriptFile, 'utf8'),
-      ),
+      content: escapeTf(readFileSync(props.scriptFile, 'utf8')),
     });
     for (const [table, spec] of Object.entries(props.tables)) {
       const owner = markOwner(new Construct(this, `table-${table}`), { kind: 'table', name: table });

@@ -489,3 +489,9 @@ describe('synthesized stack: the pipelines the shipped pipeline includes (the ex
     }
   });
 });
+
+describe('no placeholder deploys', () => {
+  it('a missing Glue job script fails the synth instead of uploading a script that fails', () => {
+    expect(() => synth(SHIPPED, { props: { glueScript: '/nonexistent/transform_job.py' } })).toThrow(/the Glue job script \/nonexistent\/transform_job\.py does not exist/);
+  });
+});
