@@ -4,7 +4,6 @@
  * transient failures of idempotent requests, and per-endpoint request counts for the run summary.
  */
 import axios, { type AxiosInstance, type AxiosResponse, AxiosError } from 'axios';
-import { redact } from './redact.ts';
 import { HttpError, StopRun } from './errors.ts';
 import type { HttpClient as PluginHttpClient, HttpOptions, HttpResponse, RateLimit, RequestOptions } from './plugin-api.ts';
 
@@ -13,14 +12,16 @@ export type { AuthProvider, HttpOptions, HttpResponse, RateLimit, RequestOptions
 
 export function defaultSleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason ?? new Error('aborted'));
+    // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- the caller's own abort reason (any value it chose) must come through as the same object, like fetch and timers/promises
+    const abort = () => reject(signal?.reason ?? new Error('aborted'));
+    if (signal?.aborted) return abort();
     const t = setTimeout(() => {
       signal?.removeEventListener('abort', onAbort);
       resolve();
     }, ms);
     const onAbort = () => {
       clearTimeout(t);
-      reject(signal?.reason ?? new Error('aborted'));
+      abort();
     };
     signal?.addEventListener('abort', onAbort, { once: true });
   });
@@ -97,7 +98,7 @@ export class HttpClient implements PluginHttpClient {
       // Status handling is ours: axios must not throw on 4xx/5xx.
       validateStatus: () => true,
       // Keep the body raw so malformed JSON is a retryable error, not a silent string.
-      transformResponse: [(d) => d],
+      transformResponse: [(d: unknown) => d],
       responseType: 'text',
       maxRedirects: 0,
     });

@@ -65,7 +65,9 @@ export async function preparePipeline(file: string, opts: PrepareOptions = {}): 
 
 /** Every table of the lake a pipeline writes: its own and those of the pipelines it includes. */
 export function lakeTables(prep: Prepared): LoadedPipeline['config']['tables'] {
-  return Object.assign({}, ...(prep.includes ?? []).map((i) => i.loaded.config.tables), prep.loaded.config.tables);
+  const tables: LoadedPipeline['config']['tables'] = {};
+  for (const inc of prep.includes ?? []) Object.assign(tables, inc.loaded.config.tables);
+  return Object.assign(tables, prep.loaded.config.tables);
 }
 
 export interface ConnectorConfigChoice {

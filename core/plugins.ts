@@ -114,9 +114,9 @@ export function pluginProblems(candidate: unknown, use: string): Array<{ rule: '
 export interface PluginSource {
   readonly registry: ConnectorRegistry;
   /** Imports the module a `connector.use` value names and returns its default export, unchecked. */
-  importPlugin(use: string, baseDir?: string): Promise<unknown>;
+  importPlugin: (use: string, baseDir?: string) => Promise<unknown>;
   /** As `importPlugin`, checked: a usable plugin of this engine's API version, or a UserError. */
-  loadPlugin(use: string, baseDir?: string): Promise<ConnectorPlugin>;
+  loadPlugin: (use: string, baseDir?: string) => Promise<ConnectorPlugin>;
 }
 
 export function pluginSource(registry: ConnectorRegistry = {}): PluginSource {

@@ -159,9 +159,10 @@ function bundledPackages(meta: Metafile): BundledPackage[] {
 
 /** Packages that are dev dependencies: package-lock marks them `dev: true`; plus the known build/test tools. */
 function devOnly(packages: BundledPackage[]): string[] {
-  let lock: { packages?: Record<string, { dev?: boolean }> } = {};
+  type Lockfile = { packages?: Record<string, { dev?: boolean }> };
+  let lock: Lockfile = {};
   try {
-    lock = JSON.parse(readFileSync(join(ROOT, 'package-lock.json'), 'utf8'));
+    lock = JSON.parse(readFileSync(join(ROOT, 'package-lock.json'), 'utf8')) as Lockfile;
   } catch {
     // no lockfile: the forbidden list alone decides
   }

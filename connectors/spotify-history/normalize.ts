@@ -72,7 +72,7 @@ export function normalizePlay(raw: Raw, opts: NormalizeOptions): JsonRecord | un
   const msRaw = Number(extended ? raw.ms_played : (raw.msPlayed ?? raw.ms_played));
   const ms = Number.isFinite(msRaw) && msRaw > 0 ? Math.round(msRaw) : 0;
   const rec: JsonRecord = extended ? fromExtended(raw) : fromAccount(raw, opts.kind);
-  const what = (rec.uri as string | null) ?? [rec.artist_name ?? rec.show_name ?? rec.audiobook_title, rec.track_name ?? rec.episode_name ?? rec.chapter_title].map((x) => x ?? '').join('|');
+  const what = (rec.uri as string | null) ?? [rec.artist_name ?? rec.show_name ?? rec.audiobook_title, rec.track_name ?? rec.episode_name ?? rec.chapter_title].map((x) => str(x) ?? '').join('|');
   const out: JsonRecord = { play_id: playId(ts, ms, what), ts, ms_played: ms, ...rec, source_file: opts.sourceFile, format: opts.kind.format };
   const values = personal(raw);
   for (const [field, policy] of Object.entries(opts.policy) as Array<[PersonalField, PersonalDataPolicy]>) {

@@ -18,7 +18,7 @@ const users = new WeakMap<HttpClient, Promise<string>>();
 export function session(ctx: {
   http: HttpClient;
   config: SpotifyConfig;
-  updateSecret?(configKey: string, value: string): Promise<void>;
+  updateSecret?: (configKey: string, value: string) => Promise<void>;
 }): SpotifyAuth {
   let s = sessions.get(ctx.http);
   if (!s) {

@@ -1,9 +1,16 @@
 /** Plain-text rendering for the terminal: aligned tables, CSV and JSON of query results. */
 
 export function formatValue(v: unknown): string {
-  if (v === null || v === undefined) return 'NULL';
-  if (typeof v === 'object') return JSON.stringify(v);
-  return String(v);
+  switch (typeof v) {
+    case 'undefined':
+      return 'NULL';
+    case 'object':
+      return v === null ? 'NULL' : JSON.stringify(v);
+    case 'string':
+      return v;
+    default: // number, bigint, boolean
+      return String(v);
+  }
 }
 
 /** Columns a string takes in a terminal: CJK and emoji are two wide, combining marks zero. */
@@ -43,7 +50,7 @@ export function textTable(columns: string[], rows: Array<Record<string, unknown>
 export function csv(columns: string[], rows: Array<Record<string, unknown>>): string {
   const esc = (v: unknown) => {
     if (v === null || v === undefined) return '';
-    const s = typeof v === 'object' ? JSON.stringify(v) : String(v);
+    const s = formatValue(v);
     return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
   };
   return [columns.map(esc).join(','), ...rows.map((r) => columns.map((c) => esc(r[c])).join(','))].join('\n');

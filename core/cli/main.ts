@@ -16,7 +16,6 @@ import { registerLogin, registerCheck } from './login-command.ts';
 import { registerConnector } from './connector.ts';
 import { registerTransform } from './transform-command.ts';
 
-const out = (s = '') => process.stdout.write(s + '\n');
 const err = (s: string) => process.stderr.write(redact(s) + '\n');
 
 export function cliContext(deps: CliDeps): CliContext {

@@ -176,7 +176,7 @@ function normalizeTable(name: string, t: Obj, aliases: PathAlias[]): Obj {
     aliases.push({ from: ['tables', name, 'dedupe', 'key'], to: ['tables', name, 'dedupe'] });
   }
   if (Array.isArray(t.partition_by)) {
-    out.partition_by = t.partition_by.map((p) => (isObj(p) && p.as === undefined ? { ...p, as: 'value' } : p));
+    out.partition_by = t.partition_by.map((p: unknown) => (isObj(p) && p.as === undefined ? { ...p, as: 'value' } : p));
   }
   return out;
 }

@@ -41,12 +41,17 @@ export function unknownWord(what: string, word: string, candidates: readonly str
 
 /** A short, safe rendering of a value for "got ..." (long strings are cut; secrets never get here). */
 export function describeValue(value: unknown, hidden = false): string {
-  if (value === null || value === undefined) return 'nothing';
   if (Array.isArray(value)) return 'a list';
-  if (typeof value === 'object') return 'a mapping';
-  if (hidden) return `${typeof value} (value hidden)`;
-  if (typeof value === 'string') return `string ${quote(value)}`;
-  return `${typeof value} ${String(value)}`;
+  switch (typeof value) {
+    case 'undefined':
+      return 'nothing';
+    case 'object':
+      return value === null ? 'nothing' : 'a mapping';
+    case 'string':
+      return hidden ? 'string (value hidden)' : `string ${quote(value)}`;
+    default: // number, boolean, bigint
+      return hidden ? `${typeof value} (value hidden)` : `${typeof value} ${String(value)}`;
+  }
 }
 
 export function quote(s: string): string {

@@ -210,7 +210,7 @@ function plainDeep(v: unknown): boolean {
   if (typeof v === 'number') return Number.isFinite(v);
   if (Array.isArray(v)) return v.every(plainDeep);
   if (typeof v === 'object') {
-    const proto = Object.getPrototypeOf(v);
+    const proto: unknown = Object.getPrototypeOf(v);
     if (proto !== Object.prototype && proto !== null) return false;
     return Object.values(v).every((x) => x !== undefined && plainDeep(x));
   }

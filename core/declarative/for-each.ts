@@ -16,12 +16,12 @@ export async function* readForEach<C>(r: StreamRead<C>): AsyncGenerator<JsonReco
   const path = spec.forEach ?? ['id'];
   const versions: Record<string, string> = { ...((ctx.state.versions as Record<string, string>) ?? {}) };
   const rules = desc.skipParents?.[r.mode] ?? [];
-  const skipParent = r.hooks.skipParent;
-  if (rules.length > 0 && !skipParent) {
+  const hooks = r.hooks;
+  if (rules.length > 0 && !hooks.skipParent) {
     throw new Error(`endpoint ${r.endpoint} declares skipParents rules (${rules.map((x) => x.rule).join(', ')}) but the reader has no skipParent hook`);
   }
   const refusedBy = async (parent: JsonRecord): Promise<Rule | undefined> => {
-    for (const rule of rules) if (await skipParent!(rule.rule, parent, ctx)) return rule;
+    for (const rule of rules) if (await hooks.skipParent!(rule.rule, parent, ctx)) return rule;
     return undefined;
   };
   const done = new Set<string>();

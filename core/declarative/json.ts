@@ -18,3 +18,15 @@ export function valueAt(record: JsonRecord, path: string[]): unknown {
 export function fill(template: string, values: Record<string, string | number | undefined>): string {
   return template.replace(/\{(\w+)\}/g, (_m, k: string) => encodeURIComponent(String(values[k] ?? '')));
 }
+
+/** A JSON value as text: a scalar as `String` gives it, an object or list as its JSON (never "[object Object]"). */
+export function textOf(v: unknown): string {
+  switch (typeof v) {
+    case 'string':
+      return v;
+    case 'object':
+      return v === null ? 'null' : JSON.stringify(v);
+    default: // number, boolean, bigint, undefined
+      return String(v);
+  }
+}

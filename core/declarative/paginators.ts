@@ -6,7 +6,7 @@
  * bounded by `maxPages`.
  */
 import type { JsonRecord, Paginator } from '../plugin-api.ts';
-import { at } from './json.ts';
+import { at, textOf } from './json.ts';
 import { pageSize } from './sizes.ts';
 import type { PageRequest, PageSource, Query } from './types.ts';
 
@@ -140,7 +140,7 @@ async function* linkPages(src: PageSource, req: PageRequest, p: Paged<'cursor'> 
     let next: string | null;
     if (byCursor) {
       const cursor = byCursor.moreField && at(container, byCursor.moreField) === false ? undefined : at(container, byCursor.cursorField!);
-      next = cursor === undefined || cursor === null || cursor === '' ? null : String(cursor);
+      next = cursor === undefined || cursor === null || cursor === '' ? null : textOf(cursor);
       if (next !== null) params = { ...params, [byCursor.cursorParam]: next };
     } else {
       const link = at(container, p.nextField ?? 'next');

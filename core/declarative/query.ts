@@ -4,6 +4,7 @@
  */
 import { UserError } from '../errors.ts';
 import type { JsonRecord, RestEndpoint, StreamSpec } from '../plugin-api.ts';
+import { textOf } from './json.ts';
 import type { Query } from './types.ts';
 
 /** One combination of fan-out values: the query parameters it sends and the fields it records. */
@@ -26,7 +27,7 @@ export function queryOf(spec: StreamSpec, desc: RestEndpoint, params: JsonRecord
   const base: Query = { ...desc.fixedQuery };
   for (const [k, v] of Object.entries(params)) {
     if (fanned.has(k) || v === undefined || v === null) continue;
-    base[k] = typeof v === 'number' ? v : Array.isArray(v) ? v.join(',') : String(v);
+    base[k] = typeof v === 'number' ? v : Array.isArray(v) ? v.join(',') : textOf(v);
   }
   let units: Unit[] = [{ query: {}, tags: {} }];
   for (const f of desc.fanOut ?? []) {

@@ -23,7 +23,7 @@ export function valuesAt(record: unknown, path: string[]): unknown[] {
         next.push((v as Record<string, unknown>)[key]);
       }
     }
-    current = next.flatMap((v) => (Array.isArray(v) ? v : [v]));
+    current = next.flatMap((v): unknown[] => (Array.isArray(v) ? v : [v]));
   }
   return current.filter((v) => v !== null && v !== undefined);
 }

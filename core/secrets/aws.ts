@@ -72,7 +72,7 @@ export class AwsSecrets implements SecretSource {
         throw new UserError(`not allowed to read secret ${id} from AWS Secrets Manager`, 'grant the function secretsmanager:GetSecretValue on it (and kms:Decrypt if it uses a customer key)');
       }
       // SDK error messages carry no secret values; keep only the code and first line anyway.
-      throw new Error(`reading secret ${id} from AWS Secrets Manager failed: ${code}: ${firstLine(e)}`);
+      throw new Error(`reading secret ${id} from AWS Secrets Manager failed: ${code}: ${firstLine(e)}`, { cause: e });
     }
     if (typeof res.SecretString !== 'string') {
       throw new UserError(`secret ${id} in AWS Secrets Manager has no string value`, 'store the value as a plain SecretString (not binary, not JSON)');
@@ -88,7 +88,7 @@ export class AwsSecrets implements SecretSource {
     try {
       await this.client.send(new PutSecretValueCommand({ SecretId: id, SecretString: value }));
     } catch (e) {
-      throw new Error(`writing secret ${id} to AWS Secrets Manager failed: ${errorName(e)}: ${firstLine(e)}`);
+      throw new Error(`writing secret ${id} to AWS Secrets Manager failed: ${errorName(e)}: ${firstLine(e)}`, { cause: e });
     }
     this.cache.set(name, Promise.resolve(value));
   }

@@ -11,7 +11,7 @@ const shortHash = (s: string) => createHash('sha256').update(s).digest('hex').sl
 /** `name` if it fits in `max` characters, else a cut of it plus `-<hash>`. */
 export function fit(name: string, max: number): string {
   if (name.length <= max) return name;
-  const cut = name.slice(0, max - 9).replace(/[-_.\/]+$/, '');
+  const cut = name.slice(0, max - 9).replace(/[-_./]+$/, '');
   return `${cut}-${shortHash(name)}`;
 }
 

@@ -153,7 +153,7 @@ export async function shapeDrift(conn: DuckDBConnection, plan: TablePlan, files:
   const out: string[] = [];
   const shape = async (sql: string) => {
     const row = (await conn.runAndReadAll(`SELECT count(*) AS n, CAST(json_group_structure(__row) AS VARCHAR) AS s FROM (${sql})`)).getRowObjectsJson()[0];
-    return Number(row.n) ? flattenStructure(row.s ? JSON.parse(String(row.s)) : null) : undefined;
+    return Number(row.n) ? flattenStructure(typeof row.s === 'string' && row.s ? JSON.parse(row.s) : null) : undefined;
   };
   const newest = newestRuns(plan, files);
   for (const source of plan.sources) {

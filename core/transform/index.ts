@@ -91,7 +91,7 @@ export interface BuildOptions {
 const RUN_ID = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 
 export async function buildTables(opts: BuildOptions): Promise<TableResult[]> {
-  const { lakeDir, tables, files, runId } = opts;
+  const { tables, runId } = opts;
   if (!RUN_ID.test(runId)) throw new Error(`invalid run id "${runId}"`);
   const names = opts.only ?? Object.keys(tables);
   const unknown = names.filter((n) => !(n in tables));

@@ -155,7 +155,8 @@ export function planTable(table: string, tableSpec: TableSpec): TablePlan {
     if (!COLUMN_NAME.test(name) || name.startsWith('__')) {
       fail(key, 'column names use letters, digits and _ and may not start with "__"');
     }
-    if (!isColumnType(col?.type)) fail(`${key}.type`, `unknown type "${col?.type}" (one of ${COLUMN_TYPES.join(', ')})`);
+    const type: unknown = col?.type; // from YAML: may be anything until checked
+    if (!isColumnType(type)) fail(`${key}.type`, `unknown type "${String(type)}" (one of ${COLUMN_TYPES.join(', ')})`);
     if ((col.path === undefined) === (col.sql === undefined)) fail(key, 'needs exactly one of path or sql');
     const base = { name, type: col.type, required: col.required === true, ...(col.description !== undefined && { description: col.description }) };
     if (col.sql !== undefined) {

@@ -5,7 +5,7 @@
  */
 import type { ExtractorBundle } from '../bundle.ts';
 import { BUCKET_ROLE_TAG } from '../constructs/ownership.ts';
-import { asList, parsePolicy, physicalName, type Json, type SynthModel, type SynthResource } from './model.ts';
+import { asList, dig, jsonText, parsePolicy, physicalName, type JsonObject, type SynthModel, type SynthResource } from './model.ts';
 import { rolePolicies } from './permissions.ts';
 
 export interface Violation {
@@ -45,11 +45,12 @@ function forBucket(model: SynthModel, type: string, bucket: SynthResource): Synt
 }
 
 const isTrue = (v: unknown) => v === true || v === 'true';
-const first = <T = Json>(v: unknown): T | undefined => (Array.isArray(v) ? v[0] : v) as T | undefined;
+/** A Terraform block: the object, or the first of a list of them (fields unknown until checked). */
+const first = (v: unknown): JsonObject | undefined => (Array.isArray(v) ? (v as unknown[])[0] : v) as JsonObject | undefined;
 
 /** Every policy document in the stack: identity policies, and resource policies by kind. */
-function policyDocs(model: SynthModel): { source: SynthResource; kind: 'identity' | 'resource' | 'key'; statements: Json[] }[] {
-  const out: { source: SynthResource; kind: 'identity' | 'resource' | 'key'; statements: Json[] }[] = [];
+function policyDocs(model: SynthModel): { source: SynthResource; kind: 'identity' | 'resource' | 'key'; statements: JsonObject[] }[] {
+  const out: { source: SynthResource; kind: 'identity' | 'resource' | 'key'; statements: JsonObject[] }[] = [];
   for (const role of model.ofType('aws_iam_role')) for (const p of rolePolicies(model, role)) out.push({ source: p.source, kind: 'identity', statements: p.statements });
   for (const p of model.ofType('aws_iam_policy')) out.push({ source: p, kind: 'identity', statements: parsePolicy(p.config.policy)?.Statement ?? [] });
   for (const type of ['aws_s3_bucket_policy', 'aws_sns_topic_policy', 'aws_sqs_queue_policy', 'aws_secretsmanager_secret_policy']) {
@@ -79,11 +80,11 @@ export const CHECKS: Check[] = [
     run: (m) =>
       m.ofType('aws_s3_bucket').flatMap((b) => {
         const sse = forBucket(m, 'aws_s3_bucket_server_side_encryption_configuration', b)[0];
-        const rule = first<Json>(sse?.config.rule);
-        const alg = first<Json>(rule?.apply_server_side_encryption_by_default)?.sse_algorithm;
+        const rule = first(sse?.config.rule);
+        const alg = first(rule?.apply_server_side_encryption_by_default)?.sse_algorithm;
         if (!sse || !alg) return [{ resource: label(b), message: 'no default encryption configuration' }];
         if (alg === 'aws:kms' && !isTrue(rule?.bucket_key_enabled)) return [{ resource: label(b), message: 'SSE-KMS without an S3 bucket key' }];
-        return ['AES256', 'aws:kms', 'aws:kms:dsse'].includes(alg) ? [] : [{ resource: label(b), message: `unknown encryption ${alg}` }];
+        return typeof alg === 'string' && ['AES256', 'aws:kms', 'aws:kms:dsse'].includes(alg) ? [] : [{ resource: label(b), message: `unknown encryption ${jsonText(alg)}` }];
       }),
   },
   {
@@ -94,7 +95,7 @@ export const CHECKS: Check[] = [
       m.ofType('aws_s3_bucket').flatMap((b) => {
         const statements = forBucket(m, 'aws_s3_bucket_policy', b).flatMap((p) => parsePolicy(p.config.policy)?.Statement ?? []);
         const denies = statements.some(
-          (s) => s.Effect === 'Deny' && String(s.Condition?.Bool?.['aws:SecureTransport']) === 'false' && asList(s.Action).some((a) => a === 's3:*' || a === '*'),
+          (s) => s.Effect === 'Deny' && String(dig(s.Condition, 'Bool', 'aws:SecureTransport')) === 'false' && asList(s.Action).some((a) => a === 's3:*' || a === '*'),
         );
         return denies ? [] : [{ resource: label(b), message: 'no bucket policy statement denies aws:SecureTransport = false' }];
       }),
@@ -104,12 +105,12 @@ export const CHECKS: Check[] = [
     title: 'raw versioning',
     description: 'the lake bucket (raw data) is versioned',
     run: (m) => {
-      const lakes = m.ofType('aws_s3_bucket').filter((b) => b.config.tags?.[BUCKET_ROLE_TAG] === 'lake');
+      const lakes = m.ofType('aws_s3_bucket').filter((b) => dig(b.config.tags, BUCKET_ROLE_TAG) === 'lake');
       if (!lakes.length) return [{ resource: 'aws_s3_bucket', message: `no bucket tagged ${BUCKET_ROLE_TAG}=lake` }];
       return lakes.flatMap((b) => {
         const v = forBucket(m, 'aws_s3_bucket_versioning', b)[0];
-        const status = first<Json>(v?.config.versioning_configuration)?.status;
-        return status === 'Enabled' ? [] : [{ resource: label(b), message: `versioning ${status ?? 'not configured'}` }];
+        const status = first(v?.config.versioning_configuration)?.status;
+        return status === 'Enabled' ? [] : [{ resource: label(b), message: `versioning ${jsonText(status ?? 'not configured')}` }];
       });
     },
   },
@@ -122,9 +123,9 @@ export const CHECKS: Check[] = [
         statements
           .filter((s) => s.Effect === 'Allow')
           .flatMap((s) => {
-            if (s.NotAction) return [{ resource: source.address, message: `statement ${s.Sid ?? '(no sid)'} allows NotAction` }];
+            if (s.NotAction) return [{ resource: source.address, message: `statement ${jsonText(s.Sid ?? '(no sid)')} allows NotAction` }];
             const wild = asList(s.Action).filter((a) => a.includes('*'));
-            return wild.length ? [{ resource: source.address, message: `statement ${s.Sid ?? '(no sid)'} allows ${wild.join(', ')}` }] : [];
+            return wild.length ? [{ resource: source.address, message: `statement ${jsonText(s.Sid ?? '(no sid)')} allows ${wild.join(', ')}` }] : [];
           }),
       ),
       ...m.ofType('aws_iam_role_policy_attachment').map((a) => ({ resource: a.address, message: `managed policy ${a.config.policy_arn} attached: list the actions instead` })),
@@ -145,11 +146,11 @@ export const CHECKS: Check[] = [
     description: 'every workgroup enforces its configuration, has a bytes-scanned cutoff and encrypts results',
     run: (m) =>
       m.ofType('aws_athena_workgroup').flatMap((w) => {
-        const c = first<Json>(w.config.configuration);
+        const c = first(w.config.configuration);
         const problems: string[] = [];
         if (!isTrue(c?.enforce_workgroup_configuration)) problems.push('does not enforce its configuration');
         if (!(Number(c?.bytes_scanned_cutoff_per_query) > 0)) problems.push('has no bytes_scanned_cutoff_per_query');
-        if (!first<Json>(first<Json>(c?.result_configuration)?.encryption_configuration)?.encryption_option) problems.push('does not encrypt query results');
+        if (!first(first(c?.result_configuration)?.encryption_configuration)?.encryption_option) problems.push('does not encrypt query results');
         return problems.map((p) => ({ resource: label(w), message: p }));
       }),
   },
@@ -171,9 +172,9 @@ export const CHECKS: Check[] = [
         Number(g.config.retention_in_days) > 0 ? [] : [{ resource: label(g), message: 'no retention (logs kept forever)' }],
       ),
       ...m.ofType('aws_lambda_function').flatMap((f) => {
-        const target = first<Json>(f.config.logging_config)?.log_group;
+        const target = first(f.config.logging_config)?.log_group;
         const name = `/aws/lambda/${f.config.function_name}`;
-        const managed = m.ofType('aws_cloudwatch_log_group').some((g) => g.config.name === name || (target && m.resolve(String(target))?.address === g.address) || g.config.name === target);
+        const managed = m.ofType('aws_cloudwatch_log_group').some((g) => g.config.name === name || (target && m.resolve(jsonText(target))?.address === g.address) || g.config.name === target);
         return managed ? [] : [{ resource: label(f), message: 'logs to a log group this stack does not manage (no retention)' }];
       }),
     ],
@@ -188,7 +189,7 @@ export const CHECKS: Check[] = [
         .flatMap(({ source, statements }) =>
           statements
             .filter((s) => s.Effect === 'Allow' && (s.NotResource || asList(s.Resource).some((r) => r === '*' || /^arn:aws[a-z-]*:[a-z0-9-]+:[^:]*:[^:]*:\*$/.test(r) || r === 'arn:aws:s3:::*')))
-            .map((s) => ({ resource: source.address, message: `statement ${s.Sid ?? '(no sid)'} is not scoped to named resources` })),
+            .map((s) => ({ resource: source.address, message: `statement ${jsonText(s.Sid ?? '(no sid)')} is not scoped to named resources` })),
         ),
   },
   {
@@ -206,15 +207,15 @@ export const CHECKS: Check[] = [
     description: 'every Glue job has a security configuration encrypting S3 data, CloudWatch logs and job bookmarks',
     run: (m) =>
       m.ofType('aws_glue_job').flatMap((j) => {
-        const ref = j.config.security_configuration;
-        const sc = ref ? (m.resolve(String(ref)) ?? m.ofType('aws_glue_security_configuration').find((s) => s.config.name === ref)) : undefined;
+        const ref: unknown = j.config.security_configuration;
+        const sc = ref ? (m.resolve(jsonText(ref)) ?? m.ofType('aws_glue_security_configuration').find((s) => s.config.name === ref)) : undefined;
         if (!sc) return [{ resource: label(j), message: 'no security configuration' }];
-        const e = first<Json>(sc.config.encryption_configuration);
+        const e = first(sc.config.encryption_configuration);
         const problems: string[] = [];
-        const s3 = first<Json>(e?.s3_encryption)?.s3_encryption_mode;
+        const s3 = first(e?.s3_encryption)?.s3_encryption_mode;
         if (!s3 || s3 === 'DISABLED') problems.push('S3 encryption off');
-        if (first<Json>(e?.cloudwatch_encryption)?.cloudwatch_encryption_mode !== 'SSE-KMS') problems.push('CloudWatch logs encryption off');
-        if (first<Json>(e?.job_bookmarks_encryption)?.job_bookmarks_encryption_mode !== 'CSE-KMS') problems.push('job bookmark encryption off');
+        if (first(e?.cloudwatch_encryption)?.cloudwatch_encryption_mode !== 'SSE-KMS') problems.push('CloudWatch logs encryption off');
+        if (first(e?.job_bookmarks_encryption)?.job_bookmarks_encryption_mode !== 'CSE-KMS') problems.push('job bookmark encryption off');
         return problems.map((p) => ({ resource: label(j), message: p }));
       }),
   },
@@ -225,7 +226,7 @@ export const CHECKS: Check[] = [
     run: (m) =>
       m.ofType('aws_s3_bucket').flatMap((b) => {
         const own = forBucket(m, 'aws_s3_bucket_ownership_controls', b)[0];
-        return first<Json>(own?.config.rule)?.object_ownership === 'BucketOwnerEnforced' ? [] : [{ resource: label(b), message: 'object ownership not BucketOwnerEnforced' }];
+        return first(own?.config.rule)?.object_ownership === 'BucketOwnerEnforced' ? [] : [{ resource: label(b), message: 'object ownership not BucketOwnerEnforced' }];
       }),
   },
   {
@@ -234,10 +235,10 @@ export const CHECKS: Check[] = [
     description: 'every function sends failed async invocations to an on-failure destination or a dead-letter queue',
     run: (m) =>
       m.ofType('aws_lambda_function').flatMap((f) => {
-        if (first<Json>(f.config.dead_letter_config)?.target_arn) return [];
+        if (first(f.config.dead_letter_config)?.target_arn) return [];
         const has = m.ofType('aws_lambda_function_event_invoke_config').some((c) => {
           const target = m.resolve(String(c.config.function_name ?? ''));
-          const dest = first<Json>(first<Json>(c.config.destination_config)?.on_failure)?.destination;
+          const dest = first(first(c.config.destination_config)?.on_failure)?.destination;
           return (target?.address === f.address || c.config.function_name === f.config.function_name) && !!dest;
         });
         return has ? [] : [{ resource: label(f), message: 'failed invocations are dropped (no on-failure destination or DLQ)' }];
@@ -261,7 +262,7 @@ export const CHECKS: Check[] = [
     description: 'no function environment variable holds a secret, token, password or access key',
     run: (m) =>
       m.ofType('aws_lambda_function').flatMap((f) => {
-        const vars = (first<Json>(f.config.environment)?.variables ?? {}) as Record<string, string>;
+        const vars = (first(f.config.environment)?.variables ?? {}) as Record<string, string>;
         return Object.entries(vars)
           .filter(([k, v]) => (/(SECRET|TOKEN|PASSWORD|PRIVATE_KEY|ACCESS_KEY|CREDENTIAL)/i.test(k) && k !== 'SECRETS_PREFIX') || /\b(AKIA|ASIA)[0-9A-Z]{16}\b/.test(String(v)))
           .map(([k]) => ({ resource: label(f), message: `environment variable ${k} looks like a credential: keep it in Secrets Manager (\${secret:...})` }));

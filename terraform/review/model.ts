@@ -8,6 +8,33 @@ import { ownerOf, ownerTag, type Owner, type OwnerKind } from '../constructs/own
 
 export type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
+/** A JSON object read from untyped input: its values are unknown until checked. */
+export type JsonObject = Record<string, unknown>;
+
+/** An IAM policy document as the checks read it: one statement or a list, each field checked where it is read. */
+interface PolicyDocument {
+  Statement?: JsonObject | JsonObject[];
+}
+
+/** A JSON value in a message: a string as is, another scalar as `String` writes it, an object or list as its JSON. */
+export function jsonText(v: unknown): string {
+  switch (typeof v) {
+    case 'string':
+      return v;
+    case 'object':
+      return v === null ? 'null' : JSON.stringify(v);
+    default: // number, boolean, undefined
+      return String(v);
+  }
+}
+
+/** The value at `path` in untyped JSON (as `a?.b?.c` reads it); undefined where a step is not an object. */
+export function dig(v: unknown, ...path: string[]): unknown {
+  let cur = v;
+  for (const k of path) cur = cur !== null && typeof cur === 'object' ? (cur as JsonObject)[k] : undefined;
+  return cur;
+}
+
 export interface SynthResource {
   type: string;
   /** Logical id (the Terraform resource name). */
@@ -53,14 +80,14 @@ export function ownerFromTags(tags: unknown): Owner | undefined {
 
 export function modelOf(json: Json, owners: Map<string, Owner> = new Map()): SynthModel {
   const resources: SynthResource[] = [];
-  for (const [type, byName] of Object.entries((json.resource ?? {}) as Record<string, Json>)) {
+  for (const [type, byName] of Object.entries((json.resource ?? {}) as Record<string, Record<string, Json>>)) {
     for (const [name, config] of Object.entries(byName)) {
       const address = `${type}.${name}`;
       resources.push({ type, name, address, config, owner: owners.get(address) ?? ownerFromTags(config.tags) });
     }
   }
   const dataSources: SynthResource[] = [];
-  for (const [type, byName] of Object.entries((json.data ?? {}) as Record<string, Json>)) {
+  for (const [type, byName] of Object.entries((json.data ?? {}) as Record<string, Record<string, Json>>)) {
     for (const [name, config] of Object.entries(byName)) dataSources.push({ type, name, address: `data.${type}.${name}`, config });
   }
   const byAddress = new Map([...resources, ...dataSources].map((r) => [r.address, r]));
@@ -107,10 +134,10 @@ export function physicalName(r: SynthResource, model?: SynthModel): string {
 }
 
 /** A policy document from a resource attribute (a JSON string), or undefined when it is not one. */
-export function parsePolicy(text: unknown): { Statement: Json[] } | undefined {
+export function parsePolicy(text: unknown): { Statement: JsonObject[] } | undefined {
   if (typeof text !== 'string') return undefined;
   try {
-    const doc = JSON.parse(text) as Json;
+    const doc = JSON.parse(text) as PolicyDocument; // JSON `null` throws here: not a policy either
     const st = doc.Statement;
     return { Statement: Array.isArray(st) ? st : st ? [st] : [] };
   } catch {
@@ -118,7 +145,7 @@ export function parsePolicy(text: unknown): { Statement: Json[] } | undefined {
   }
 }
 
-export const asList = (v: unknown): string[] => (v === undefined || v === null ? [] : Array.isArray(v) ? v.map(String) : [String(v)]);
+export const asList = (v: unknown): string[] => (v === undefined || v === null ? [] : Array.isArray(v) ? v.map(jsonText) : [jsonText(v)]);
 
 /**
  * A reference rewritten for humans: `${aws_s3_bucket.lake_bucket_X.arn}/raw/*` becomes

@@ -4,7 +4,7 @@
  * grouping as the synthesized resources.
  */
 import type { Owner } from '../constructs/ownership.ts';
-import { ownerFromTags, type Json } from './model.ts';
+import { ownerFromTags, type JsonObject } from './model.ts';
 
 export type ChangeAction = 'create' | 'update' | 'replace' | 'destroy' | 'read' | 'no-op';
 
@@ -35,7 +35,15 @@ export function actionOf(actions: string[]): ChangeAction {
   throw new Error(`unknown change actions [${actions.join(', ')}]`);
 }
 
-const nameOf = (v: Json | null | undefined): string | undefined => {
+/** The parts of one of the plan's `resource_changes` this summary reads; their values are checked where read. */
+interface PlanResourceChange {
+  mode?: unknown;
+  address?: unknown;
+  type?: unknown;
+  change?: { actions?: unknown; before?: JsonObject | null; after?: JsonObject | null; replace_paths?: unknown } | null;
+}
+
+const nameOf = (v: JsonObject | null | undefined): string | undefined => {
   const n = v?.bucket ?? v?.function_name ?? v?.alarm_name ?? v?.name;
   return typeof n === 'string' ? n : undefined;
 };
@@ -45,20 +53,20 @@ const nameOf = (v: Json | null | undefined): string | undefined => {
  * resources it does not know (being destroyed) are placed by their tags.
  */
 export function summarizePlan(plan: unknown, owners: Map<string, Owner> = new Map()): PlanChanges {
-  if (!plan || typeof plan !== 'object' || !Array.isArray((plan as Json).resource_changes)) {
+  if (!plan || typeof plan !== 'object' || !Array.isArray((plan as { resource_changes?: unknown }).resource_changes)) {
     throw new Error('not a Terraform plan in JSON (expected the output of `terraform show -json plan.out`, with resource_changes)');
   }
   const counts: Record<ChangeAction, number> = { create: 0, update: 0, replace: 0, destroy: 0, read: 0, 'no-op': 0 };
   const changes: ResourceChange[] = [];
-  for (const rc of (plan as Json).resource_changes as Json[]) {
+  for (const rc of (plan as { resource_changes: PlanResourceChange[] }).resource_changes) {
     if (rc.mode === 'data') continue;
     const action = actionOf(asStrings(rc.change?.actions));
     counts[action]++;
     if (action === 'no-op') continue;
     // cdktf stacks are root modules; strip a module path if someone nests the stack.
     const address = String(rc.address).replace(/^(module\.[^.]+\.)+/, '');
-    const before = rc.change?.before as Json | null;
-    const after = rc.change?.after as Json | null;
+    const before = rc.change?.before;
+    const after = rc.change?.after;
     changes.push({
       address,
       type: String(rc.type),

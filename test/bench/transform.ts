@@ -181,9 +181,9 @@ function runChild(phase: string, lake: string): Promise<PhaseResult> {
   return new Promise((resolve, reject) => {
     const p = spawn(process.execPath, ['--import', 'tsx', HERE, '--child', phase, lake, resultFile], { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit'] });
     p.on('error', reject);
-    p.on('exit', async (code) => {
+    p.on('exit', (code) => {
       if (code !== 0) return reject(new Error(`${phase} phase exited with ${code}`));
-      resolve(JSON.parse(await readFile(resultFile, 'utf8')) as PhaseResult);
+      readFile(resultFile, 'utf8').then((text) => JSON.parse(text) as PhaseResult).then(resolve, reject);
     });
   });
 }

@@ -8,7 +8,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { gunzipSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { definePlugin, PLUGIN_API_VERSION, type JsonRecord } from '../../core/plugin-api.ts';
+import { definePlugin, PLUGIN_API_VERSION } from '../../core/plugin-api.ts';
 import { loadPipeline } from '../../core/config/index.ts';
 import { runPipeline, streamOrder } from '../../core/engine/run.ts';
 import { LocalStorage } from '../../core/storage/local.ts';

@@ -18,7 +18,7 @@ export interface Res<T = any> {
 export async function call<T = any>(url: string, init: RequestInit = {}): Promise<Res<T>> {
   const r = await fetch(url, init);
   const text = await r.text();
-  let body: any = undefined;
+  let body: any;
   try {
     body = text ? JSON.parse(text) : undefined;
   } catch {

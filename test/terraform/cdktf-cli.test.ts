@@ -24,7 +24,7 @@ function listFiles(root: string, rel = ''): string[] {
 function zipEntries(file: string): Promise<string[]> {
   return new Promise((resolve, reject) => {
     yauzl.open(file, { lazyEntries: true }, (err, zip) => {
-      if (err || !zip) return reject(err);
+      if (err || !zip) return reject(err ?? new Error(`yauzl opened ${file} without a zip file or an error`));
       const names: string[] = [];
       zip.on('entry', (e: { fileName: string }) => {
         names.push(e.fileName);

@@ -132,12 +132,13 @@ export function peerCatalog(value: unknown): PeerCatalog | undefined {
   const c = value as Record<string, unknown>;
   if (typeof c.source !== 'string' || typeof c.username !== 'string') bad('source and username must be strings');
   const list = (key: string, fields: Record<string, 'string' | 'number'>) => {
-    const xs = c[key];
+    const xs: unknown = c[key];
     if (!Array.isArray(xs) || xs.length === 0) return bad(`${key} must be a non-empty list`);
-    for (const [i, x] of xs.entries()) {
+    const items: unknown[] = xs;
+    for (const [i, x] of items.entries()) {
       for (const [f, t] of Object.entries(fields)) if (typeof (x as Record<string, unknown>)?.[f] !== t) bad(`${key}[${i}].${f} must be a ${t}`);
     }
-    return xs;
+    return items;
   };
   const tracks = list('tracks', { id: 'string', name: 'string', artist: 'string', album: 'string', duration: 'number' }) as Track[];
   const episodes = list('episodes', { id: 'string', name: 'string', show: 'string', duration: 'number' }) as Episode[];

@@ -709,7 +709,7 @@ export function generateSandboxData(seed: number, now: number, sizeIn: Partial<S
   for (const tpl of templates) {
     const id = tpl.access === 'editorial' ? ids.next(EDITORIAL_ID_PREFIX) : ids.next();
     const n = tpl.items;
-    const slots: Array<'track' | 'episode' | 'local' | 'removed' | 'dup'> = new Array(n).fill('track');
+    const slots = new Array<'track' | 'episode' | 'local' | 'removed' | 'dup'>(n).fill('track');
     const free = prng.shuffle([...Array(n).keys()].filter((i) => !(tpl.messy && i < messyTrackIds.length + 2)));
     let f = 0;
     const place = (kind: 'episode' | 'local' | 'removed' | 'dup', count: number) => {
@@ -913,7 +913,7 @@ function generatePlays(
   // Timestamps, newest first: sessions end at random points in the 10-day span, never overlap.
   const span = 10 * DAY;
   const sessions = Math.max(1, Math.ceil(count / 10));
-  const ends = [...Array(sessions)].map(() => now - rng.int(0, span)).sort((a, b) => b - a);
+  const ends = [...Array<undefined>(sessions)].map(() => now - rng.int(0, span)).sort((a, b) => b - a);
   ends[0] = now - rng.int(2, 40) * 60_000;
   const out: PlayTruth[] = [];
   let s = 0;

@@ -47,7 +47,8 @@ export interface RouteContext {
   indexes: Indexes;
 }
 
-type Handler = (ctx: RouteContext) => ApiResult | unknown;
+/** A route's handler returns the response body (runRoute wraps it in a 200 ApiResult). */
+type Handler = (ctx: RouteContext) => unknown;
 
 interface Route {
   pattern: RegExp;

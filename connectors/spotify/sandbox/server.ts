@@ -81,7 +81,7 @@ export const ACCOUNT_ERRORS = {
     'Active premium subscription required for the owner of the app. When the subscription status changes, it can take a few hours before requests are allowed again.',
 } as const;
 
-export function createSandboxServer(cfg: ServerConfig): { server: http.Server; listen(port: number): Promise<number> } {
+export function createSandboxServer(cfg: ServerConfig): { server: http.Server; listen: (port: number) => Promise<number> } {
   const faultRng = Rng.derive(cfg.seed, 'faults');
   const indexes = buildIndexes(cfg.data);
   const windows = new Map<string, number[]>();

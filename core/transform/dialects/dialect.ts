@@ -15,8 +15,9 @@ export type DateFolder = 'date' | 'month' | 'year';
 
 export interface SqlDialect {
   readonly name: string;
-  ident(name: string): string;
-  literal(text: string): string;
+  /** Identifiers and literals are spelled by plain functions, passed around as such (`names.map(d.ident)`). */
+  ident: (name: string) => string;
+  literal: (text: string) => string;
   /** The engine's type of a column type (from the type registry). */
   type(type: ColumnType): string;
 
