@@ -72,8 +72,13 @@ export interface RunOptions {
   updateSecret?: (configKey: string, value: string) => Promise<void>;
 }
 
+/**
+ * `<UTC time to the millisecond>-<random>`, e.g. `20261204T193436123Z-9f9da3`. Run ids sort by time:
+ * the transform keeps the newest run's row by comparing them, so two runs in the same second (two
+ * quick invocations) must still sort in the order they started.
+ */
 export function newRunId(now: Date): string {
-  const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  const stamp = now.toISOString().replace(/[-:.]/g, '');
   return `${stamp}-${randomBytes(3).toString('hex')}`;
 }
 

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { definePlugin, PLUGIN_API_VERSION } from '../../core/plugin-api.ts';
 import { loadPipeline } from '../../core/config/index.ts';
-import { runPipeline, streamOrder } from '../../core/engine/run.ts';
+import { newRunId, runPipeline, streamOrder } from '../../core/engine/run.ts';
 import { LocalStorage } from '../../core/storage/local.ts';
 import { listManifests, committedFiles } from '../../core/engine/manifest.ts';
 import { loadState } from '../../core/engine/state.ts';
@@ -161,5 +161,18 @@ describe('engine run', () => {
     const db = await openLake(lakeDir, loadPipeline(join(dir, 'pipeline.yaml')).config.tables);
     expect((await db.query('SELECT count(*) AS n FROM numbers')).rows[0].n).toBe(4);
     db.close();
+  });
+});
+
+describe('run ids', () => {
+  it('sort in the order runs started, also within one second (the transform keeps the newest run by them)', () => {
+    const t = Date.parse('2026-12-04T19:34:36.000Z');
+    const ids = [0, 1, 2, 450, 999, 1000].map((ms) => newRunId(new Date(t + ms)));
+    for (let n = 0; n < 20; n++) {
+      const again = [0, 1, 2, 450, 999, 1000].map((ms) => newRunId(new Date(t + ms)));
+      expect([...again].sort()).toEqual(again);
+    }
+    expect([...ids].sort()).toEqual(ids);
+    expect(ids[0]).toMatch(/^20261204T193436000Z-[0-9a-f]{6}$/);
   });
 });
