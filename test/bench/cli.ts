@@ -41,7 +41,9 @@ export function runCliBench(): void {
   const width = Math.max(...rows.map(([l]) => l.length));
   process.stdout.write(`CLI start-up, median of ${RUNS} (s)\n`);
   for (const [label, s] of rows) process.stdout.write(`  ${label.padEnd(width)}  ${s.toFixed(3)}\n`);
+  const built = rows[2][1];
   const npx = rows[3][1];
   const baseline = rows[4][1];
-  process.stdout.write(`  npx spotify-pipeline --help: ${npx.toFixed(3)} s, ${(baseline / npx).toFixed(1)}x faster than the tsx baseline; target < ${TARGET_S} s: ${npx < TARGET_S ? 'met' : 'MISSED'}\n`);
+  process.stdout.write(`  the built CLI starts ${(baseline / built).toFixed(1)}x faster than the tsx baseline (both run by node); npx adds ${(npx - built).toFixed(3)} s of its own\n`);
+  process.stdout.write(`  npx spotify-pipeline --help: ${npx.toFixed(3)} s; target < ${TARGET_S} s: ${npx < TARGET_S ? 'met' : 'MISSED'}\n`);
 }
