@@ -1,0 +1,131 @@
+/**
+ * The project's Python: a virtualenv under .venv/, created from glue-jobs/requirements-dev.txt
+ * (the Glue runtime's pyspark plus pytest and moto) and keyed by a hash of the requirement files
+ * and the Python version, so a second run installs nothing and a changed pin gets a fresh one.
+ * Used by the test suite (vitest's global setup) and the rehearsal; `npm install && npm start`
+ * never need it.
+ *
+ *   node scripts/python.mjs            create or reuse it; prints its folder
+ *
+ * Plain JavaScript, like scripts/build.mjs: it runs before anything is compiled.
+ */
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+export const VENVS = join(ROOT, '.venv');
+const REQUIREMENTS = ['glue-jobs/requirements.txt', 'glue-jobs/requirements-dev.txt'];
+/** Creating one takes about a minute (pyspark is 300 MB); waiting for another process's is bounded. */
+const LOCK_WAIT_MS = 15 * 60 * 1000;
+
+/** A missing tool, said in one line with what to install. */
+export class MissingTool extends Error {
+  constructor(message) {
+    super(message);
+    this.name = 'MissingTool';
+  }
+}
+
+function run(cmd, args, opts = {}) {
+  return spawnSync(cmd, args, { encoding: 'utf8', ...opts });
+}
+
+/** python3 and java, or a MissingTool naming what to install. */
+export function checkTools(env = process.env) {
+  const py = run(env.PYTHON || 'python3', ['-c', 'import sys, venv; print("%d.%d" % sys.version_info[:2])']);
+  if (py.error || py.status !== 0) {
+    throw new MissingTool('python3 (3.11, the Python of AWS Glue 5) with the venv module is needed for the Glue job tests: install it (Debian: apt-get install python3 python3-venv)');
+  }
+  const java = run('java', ['-version']);
+  if (java.error || java.status !== 0) {
+    throw new MissingTool('java (17, the Java of AWS Glue 5) is needed to run Spark: install a JDK 17 (Debian: apt-get install openjdk-17-jre-headless) or set JAVA_HOME');
+  }
+  return { python: env.PYTHON || 'python3', version: py.stdout.trim() };
+}
+
+/** The venv's folder for these requirements and this Python: `.venv/py<version>-<hash>`. */
+export function venvDir(version) {
+  const h = createHash('sha256');
+  for (const f of REQUIREMENTS) h.update(f).update('\0').update(readFileSync(join(ROOT, f)));
+  return join(VENVS, `py${version}-${h.digest('hex').slice(0, 12)}`);
+}
+
+/**
+ * What runs from the venv: its python, its scripts, and Spark's home inside pyspark. Spark's own
+ * launchers (spark-submit) find their home through SPARK_HOME, and the Python of their workers
+ * through PYSPARK_PYTHON: `sparkEnv` sets both to the venv's.
+ */
+function venvPaths(dir, version) {
+  const python = join(dir, 'bin', 'python');
+  const sparkHome = join(dir, 'lib', `python${version}`, 'site-packages', 'pyspark');
+  return {
+    dir,
+    python,
+    sparkHome,
+    bin: (name) => join(dir, 'bin', name),
+    sparkEnv: (env = process.env) => ({ ...env, SPARK_HOME: sparkHome, PYSPARK_PYTHON: python, PYSPARK_DRIVER_PYTHON: python }),
+  };
+}
+
+function sleep(ms) {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+/**
+ * Creates the venv if it is not there (one process at a time: a lock folder) and returns its
+ * paths. `log` gets progress lines (the install is the slow part).
+ */
+export function ensurePython({ env = process.env, log = (line) => process.stderr.write(line + '\n') } = {}) {
+  const tools = checkTools(env);
+  const dir = venvDir(tools.version);
+  const done = join(dir, '.complete');
+  const paths = venvPaths(dir, tools.version);
+  if (existsSync(done)) return paths;
+
+  mkdirSync(VENVS, { recursive: true });
+  const lock = `${dir}.lock`;
+  const start = Date.now();
+  for (;;) {
+    try {
+      mkdirSync(lock);
+      break;
+    } catch {
+      if (existsSync(done)) return paths;
+      if (Date.now() - start > LOCK_WAIT_MS) throw new Error(`waited ${LOCK_WAIT_MS / 60000} min for another process creating ${dir} (remove ${lock} if none is running)`);
+      sleep(500);
+    }
+  }
+  try {
+    if (existsSync(done)) return paths;
+    rmSync(dir, { recursive: true, force: true });
+    log(`python: creating ${dir} (${REQUIREMENTS.join(', ')}; once per change of the pins)`);
+    const t0 = Date.now();
+    const mk = run(tools.python, ['-m', 'venv', dir], { stdio: ['ignore', 'inherit', 'inherit'] });
+    if (mk.status !== 0) throw new Error(`python3 -m venv ${dir} failed (exit ${mk.status})`);
+    const pip = run(paths.python, ['-m', 'pip', 'install', '--disable-pip-version-check', '--no-input', '-q', '-r', join(ROOT, 'glue-jobs', 'requirements-dev.txt')], {
+      stdio: ['ignore', 'inherit', 'inherit'],
+    });
+    if (pip.status !== 0) throw new Error(`pip install -r glue-jobs/requirements-dev.txt into ${dir} failed (exit ${pip.status})`);
+    writeFileSync(done, `${new Date().toISOString()}\n`);
+    log(`python: ready in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+    // Venvs of older pins are 300+ MB each: keep only this one.
+    for (const e of readdirSync(VENVS, { withFileTypes: true })) {
+      if (e.isDirectory() && e.name.startsWith('py') && join(VENVS, e.name) !== dir && !e.name.endsWith('.lock')) rmSync(join(VENVS, e.name), { recursive: true, force: true });
+    }
+    return paths;
+  } finally {
+    rmSync(lock, { recursive: true, force: true });
+  }
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  try {
+    process.stdout.write(ensurePython().dir + '\n');
+  } catch (e) {
+    process.stderr.write(`${e instanceof MissingTool ? '' : 'error: '}${e instanceof Error ? e.message : String(e)}\n`);
+    process.exit(2);
+  }
+}
