@@ -95,6 +95,10 @@ export default definePlugin<SpotifyConfig>({
       faults: ['rateLimitStorm', 'serverErrors', 'resets'],
       // Other sandboxes of the same lake (the export's) play tracks of this catalog, so joins work.
       shared: { catalog: sharedCatalog(options.seed ?? 42) },
+      // Time passes: the user plays one more track (the next incremental run reads exactly it).
+      advance: async () => {
+        sb.addPlay();
+      },
       close: () => sb.close(),
     };
   },

@@ -7,7 +7,7 @@
  *   // token: POST `${sb.accountsUrl}/api/token` with sb.credentials; API: `${sb.apiUrl}/me`
  *   await sb.close();
  */
-import { generateSandboxData, type SandboxData, type SandboxSize, type PlaylistTruth } from './data.ts';
+import { generateSandboxData, type PlayTruth, type SandboxData, type SandboxSize, type PlaylistTruth } from './data.ts';
 import { ALL_SCOPES, AuthService } from './auth.ts';
 import { profileRules, playlistReadable, isEditorialId, type ProfileRules, type SandboxProfile } from './render.ts';
 import { createSandboxServer, type FaultOptions, type RequestLogEntry } from './server.ts';
@@ -74,6 +74,11 @@ export interface SpotifySandbox {
   issueClientToken(): string;
   expireAccessTokens(): void;
   setRefreshTokenStatus(token: string, status: 'valid' | 'expired' | 'revoked'): void;
+  /**
+   * The user plays one more track now (after the newest play), as if time passed: the next
+   * incremental read of recently-played yields exactly it. Returns the new play.
+   */
+  addPlay(): PlayTruth;
 }
 
 export async function startSandbox(opts: SandboxServerOptions = {}): Promise<SpotifySandbox> {
@@ -123,6 +128,15 @@ export async function startSandbox(opts: SandboxServerOptions = {}): Promise<Spo
     issueClientToken: () => auth.issueClientToken(),
     expireAccessTokens: () => auth.expireAccessTokens(),
     setRefreshTokenStatus: (token, status) => auth.setRefreshTokenStatus(token, status),
+    addPlay() {
+      // One second after the newest play (or now, if later), replaying the newest play's track:
+      // a known track, so its artists are already in the catalog tables.
+      const newest = data.plays[0];
+      const at = Math.max(clock(), Date.parse(newest.played_at) + 1000);
+      const play: PlayTruth = { track_id: newest.track_id, played_at: new Date(at).toISOString(), context: newest.context };
+      data.plays.unshift(play);
+      return play;
+    },
   };
 }
 
