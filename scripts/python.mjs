@@ -11,7 +11,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -113,12 +113,43 @@ export function ensurePython({ env = process.env, log = (line) => process.stderr
     log(`python: ready in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
     // Venvs of older pins are 300+ MB each: keep only this one.
     for (const e of readdirSync(VENVS, { withFileTypes: true })) {
-      if (e.isDirectory() && e.name.startsWith('py') && join(VENVS, e.name) !== dir && !e.name.endsWith('.lock')) rmSync(join(VENVS, e.name), { recursive: true, force: true });
+      if (e.isDirectory() && /^py\d/.test(e.name) && join(VENVS, e.name) !== dir && !e.name.endsWith('.lock')) rmSync(join(VENVS, e.name), { recursive: true, force: true });
     }
     return paths;
   } finally {
     rmSync(lock, { recursive: true, force: true });
   }
+}
+
+/**
+ * The jars of glue-jobs/jars.json (S3A for Spark), downloaded once into .venv/jars/ and checked
+ * against their pinned SHA-1 (a partial or tampered download is deleted, never used). Returns
+ * their paths. Network: Maven Central, only when a jar is not cached yet.
+ */
+export async function ensureJars({ log = (line) => process.stderr.write(line + '\n') } = {}) {
+  const spec = JSON.parse(readFileSync(join(ROOT, 'glue-jobs', 'jars.json'), 'utf8'));
+  const dir = join(VENVS, 'jars');
+  mkdirSync(dir, { recursive: true });
+  const out = [];
+  for (const jar of spec.jars) {
+    const file = join(dir, jar.path.split('/').pop());
+    const sha1 = (f) => createHash('sha1').update(readFileSync(f)).digest('hex');
+    if (!existsSync(file) || sha1(file) !== jar.sha1) {
+      log(`jars: fetching ${jar.path} from ${spec.repository}`);
+      const res = await fetch(`${spec.repository}/${jar.path}`, { signal: AbortSignal.timeout(10 * 60 * 1000) });
+      if (!res.ok) throw new Error(`jars: ${spec.repository}/${jar.path}: HTTP ${res.status}`);
+      const tmp = `${file}.part-${process.pid}`;
+      writeFileSync(tmp, Buffer.from(await res.arrayBuffer()));
+      const got = sha1(tmp);
+      if (got !== jar.sha1) {
+        rmSync(tmp, { force: true });
+        throw new Error(`jars: ${jar.path} has SHA-1 ${got}, expected ${jar.sha1}`);
+      }
+      renameSync(tmp, file);
+    }
+    out.push(file);
+  }
+  return out;
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
