@@ -6,7 +6,8 @@
 import { main } from '../core/cli/main.ts';
 import { connectors } from '../connectors/index.ts';
 import { registerPlan } from '../terraform/plan-command.ts';
+import { registerRehearse } from '../terraform/rehearse/command.ts';
 
 export function run(argv: string[]): Promise<number> {
-  return main(argv, { connectors, commands: [registerPlan] });
+  return main(argv, { connectors, commands: [registerPlan, registerRehearse] });
 }

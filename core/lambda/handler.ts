@@ -16,6 +16,10 @@
  *   SECRETS_PREFIX            secret ids of the first pipeline are `<prefix>/<secret name>`
  *                             (default: its name); an included pipeline's are `<its name>/<name>`
  *   LOG_LEVEL                 debug | info | warn | quiet (default info)
+ *   CONNECTOR_CONFIG_OVERRIDES  (rehearsals only) JSON `{ "<pipeline>": { key: value } }` merged
+ *                             over a pipeline's connector.config: points it at an offline sandbox
+ *                             (`spotify-pipeline rehearse`). Keys holding secrets or references
+ *                             cannot be overridden; the deployment never sets it.
  *   plus every `${env:NAME}` pipeline.yaml references (e.g. SPOTIFY_CLIENT_ID), and the
  *   standard AWS SDK variables (AWS_REGION, AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL_SECRETS_MANAGER).
  *
@@ -33,7 +37,7 @@ import { runPipeline, type RunSummary } from '../engine/run.ts';
 import { StopRun } from '../errors.ts';
 import { createLogger, redact, type LogLevel } from '../log.ts';
 import { UserError } from '../errors.ts';
-import type { ConnectorPlugin, Logger } from '../plugin-api.ts';
+import type { ConnectorPlugin, JsonRecord, Logger } from '../plugin-api.ts';
 import { AwsSecrets, awsSecretUpdater } from '../secrets/aws.ts';
 import { resolveConnectorConfig } from '../secrets/source.ts';
 import { S3Storage } from '../storage/s3.ts';
@@ -136,7 +140,7 @@ export function createHandler(opts: HandlerOptions): ExtractorHandler {
     const storage = new S3Storage({ bucket, prefix: env.LAKE_PREFIX ?? config.storage.s3?.prefix, client: s3 });
     // One source per invocation: its cache must not outlive a rotation by another invocation.
     const secrets = new AwsSecrets({ prefix: (index === 0 && env.SECRETS_PREFIX) || config.name, client: sm });
-    const connectorConfig = await resolveConnectorConfig(loaded, plugin, { env, secrets });
+    const connectorConfig = { ...(await resolveConnectorConfig(loaded, plugin, { env, secrets })), ...overridesFor(env, loaded, plugin) };
 
     const deadline = deadlineSignal(context, opts.safetyMarginMs ?? DEFAULT_SAFETY_MARGIN_MS);
     let summary: RunSummary;
@@ -165,6 +169,33 @@ export function createHandler(opts: HandlerOptions): ExtractorHandler {
     }
     return result;
   };
+}
+
+/**
+ * A rehearsal's plain settings for one pipeline's connector (base URLs of a sandbox). Refused for a
+ * secret key or a key the pipeline fills from a reference: an override can point the connector
+ * elsewhere, never swap its credentials.
+ */
+function overridesFor(env: Record<string, string | undefined>, loaded: LoadedPipeline, plugin: ConnectorPlugin): JsonRecord {
+  const text = env.CONNECTOR_CONFIG_OVERRIDES;
+  if (!text) return {};
+  let all: unknown;
+  try {
+    all = JSON.parse(text);
+  } catch {
+    throw new UserError('CONNECTOR_CONFIG_OVERRIDES is not JSON');
+  }
+  const mine = all && typeof all === 'object' ? (all as Record<string, unknown>)[loaded.config.name] : undefined;
+  if (mine === undefined) return {};
+  if (!mine || typeof mine !== 'object' || Array.isArray(mine)) throw new UserError(`CONNECTOR_CONFIG_OVERRIDES.${loaded.config.name} must be an object`);
+  const raw = loaded.config.connector.config ?? {};
+  for (const key of Object.keys(mine)) {
+    const v = raw[key];
+    if (plugin.secretKeys.includes(key) || (typeof v === 'string' && v.includes('${'))) {
+      throw new UserError(`CONNECTOR_CONFIG_OVERRIDES may not set connector.config.${key} of pipeline ${loaded.config.name}: it is a secret or a reference`);
+    }
+  }
+  return mine as JsonRecord;
 }
 
 function streamsOf(event: unknown): string[] | undefined {

@@ -62,6 +62,33 @@ export function viewSql(lakeDir: string, table: string, spec: TableSpec, hasFile
   return `CREATE OR REPLACE VIEW ${ident(table)} AS SELECT ${cols.map((c) => `CAST(${ident(c.name)} AS ${c.type}) AS ${ident(c.name)}`).join(', ')} FROM ${source}`;
 }
 
+/**
+ * A table as a catalog declares it (the Glue catalog of a deployment): the folder holding its
+ * files (a local copy of its S3 location), the columns inside the files with their Glue (Hive)
+ * types, and its partition keys (strings, as partition projection types them).
+ */
+export interface CatalogTableView {
+  name: string;
+  dir: string;
+  columns: Array<{ name: string; glueType: string }>;
+  partitionKeys: string[];
+}
+
+const DUCKDB_OF_GLUE = new Map(Object.values(COLUMN_TYPE_INFO).map((t) => [t.glue, t.duckdb]));
+
+/** The view over a catalog table's files, typed from the catalog (what Athena would read). */
+export function catalogViewSql(t: CatalogTableView, hasFiles: boolean): string {
+  const type = (g: string) => {
+    const d = DUCKDB_OF_GLUE.get(g);
+    if (!d) throw new Error(`table ${t.name}: no DuckDB type for the Glue type ${g}`);
+    return d;
+  };
+  const cols = [...t.columns.map((c) => ({ name: c.name, type: type(c.glueType) })), ...t.partitionKeys.map((p) => ({ name: p, type: COLUMN_TYPE_INFO.string.duckdb }))];
+  if (!hasFiles) return `CREATE OR REPLACE VIEW ${ident(t.name)} AS SELECT ${cols.map((c) => `CAST(NULL AS ${c.type}) AS ${ident(c.name)}`).join(', ')} WHERE false`;
+  const source = `read_parquet(${literal(join(t.dir, '**', '*.parquet'))}, hive_partitioning = ${t.partitionKeys.length > 0}, hive_types_autocast = false, union_by_name = true)`;
+  return `CREATE OR REPLACE VIEW ${ident(t.name)} AS SELECT ${cols.map((c) => `CAST(${ident(c.name)} AS ${c.type}) AS ${ident(c.name)}`).join(', ')} FROM ${source}`;
+}
+
 async function hasParquet(dir: string): Promise<boolean> {
   try {
     const list = await readdir(dir, { recursive: true, withFileTypes: true });
@@ -72,13 +99,23 @@ async function hasParquet(dir: string): Promise<boolean> {
 }
 
 export async function openLake(lakeDir: string, tables: Record<string, TableSpec>): Promise<Lake> {
+  const views: string[] = [];
+  for (const [name, spec] of Object.entries(tables)) views.push(viewSql(lakeDir, name, spec, await hasParquet(join(lakeDir, 'curated', name))));
+  return openViews(views);
+}
+
+/** A lake whose tables are described by a catalog (the rehearsal's Glue tables), not by pipeline.yaml. */
+export async function openCatalogLake(tables: CatalogTableView[]): Promise<Lake> {
+  const views: string[] = [];
+  for (const t of tables) views.push(catalogViewSql(t, await hasParquet(t.dir)));
+  return openViews(views);
+}
+
+async function openViews(views: string[]): Promise<Lake> {
   const instance = await DuckDBInstance.create(':memory:');
   const conn = await instance.connect();
   try {
-    for (const sql of [...TRINO_SETTINGS, ...TRINO_MACROS]) await conn.run(sql);
-    for (const [name, spec] of Object.entries(tables)) {
-      await conn.run(viewSql(lakeDir, name, spec, await hasParquet(join(lakeDir, 'curated', name))));
-    }
+    for (const sql of [...TRINO_SETTINGS, ...TRINO_MACROS, ...views]) await conn.run(sql);
   } catch (e) {
     conn.closeSync();
     instance.closeSync();
