@@ -39,12 +39,14 @@ interface State {
   Default?: string;
 }
 
-export function execute(definition: { StartAt: string; States: Record<string, State>; QueryLanguage?: string }, input: Json, taskOutput: Json = {}): Execution {
+/** Runs a definition (parsed JSON) on an input. */
+export function execute(machine: unknown, input: unknown, taskOutput: Json = {}): Execution {
+  const definition = machine as { StartAt: string; States: Record<string, State>; QueryLanguage?: string };
   if (definition.QueryLanguage && definition.QueryLanguage !== 'JSONPath') throw new Error(`query language ${definition.QueryLanguage} is not implemented`);
   const calls: TaskCall[] = [];
   const path: string[] = [];
   let name: string | undefined = definition.StartAt;
-  let data = input;
+  let data = input as Json;
   while (name !== undefined) {
     if (path.length > 100) throw new Error(`more than 100 transitions: a loop through ${path.slice(-5).join(' -> ')}`);
     const state: State | undefined = definition.States[name];
@@ -150,7 +152,8 @@ const escapeRe = (c: string) => c.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 
 type Arg = { kind: 'call'; name: string; args: Arg[] } | { kind: 'path'; path: string } | { kind: 'value'; value: Json };
 
-export function intrinsic(expression: string, data: Json): Json {
+export function intrinsic(expression: string, input: unknown): Json {
+  const data = input as Json;
   const p = { s: expression, i: 0 };
   const call = parseArg(p);
   skipSpace(p);
