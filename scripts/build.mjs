@@ -15,8 +15,8 @@ import { fileURLToPath } from 'node:url';
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const DIST = join(ROOT, 'dist');
 export const ENTRY = join(DIST, 'cli.mjs');
-/** Folders whose files go into the build: a change in any of them makes dist/ stale. */
-export const SOURCE_DIRS = ['bin', 'core', 'connectors', 'terraform', 'config'];
+/** Folders whose files go into the build: a change in any of them makes dist/ stale (glue-jobs/: the stack imports job-args.json). */
+export const SOURCE_DIRS = ['bin', 'core', 'connectors', 'terraform', 'config', 'glue-jobs'];
 
 /** Newest modification time (ms) of the build's sources; test files do not count. */
 export function newestSource() {

@@ -51,6 +51,8 @@ export interface PipelineStackProps {
   bundle?: ExtractorBundle;
   /** Default glue-jobs/transform_job.py. */
   glueScript?: string;
+  /** What the script imports and its modules read, shipped in one zip. Default glue-jobs/lake_io.py and glue-jobs/job-args.json. */
+  glueModules?: string[];
 }
 
 /** What a prepared pipeline (core/pipeline.ts) gives the stack: the config, its includes and every plugin. */
@@ -208,6 +210,8 @@ export class PipelineStack extends TerraformStack {
       catalog: this.catalog,
       tables: lakeTables,
       scriptFile: props.glueScript ?? join(ROOT, 'glue-jobs', 'transform_job.py'),
+      // What the script imports (lake_io) and what lake_io reads at import (its argument names).
+      moduleFiles: props.glueModules ?? [join(ROOT, 'glue-jobs', 'lake_io.py'), join(ROOT, 'glue-jobs', 'job-args.json')],
       // The table's Spark SQL and what the job needs around it (core/transform/jobspec.ts).
       specFor: (name, s) => `${JSON.stringify(sparkJobSpec(name, s), null, 2)}\n`,
       workers: settings.glue.workers,

@@ -28,7 +28,6 @@ export const EXTRACTOR_FORBIDDEN_PACKAGES = [
   'vitest',
   '@vitest/',
   'typescript',
-  's3rver',
   'cdktf',
   'cdktf-cli',
   '@cdktf/',

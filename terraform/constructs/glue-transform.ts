@@ -2,19 +2,32 @@
  * The transform at Spark scale: a Glue 5.0 job running glue-jobs/transform_job.py over the
  * per-table specs (one S3 object per table), started whenever a run commits.
  *
+ * Code: the script, and next to it one zip passed as `--extra-py-files` holding the modules it
+ * imports (lake_io.py) and the data they read (job-args.json). Glue puts that zip on the Python
+ * path, not in a folder: a .json given to --extra-py-files is no module, and one given to
+ * --extra-files lands in the working directory, not next to lake_io. Inside the zip, lake_io
+ * reads job-args.json with `pkgutil.get_data(__name__, "job-args.json")`, which works the same
+ * from the zip (zipimport) and from glue-jobs/ on disk (tests, local runs).
+ *
+ * Arguments: the script's own argument names come from glue-jobs/job-args.json, the list
+ * lake_io parses; the synth fails when the stack would pass a name the list does not know or
+ * leave out one it requires.
+ *
  * Trigger: the extractor writes `_runs/<run id>.json` last; the lake bucket sends Object Created
- * events to EventBridge, and a rule on that key pattern starts a one-state Step Functions machine
- * that calls glue:StartJobRun. Why not the alternatives: EventBridge cannot target a Glue job
- * directly; a Glue EVENT trigger needs a Glue workflow and, like a direct start, fails when the
- * previous transform is still running (max concurrent runs is 1). The state machine retries
- * ConcurrentRunsExceededException with backoff, so a run that commits mid-transform is never
- * lost, and there is no starter code to maintain.
+ * events to EventBridge, and a rule on that key pattern starts a small Step Functions machine
+ * that takes the run id from the key and calls glue:StartJobRun with `--run_id` (the job then
+ * rebuilds only the partitions that run delivered). Why not the alternatives: EventBridge cannot
+ * target a Glue job directly; a Glue EVENT trigger needs a Glue workflow and, like a direct
+ * start, fails when the previous transform is still running (max concurrent runs is 1). The
+ * state machine retries ConcurrentRunsExceededException with backoff, so a run that commits
+ * mid-transform is never lost, and there is no starter code to maintain.
  *
  * Security: a Glue security configuration encrypts what the job writes to S3, its CloudWatch
  * logs and its job bookmarks. CloudWatch and bookmark encryption need a KMS key: the
  * pipeline's `aws.kms_key_arn`, or else a key this construct creates (with rotation).
  */
 import { existsSync, readFileSync } from 'node:fs';
+import { basename } from 'node:path';
 import { Construct } from 'constructs';
 import { CloudwatchEventRule } from '@cdktf/provider-aws/lib/cloudwatch-event-rule/index.js';
 import { CloudwatchEventTarget } from '@cdktf/provider-aws/lib/cloudwatch-event-target/index.js';
@@ -26,7 +39,9 @@ import { KmsKey } from '@cdktf/provider-aws/lib/kms-key/index.js';
 import { S3Object } from '@cdktf/provider-aws/lib/s3-object/index.js';
 import { SfnStateMachine } from '@cdktf/provider-aws/lib/sfn-state-machine/index.js';
 import type { TableSpec } from '../../core/config/types.ts';
+import jobArgs from '../../glue-jobs/job-args.json' with { type: 'json' };
 import { escapeTf, roleName, shortName } from '../names.ts';
+import { zipFiles } from '../zip.ts';
 import { ServiceRole } from './iam.ts';
 import { ARTIFACT_PREFIXES, type LakeStorage } from './lake-storage.ts';
 import type { GlueCatalog } from './glue-catalog.ts';
@@ -45,6 +60,11 @@ export interface GlueTransformProps {
   tables: Record<string, TableSpec>;
   /** The PySpark script (glue-jobs/transform_job.py); a missing one fails the synth. */
   scriptFile: string;
+  /**
+   * Files the script imports or its modules read (glue-jobs/lake_io.py, glue-jobs/job-args.json),
+   * shipped at the root of one zip passed as `--extra-py-files`; a missing one fails the synth.
+   */
+  moduleFiles: string[];
   /** The content of a table's spec object. */
   specFor: (table: string, spec: TableSpec) => string;
   workers: number;
@@ -67,6 +87,8 @@ export class GlueTransform extends Construct {
   readonly eventsRole: ServiceRole;
   readonly runCommitted: CloudwatchEventRule;
   readonly script: S3Object;
+  /** The zip of `moduleFiles` (`--extra-py-files`). */
+  readonly modules: S3Object;
   readonly specs = new Map<string, S3Object>();
 
   constructor(scope: Construct, id: string, props: GlueTransformProps) {
@@ -119,6 +141,16 @@ export class GlueTransform extends Construct {
       contentType: 'text/x-python',
       content: escapeTf(readFileSync(props.scriptFile, 'utf8')),
     });
+    for (const f of props.moduleFiles) {
+      if (!existsSync(f)) throw new Error(`${f} does not exist: the Glue job script imports it (or its modules read it) and would fail at start`);
+    }
+    const modulesKey = `${ARTIFACT_PREFIXES.glueJobs}${GLUE_MODULES_ZIP}`;
+    this.modules = new S3Object(this, 'modules', {
+      bucket: lake.artifacts.bucket.id,
+      key: modulesKey,
+      contentType: 'application/zip',
+      contentBase64: zipFiles(props.moduleFiles.map((f) => ({ name: basename(f), data: readFileSync(f) }))).toString('base64'),
+    });
     for (const [table, spec] of Object.entries(props.tables)) {
       const owner = markOwner(new Construct(this, `table-${table}`), { kind: 'table', name: table });
       this.specs.set(
@@ -170,20 +202,27 @@ export class GlueTransform extends Construct {
         '--enable-continuous-cloudwatch-log': 'true',
         '--continuous-log-logGroup': logPrefix,
         '--custom-logGroup-prefix': logPrefix,
-        // Every run rebuilds the tables from all committed raw data: no bookmark state to keep.
+        // The job finds its input through the run manifests (and --run_id), not Glue's bookmarks.
         '--job-bookmark-option': 'job-bookmark-disable',
         '--TempDir': lake.artifacts.url(ARTIFACT_PREFIXES.glueTemp),
-        '--lake_bucket': lake.lake.name,
-        // Omitted when empty: getResolvedOptions rejects an argument without a value.
-        ...(lake.prefix ? { '--lake_prefix': lake.prefix } : {}),
-        // Specs are listed, not named: adding a table adds an object, it does not change the job.
-        '--specs_uri': lake.artifacts.url(ARTIFACT_PREFIXES.specs),
-        '--database': props.catalog.databaseName,
+        '--extra-py-files': lake.artifacts.url(modulesKey),
+        ...scriptArguments(
+          {
+            lake_bucket: lake.lake.name,
+            // Never empty: an argument without a value may not survive Glue's argument passing, and
+            // lake_io reads `/` as the bucket root (its prefixes are normalized without slashes).
+            lake_prefix: lake.prefix || '/',
+            // Specs are listed, not named: adding a table adds an object, it does not change the job.
+            spec_prefix: lake.artifacts.url(ARTIFACT_PREFIXES.specs),
+          },
+          STARTER_ARGUMENTS,
+        ),
       },
-      dependsOn: [...this.logGroups, this.script],
+      dependsOn: [...this.logGroups, this.script, this.modules],
     });
 
-    // The starter: one Task state with a retry for a transform that is still running.
+    // The starter: the committed run's id from the manifest's key, then glue:StartJobRun with a
+    // retry for a transform that is still running.
     this.starterRole = new ServiceRole(this, 'starter-role', {
       name: roleName(`${name}-starter`),
       service: 'states.amazonaws.com',
@@ -195,19 +234,13 @@ export class GlueTransform extends Construct {
       name: `${name}-starter`,
       type: 'STANDARD',
       roleArn: this.starterRole.arn,
-      definition: JSON.stringify({
-        Comment: `Starts ${name} when a run of pipeline ${props.pipelineName} commits`,
-        StartAt: 'StartTransform',
-        States: {
-          StartTransform: {
-            Type: 'Task',
-            Resource: `arn:${aws.partition}:states:::glue:startJobRun`,
-            Parameters: { JobName: this.job.name },
-            Retry: [{ ErrorEquals: ['Glue.ConcurrentRunsExceededException'], IntervalSeconds: 120, BackoffRate: 2, MaxAttempts: 6 }],
-            End: true,
-          },
-        },
-      }),
+      definition: JSON.stringify(
+        starterDefinition({
+          comment: `Starts ${name} when a run of pipeline ${props.pipelineName} commits`,
+          jobName: this.job.name,
+          startJobRun: `arn:${aws.partition}:states:::glue:startJobRun`,
+        }),
+      ),
     });
 
     this.runCommitted = new CloudwatchEventRule(this, 'run-committed', {
@@ -239,6 +272,90 @@ export class GlueTransform extends Construct {
   grantStart(role: ServiceRole): void {
     role.addToPolicy({ sid: 'StartTransform', actions: ['glue:StartJobRun'], resources: [this.job.arn] });
   }
+}
+
+/** The zip of the job's Python modules, next to the script in the artifacts bucket. */
+export const GLUE_MODULES_ZIP = 'lake_io.zip';
+
+/** The script's own arguments, as glue-jobs/job-args.json lists them (without the leading `--`). */
+export const JOB_ARGUMENTS: { required: readonly string[]; optional: readonly string[] } = { required: jobArgs.required, optional: jobArgs.optional };
+
+/** The script argument the starter passes per run: the committed run's id. */
+const RUN_ID = 'run_id';
+/** The script arguments the starter passes per run (over the job's default arguments). */
+export const STARTER_ARGUMENTS: readonly string[] = [RUN_ID];
+
+/**
+ * The job's default arguments for the script, as `--name: value`, checked against
+ * glue-jobs/job-args.json together with the names the starter adds per run: a name the script
+ * does not know, or a required one left out, fails the synth naming it.
+ */
+export function scriptArguments(defaults: Record<string, string>, perRun: readonly string[]): Record<string, string> {
+  const known = new Set([...JOB_ARGUMENTS.required, ...JOB_ARGUMENTS.optional]);
+  for (const name of [...Object.keys(defaults), ...perRun]) {
+    if (!known.has(name)) throw new Error(`the stack passes --${name} to the Glue job, but glue-jobs/job-args.json does not list it: the script would ignore it`);
+  }
+  for (const name of JOB_ARGUMENTS.required) {
+    if (defaults[name] === undefined) throw new Error(`glue-jobs/job-args.json requires --${name}, but the stack does not pass it to the Glue job: every run would fail`);
+  }
+  return Object.fromEntries(Object.entries(defaults).map(([k, v]) => [`--${k}`, v]));
+}
+
+/**
+ * The starter's Amazon States Language: JSONPath with intrinsic functions, evaluated by Step
+ * Functions itself (no code to deploy). The input is EventBridge's Object Created event; its
+ * `detail.object.key` is `<lake prefix>_runs/<run id>.json`.
+ *
+ * - `RunOfKey` keeps the key's last segment, `<run id>.json` (the prefix may have any number of
+ *   segments, so the segment is counted from the end).
+ * - `OneRun`: the run id is what precedes `.json`. States.StringSplit splits at every `.`, so a
+ *   run id is taken only from a name with exactly one dot and something before it (the engine's
+ *   run ids have no dot: `20261204T193436123Z-9f9da3`); any other name starts a full rebuild (no
+ *   `--run_id`), which is always correct, instead of the job reading up to a wrong run.
+ * - `StartTransform` calls glue:StartJobRun with those arguments (merged over the job's defaults
+ *   by Glue) and retries while the previous transform is still running.
+ */
+export function starterDefinition(opts: { comment: string; jobName: string; startJobRun: string }) {
+  const key = '$.detail.object.key';
+  const segments = `States.StringSplit(${key}, '/')`;
+  return {
+    Comment: opts.comment,
+    StartAt: 'RunOfKey',
+    States: {
+      RunOfKey: {
+        Type: 'Pass',
+        Parameters: { 'file.$': `States.ArrayGetItem(${segments}, States.MathAdd(States.ArrayLength(${segments}), -1))` },
+        Next: 'OneRun',
+      },
+      OneRun: {
+        Type: 'Choice',
+        Choices: [
+          {
+            And: [{ Not: { Variable: '$.file', StringMatches: '*.*.json' } }, { Not: { Variable: '$.file', StringEquals: '.json' } }],
+            Next: 'Incremental',
+          },
+        ],
+        Default: 'FullRebuild',
+      },
+      Incremental: {
+        Type: 'Pass',
+        Parameters: { arguments: { [`--${RUN_ID}.$`]: "States.ArrayGetItem(States.StringSplit($.file, '.'), 0)" } },
+        Next: 'StartTransform',
+      },
+      FullRebuild: {
+        Type: 'Pass',
+        Result: { arguments: {} },
+        Next: 'StartTransform',
+      },
+      StartTransform: {
+        Type: 'Task',
+        Resource: opts.startJobRun,
+        Parameters: { JobName: opts.jobName, 'Arguments.$': '$.arguments' },
+        Retry: [{ ErrorEquals: ['Glue.ConcurrentRunsExceededException'], IntervalSeconds: 120, BackoffRate: 2, MaxAttempts: 6 }],
+        End: true,
+      },
+    },
+  };
 }
 
 /**

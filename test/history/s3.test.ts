@@ -1,6 +1,6 @@
 /**
  * The export read from S3, as the AWS deployment reads it (uploaded to the lake bucket's
- * `imports/<pipeline>/`): the real AWS SDK against a loopback S3 (s3rver). The same plays as
+ * `imports/<pipeline>/`): the real AWS SDK against moto's S3 on loopback (test/support/moto.ts). The same plays as
  * reading the files from disk; a zip is read by ranged GETs (its central directory and the
  * entries), never downloaded whole; a re-upload of the same files imports nothing.
  */
@@ -15,11 +15,11 @@ import { openSource } from '../../connectors/spotify-history/source.ts';
 import type { HistoryConfig } from '../../connectors/spotify-history/config.ts';
 import { HttpClient } from '../../core/http.ts';
 import type { JsonRecord, ReadContext, StreamState } from '../../core/plugin-api.ts';
-import { startLoopbackS3, S3RVER_CREDENTIALS, type LoopbackS3 } from '../storage/s3rver.ts';
+import { startMoto, type MotoServer } from '../support/moto.ts';
 
 const BUCKET = 'lake-bucket';
 let base: string;
-let s3: LoopbackS3;
+let moto: MotoServer;
 let folder: GeneratedExport;
 let zipped: GeneratedExport;
 const saved = { ...process.env };
@@ -55,28 +55,24 @@ const strip = (rs: JsonRecord[]) => rs.map(({ source_file: _f, ...r }) => r).sor
 
 beforeAll(async () => {
   base = await mkdtemp(join(tmpdir(), 'history-s3-'));
-  [s3, folder, zipped] = await Promise.all([
-    startLoopbackS3([BUCKET]),
+  [moto, folder, zipped] = await Promise.all([
+    startMoto(),
     generateExport(join(base, 'folder'), { plays: 300, playsPerFile: 100 }),
     generateExport(join(base, 'zip'), { plays: 300, playsPerFile: 100, zip: true }),
   ]);
-  const client = s3.client();
+  await moto.createBuckets(BUCKET);
+  const client = moto.s3();
   await upload(client, folder.path, 'lake/imports/folder/');
   await upload(client, zipped.path, 'lake/imports/zipped/');
   // The connector's own client comes from the standard AWS environment, as in the Lambda.
-  Object.assign(process.env, {
-    AWS_ACCESS_KEY_ID: S3RVER_CREDENTIALS.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: S3RVER_CREDENTIALS.secretAccessKey,
-    AWS_REGION: 'us-east-1',
-    AWS_ENDPOINT_URL_S3: s3.endpoint,
-    AWS_EC2_METADATA_DISABLED: 'true',
-  });
+  for (const k of Object.keys(process.env)) if (k.startsWith('AWS_')) delete process.env[k];
+  Object.assign(process.env, moto.env);
 });
 
 afterAll(async () => {
   for (const k of Object.keys(process.env)) if (!(k in saved)) delete process.env[k];
   Object.assign(process.env, saved);
-  await s3?.close();
+  await moto?.close();
   await rm(base, { recursive: true, force: true });
 });
 
@@ -91,7 +87,7 @@ describe('the export from S3 (s3://bucket/prefix)', () => {
 
   it('reads uploaded zips by ranged GETs, never the whole object', async () => {
     const ranges: string[] = [];
-    const client = s3.client();
+    const client = moto.s3();
     client.middlewareStack.add(
       (next) => async (args) => {
         const input = args.input as { Range?: string; Key?: string };
@@ -121,7 +117,7 @@ describe('the export from S3 (s3://bucket/prefix)', () => {
 
   it('imports nothing again from a re-upload of the same files (state by content)', async () => {
     const first = await read(`s3://${BUCKET}/lake/imports/folder/`);
-    await upload(s3.client(), folder.path, 'lake/imports/folder-again/');
+    await upload(moto.s3(), folder.path, 'lake/imports/folder-again/');
     const again = await read(`s3://${BUCKET}/lake/imports/folder-again/`, first.state);
     expect(again.records).toEqual([]);
   });

@@ -1,9 +1,10 @@
 /**
  * The extractor Lambda as deployed: the entry generated for the pipeline (core/lambda/bundle.ts)
- * bundled with esbuild (the options the deployment uses), imported in-process and invoked against s3rver
- * (the lake), the Spotify sandbox and a loopback Secrets Manager holding the sandbox's
- * credentials. Everything binds 127.0.0.1; the AWS SDK clients inside the bundle find the
- * loopback servers through the standard AWS_ENDPOINT_URL_* variables, as any deployment would.
+ * bundled with esbuild (the options the deployment uses), imported in-process and invoked against
+ * moto (test/support/moto.ts: the lake in its S3, the sandbox's credentials in its Secrets
+ * Manager) and the Spotify sandbox. Everything binds 127.0.0.1; the AWS SDK clients inside the
+ * bundle find moto through the standard AWS_ENDPOINT_URL variable, as any deployment would, and
+ * their requests are counted where they arrive, by moto's request recorder.
  */
 import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { isBuiltin } from 'node:module';
@@ -22,16 +23,17 @@ import type { RunManifest } from '../../core/engine/manifest.ts';
 import { S3Storage } from '../../core/storage/s3.ts';
 import { generateExport } from '../../connectors/spotify-history/sandbox/index.ts';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
-import { startLoopbackS3, S3RVER_CREDENTIALS, type LoopbackS3 } from '../storage/s3rver.ts';
-import { startLoopbackSecretsManager, type LoopbackSecretsManager } from './secrets-manager.ts';
+import { CreateSecretCommand, GetSecretValueCommand, PutSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { MOTO_CREDENTIALS, startMoto, type MotoServer } from '../support/moto.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const BUCKET = 'my-spotify-lake';
 const PIPELINE_NAME = 'my-spotify-lake';
 
 let tmp: string;
-let s3: LoopbackS3;
-let sm: LoopbackSecretsManager;
+let moto: MotoServer;
+/** The test's own Secrets Manager client (sets and reads values; its requests are not recorded). */
+let secrets: SecretsManagerClient;
 let sb: SpotifySandbox;
 let bundleFile: string;
 let bundleText: string;
@@ -89,7 +91,30 @@ async function invoke(ctx: LambdaContext, event: unknown = { source: 'aws.schedu
 }
 
 function lake(prefix: string): S3Storage {
-  return new S3Storage({ bucket: BUCKET, prefix, client: s3.client() });
+  return new S3Storage({ bucket: BUCKET, prefix, client: moto.s3() });
+}
+
+/** Stores a secret's value (creating the secret the first time), outside the recording. */
+async function setSecret(id: string, value: string): Promise<void> {
+  await moto.recording.stop();
+  try {
+    await secrets.send(new PutSecretValueCommand({ SecretId: id, SecretString: value })).catch(async (e: unknown) => {
+      if ((e as Error).name !== 'ResourceNotFoundException') throw e;
+      await secrets.send(new CreateSecretCommand({ Name: id, SecretString: value }));
+    });
+  } finally {
+    await moto.recording.start();
+  }
+}
+
+/** A secret's current value, read outside the recording. */
+async function secretValue(id: string): Promise<string | undefined> {
+  await moto.recording.stop();
+  try {
+    return (await secrets.send(new GetSecretValueCommand({ SecretId: id }))).SecretString;
+  } finally {
+    await moto.recording.start();
+  }
 }
 
 async function manifests(prefix: string): Promise<RunManifest[]> {
@@ -140,14 +165,17 @@ function truth(sandbox: SpotifySandbox) {
 
 beforeAll(async () => {
   tmp = await mkdtemp(join(tmpdir(), 'extractor-'));
-  [s3, sm, sb] = await Promise.all([
-    startLoopbackS3([BUCKET]),
-    startLoopbackSecretsManager(),
+  [moto, sb] = await Promise.all([
+    startMoto(),
     // Rotating refresh tokens: the second invocation only works if the first stored the new one.
     startSandbox({ seed: 7, rotateRefreshTokens: true }),
   ]);
-  sm.secrets.set(`${PIPELINE_NAME}/spotify/client_secret`, sb.credentials.client_secret);
-  sm.secrets.set(`${PIPELINE_NAME}/spotify/refresh_token`, sb.credentials.refresh_token);
+  await moto.createBuckets(BUCKET);
+  secrets = moto.secretsManager();
+  // Every request from here on is recorded (but the test's own reads and writes of secrets).
+  await moto.recording.start();
+  await setSecret(`${PIPELINE_NAME}/spotify/client_secret`, sb.credentials.client_secret);
+  await setSecret(`${PIPELINE_NAME}/spotify/refresh_token`, sb.credentials.refresh_token);
 
   const pipelineFile = await testPipeline();
   bundleFile = join(tmp, 'bundle', 'index.mjs');
@@ -164,15 +192,9 @@ beforeAll(async () => {
 
   // The Lambda runtime's environment, pointed at loopback; nothing else the SDK could read.
   for (const k of Object.keys(process.env)) if (k.startsWith('AWS_')) delete process.env[k];
-  Object.assign(process.env, {
-    AWS_ACCESS_KEY_ID: S3RVER_CREDENTIALS.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: S3RVER_CREDENTIALS.secretAccessKey,
-    AWS_REGION: 'us-east-1',
-    AWS_ENDPOINT_URL_S3: s3.endpoint,
-    AWS_ENDPOINT_URL_SECRETS_MANAGER: sm.endpoint,
+  Object.assign(process.env, moto.env, {
     AWS_CONFIG_FILE: join(tmp, 'no-aws-config'),
     AWS_SHARED_CREDENTIALS_FILE: join(tmp, 'no-aws-credentials'),
-    AWS_EC2_METADATA_DISABLED: 'true',
     LOG_LEVEL: 'info',
   });
   const mod = (await import(pathToFileURL(bundleFile).href)) as { handler: ExtractorHandler };
@@ -182,7 +204,7 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const k of Object.keys(process.env)) if (!(k in savedEnv)) delete process.env[k];
   Object.assign(process.env, savedEnv);
-  await Promise.all([s3?.close(), sm?.close(), sb?.close()]);
+  await Promise.all([moto?.close(), sb?.close()]);
   if (tmp) await rm(tmp, { recursive: true, force: true });
 });
 
@@ -208,7 +230,7 @@ describe('extractor bundle', () => {
     const forbidden = [...packages].filter((p) => EXTRACTOR_FORBIDDEN_PACKAGES.some((f) => (f.endsWith('/') ? p.startsWith(f) : p === f)));
     // @duckdb is asserted (with its import chain) by test (a).
     expect(forbidden.filter((p) => !p.startsWith('@duckdb/'))).toEqual([]);
-    for (const dev of ['vitest', '@vitest/', 'typescript', 's3rver', 'cdktf-cli', 'esbuild', 'tsx']) {
+    for (const dev of ['vitest', '@vitest/', 'typescript', 'cdktf-cli', 'esbuild', 'tsx']) {
       expect(bundleText.includes(`node_modules/${dev}`), dev).toBe(false);
     }
     const out = Object.values(metafile.outputs)[0];
@@ -220,7 +242,7 @@ describe('extractor bundle', () => {
   it('(c) holds no credentials', () => {
     expect(bundleText).not.toMatch(/\b(AKIA|ASIA)[0-9A-Z]{16}\b/);
     expect(bundleText).not.toContain('AKIA');
-    for (const secret of [sb.credentials.client_secret, sb.credentials.refresh_token, S3RVER_CREDENTIALS.secretAccessKey + '"']) {
+    for (const secret of [sb.credentials.client_secret, sb.credentials.refresh_token, MOTO_CREDENTIALS.secretAccessKey]) {
       expect(bundleText.includes(secret)).toBe(false);
     }
     // The pipeline is embedded with its references, never resolved values.
@@ -234,7 +256,7 @@ describe('extractor bundle', () => {
   });
 });
 
-describe('extractor invocation (in-process, against loopback S3, Secrets Manager and the sandbox)', () => {
+describe('extractor invocation (in-process, against moto S3, Secrets Manager and the sandbox)', () => {
   const prefix = 'lake';
   let first: { result?: ExtractorResult; error?: Error; log: string };
   let second: { result?: ExtractorResult; error?: Error; log: string };
@@ -279,11 +301,12 @@ describe('extractor invocation (in-process, against loopback S3, Secrets Manager
     expect(keys.filter((k) => k.startsWith('curated/'))).toEqual([]);
   });
 
-  it('stores the rotated refresh token, so the next invocation can log in', () => {
-    const stored = sm.secrets.get(`${PIPELINE_NAME}/spotify/refresh_token`);
+  it('stores the rotated refresh token, so the next invocation can log in', async () => {
+    const stored = await secretValue(`${PIPELINE_NAME}/spotify/refresh_token`);
     expect(stored).toBeDefined();
     expect(stored).not.toBe(sb.credentials.refresh_token);
-    expect(sm.requests.filter((r) => r.operation === 'PutSecretValue').map((r) => r.body.SecretId)).toContain(`${PIPELINE_NAME}/spotify/refresh_token`);
+    const puts = (await moto.recording.jsonCalls('secretsmanager')).filter((r) => r.operation === 'PutSecretValue');
+    expect(puts.map((r) => r.input.SecretId)).toContain(`${PIPELINE_NAME}/spotify/refresh_token`);
   });
 
   it('resumes incrementally on the second invocation: no duplicate records', async () => {
@@ -309,16 +332,16 @@ describe('extractor invocation (in-process, against loopback S3, Secrets Manager
     }
   });
 
-  it('never returns or logs a secret', () => {
-    const secrets = [sb.credentials.client_secret, sb.credentials.refresh_token, sm.secrets.get(`${PIPELINE_NAME}/spotify/refresh_token`)!];
+  it('never returns or logs a secret', async () => {
+    const values = [sb.credentials.client_secret, sb.credentials.refresh_token, (await secretValue(`${PIPELINE_NAME}/spotify/refresh_token`))!];
     for (const out of [JSON.stringify(first.result), JSON.stringify(second.result), first.log, second.log]) {
-      for (const s of secrets) expect(out.includes(s)).toBe(false);
+      for (const s of values) expect(out.includes(s)).toBe(false);
     }
     expect(first.log).toContain('"extractor":');
   });
 
-  it('reads each secret from Secrets Manager once per invocation, by `<pipeline>/<name>`', () => {
-    const reads = sm.requests.filter((r) => r.operation === 'GetSecretValue').map((r) => String(r.body.SecretId));
+  it('reads each secret from Secrets Manager once per invocation, by `<pipeline>/<name>`', async () => {
+    const reads = (await moto.recording.jsonCalls('secretsmanager')).filter((r) => r.operation === 'GetSecretValue').map((r) => String(r.input.SecretId));
     expect(reads.sort()).toEqual([
       `${PIPELINE_NAME}/spotify/client_secret`,
       `${PIPELINE_NAME}/spotify/client_secret`,
@@ -334,8 +357,8 @@ describe('extractor failures and the Lambda deadline', () => {
   beforeAll(async () => {
     // Same seed, same data and demo credentials; every API answer takes a while.
     slow = await startSandbox({ seed: 7, faults: { slowMs: 60 } });
-    sm.secrets.set('deadline/spotify/client_secret', slow.credentials.client_secret);
-    sm.secrets.set('deadline/spotify/refresh_token', slow.credentials.refresh_token);
+    await setSecret('deadline/spotify/client_secret', slow.credentials.client_secret);
+    await setSecret('deadline/spotify/refresh_token', slow.credentials.refresh_token);
   });
 
   afterAll(async () => {
@@ -370,8 +393,8 @@ describe('extractor failures and the Lambda deadline', () => {
 
   it('throws when the run fails (for the on-failure destination), without the secret in the message', async () => {
     pointAt(sb, 'failing', 'failing');
-    sm.secrets.set('failing/spotify/client_secret', sb.credentials.client_secret);
-    sm.secrets.set('failing/spotify/refresh_token', 'AQ-not-a-valid-refresh-token-000');
+    await setSecret('failing/spotify/client_secret', sb.credentials.client_secret);
+    await setSecret('failing/spotify/refresh_token', 'AQ-not-a-valid-refresh-token-000');
     const r = await invoke(context(900_000));
     expect(r.result).toBeUndefined();
     expect(r.error!.name).toBe('ExtractorRunError');
@@ -393,7 +416,7 @@ describe('the included export pipeline, run by its upload (the event the upload 
   it('imports the export zip uploaded to imports/my-spotify-history/, by ranged reads, into the same lake; a second upload event imports nothing again', async () => {
     const exp = await generateExport(join(tmp, 'export'), { plays: 200, playsPerFile: 100, zip: true, legacyExport: false, accountData: false });
     const zip = await readFile(join(exp.path, 'my_spotify_data.zip'));
-    await s3.client().send(new PutObjectCommand({ Bucket: BUCKET, Key: 'uploads-lake/imports/my-spotify-history/my_spotify_data.zip', Body: zip }));
+    await moto.s3().send(new PutObjectCommand({ Bucket: BUCKET, Key: 'uploads-lake/imports/my-spotify-history/my_spotify_data.zip', Body: zip }));
     pointAt(sb, 'uploads-lake', PIPELINE_NAME);
     // What the stack sets: the connector's `path: ${env:SPOTIFY_EXPORT_PATH}` points at the uploads.
     process.env.SPOTIFY_EXPORT_PATH = `s3://${BUCKET}/uploads-lake/imports/my-spotify-history/`;

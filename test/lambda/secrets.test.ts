@@ -1,11 +1,13 @@
 /**
- * The AWS Secrets Manager secret source and the rotated-secret writer, against a loopback server
- * speaking the Secrets Manager JSON protocol (the SDK's real serialization and signing, no stubs).
+ * The AWS Secrets Manager secret source and the rotated-secret writer, against moto's Secrets
+ * Manager on loopback (test/support/moto.ts): the SDK's real serialization, signing and error
+ * parsing, no stubs. Requests are counted where they arrive, by moto's request recorder.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { CreateSecretCommand, DeleteSecretCommand, GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { parsePipeline } from '../../core/config/load.ts';
 import { ConfigError } from '../../core/config/problem.ts';
 import type { LoadedPipeline } from '../../core/config/types.ts';
@@ -15,40 +17,86 @@ import { AwsSecrets, awsSecretUpdater } from '../../core/secrets/aws.ts';
 import { awsSecretId, secretNameFor } from '../../core/secrets/names.ts';
 import { resolveConnectorConfig } from '../../core/secrets/source.ts';
 import * as authStore from '../../core/auth/store.ts';
-import { startLoopbackSecretsManager, type LoopbackSecretsManager } from './secrets-manager.ts';
+import { MOTO_CREDENTIALS, startMoto, type MotoServer } from '../support/moto.ts';
 
 const PIPELINE = join(import.meta.dirname, '..', '..', 'pipeline.yaml');
 const CLIENT_SECRET = 'cs-0123456789abcdef-client-secret';
 const REFRESH = 'AQ-refresh-token-9f8e7d6c5b4a';
 
-let sm: LoopbackSecretsManager;
+let moto: MotoServer;
 let client: SecretsManagerClient;
+/** Reads values for the assertions; its requests are not recorded. */
+let observer: SecretsManagerClient;
 let loaded: LoadedPipeline;
 const plugin = { secretKeys: ['client_secret', 'refresh_token'] } as unknown as ConnectorPlugin;
 
+/** The recorded Secrets Manager calls (the code under test's: the observer's are not recorded). */
+const calls = () => moto.recording.jsonCalls('secretsmanager');
+
+/** A secret's current value, undefined when it has none or does not exist. */
+async function stored(id: string): Promise<string | undefined> {
+  await moto.recording.stop();
+  try {
+    return (await observer.send(new GetSecretValueCommand({ SecretId: id }))).SecretString;
+  } catch (e) {
+    if ((e as Error).name === 'ResourceNotFoundException') return undefined;
+    throw e;
+  } finally {
+    await moto.recording.start();
+  }
+}
+
+async function create(id: string, value?: string): Promise<void> {
+  await moto.recording.stop();
+  await observer.send(new CreateSecretCommand({ Name: id, ...(value === undefined ? {} : { SecretString: value }) }));
+  await moto.recording.start();
+}
+
+/**
+ * A client whose GetSecretValue of `id` gets the answer AWS gives a role without
+ * secretsmanager:GetSecretValue (Secrets Manager's JSON error shape), parsed by the SDK's own
+ * deserializer; every other request goes to moto. moto cannot produce this answer: with its IAM
+ * simulation on, it denies Secrets Manager requests with an XML `AccessDenied` body, which no
+ * Secrets Manager client can parse (tried: the SDK reports a SyntaxError).
+ */
+function deniedReading(id: string): SecretsManagerClient {
+  const c = moto.secretsManager();
+  c.middlewareStack.add(
+    (next, context) => async (args) => {
+      if (context.commandName === 'GetSecretValueCommand' && (args.input as { SecretId?: string }).SecretId === id) {
+        const body = JSON.stringify({
+          __type: 'AccessDeniedException',
+          Message: `User: arn:aws:sts::123456789012:assumed-role/my-spotify-lake-extractor/my-spotify-lake-extractor is not authorized to perform: secretsmanager:GetSecretValue on resource: ${id} because no identity-based policy allows the secretsmanager:GetSecretValue action`,
+        });
+        const response = { statusCode: 400, reason: 'Bad Request', headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-requestid': '5f6e0c4d-0000-4000-8000-000000000000' }, body: Readable.from([Buffer.from(body)]) };
+        return { response, output: {} as never };
+      }
+      return next(args);
+    },
+    // Below the SDK's deserializer, in place of the HTTP handler.
+    { step: 'deserialize', priority: 'low', name: 'deniedRead' },
+  );
+  return c;
+}
+
 beforeAll(async () => {
-  sm = await startLoopbackSecretsManager();
-  client = new SecretsManagerClient({
-    endpoint: sm.endpoint,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'TESTKEYID', secretAccessKey: 'test-secret-key' },
-    maxAttempts: 1,
-  });
+  moto = await startMoto();
+  client = moto.secretsManager();
+  observer = moto.secretsManager();
   loaded = parsePipeline(readFileSync(PIPELINE, 'utf8'), 'pipeline.yaml').loaded;
 });
 
 afterAll(async () => {
-  client?.destroy();
-  await sm?.close();
+  await moto?.close();
 });
 
-beforeEach(() => {
-  sm.secrets.clear();
-  sm.secrets.set('my-spotify-lake/spotify/client_secret', CLIENT_SECRET);
-  sm.secrets.set('my-spotify-lake/spotify/refresh_token', REFRESH);
-  sm.requests.length = 0;
-  sm.denied.clear();
-  sm.failPuts = false;
+beforeEach(async () => {
+  // Tests change and delete secrets: every test starts from the same two.
+  await moto.reset();
+  await create('my-spotify-lake/spotify/client_secret', CLIENT_SECRET);
+  await create('my-spotify-lake/spotify/refresh_token', REFRESH);
+  await moto.recording.clear();
+  await moto.recording.start();
 });
 
 describe('secret ids', () => {
@@ -69,30 +117,33 @@ describe('AwsSecrets', () => {
     const secrets = new AwsSecrets({ prefix: 'my-spotify-lake', client });
     expect(await secrets.get('spotify/refresh_token')).toBe(REFRESH);
     expect(await secrets.get('spotify/refresh_token')).toBe(REFRESH);
-    expect(sm.requests).toHaveLength(1);
-    const [r] = sm.requests;
+    expect(await calls()).toHaveLength(1);
+    const [r] = await calls();
     expect(r.operation).toBe('GetSecretValue');
-    expect(r.body).toEqual({ SecretId: 'my-spotify-lake/spotify/refresh_token' });
+    expect(r.input).toEqual({ SecretId: 'my-spotify-lake/spotify/refresh_token' });
     expect(r.contentType).toBe('application/x-amz-json-1.1');
-    expect(r.authorization).toMatch(/^AWS4-HMAC-SHA256 Credential=TESTKEYID\/\d{8}\/us-east-1\/secretsmanager\/aws4_request/);
+    expect(r.authorization).toMatch(new RegExp(`^AWS4-HMAC-SHA256 Credential=${MOTO_CREDENTIALS.accessKeyId}/\\d{8}/us-east-1/secretsmanager/aws4_request`));
     // A new source (the next invocation) reads again: a rotation elsewhere is not missed.
     await new AwsSecrets({ prefix: 'my-spotify-lake', client }).get('spotify/refresh_token');
-    expect(sm.requests).toHaveLength(2);
+    expect(await calls()).toHaveLength(2);
   });
 
   it('registers every value it reads for redaction', async () => {
-    sm.secrets.set('p/fresh', 'a-value-never-seen-before-42');
+    await create('p/fresh', 'a-value-never-seen-before-42');
     await new AwsSecrets({ prefix: 'p', client }).get('fresh');
     expect(redact('token=a-value-never-seen-before-42')).toBe('token=***');
   });
 
   it('answers a missing secret with undefined', async () => {
     expect(await new AwsSecrets({ prefix: 'other-pipeline', client }).get('spotify/refresh_token')).toBeUndefined();
+    // As the deployment creates them: a secret without a value yet.
+    await create('not-set-yet/spotify/refresh_token');
+    expect(await new AwsSecrets({ prefix: 'not-set-yet', client }).get('spotify/refresh_token')).toBeUndefined();
   });
 
   it('explains a denied read, naming the secret id and the permission, never a value', async () => {
-    sm.denied.add('my-spotify-lake/spotify/client_secret');
-    const err = await new AwsSecrets({ prefix: 'my-spotify-lake', client }).get('spotify/client_secret').catch((e: unknown) => e);
+    const denied = deniedReading('my-spotify-lake/spotify/client_secret');
+    const err = await new AwsSecrets({ prefix: 'my-spotify-lake', client: denied }).get('spotify/client_secret').catch((e: unknown) => e);
     expect(err).toBeInstanceOf(UserError);
     expect((err as UserError).message).toContain('my-spotify-lake/spotify/client_secret');
     expect((err as UserError).hint).toContain('secretsmanager:GetSecretValue');
@@ -102,12 +153,12 @@ describe('AwsSecrets', () => {
   it('writes a new value with PutSecretValue and reads it back from its cache', async () => {
     const secrets = new AwsSecrets({ prefix: 'my-spotify-lake/', client });
     await secrets.put('spotify/refresh_token', 'AQ-rotated-value-0001');
-    expect(sm.requests.map((r) => r.operation)).toEqual(['PutSecretValue']);
+    expect((await calls()).map((r) => r.operation)).toEqual(['PutSecretValue']);
     // The SDK adds an idempotency token, as it does against AWS.
-    expect(sm.requests[0].body).toEqual({ SecretId: 'my-spotify-lake/spotify/refresh_token', SecretString: 'AQ-rotated-value-0001', ClientRequestToken: expect.stringMatching(/^[0-9a-f-]{36}$/) });
-    expect(sm.secrets.get('my-spotify-lake/spotify/refresh_token')).toBe('AQ-rotated-value-0001');
+    expect((await calls())[0].input).toEqual({ SecretId: 'my-spotify-lake/spotify/refresh_token', SecretString: 'AQ-rotated-value-0001', ClientRequestToken: expect.stringMatching(/^[0-9a-f-]{36}$/) });
+    expect(await stored('my-spotify-lake/spotify/refresh_token')).toBe('AQ-rotated-value-0001');
     expect(await secrets.get('spotify/refresh_token')).toBe('AQ-rotated-value-0001');
-    expect(sm.requests).toHaveLength(1);
+    expect(await calls()).toHaveLength(1);
     expect(redact('AQ-rotated-value-0001')).toBe('***');
   });
 });
@@ -118,7 +169,7 @@ describe('awsSecretUpdater (RunOptions.updateSecret in AWS)', () => {
     const update = awsSecretUpdater(loaded, new AwsSecrets({ prefix: 'my-spotify-lake', client }), logger);
     await update('refresh_token', 'AQ-rotated-value-0002');
     await update('refresh_token', 'AQ-rotated-value-0003');
-    expect(sm.secrets.get('my-spotify-lake/spotify/refresh_token')).toBe('AQ-rotated-value-0003');
+    expect(await stored('my-spotify-lake/spotify/refresh_token')).toBe('AQ-rotated-value-0003');
     expect(logger.lines.join('\n')).not.toMatch(/AQ-rotated/);
   });
 
@@ -126,20 +177,25 @@ describe('awsSecretUpdater (RunOptions.updateSecret in AWS)', () => {
     const logger = memoryLogger();
     const update = awsSecretUpdater(loaded, new AwsSecrets({ prefix: 'my-spotify-lake', client }), logger);
     await expect(update('client_id', 'new-client-id-value')).resolves.toBeUndefined();
-    expect(sm.requests).toHaveLength(0);
+    expect(await calls()).toHaveLength(0);
     expect(logger.lines.join('\n')).toMatch(/warn: .*connector\.config\.client_id.*not a \$\{secret:\.\.\.\} reference/);
   });
 
   it('never rejects: a failed write is a warning that names the secret, not the value', async () => {
-    sm.failPuts = true;
+    // The secret was deleted out of band: Secrets Manager refuses the write (ResourceNotFoundException).
+    await moto.recording.stop();
+    await observer.send(new DeleteSecretCommand({ SecretId: 'my-spotify-lake/spotify/refresh_token', ForceDeleteWithoutRecovery: true }));
+    await moto.recording.start();
     const logger = memoryLogger();
     const update = awsSecretUpdater(loaded, new AwsSecrets({ prefix: 'my-spotify-lake', client }), logger);
     await expect(update('refresh_token', 'AQ-rotated-value-0004')).resolves.toBeUndefined();
+    expect((await calls()).map((r) => r.operation)).toEqual(['PutSecretValue']);
     const log = logger.lines.join('\n');
-    expect(log).toMatch(/warn: could not store the new value of secret "spotify\/refresh_token"/);
+    expect(log).toMatch(/warn: could not store the new value of secret "spotify\/refresh_token" \(.*ResourceNotFoundException/);
     expect(log).toContain('my-spotify-lake/spotify/refresh_token');
     expect(log).not.toContain('AQ-rotated-value-0004');
-    expect(sm.secrets.get('my-spotify-lake/spotify/refresh_token')).toBe(REFRESH);
+    // Nothing was stored: no secret came back with the value.
+    expect(await stored('my-spotify-lake/spotify/refresh_token')).toBeUndefined();
   });
 });
 
@@ -150,12 +206,14 @@ describe('resolveConnectorConfig', () => {
       secrets: new AwsSecrets({ prefix: 'my-spotify-lake', client }),
     });
     expect(config).toMatchObject({ api_mode: 'development', client_id: 'client-id-1234', client_secret: CLIENT_SECRET, refresh_token: REFRESH });
-    expect(sm.requests.map((r) => r.body.SecretId).sort()).toEqual(['my-spotify-lake/spotify/client_secret', 'my-spotify-lake/spotify/refresh_token']);
+    expect((await calls()).map((r) => r.input.SecretId).sort()).toEqual(['my-spotify-lake/spotify/client_secret', 'my-spotify-lake/spotify/refresh_token']);
     expect(redact(`${CLIENT_SECRET} ${REFRESH}`)).toBe('*** ***');
   });
 
   it('reports every missing reference at once, naming them and never a value', async () => {
-    sm.secrets.delete('my-spotify-lake/spotify/refresh_token');
+    await moto.recording.stop();
+    await observer.send(new DeleteSecretCommand({ SecretId: 'my-spotify-lake/spotify/refresh_token', ForceDeleteWithoutRecovery: true }));
+    await moto.recording.start();
     const err = await resolveConnectorConfig(loaded, plugin, { env: {}, secrets: new AwsSecrets({ prefix: 'my-spotify-lake', client }) }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ConfigError);
     const msg = (err as ConfigError).message;

@@ -1,6 +1,7 @@
 /**
- * The Storage contract for LocalStorage and for S3Storage against s3rver on loopback (through
- * the real AWS SDK), plus what only S3Storage has: a key prefix, paging, multipart uploads.
+ * The Storage contract for LocalStorage and for S3Storage against moto's S3 on loopback
+ * (test/support/moto.ts, through the real AWS SDK), plus what only S3Storage has: a key prefix,
+ * paging, multipart uploads.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -11,18 +12,19 @@ import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, PutObjectC
 import { LocalStorage } from '../../core/storage/local.ts';
 import { S3Storage } from '../../core/storage/s3.ts';
 import { storageContract } from './contract.ts';
-import { startLoopbackS3, type LoopbackS3 } from './s3rver.ts';
+import { startMoto, type MotoServer } from '../support/moto.ts';
 
 const BUCKET = 'lake';
-let s3: LoopbackS3;
+let moto: MotoServer;
 const dirs: string[] = [];
 
 beforeAll(async () => {
-  s3 = await startLoopbackS3([BUCKET]);
+  moto = await startMoto();
+  await moto.createBuckets(BUCKET);
 });
 
 afterAll(async () => {
-  await s3?.close();
+  await moto?.close();
   for (const d of dirs) await rm(d, { recursive: true, force: true });
 });
 
@@ -34,13 +36,13 @@ storageContract('LocalStorage', async () => {
 
 // Each S3 storage lives under its own prefix of one bucket: isolation, and the prefix is exercised.
 let n = 0;
-storageContract('S3Storage (s3rver)', async (opts) =>
-  new S3Storage({ bucket: BUCKET, prefix: `t${++n}-${randomBytes(3).toString('hex')}/lake`, client: s3.client(), multipartThreshold: opts?.multipartThreshold }),
+storageContract('S3Storage (moto)', async (opts) =>
+  new S3Storage({ bucket: BUCKET, prefix: `t${++n}-${randomBytes(3).toString('hex')}/lake`, client: moto.s3(), multipartThreshold: opts?.multipartThreshold }),
 );
 
-storageContract('S3Storage without prefix (s3rver)', async (opts) => {
+storageContract('S3Storage without prefix (moto)', async (opts) => {
   // A bucket of its own per storage: the lake at the bucket's root.
-  const client = s3.client();
+  const client = moto.s3();
   const bucket = `root-${++n}-${randomBytes(3).toString('hex')}`;
   await client.send(new CreateBucketCommand({ Bucket: bucket }));
   return new S3Storage({ bucket, client, multipartThreshold: opts?.multipartThreshold });
@@ -48,7 +50,7 @@ storageContract('S3Storage without prefix (s3rver)', async (opts) => {
 
 describe('S3Storage specifics', () => {
   it('puts keys under its prefix, identical to the local keys below it', async () => {
-    const client = s3.client();
+    const client = moto.s3();
     const storage = new S3Storage({ bucket: BUCKET, prefix: '/team/lake/', client });
     expect(storage.location).toBe(`s3://${BUCKET}/team/lake`);
     expect(new S3Storage({ bucket: BUCKET, client }).location).toBe(`s3://${BUCKET}`);
@@ -61,7 +63,7 @@ describe('S3Storage specifics', () => {
   });
 
   it('never lists a sibling prefix that merely starts with the same text', async () => {
-    const client = s3.client();
+    const client = moto.s3();
     const a = new S3Storage({ bucket: BUCKET, prefix: 'sib/a', client });
     const ab = new S3Storage({ bucket: BUCKET, prefix: 'sib/a-b', client });
     await a.put('k', '1');
@@ -74,7 +76,7 @@ describe('S3Storage specifics', () => {
 
   it('pages through ListObjectsV2 with continuation tokens, and stops at its page bound', async () => {
     const spy: string[] = [];
-    const client = s3.client(spy);
+    const client = moto.s3(spy);
     const storage = new S3Storage({ bucket: BUCKET, prefix: 'paging', client });
     const keys = Array.from({ length: 2100 }, (_, i) => `k/${String(i).padStart(4, '0')}`);
     for (let i = 0; i < keys.length; i += 50) await Promise.all(keys.slice(i, i + 50).map((k) => storage.put(k, '')));
@@ -87,7 +89,7 @@ describe('S3Storage specifics', () => {
 
   it('uploads objects above the threshold in parts, and small ones in one PUT', async () => {
     const spy: string[] = [];
-    const storage = new S3Storage({ bucket: BUCKET, prefix: 'mp', client: s3.client(spy), multipartThreshold: 5 * 1024 * 1024, partSize: 5 * 1024 * 1024 });
+    const storage = new S3Storage({ bucket: BUCKET, prefix: 'mp', client: moto.s3(spy), multipartThreshold: 5 * 1024 * 1024, partSize: 5 * 1024 * 1024 });
     const big = randomBytes(12 * 1024 * 1024);
     await storage.put('big.bin', big);
     expect(spy.filter((c) => c === 'UploadPartCommand').length).toBe(3);
@@ -101,17 +103,17 @@ describe('S3Storage specifics', () => {
   }, 120_000);
 
   it('fails loudly on a missing bucket instead of reporting a missing key', async () => {
-    const storage = new S3Storage({ bucket: 'no-such-bucket', client: s3.client() });
+    const storage = new S3Storage({ bucket: 'no-such-bucket', client: moto.s3() });
     await expect(storage.get('_runs/x.json')).rejects.toThrow(/bucket/i);
   });
 
   it('needs a bucket, and rejects a prefix that is not a valid key', () => {
     expect(() => new S3Storage({ bucket: '' })).toThrow(/bucket/);
-    expect(() => new S3Storage({ bucket: BUCKET, prefix: 'a/../b', client: s3.client() })).toThrow(/invalid storage key/);
+    expect(() => new S3Storage({ bucket: BUCKET, prefix: 'a/../b', client: moto.s3() })).toThrow(/invalid storage key/);
   });
 
   it('lists the objects another client wrote, in the same order as LocalStorage would', async () => {
-    const client = s3.client();
+    const client = moto.s3();
     const keys = ['u/Z', 'u/a', 'u/ä', 'u/😀', 'u/\uffef', 'u/B'];
     for (const k of keys) await client.send(new PutObjectCommand({ Bucket: BUCKET, Key: `order/${k}`, Body: k }));
     const listed = await new S3Storage({ bucket: BUCKET, prefix: 'order', client }).list('u/');

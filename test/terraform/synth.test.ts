@@ -194,9 +194,16 @@ describe('synthesized stack: shipped pipeline', () => {
       execution_property: { max_concurrent_runs: 1 },
     });
     expect(job.default_arguments['--enable-continuous-cloudwatch-log']).toBe('true');
-    expect(job.default_arguments['--specs_uri']).toBe('s3://my-spotify-lake-artifacts/glue-jobs/specs/');
-    expect(job.default_arguments).toMatchObject({ '--lake_bucket': 'my-spotify-lake', '--database': 'my_spotify_lake' });
-    expect(job.default_arguments['--lake_prefix']).toBeUndefined();
+    // The script's arguments (glue-jobs/job-args.json; checked against the script in glue-job.test.ts).
+    expect(job.default_arguments).toMatchObject({
+      '--lake_bucket': 'my-spotify-lake',
+      // The lake at the bucket's root: `/`, never an empty value.
+      '--lake_prefix': '/',
+      '--spec_prefix': 's3://my-spotify-lake-artifacts/glue-jobs/specs/',
+      // lake_io and the job-args.json it reads, in one zip next to the script.
+      '--extra-py-files': 's3://my-spotify-lake-artifacts/glue-jobs/lake_io.zip',
+    });
+    expect(job.default_arguments['--database']).toBeUndefined();
     const sec = s.model.resolve(job.security_configuration)!.config.encryption_configuration;
     expect(sec.s3_encryption.s3_encryption_mode).toBe('SSE-S3');
     expect(sec.cloudwatch_encryption.cloudwatch_encryption_mode).toBe('SSE-KMS');
@@ -204,8 +211,8 @@ describe('synthesized stack: shipped pipeline', () => {
     expect(only(s, 'aws_kms_key')).toMatchObject({ enable_key_rotation: true });
     const objects = s.model.ofType('aws_s3_object').map((o) => o.config.key).sort();
     expect(objects).toEqual([
-      'glue-jobs/specs/artists.json', 'glue-jobs/specs/listening_history.json', 'glue-jobs/specs/playlist_tracks.json', 'glue-jobs/specs/playlists.json',
-      'glue-jobs/specs/plays.json', 'glue-jobs/specs/tracks.json', 'glue-jobs/transform_job.py',
+      'glue-jobs/lake_io.zip', 'glue-jobs/specs/artists.json', 'glue-jobs/specs/listening_history.json', 'glue-jobs/specs/playlist_tracks.json',
+      'glue-jobs/specs/playlists.json', 'glue-jobs/specs/plays.json', 'glue-jobs/specs/tracks.json', 'glue-jobs/transform_job.py',
     ]);
     const spec = JSON.parse(s.model.ofType('aws_s3_object').find((o) => o.config.key === 'glue-jobs/specs/plays.json')!.config.content);
     expect(spec.table).toBe('plays');
@@ -493,5 +500,9 @@ describe('synthesized stack: the pipelines the shipped pipeline includes (the ex
 describe('no placeholder deploys', () => {
   it('a missing Glue job script fails the synth instead of uploading a script that fails', () => {
     expect(() => synth(SHIPPED, { props: { glueScript: '/nonexistent/transform_job.py' } })).toThrow(/the Glue job script \/nonexistent\/transform_job\.py does not exist/);
+  });
+
+  it('a missing module of the script fails the synth instead of a job that cannot import it', () => {
+    expect(() => synth(SHIPPED, { props: { glueModules: ['/nonexistent/lake_io.py'] } })).toThrow(/\/nonexistent\/lake_io\.py does not exist: the Glue job script imports it/);
   });
 });
