@@ -8,13 +8,13 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { Synthesized } from './artifacts.ts';
-import { applyTemplate } from './states.ts';
+import { execute } from './asl.ts';
 
 export interface GlueRun {
   ok: boolean;
@@ -51,22 +51,15 @@ export function objectCreatedEvent(bucket: string, key: string, region: string, 
   };
 }
 
-/** The job's name and the arguments the state machine starts it with, for an event. */
+/** The job's name and the arguments the state machine starts it with, for an event (the machine run by the ASL interpreter). */
 export function startJobRunArguments(s: Synthesized, event: unknown): { jobName: string; args: Record<string, string> } {
   const machine = s.one('aws_sfn_state_machine');
-  const def = JSON.parse(s.value(String(machine.config.definition))) as { StartAt: string; States: Record<string, { Type: string; Resource?: string; Parameters?: unknown; Arguments?: unknown; Next?: string }> };
-  let name: string | undefined = def.StartAt;
-  for (let hops = 0; name && hops < 20; hops++) {
-    const st: { Type: string; Resource?: string; Parameters?: unknown; Arguments?: unknown; Next?: string } | undefined = def.States[name];
-    if (!st) break;
-    if (st.Type === 'Task' && /:glue:startJobRun/.test(st.Resource ?? '')) {
-      const params = applyTemplate(st.Parameters ?? st.Arguments ?? {}, event) as { JobName?: string; Arguments?: Record<string, unknown> };
-      if (!params.JobName) throw new Error(`state ${name} starts a Glue job without JobName`);
-      return { jobName: params.JobName, args: Object.fromEntries(Object.entries(params.Arguments ?? {}).map(([k, v]) => [k, String(v)])) };
-    }
-    name = st.Next;
-  }
-  throw new Error('the state machine has no glue:startJobRun task');
+  const run = execute(JSON.parse(s.value(String(machine.config.definition))), event);
+  const call = run.calls.find((c) => /:glue:startJobRun/.test(c.resource));
+  if (!call) throw new Error(`the state machine reaches no glue:startJobRun task (path ${run.path.join(' -> ')})`);
+  const params = call.parameters as { JobName?: string; Arguments?: Record<string, unknown> } | null;
+  if (!params?.JobName) throw new Error(`state ${call.state} starts a Glue job without JobName`);
+  return { jobName: params.JobName, args: Object.fromEntries(Object.entries(params.Arguments ?? {}).map(([k, v]) => [k, String(v)])) };
 }
 
 async function download(s3: S3Client, uri: string, dir: string): Promise<string> {
@@ -127,6 +120,8 @@ export async function runGlueJob(s: Synthesized, s3: S3Client, runtime: SparkRun
   const timeout = setTimeout(() => child.kill('SIGKILL'), 15 * 60 * 1000);
   const [code] = (await once(child, 'exit')) as [number | null];
   clearTimeout(timeout);
+  // Spark's and the job's output, kept beside the run (rehearse --keep shows where).
+  await writeFile(join(workDir, 'job.log'), log);
   const last = log.split('\n').reverse().find((l) => l.startsWith('{') && l.endsWith('}'));
   let result: unknown;
   try {

@@ -41,11 +41,12 @@ export async function provisionStorage(s: Synthesized, c: Clients, secretValues:
     out.secrets.push(name);
   }
   for (const o of s.model.ofType('aws_s3_object')) {
-    const cfg = s.value(o.config) as { bucket: string; key: string; content?: string; source?: string; content_type?: string };
+    const cfg = s.value(o.config) as { bucket: string; key: string; content?: string; content_base64?: string; source?: string; content_type?: string };
     let body: Buffer | string;
     if (typeof cfg.content === 'string') body = cfg.content;
+    else if (typeof cfg.content_base64 === 'string') body = Buffer.from(cfg.content_base64, 'base64');
     else if (typeof cfg.source === 'string') body = await readFile(isAbsolute(cfg.source) ? cfg.source : join(s.stackDir, cfg.source));
-    else throw new Error(`${o.address}: neither content nor source`);
+    else throw new Error(`${o.address}: neither content, content_base64 nor source`);
     await c.s3.send(new PutObjectCommand({ Bucket: cfg.bucket, Key: cfg.key, Body: body, ContentType: cfg.content_type }));
     out.objects.push(`s3://${cfg.bucket}/${cfg.key}`);
   }

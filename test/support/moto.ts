@@ -10,22 +10,17 @@
  * server; `recording` reads it back. That sees the requests of every client alike, those the test
  * builds and those inside the code under test (the bundled Lambda's), with nothing in between.
  */
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { pythonEnv } from './python.ts';
+import { MOTO_CREDENTIALS, MOTO_REGION, startMoto as startMotoServer } from '../../terraform/rehearse/moto.ts';
 
-export const MOTO_REGION = 'us-east-1';
-/** moto takes any key pair; these are fake and look it, so no credential scanner mistakes them. */
-export const MOTO_CREDENTIALS = { accessKeyId: 'MOTOTESTKEY', secretAccessKey: 'moto-test-secret-key-not-a-credential' };
+export { MOTO_CREDENTIALS, MOTO_REGION };
 
-/** Bounded waits: the server starts in well under a second on an idle machine, the bounds allow a loaded one. */
-const START_TIMEOUT_MS = 30_000;
-const STOP_TIMEOUT_MS = 5_000;
+
 
 export interface RecordedRequest {
   method: string;
@@ -76,70 +71,21 @@ export interface MotoServer {
 
 export async function startMoto(): Promise<MotoServer> {
   const dir = await mkdtemp(join(tmpdir(), 'moto-'));
-  const child = spawn(pythonEnv().bin('moto_server'), ['-H', '127.0.0.1', '-p', '0'], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-    // Nothing of the test process's AWS environment: moto is configured here only.
-    env: { PATH: process.env.PATH ?? '', PYTHONDONTWRITEBYTECODE: '1', MOTO_RECORDER_FILEPATH: join(dir, 'recording.jsonl') },
-  });
-  // A test process that dies without close() must not leave the server behind.
-  const killOnExit = () => child.kill('SIGKILL');
-  process.once('exit', killOnExit);
-  const exited = once(child, 'exit');
-
-  // Werkzeug logs to stderr: first the address it bound, then a line per request. It is read to
-  // the end (a full pipe would stall the server); the last lines explain a failure.
-  const tail: string[] = [];
-  let port: number | undefined;
-  const listening = new Promise<number>((resolve) => {
-    let buffer = '';
-    child.stderr.setEncoding('utf8');
-    child.stderr.on('data', (chunk: string) => {
-      buffer += chunk;
-      const lines = buffer.split('\n');
-      buffer = lines.pop()!;
-      for (const line of lines) {
-        tail.push(line);
-        if (tail.length > 20) tail.shift();
-        const m = port === undefined && /Running on http:\/\/127\.0\.0\.1:(\d+)/.exec(line);
-        if (m) resolve((port = Number(m[1])));
-      }
-    });
-  });
-  let timer: NodeJS.Timeout | undefined;
-  const stop = async () => {
-    process.removeListener('exit', killOnExit);
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGTERM');
-      const force = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS);
-      await exited;
-      clearTimeout(force);
-    }
-    await rm(dir, { recursive: true, force: true });
-  };
+  let server: Awaited<ReturnType<typeof startMotoServer>>;
   try {
-    const bound = await Promise.race([
-      listening,
-      exited.then(([code]) => {
-        throw new Error(`moto_server exited before listening (code ${String(code)}): ${tail.join(' | ')}`);
-      }),
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`moto_server did not listen within ${START_TIMEOUT_MS / 1000} s: ${tail.join(' | ')}`)), START_TIMEOUT_MS);
-      }),
-    ]);
-    // Ready: it answers its own API, not just accepts connections.
-    const res = await fetch(`http://127.0.0.1:${bound}/moto-api/config`, { signal: AbortSignal.timeout(START_TIMEOUT_MS) });
-    if (!res.ok) throw new Error(`moto_server answered ${res.status} to its readiness check`);
+    server = await startMotoServer(pythonEnv().bin('moto_server'), { env: { MOTO_RECORDER_FILEPATH: join(dir, 'recording.jsonl') } });
     // The recording's file exists from the start, so reading an empty recording is not an error.
-    const created = await fetch(`http://127.0.0.1:${bound}/moto-api/recorder/reset-recording`, { method: 'POST', signal: AbortSignal.timeout(START_TIMEOUT_MS) });
+    const created = await fetch(`${server.endpoint}/moto-api/recorder/reset-recording`, { method: 'POST', signal: AbortSignal.timeout(30_000) });
     if (!created.ok) throw new Error(`moto_server answered ${created.status} to reset-recording`);
   } catch (e) {
-    await stop();
+    await rm(dir, { recursive: true, force: true });
     throw e;
-  } finally {
-    clearTimeout(timer);
   }
-
-  const endpoint = `http://127.0.0.1:${port!}`;
+  const stop = async () => {
+    await server.close();
+    await rm(dir, { recursive: true, force: true });
+  };
+  const endpoint = server.endpoint;
   const clients: Array<{ destroy(): void }> = [];
   const api = async (path: string, method = 'POST'): Promise<string> => {
     const res = await fetch(`${endpoint}/moto-api/${path}`, { method, signal: AbortSignal.timeout(30_000) });
@@ -179,7 +125,7 @@ export async function startMoto(): Promise<MotoServer> {
 
   return {
     endpoint,
-    pid: child.pid!,
+    pid: server.pid,
     env: {
       AWS_ACCESS_KEY_ID: MOTO_CREDENTIALS.accessKeyId,
       AWS_SECRET_ACCESS_KEY: MOTO_CREDENTIALS.secretAccessKey,

@@ -1,10 +1,10 @@
 /**
- * The Amazon States Language interpreter the starter's tests run on (./asl.ts), held to the
+ * The Amazon States Language interpreter the starter's tests run on (terraform/rehearse/asl.ts), held to the
  * examples of the Step Functions documentation ("Intrinsic functions for JSONPath states",
  * "Choice workflow state") so the starter is judged by AWS's semantics, not the interpreter's.
  */
 import { describe, expect, it } from 'vitest';
-import { execute, intrinsic } from './asl.ts';
+import { execute, intrinsic } from '../../terraform/rehearse/asl.ts';
 
 describe('intrinsic functions (the documentation examples)', () => {
   it('States.StringSplit splits at every character of the splitter', () => {

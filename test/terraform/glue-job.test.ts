@@ -3,7 +3,7 @@
  * gets (the script and the `--extra-py-files` zip, run by the venv's Python 3.11, Glue 5.0's), the
  * arguments it gets (its default arguments with what the starter passes merged over them)
  * against the script's own list (glue-jobs/job-args.json) and its parser, and the starter state
- * machine evaluated on S3 Object Created events (test/terraform/asl.ts).
+ * machine evaluated on S3 Object Created events (terraform/rehearse/asl.ts).
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ROOT, SHIPPED, only, synth, type Synth } from './helpers.ts';
-import { execute } from './asl.ts';
+import { execute } from '../../terraform/rehearse/asl.ts';
 import { JOB_ARGUMENTS, scriptArguments } from '../../terraform/constructs/glue-transform.ts';
 import { pythonEnv } from '../support/python.ts';
 

@@ -1,5 +1,6 @@
 /**
- * A minimal Amazon States Language interpreter for the synthesized state machines: JSONPath
+ * A minimal Amazon States Language interpreter for the synthesized state machines (the tests of
+ * the starter, and the rehearsal, which starts the Glue job as the machine would): JSONPath
  * states (Pass, Choice, Task, Succeed, Fail), `Parameters` with `.$` keys, simple `$.a.b` paths,
  * and only the intrinsic functions and Choice operators the stack uses, each as the Step
  * Functions documentation specifies it. A Task is not run: the interpreter records the resource
@@ -69,7 +70,7 @@ export function execute(machine: unknown, input: unknown, taskOutput: Json = {})
       case 'Choice': {
         const here: string = name;
         const rule: Record<string, Json> | undefined = (state.Choices ?? []).find((c) => matches(c, data, here));
-        const next: string | undefined = rule ? String(rule.Next) : state.Default;
+        const next: string | undefined = rule ? text(rule.Next, `${name}: a choice's Next`) : state.Default;
         if (next === undefined) throw new Error(`${name}: no choice matched and there is no Default (States.NoChoiceMatched)`);
         name = next;
         continue;
@@ -127,7 +128,7 @@ function matches(rule: Record<string, Json>, data: Json, state: string): boolean
   if (rule.Not !== undefined) return !matches(rule.Not as Record<string, Json>, data, state);
   if (rule.And !== undefined) return (rule.And as Array<Record<string, Json>>).every((r) => matches(r, data, state));
   if (rule.Or !== undefined) return (rule.Or as Array<Record<string, Json>>).some((r) => matches(r, data, state));
-  const value = jsonPath(String(rule.Variable), data);
+  const value = jsonPath(text(rule.Variable, `${state}: a choice's Variable`), data);
   if (typeof rule.StringEquals === 'string') return typeof value === 'string' && value === rule.StringEquals;
   if (typeof rule.StringMatches === 'string') return typeof value === 'string' && wildcard(rule.StringMatches).test(value);
   const ops = Object.keys(rule).filter((k) => !['Variable', 'Next'].includes(k));
@@ -279,3 +280,9 @@ const INTRINSICS: Record<string, (args: Json[]) => Json> = {
     return sum;
   },
 };
+
+/** A field the definition must give as a string (a state name, a path). */
+function text(v: Json | undefined, what: string): string {
+  if (typeof v !== 'string') throw new Error(`${what} is not a string`);
+  return v;
+}

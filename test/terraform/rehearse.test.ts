@@ -1,0 +1,85 @@
+/**
+ * The deploy rehearsal on the shipped pipeline, as `spotify-pipeline rehearse` runs it: from the
+ * synthesized stack (cdk.tf.json and its assets), moto for S3, Secrets Manager and Glue, the
+ * extractor's code asset in a Node process, the Glue job on Spark 3.5.4 with S3A on moto, the
+ * catalog through the Glue API and every named query on DuckDB over the job's files.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { join } from 'node:path';
+import { connectors } from '../../connectors/index.ts';
+import { preparePipeline } from '../../core/pipeline.ts';
+import { pluginSource } from '../../core/plugins.ts';
+import { rehearse, type RehearsalReport } from '../../terraform/rehearse/index.ts';
+
+const ROOT = join(import.meta.dirname, '..', '..');
+let report: RehearsalReport;
+const lines: string[] = [];
+
+beforeAll(async () => {
+  const file = join(ROOT, 'pipeline.yaml');
+  const prep = await preparePipeline(file, { plugins: pluginSource(connectors) });
+  const t0 = Date.now();
+  report = await rehearse({ prep, pipelineFile: file, connectors, seed: 7, log: (l) => lines.push(l) });
+  console.info(`rehearsal of the shipped pipeline: ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+}, 600_000);
+
+describe('rehearse (the shipped pipeline)', () => {
+  it('succeeds, with nothing failed', () => {
+    expect(report.failures, lines.join('\n')).toEqual([]);
+    expect(report.ok).toBe(true);
+  });
+
+  it('provisions what the stack declares, the Glue modules among the objects', () => {
+    expect(report.provisioned!.buckets.sort()).toEqual(['my-spotify-lake', 'my-spotify-lake-artifacts', 'my-spotify-lake-athena-results']);
+    expect(report.provisioned!.secrets.sort()).toEqual(['my-spotify-lake/spotify/client_secret', 'my-spotify-lake/spotify/refresh_token']);
+    expect(report.provisioned!.objects).toContain('s3://my-spotify-lake-artifacts/glue-jobs/transform_job.py');
+    expect(report.provisioned!.objects).toContain('s3://my-spotify-lake-artifacts/glue-jobs/lake_io.zip');
+  });
+
+  it('the bundled extractor writes raw data and a run manifest to S3, on its schedule and on the export upload', () => {
+    const [schedule, upload] = report.extractor;
+    expect(schedule.trigger).toBe('schedule my-spotify-lake-extractor');
+    expect(schedule.invocation.ok).toBe(true);
+    expect(schedule.manifestKey).toMatch(/^_runs\/\d{8}T\d{9}Z-[0-9a-f]{6}\.json$/);
+    const streams = (schedule.invocation.result as { streams: Array<{ stream: string; records: number }> }).streams;
+    expect(Object.fromEntries(streams.map((s) => [s.stream, s.records > 0]))).toEqual({ recently_played: true, my_playlists: true, playlist_items: true, artists: true });
+    expect(upload.trigger).toMatch(/^upload imports\/my-spotify-history\//);
+    expect(upload.pipeline).toBe('my-spotify-history');
+    expect((upload.invocation.result as { streams: Array<{ records: number }> }).streams[0].records).toBeGreaterThan(1000);
+  });
+
+  it('the Glue job starts from its uploaded script with its shipped modules and the committed run id, and writes every table', () => {
+    const first = report.glue[0].run;
+    expect(first.ok, first.log.slice(-2000)).toBe(true);
+    expect(first.scriptLocation).toBe('s3://my-spotify-lake-artifacts/glue-jobs/transform_job.py');
+    expect(first.pyFiles).toEqual(['s3://my-spotify-lake-artifacts/glue-jobs/lake_io.zip']);
+    expect(first.arguments['--run_id']).toBe(report.glue[0].manifestKey.replace(/^_runs\/|\.json$/g, ''));
+    expect(first.arguments['--spec_prefix']).toBe('s3://my-spotify-lake-artifacts/glue-jobs/specs/');
+    const written = new Set(report.glue.flatMap((g) => ((g.run.result as { tables?: Array<{ table: string; rows: number }> }).tables ?? []).filter((t) => t.rows > 0).map((t) => t.table)));
+    expect([...written].sort()).toEqual(['artists', 'listening_history', 'playlist_tracks', 'playlists', 'plays', 'tracks']);
+  });
+
+  it('the catalog tables (created through the Glue API) reach every file by partition projection', () => {
+    expect(report.catalog.map((c) => c.table).sort()).toEqual(['artists', 'listening_history', 'playlist_tracks', 'playlists', 'plays', 'tracks']);
+    for (const c of report.catalog) {
+      expect(c.files, c.table).toBeGreaterThan(0);
+      expect(c.unreachable, c.table).toEqual([]);
+    }
+  });
+
+  it('every named query returns rows over the Spark output', () => {
+    expect(report.queries.length).toBe(7);
+    for (const q of report.queries) {
+      expect(q.error, q.name).toBeUndefined();
+      expect(q.rows, q.name).toBeGreaterThan(0);
+    }
+  });
+
+  it('a second run with one new play rewrites one plays partition, not all', () => {
+    const plays = report.incremental.find((i) => i.table === 'plays')!;
+    expect(plays.partitions).toBeGreaterThan(1);
+    expect(plays.rewritten.length + plays.added.length).toBe(1);
+    // The export's table was not touched by a Web API run.
+    expect(report.incremental.find((i) => i.table === 'listening_history')!.rewritten).toEqual([]);
+  });
+});
