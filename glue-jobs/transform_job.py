@@ -175,6 +175,11 @@ def configure(spark):
     conf.set("spark.sql.parquet.outputTimestampType", "TIMESTAMP_MICROS")
     # The compiled SQL relies on try_cast for unreadable values; plain casts stay lenient too.
     conf.set("spark.sql.ansi.enabled", "false")
+    # Dates and timestamps are written as they are (proleptic Gregorian, like DuckDB, Athena and
+    # every Spark 3 reader), not rebased to the Julian calendar; by default one date before
+    # 1582-10-15 (say 0001-01-01 in a release date) fails the whole write.
+    conf.set("spark.sql.parquet.datetimeRebaseModeInWrite", "CORRECTED")
+    conf.set("spark.sql.parquet.int96RebaseModeInWrite", "CORRECTED")
 
 
 def run_job(spark, args, store_for=None, log=print):
