@@ -319,9 +319,20 @@ export class SparkJobError extends Error {
     readonly stderr: string,
   ) {
     const jobError = /(?:^|\n)(?:lake_io\.)?JobError: ([^\n]+)/.exec(stderr);
-    const tail = stderr.trim().split('\n').slice(-25).join('\n');
-    super(jobError ? `the Spark job failed: ${jobError[1]}` : `spark-submit exited with ${code ?? signal}:\n${tail}`);
+    super(jobError ? `the Spark job failed: ${jobError[1]}` : `spark-submit exited with ${code ?? signal}: ${SparkJobError.reason(stderr)}`);
     this.name = 'SparkJobError';
+  }
+
+  /**
+   * The Python exception the driver died of (the line after its last traceback's frames; Spark's
+   * own errors arrive as one, with the JVM's stack trace after it), else the log's last lines.
+   */
+  static reason(stderr: string): string {
+    const lines = stderr.split('\n');
+    const at = lines.lastIndexOf('Traceback (most recent call last):');
+    const exception = at < 0 ? undefined : lines.slice(at + 1).find((l) => l.trim() && !/^\s/.test(l));
+    if (exception) return exception.length > 1000 ? `${exception.slice(0, 1000)}…` : exception;
+    return `\n${lines.slice(-25).join('\n').trim()}`;
   }
 }
 

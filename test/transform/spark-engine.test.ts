@@ -22,6 +22,7 @@ import {
   parseJobOutput,
   prepareSparkJob,
   publishSparkJob,
+  SparkJobError,
   sparkSubmitArgs,
   tempArea,
 } from '../../core/transform/spark-engine.ts';
@@ -214,6 +215,23 @@ describe('publishing what Spark wrote', () => {
     expect((err as Error).message).toBe('the Spark job failed: _runs/x.json: not a run manifest (needs run_id and streams)');
     expect(await listFiles(join(lake, 'curated'))).toEqual(before);
     expect(await readdir(lake)).not.toContain('_tmp');
+  });
+
+  it("a job that died of Spark's error says which, not the JVM's stack trace", () => {
+    const stderr = [
+      '26/12/04 20:14:30 WARN Utils: Your hostname resolves to a loopback address',
+      'Traceback (most recent call last):',
+      '  File "/x/transform_job.py", line 200, in <module>',
+      '    main()',
+      'pyspark.errors.exceptions.captured.SparkUpgradeException: [INCONSISTENT_BEHAVIOR_CROSS_VERSION.WRITE_ANCIENT_DATETIME] You may get a different result',
+      'JVM stacktrace:',
+      '\tat org.apache.spark.sql.errors.QueryExecutionErrors$.sparkUpgradeInWritingDatesError(QueryExecutionErrors.scala:760)',
+    ].join('\n');
+    expect(new SparkJobError(1, null, '', stderr).message).toBe(
+      'spark-submit exited with 1: pyspark.errors.exceptions.captured.SparkUpgradeException: [INCONSISTENT_BEHAVIOR_CROSS_VERSION.WRITE_ANCIENT_DATETIME] You may get a different result',
+    );
+    // No Python traceback (the JVM did not start, say): the log's end.
+    expect(new SparkJobError(127, null, '', 'line 1\nJAVA_HOME is not set\n').message).toBe('spark-submit exited with 127: \nline 1\nJAVA_HOME is not set');
   });
 
   it('a job that reports rows it did not write publishes nothing', async () => {
