@@ -94,8 +94,12 @@ def raw_lines(spark, plan):
         StructType([StructField("_file", StringType()), StructField("_run_id", StringType()), StructField("_stream", StringType())]),
     )
     lines = (
-        spark.read.text(plan["uris"])
+        # Lines end at \n only, as the local engine reads them (Hadoop's default also ends one at a
+        # bare \r); blank lines are skipped, not numbered, as there.
+        spark.read.option("lineSep", "\n")
+        .text(plan["uris"])
         .select("value", F.regexp_extract(F.col("_metadata.file_path"), RAW_KEY_REGEX, 1).alias("_file"), F.col("_metadata.file_block_start").alias("__block"))
+        .where(~F.col("value").rlike(r"^[ \t\r]*$"))
         # Within a split of a file the ids increase in line order; a gzip file is never split, and
         # the splits of an uncompressed one are ordered by where they start.
         .withColumn("__mid", F.monotonically_increasing_id())

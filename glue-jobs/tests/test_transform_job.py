@@ -146,3 +146,22 @@ def test_the_hadoop_store_reads_what_the_local_store_reads(spark, lake, specs_di
     assert [m["run_id"] for m in via_hadoop[0]] == [R1]
     assert "plays" in via_hadoop[1]
     assert hadoop.list(lake.uri + "nothing/") == []
+
+
+def test_raw_lines_end_at_newlines_only_and_blank_lines_are_not_numbered(spark, lake, specs_dir):
+    # As the local engine reads a raw file: a bare \r does not end a line, a blank line is no line.
+    lake.commit(R1, {"recently_played": [
+        play("2026-11-23T09:30:00Z", "t1"),
+        "",
+        "  \t",
+        json.dumps(play("2026-11-23T09:31:00Z", "t2")) + "\r" + json.dumps(play("2026-11-23T09:32:00Z", "t3")),
+        json.dumps(play("2026-11-23T09:33:00Z", "t4")) + " trailing",
+        play("2026-11-23T09:34:00Z", "t5"),
+    ]})
+    [result] = run(spark, lake, specs_dir, "--tables", "plays")
+    assert rows(spark, lake, "plays", "track_id") == [("t1",), ("t5",)]
+    assert [(q["line"], q["reasons"], q["record"]) for q in lake.quarantine("plays")] == [
+        (2, ["record: malformed JSON line"], None),
+        (3, ["record: malformed JSON line"], None),
+    ]
+    assert result["quarantined"] == 2
