@@ -117,6 +117,27 @@ const KNOWN_DIFFERENCES: Array<{ table: string; id: string; duckdb: unknown; spa
   { table: 'timestamps', id: 'trailing_space', duckdb: 'quarantined', spark: '2026-01-05 00:00:00' },
   // A JSON string holding array text: Spark cannot tell it from an array (get_json_object unquotes it).
   { table: 'lists', id: 'array_text', duckdb: 'quarantined', spark: ['1', '2'] },
+  // Lines that are not strict JSON: DuckDB's reader allows NaN and trailing commas, Spark's (Jackson)
+  // single quotes and raw control characters in strings.
+  { table: 'lines', id: 'nan', duckdb: 'nan', spark: 'quarantined' },
+  { table: 'lines', id: 'trailing_comma', duckdb: 'trailing_comma', spark: 'quarantined' },
+  { table: 'lines', id: 'single_quotes', duckdb: 'quarantined', spark: 'single_quotes' },
+  { table: 'lines', id: 'control_character', duckdb: 'quarantined', spark: 'control_character' },
+];
+
+/** Raw lines of the table `lines`, one id each (a malformed line's quarantine row has no record to name it). */
+const KNOWN_LINES: Array<[id: string, line: string]> = [
+  ['plain', '{"id": "plain"}'],
+  ['trailing_garbage', '{"id": "trailing_garbage"} junk'],
+  ['two_objects', '{"id": "two_objects"}{"id": "second"}'],
+  ['array_line', '[{"id": "array_line"}]'],
+  ['scalar_line', '42'],
+  ['carriage_return', '{"id": "carriage_return"}\r{"id": "second"}'],
+  ['nan', '{"id": "nan", "v": NaN}'],
+  ['trailing_comma', '{"id": "trailing_comma",}'],
+  ['single_quotes', "{'id': 'single_quotes'}"],
+  ['control_character', '{"id": "control_character", "v": "a\u0001b"}'],
+  ['after_blank_lines', '{"id": "after_blank_lines"}'],
 ];
 
 const KNOWN_TABLES: Record<string, { column: Record<string, unknown>; values: Record<string, unknown> }> = {
@@ -137,7 +158,23 @@ async function knownDifferencesLake(dir: string): Promise<Record<string, TableSp
     for (const [id, value] of Object.entries(t.values)) records.push({ stream, record: { id, v: value, o: value } });
   }
   const streams = [...new Set(records.map((r) => (r as { stream: string }).stream))];
-  await writeVectorRaw(dir, { description: 'known differences', table: {}, raw: streams.map((s) => ({ stream: s, run: 1, records: records.filter((r) => (r as { stream: string }).stream === s).map((r) => (r as { record: unknown }).record) })), expect: { quarantined: 0 } }, { manifests: true });
+  tables.lines = loadSpec('lines', { description: 'lines', table: { from: 's_lines', columns: { id: { path: 'id', type: 'string', required: true }, x: { path: 'id', type: 'string' } } }, expect: { quarantined: 0 } });
+  // Blank lines are skipped by both readers, and not numbered.
+  const lines = KNOWN_LINES.map(([, line]) => line);
+  lines.splice(-1, 0, '', '  \t ');
+  await writeVectorRaw(
+    dir,
+    {
+      description: 'known differences',
+      table: {},
+      raw: [
+        ...streams.map((s) => ({ stream: s, run: 1, records: records.filter((r) => (r as { stream: string }).stream === s).map((r) => (r as { record: unknown }).record) })),
+        { stream: 's_lines', run: 1, lines },
+      ],
+      expect: { quarantined: 0 },
+    },
+    { manifests: true },
+  );
   return tables;
 }
 
@@ -150,7 +187,10 @@ async function readings(lake: string, tables: Record<string, TableSpec>): Promis
       const r = Object.fromEntries(JSON.parse(row) as Array<[string, unknown]>);
       out.set(`${table}/${String(r.id)}`, r.x);
     }
-    for (const q of o.quarantine) out.set(`${table}/${String((q.record as { id: string }).id)}`, 'quarantined');
+    for (const q of o.quarantine) {
+      const id = (q.record as { id?: string } | null)?.id ?? KNOWN_LINES[q.line - 1]?.[0];
+      out.set(`${table}/${id}`, 'quarantined');
+    }
   }
   return out;
 }
