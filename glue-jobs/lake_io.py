@@ -1,25 +1,35 @@
-"""Pure-Python parts of the Glue transform job: arguments, run manifests, table specs, lake paths.
+"""Pure-Python parts of the Glue transform job: arguments, run manifests, table specs, lake paths,
+and reading small objects (manifests, specs) from the lake.
 
-Nothing here imports pyspark or boto3, so it is unit-tested on any Python 3.9+ (glue-jobs/tests).
-The lake layout is the one core/ writes (storage keys are the same on disk and in S3):
+Nothing here imports pyspark or boto3 (an S3 client is handed in), so it is unit-tested on any
+Python 3.9+ (glue-jobs/tests). The lake layout is the one core/ writes (storage keys are the same on
+disk and in S3):
 
     raw/<stream>/dt=<ingest date>/<run id>-<part>.jsonl.gz   raw records, append-only
     _runs/<run id>.json                                       run manifests, written last
     curated/<table>/<partition folders>/part-*.parquet        the tables
     quarantine/<table>/                                       rejected rows, replaced per build
+
+The lake is addressed by a root URI ending in `/` (`s3://bucket/prefix/` in Glue, built from
+--lake_bucket and --lake_prefix; `file:///abs/path/` or any Hadoop FS URI with --lake_root), and a
+lake key appended to it is the object's URI. file:// URIs are Hadoop-style: the path as it is on
+disk, not percent-encoded.
 """
 
 import json
+import pkgutil
+import os
 import re
+import sys
 
 SPEC_VERSION = 1
 
-REQUIRED_ARGS = ("lake_bucket", "lake_prefix", "spec_prefix")
-OPTIONAL_ARGS = ("tables", "run_id", "target_file_mb", "bytes_per_row")
+JOB_ARGS_FILE = "job-args.json"
 
 RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 RAW_KEY = re.compile(r"^raw/([a-z][a-z0-9_]*)/[^/]+/([^/]+)-[0-9]+\.jsonl(\.gz)?$")
 TABLE = re.compile(r"^[a-z][a-z0-9_]*$")
+URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
 
 # Parquet zstd bytes per row of a typical Spotify table (plays: ~10 columns): only used to turn
 # target_file_mb into Spark's maxRecordsPerFile; pass --bytes_per_row to tune it for wide tables.
@@ -31,11 +41,90 @@ class JobError(ValueError):
     """A problem with the job's input: arguments, manifests or specs. The message says which."""
 
 
+def job_args_candidates():
+    """Where job-args.json may be: next to this module, next to the job script, then the Python path.
+
+    Glue (--extra-py-files) and spark-submit (--py-files) put the extra files on the Python path,
+    and spark-submit copies a .py file alone into a temp folder of its own, so "next to this module"
+    is not enough; the stack uploads the file next to the script.
+    """
+    dirs = [os.path.dirname(os.path.abspath(__file__))]
+    if sys.argv and sys.argv[0]:
+        dirs.append(os.path.dirname(os.path.abspath(sys.argv[0])))
+    out = [os.path.join(d, JOB_ARGS_FILE) for d in dirs]
+    for entry in sys.path:
+        if not entry:
+            continue
+        # A non-.py file handed to --py-files is put on the path as the file itself.
+        out.append(entry if os.path.basename(entry) == JOB_ARGS_FILE else os.path.join(entry, JOB_ARGS_FILE))
+    out.append(os.path.join(os.getcwd(), JOB_ARGS_FILE))
+    seen = set()
+    return [p for p in out if not (p in seen or seen.add(p))]
+
+
+def _parse_job_args(text, where):
+    try:
+        doc = json.loads(text)
+    except ValueError as e:
+        raise JobError("%s: not JSON (%s)" % (where, e))
+    lists = [doc.get(k) if isinstance(doc, dict) else None for k in ("required", "optional")]
+    if not all(isinstance(l, list) and all(isinstance(a, str) for a in l) for l in lists):
+        raise JobError("%s: needs lists of argument names `required` and `optional`" % where)
+    return tuple(lists[0]), tuple(lists[1])
+
+
+def _job_args_from_loader():
+    """job-args.json through this module's own loader: inside lake_io.zip, as Glue imports it
+    (--extra-py-files puts the zip on the path; `__file__` then points into the zip, so only the
+    loader can read the file beside the module). None where the loader has no such file."""
+    try:
+        raw = pkgutil.get_data(__name__, JOB_ARGS_FILE)
+    except (OSError, ValueError):
+        return None
+    return None if raw is None else raw.decode("utf-8")
+
+
+def load_job_args(candidates=None):
+    """(required, optional) argument names from job-args.json: beside this module (its loader, a zip
+    included), else the first of `candidates` found; JobError when none is."""
+    if candidates is None:
+        text = _job_args_from_loader()
+        if text is not None:
+            return _parse_job_args(text, "%s beside %s" % (JOB_ARGS_FILE, __name__))
+    paths = job_args_candidates() if candidates is None else candidates
+    for path in paths:
+        if not os.path.isfile(path):
+            continue
+        with open(path, encoding="utf-8") as f:
+            return _parse_job_args(f.read(), path)
+    raise JobError(
+        "%s not found (looked in %s): it lists the job's arguments and must be deployed next to "
+        "transform_job.py and lake_io.py (Glue: --extra-py-files; spark-submit: --py-files)" % (JOB_ARGS_FILE, ", ".join(paths[:3]))
+    )
+
+
+# Read once at import, as the stack reads the same file at synth. A missing file does not break the
+# import (the pure helpers stay usable); parsing the job's arguments then fails with the reason.
+try:
+    REQUIRED_ARGS, OPTIONAL_ARGS = load_job_args()
+    JOB_ARGS_PROBLEM = None
+except JobError as _e:
+    REQUIRED_ARGS, OPTIONAL_ARGS = (), ()
+    JOB_ARGS_PROBLEM = _e
+
+# With --lake_root the lake is a URI (a local folder, any Hadoop file system) instead of a bucket
+# and prefix: those two are then not needed.
+LAKE_ROOT_REPLACES = ("lake_bucket", "lake_prefix")
+
+
 def parse_job_args(argv):
     """Glue passes `--name value` pairs (plus its own, e.g. --JOB_NAME, --TempDir), which are ignored.
 
     Unlike awsglue's getResolvedOptions, optional arguments may be left out. Empty values count as absent.
+    The required and optional names are job-args.json's.
     """
+    if JOB_ARGS_PROBLEM is not None:
+        raise JOB_ARGS_PROBLEM
     values = {}
     i = 1 if argv and not argv[0].startswith("--") else 0
     while i < len(argv):
@@ -52,12 +141,22 @@ def parse_job_args(argv):
                 value = ""
         values[name] = value
         i += 1
-    missing = [a for a in REQUIRED_ARGS if not values.get(a) and a != "lake_prefix"]
+    lake_root = values.get("lake_root") or None
+    exempt = {"lake_prefix"} | (set(LAKE_ROOT_REPLACES) if lake_root else set())
+    missing = [a for a in REQUIRED_ARGS if not values.get(a) and a not in exempt]
     if missing:
         raise JobError("missing job argument(s): " + ", ".join("--" + m for m in missing))
+    if lake_root:
+        lake_root = normalize_root(lake_root, "--lake_root")
+        bucket, prefix = split_s3_uri(lake_root) if lake_root.startswith("s3://") else (None, "")
+    else:
+        bucket, prefix = values["lake_bucket"], normalize_prefix(values.get("lake_prefix", ""))
+        lake_root = "s3://%s/%s" % (bucket, prefix)
     out = {
-        "lake_bucket": values["lake_bucket"],
-        "lake_prefix": normalize_prefix(values.get("lake_prefix", "")),
+        "lake_bucket": bucket,
+        "lake_prefix": prefix,
+        "lake_root": lake_root,
+        "output_root": normalize_root(values["output_root"], "--output_root") if values.get("output_root") else lake_root,
         "spec_prefix": normalize_prefix(values["spec_prefix"]),
         "tables": [t.strip() for t in values.get("tables", "").split(",") if t.strip() and t.strip() != "all"],
         "run_id": values.get("run_id") or None,
@@ -86,12 +185,24 @@ def _positive(values, name, kind):
 
 
 def normalize_prefix(prefix):
-    """`lake/`, `/lake`, `lake` -> `lake/`; empty stays empty. A full s3:// URI keeps its bucket."""
+    """`lake/`, `/lake`, `lake` -> `lake/`; empty stays empty. A full URI (s3://, file://) keeps its scheme."""
     p = prefix.strip()
-    if p.startswith("s3://"):
-        return p.rstrip("/") + "/"
+    if URI.match(p):
+        return normalize_root(p, "prefix")
     p = p.strip("/")
     return p + "/" if p else ""
+
+
+def normalize_root(uri, what="--lake_root"):
+    """A folder URI ending in `/`. An absolute path is taken as a file:// URI."""
+    u = uri.strip()
+    if u.startswith("/"):
+        u = "file://" + u
+    if not URI.match(u):
+        raise JobError("%s: %r is neither a URI (file:///abs/path, s3://bucket/prefix, hdfs://...) nor an absolute path" % (what, uri))
+    if u.startswith("s3://"):
+        split_s3_uri(u)
+    return u.rstrip("/") + "/"
 
 
 def split_s3_uri(uri):
@@ -104,24 +215,105 @@ def split_s3_uri(uri):
     return bucket, key
 
 
-def lake_uri(bucket, prefix, key):
-    return "s3://%s/%s%s" % (bucket, prefix, key)
+def spec_folder(args):
+    """The URI of the folder of specs: --spec_prefix itself when it is a URI; else a key prefix in the
+    lake's bucket when the lake is in S3 (as it has always been, whatever --lake_prefix says), or a
+    folder under the lake root for a --lake_root elsewhere."""
+    p = args["spec_prefix"]
+    if URI.match(p):
+        return p
+    if args["lake_bucket"]:
+        return "s3://%s/%s" % (args["lake_bucket"], p)
+    return args["lake_root"] + p
 
 
-def table_uri(bucket, prefix, table):
-    return lake_uri(bucket, prefix, "curated/%s/" % table)
+# ---- reading small objects: manifests and specs ----------------------------------------------------
+#
+# A store lists and reads the objects under a URI. The job picks one per scheme (open_store):
+# S3 through boto3 (in Glue), a local folder through the file system (file://), and any other
+# Hadoop file system through Spark's own (transform_job.HadoopStore).
 
 
-def quarantine_uri(bucket, prefix, table):
-    return lake_uri(bucket, prefix, "quarantine/%s/" % table)
+class LocalStore:
+    """file:// URIs (and plain absolute paths): the local file system."""
+
+    @staticmethod
+    def path(uri):
+        if uri.startswith("file://"):
+            return uri[len("file://"):]
+        if uri.startswith("file:"):
+            return uri[len("file:"):]
+        if uri.startswith("/"):
+            return uri
+        raise JobError("not a file:// URI: %r" % uri)
+
+    def list(self, prefix):
+        """URIs of the files under the folder `prefix` (ends in `/`), sorted; none when it is absent."""
+        root = self.path(prefix)
+        out = []
+        for d, _, files in os.walk(root):
+            rel = os.path.relpath(d, root)
+            for f in files:
+                out.append(prefix + (f if rel == "." else rel.replace(os.sep, "/") + "/" + f))
+        return sorted(out)
+
+    def read_text(self, uri):
+        try:
+            with open(self.path(uri), encoding="utf-8") as f:
+                return f.read()
+        except OSError as e:
+            raise JobError("cannot read %s (%s)" % (uri, e.strerror or e))
 
 
-def spec_location(lake_bucket, spec_prefix, table):
-    """(bucket, key) of a table spec: spec_prefix is a key prefix in the lake bucket or an s3:// URI."""
-    if spec_prefix.startswith("s3://"):
-        bucket, key = split_s3_uri(spec_prefix)
-        return bucket, key + table + ".json"
-    return lake_bucket, spec_prefix + table + ".json"
+class S3Store:
+    """s3:// URIs through a boto3 S3 client (handed in: this module imports no boto3)."""
+
+    def __init__(self, client):
+        self.client = client
+
+    def list(self, prefix):
+        bucket, key = split_s3_uri(prefix)
+        out = []
+        for page in self.client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=key):
+            out.extend("s3://%s/%s" % (bucket, o["Key"]) for o in page.get("Contents", []))
+        return sorted(out)
+
+    def read_text(self, uri):
+        bucket, key = split_s3_uri(uri)
+        return self.client.get_object(Bucket=bucket, Key=key)["Body"].read().decode("utf-8")
+
+
+def open_store(uri, s3_client=None, other=None):
+    """The store for a URI's scheme. `s3_client` and `other` are factories (called when needed)."""
+    if uri.startswith("s3://"):
+        if s3_client is None:
+            raise JobError("%s: no S3 client" % uri)
+        return S3Store(s3_client())
+    if uri.startswith("file:") or uri.startswith("/"):
+        return LocalStore()
+    if other is None:
+        raise JobError("%s: no store for this URI scheme" % uri)
+    return other()
+
+
+def load_inputs(args, store_for):
+    """Manifests and specs of the lake, validated (JobError names the bad object).
+
+    `store_for(uri)` gives the store of a URI (open_store with the job's factories).
+    """
+    root = args["lake_root"]
+    runs = root + "_runs/"
+    manifests = [
+        parse_manifest(store_for(runs).read_text(uri), uri[len(root):])
+        for uri in store_for(runs).list(runs)
+        if uri.startswith(root) and is_manifest_key(uri[len(root):], "")
+    ]
+    folder = spec_folder(args)
+    names = args["tables"]
+    if not names:
+        names = sorted(u[len(folder):-len(".json")] for u in store_for(folder).list(folder) if u.endswith(".json") and "/" not in u[len(folder):])
+    specs = {name: load_spec(store_for(folder).read_text(folder + name + ".json"), name) for name in names}
+    return manifests, specs
 
 
 def is_manifest_key(key, prefix):
@@ -151,8 +343,8 @@ def parse_manifest(text, key="manifest"):
 def committed_files(manifests, streams=None, up_to_run=None):
     """Raw files listed by committed manifests, oldest run first: only these are visible to transforms.
 
-    `streams` limits the streams; `up_to_run` ignores runs committed after it (a run id sorts by time),
-    so a retried job sees the same data as its first attempt.
+    `streams` limits the streams; `up_to_run` ignores runs committed after it (a run id sorts by
+    time). The job itself reads every committed run (see plan_tables).
     """
     out = []
     seen = set()
@@ -234,14 +426,16 @@ def plan_tables(args, manifests, specs):
         raise JobError("no spec for table(s) %s under %s" % (", ".join(unknown), args["spec_prefix"]))
     for name in names:
         spec = specs[name]
-        files = committed_files(manifests, set(spec_streams(spec)), args["run_id"])
+        # Every committed run, also with --run_id: a job started late for an earlier run (a retry
+        # behind a busy job) must not write back partitions without the rows later runs added.
+        files = committed_files(manifests, set(spec_streams(spec)))
         plans.append({
             "table": name,
             "spec": spec,
             "files": files,
-            "uris": [lake_uri(args["lake_bucket"], args["lake_prefix"], f["key"]) for f in files],
-            "output": table_uri(args["lake_bucket"], args["lake_prefix"], name),
-            "quarantine": quarantine_uri(args["lake_bucket"], args["lake_prefix"], name),
+            "uris": [args["lake_root"] + f["key"] for f in files],
+            "output": args["output_root"] + "curated/%s/" % name,
+            "quarantine": args["output_root"] + "quarantine/%s/" % name,
             "partition_columns": [p["name"] for p in spec["partition_by"]],
             "max_records_per_file": rows_per_file(args["target_file_mb"] or spec.get("target_file_mb"), args["bytes_per_row"]),
             # With --run_id only the partitions holding that run's rows are replaced (dynamic overwrite).

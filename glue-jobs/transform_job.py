@@ -12,48 +12,75 @@ engine runs, and the deployment uploads those next to this script. This job only
   4. writes the rows as ZSTD Parquet, Hive-partitioned, with dynamic partition overwrite, and
      replaces quarantine/<table>/ with the rejected rows (gzip JSON Lines).
 
-Arguments (see glue-jobs/README.md): --lake_bucket, --lake_prefix, --spec_prefix, and optionally
---tables, --run_id, --target_file_mb, --bytes_per_row.
+Arguments (names in job-args.json, meanings in glue-jobs/README.md): --lake_bucket, --lake_prefix,
+--spec_prefix, and optionally --tables, --run_id, --target_file_mb, --bytes_per_row; --lake_root
+(a file:// or Hadoop FS URI instead of the bucket) and --output_root (where curated/ and quarantine/
+are written) run it outside Glue: `spotify-pipeline transform --engine spark` does, on local Spark.
 
-pyspark and boto3 are imported inside main(): the pure parts (lake_io) are tested without them.
+pyspark and boto3 are imported inside the functions that need them: the pure parts (lake_io) are
+tested without them, and boto3 only when the lake or the specs are in S3.
 """
 
 import json
 import sys
+import time
 
 import lake_io
 
 RAW_KEY_REGEX = r"(raw/[^/]+/[^/]+/[^/]+)$"
 
 
-def list_keys(s3, bucket, prefix):
-    keys = []
-    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
-        keys.extend(o["Key"] for o in page.get("Contents", []))
-    return keys
+class HadoopStore:
+    """Manifests and specs on any file system Spark's Hadoop libraries reach (hdfs://, s3a://, ...)."""
+
+    def __init__(self, spark):
+        self.jvm = spark._jvm
+        self.conf = spark._jsc.hadoopConfiguration()
+
+    def _fs(self, uri):
+        path = self.jvm.org.apache.hadoop.fs.Path(uri)
+        return path.getFileSystem(self.conf), path
+
+    def list(self, prefix):
+        fs, path = self._fs(prefix)
+        if not fs.exists(path):
+            return []
+        # Listed paths come back qualified (file:/x, not file:///x): strip the qualified folder and
+        # put the prefix as given back in front, so keys compare with the lake root.
+        base = fs.makeQualified(path).toString().rstrip("/") + "/"
+        out = []
+        files = fs.listFiles(path, True)
+        while files.hasNext():
+            name = files.next().getPath().toString()
+            if name.startswith(base):
+                out.append(prefix + name[len(base):])
+        return sorted(out)
+
+    def read_text(self, uri):
+        fs, path = self._fs(uri)
+        stream = fs.open(path)
+        try:
+            return self.jvm.org.apache.commons.io.IOUtils.toString(stream, "UTF-8")
+        finally:
+            stream.close()
 
 
-def read_text(s3, bucket, key):
-    return s3.get_object(Bucket=bucket, Key=key)["Body"].read().decode("utf-8")
+def store_factory(spark):
+    """store_for(uri): one store per scheme, created on first use (boto3 only for s3://)."""
+    stores = {}
 
+    def s3_client():
+        import boto3
 
-def load_inputs(s3, args):
-    """Manifests and specs from S3, validated (lake_io raises JobError naming the bad object)."""
-    bucket, prefix = args["lake_bucket"], args["lake_prefix"]
-    manifests = [
-        lake_io.parse_manifest(read_text(s3, bucket, key), key)
-        for key in list_keys(s3, bucket, prefix + "_runs/")
-        if lake_io.is_manifest_key(key, prefix)
-    ]
-    names = args["tables"]
-    if not names:
-        spec_bucket, spec_key = lake_io.spec_location(bucket, args["spec_prefix"], "")
-        names = sorted(k[len(spec_key):-len(".json")] for k in list_keys(s3, spec_bucket, spec_key) if k.endswith(".json") and "/" not in k[len(spec_key):])
-    specs = {}
-    for name in names:
-        spec_bucket, key = lake_io.spec_location(bucket, args["spec_prefix"], name)
-        specs[name] = lake_io.load_spec(read_text(s3, spec_bucket, key), name)
-    return manifests, specs
+        return boto3.client("s3")
+
+    def store_for(uri):
+        scheme = uri.split(":", 1)[0] if ":" in uri else "file"
+        if scheme not in stores:
+            stores[scheme] = lake_io.open_store(uri, s3_client, lambda: HadoopStore(spark))
+        return stores[scheme]
+
+    return store_for
 
 
 def raw_lines(spark, plan):
@@ -67,12 +94,17 @@ def raw_lines(spark, plan):
         StructType([StructField("_file", StringType()), StructField("_run_id", StringType()), StructField("_stream", StringType())]),
     )
     lines = (
-        spark.read.text(plan["uris"])
-        .withColumn("_file", F.regexp_extract(F.input_file_name(), RAW_KEY_REGEX, 1))
-        # A gzip file is never split, so within a file the ids increase in line order.
+        # Lines end at \n only, as the local engine reads them (Hadoop's default also ends one at a
+        # bare \r); blank lines are skipped, not numbered, as there.
+        spark.read.option("lineSep", "\n")
+        .text(plan["uris"])
+        .select("value", F.regexp_extract(F.col("_metadata.file_path"), RAW_KEY_REGEX, 1).alias("_file"), F.col("_metadata.file_block_start").alias("__block"))
+        .where(~F.col("value").rlike(r"^[ \t\r]*$"))
+        # Within a split of a file the ids increase in line order; a gzip file is never split, and
+        # the splits of an uncompressed one are ordered by where they start.
         .withColumn("__mid", F.monotonically_increasing_id())
     )
-    by_file = Window.partitionBy("_file").orderBy("__mid")
+    by_file = Window.partitionBy("_file").orderBy("__block", "__mid")
     return (
         lines.withColumn("_line", F.row_number().over(by_file).cast("bigint"))
         .join(F.broadcast(files), "_file")
@@ -100,9 +132,10 @@ def run_table(spark, plan, log=print):
 
     spec = plan["spec"]
     table = plan["table"]
+    started = time.time()
     if not plan["files"]:
         log("%s: no committed raw data for %s; nothing to write" % (table, ", ".join(lake_io.spec_streams(spec))))
-        return {"table": table, "rows": 0, "quarantined": 0}
+        return {"table": table, "rows": 0, "quarantined": 0, "seconds": 0.0}
 
     raw_lines(spark, plan).createOrReplaceTempView(spec["input_view"])
     judged = spark.sql(spec["judged_sql"]).persist(StorageLevel.MEMORY_AND_DISK)
@@ -133,7 +166,7 @@ def run_table(spark, plan, log=print):
         quarantined = quarantine.count()
         quarantine_lines(quarantine).coalesce(1).write.mode("overwrite").option("compression", "gzip").text(plan["quarantine"])
         log("%s: %d row(s) written to %s, %d quarantined" % (table, count, plan["output"], quarantined))
-        return {"table": table, "rows": count, "quarantined": quarantined}
+        return {"table": table, "rows": count, "quarantined": quarantined, "seconds": round(time.time() - started, 3)}
     finally:
         judged.unpersist()
 
@@ -146,17 +179,28 @@ def configure(spark):
     conf.set("spark.sql.parquet.outputTimestampType", "TIMESTAMP_MICROS")
     # The compiled SQL relies on try_cast for unreadable values; plain casts stay lenient too.
     conf.set("spark.sql.ansi.enabled", "false")
+    # Dates and timestamps are written as they are (proleptic Gregorian, like DuckDB, Athena and
+    # every Spark 3 reader), not rebased to the Julian calendar; by default one date before
+    # 1582-10-15 (say 0001-01-01 in a release date) fails the whole write.
+    conf.set("spark.sql.parquet.datetimeRebaseModeInWrite", "CORRECTED")
+    conf.set("spark.sql.parquet.int96RebaseModeInWrite", "CORRECTED")
 
 
-def main(argv=None):
-    args = lake_io.parse_job_args(sys.argv if argv is None else argv)
-    import boto3
-    from pyspark.sql import SparkSession
-
-    spark = SparkSession.builder.appName("spotify-pipeline-transform").getOrCreate()
+def run_job(spark, args, store_for=None, log=print):
+    """Every table the arguments name (all specs by default), built on `spark`. Returns the results."""
     configure(spark)
-    manifests, specs = load_inputs(boto3.client("s3"), args)
-    results = [run_table(spark, plan) for plan in lake_io.plan_tables(args, manifests, specs)]
+    manifests, specs = lake_io.load_inputs(args, store_for or store_factory(spark))
+    return [run_table(spark, plan, log) for plan in lake_io.plan_tables(args, manifests, specs)]
+
+
+def main(argv=None, spark=None):
+    args = lake_io.parse_job_args(sys.argv if argv is None else argv)
+    if spark is None:
+        from pyspark.sql import SparkSession
+
+        spark = SparkSession.builder.appName("spotify-pipeline-transform").getOrCreate()
+    results = run_job(spark, args)
+    # The last line of the job's output: what `transform --engine spark` reads back.
     print(json.dumps({"run_id": args["run_id"], "tables": results}))
     return results
 

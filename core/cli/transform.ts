@@ -14,7 +14,7 @@ import { LocalStorage } from '../storage/local.ts';
 import { committedFiles, listManifests } from '../engine/manifest.ts';
 import { newRunId } from '../engine/run.ts';
 import { curatedUrl, glueDatabaseName } from '../storage/names.ts';
-import { athenaDdl, buildTables, planTable, renderDuckdb, renderSpark, sparkJobSpec, tableDoc, RAW_VIEW, type CommittedFile } from '../transform/index.ts';
+import { athenaDdl, buildTables, planTable, renderDuckdb, renderSpark, sparkJobSpec, tableDoc, RAW_VIEW, type CommittedFile, type TableResult } from '../transform/index.ts';
 import { humanBytes, textTable } from './format.ts';
 
 const out = (s = '') => process.stdout.write(s + '\n');
@@ -27,7 +27,11 @@ export interface TransformOptions {
   docs?: boolean;
   sparkSpecs?: string;
   targetFileMb?: number;
+  engine?: string;
+  master?: string;
 }
+
+const ENGINES = ['duckdb', 'spark'];
 
 async function committed(dir: string): Promise<CommittedFile[]> {
   return committedFiles(await listManifests(new LocalStorage(dir)));
@@ -87,14 +91,29 @@ export async function transformCommand(ctx: CliContext, o: TransformOptions): Pr
   }
 
   if (o.targetFileMb !== undefined && !(o.targetFileMb > 0)) throw new UserError('--target-file-mb must be a positive number');
+  const engine = o.engine ?? 'duckdb';
+  if (!ENGINES.includes(engine)) throw new UserError(`--engine ${engine}: expected one of ${ENGINES.join(', ')}`);
+  if (o.master !== undefined && engine !== 'spark') throw new UserError('--master is a Spark master URL: it needs --engine spark');
+  if (o.master !== undefined && !o.master.trim()) throw new UserError('--master needs a Spark master URL (local[*], spark://host:7077, yarn, ...)');
   for (const name of o.table ?? []) {
     if (!tables[name]) throw new UserError(`no table named "${name}" in ${o.config}`, `expected one of ${Object.keys(tables).join(', ')}`);
   }
   const files = await committed(dir);
   const runId = newRunId(new Date());
   const t0 = Date.now();
-  const results = await buildTables({ lakeDir: dir, tables, files, runId, only: o.table, targetFileMb: o.targetFileMb });
-  out(`Transform ${runId}: ${results.length} table(s) rebuilt from ${files.length} committed raw file(s) in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  let results: TableResult[];
+  let on = '';
+  if (engine === 'spark') {
+    const { buildTablesSpark, findSparkSubmit } = await import('../transform/spark-engine.ts');
+    const master = o.master?.trim() ?? 'local[*]';
+    const sparkSubmit = await findSparkSubmit();
+    process.stderr.write(`Spark: ${sparkSubmit.command} (from ${sparkSubmit.source}), master ${master}\n`);
+    results = await buildTablesSpark({ lakeDir: dir, tables, runId, only: o.table, targetFileMb: o.targetFileMb, master, sparkSubmit });
+    on = ` on Spark (${master})`;
+  } else {
+    results = await buildTables({ lakeDir: dir, tables, files, runId, only: o.table, targetFileMb: o.targetFileMb });
+  }
+  out(`Transform ${runId}${on}: ${results.length} table(s) rebuilt from ${files.length} committed raw file(s) in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   out(
     textTable(
       ['table', 'rows', 'files', 'bytes', 'partitions', 'quarantined', 'seconds'],

@@ -17,7 +17,7 @@ import { type CompiledTable, type RawFileRef, renderDuckdb } from './compile.ts'
 import { ident, literal } from './dialects/duckdb.ts';
 import { type DriftFile, declaredGaps, shapeDrift } from './drift.ts';
 import { type TablePlan, planTable } from './plan.ts';
-import { type SwapHooks, type TableDirs, listPartitions, quarantineDirs, recoverTable, swapIn, tableDirs } from './write.ts';
+import { type SwapHooks, type TableDirs, listPartitions, parquetStats, quarantineDirs, recoverTable, swapIn, tableDirs } from './write.ts';
 
 export { compileTable, renderDuckdb, type CompiledTable } from './compile.ts';
 export { renderSpark, RAW_VIEW, type SparkTable } from './spark.ts';
@@ -262,22 +262,4 @@ async function writeQuarantine(conn: DuckDBConnection, sql: string, dirs: TableD
   if (count === 0) await rm(staged, { recursive: true, force: true });
   await swapIn({ dirs, runId, staged, partitionNames: [] });
   return count;
-}
-
-async function parquetStats(dir: string): Promise<{ files: number; bytes: number }> {
-  let files = 0;
-  let bytes = 0;
-  let list;
-  try {
-    list = await readdir(dir, { recursive: true, withFileTypes: true });
-  } catch {
-    return { files, bytes };
-  }
-  for (const e of list) {
-    if (e.isFile() && e.name.endsWith('.parquet')) {
-      files++;
-      bytes += (await stat(join(e.parentPath, e.name))).size;
-    }
-  }
-  return { files, bytes };
 }

@@ -30,10 +30,13 @@ export type SparkTable = RenderedTable;
 
 export function renderSpark(plan: TablePlan, inputView: string = RAW_VIEW): SparkTable {
   return renderTable(plan, spark, {
-    // A line that is not JSON gets a NULL record (quarantined), as in DuckDB.
+    // A line that is not one JSON value gets a NULL record (quarantined), as in DuckDB. Spark's
+    // JSON functions read only the first value of a text and ignore what follows it ({"a":1} junk,
+    // two objects on one line); inside brackets, anything after it is an error, so a line is one
+    // value exactly when the bracketed line is an array of length 1.
     rawLines: (stream) =>
       [
-        `SELECT CASE WHEN get_json_object(value, '$') IS NOT NULL THEN value END AS __rec, _file AS __file, _line AS __line, _run_id AS __run_id`,
+        `SELECT CASE WHEN json_array_length(concat('[', value, ']')) = 1 THEN value END AS __rec, _file AS __file, _line AS __line, _run_id AS __run_id`,
         `FROM ${sparkIdent(inputView)} WHERE _stream = ${sparkLiteral(stream)}`,
       ].join('\n'),
     // The view's _file is already the lake key.

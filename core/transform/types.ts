@@ -107,7 +107,9 @@ const REGISTRY = {
   timestamp: {
     description: 'UTC date and time (microseconds)',
     duckdb: 'TIMESTAMP',
-    spark: 'TIMESTAMP',
+    // Without a time zone, as DuckDB's: Spark's TIMESTAMP is instant-based and is written to Parquet
+    // as adjusted-to-UTC, which DuckDB then reads back as TIMESTAMP WITH TIME ZONE.
+    spark: 'TIMESTAMP_NTZ',
     glue: 'timestamp',
     parquet: { physical: 'INT64', annotation: 'TIMESTAMP_MICROS' },
     json: { type: 'string', format: 'date-time' },

@@ -209,3 +209,22 @@ export async function swapIn(opts: {
   await pruneEmpty(dirs.staging, dirname(dirs.staging));
   return result;
 }
+
+/** Parquet files (and their bytes) below `dir`, or none when it is absent: a build's figures. */
+export async function parquetStats(dir: string): Promise<{ files: number; bytes: number }> {
+  let files = 0;
+  let bytes = 0;
+  let list;
+  try {
+    list = await readdir(dir, { recursive: true, withFileTypes: true });
+  } catch {
+    return { files, bytes };
+  }
+  for (const e of list) {
+    if (e.isFile() && e.name.endsWith('.parquet')) {
+      files++;
+      bytes += (await stat(join(e.parentPath, e.name))).size;
+    }
+  }
+  return { files, bytes };
+}

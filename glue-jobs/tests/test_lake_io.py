@@ -1,10 +1,13 @@
 """Unit tests of the pure parts of the Glue job: no pyspark, no boto3, no network.
 
-Run: python3 -m unittest discover -s glue-jobs/tests   (pytest also collects them)
+Run: scripts/test-python.sh (pytest in the project's venv, with the Spark tests next to these);
+plain `python3 -m unittest discover -s glue-jobs/tests -t glue-jobs` runs these alone.
 """
+import gzip
 import json
 import os
 import sys
+import tempfile
 import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
@@ -24,6 +27,14 @@ def manifest(run_id, streams):
             for s, keys in streams.items()
         },
     }
+
+
+def _has(module):
+    try:
+        __import__(module)
+        return True
+    except ImportError:
+        return False
 
 
 R1 = "20261124T101502Z-ab12cd"
@@ -59,6 +70,131 @@ class ParseArgs(unittest.TestCase):
             lake_io.parse_job_args(["--lake_bucket", "b", "--spec_prefix", "s", "--tables", "Plays;drop"])
         with self.assertRaisesRegex(JobError, "target_file_mb"):
             lake_io.parse_job_args(["--lake_bucket", "b", "--spec_prefix", "s", "--target_file_mb", "-1"])
+
+
+    def test_a_lake_root_replaces_bucket_and_prefix(self):
+        args = lake_io.parse_job_args(["--lake_root", "file:///data/my lake", "--spec_prefix", "file:///tmp/specs"])
+        self.assertEqual(args["lake_root"], "file:///data/my lake/")
+        self.assertIsNone(args["lake_bucket"])
+        self.assertEqual(args["spec_prefix"], "file:///tmp/specs/")
+        self.assertEqual(args["output_root"], "file:///data/my lake/")
+        # An absolute path is a file:// root; an s3:// root is a bucket and prefix as in Glue.
+        self.assertEqual(lake_io.parse_job_args(["--lake_root", "/data/lake", "--spec_prefix", "s"])["lake_root"], "file:///data/lake/")
+        s3 = lake_io.parse_job_args(["--lake_root", "s3://b/lake", "--spec_prefix", "specs", "--output_root", "file:///tmp/out"])
+        self.assertEqual((s3["lake_bucket"], s3["lake_prefix"], s3["lake_root"]), ("b", "lake/", "s3://b/lake/"))
+        self.assertEqual(s3["output_root"], "file:///tmp/out/")
+        # A relative spec prefix is a key in the lake's bucket (not under the lake prefix), as in Glue.
+        self.assertEqual(lake_io.spec_folder(s3), "s3://b/specs/")
+        self.assertEqual(lake_io.spec_folder(args), "file:///tmp/specs/")
+        # Without one, the Glue arguments make the same root as before.
+        glue = lake_io.parse_job_args(["--lake_bucket", "b", "--lake_prefix", "lake", "--spec_prefix", "s3://assets/specs"])
+        self.assertEqual(glue["lake_root"], "s3://b/lake/")
+        self.assertEqual(lake_io.spec_folder(glue), "s3://assets/specs/")
+        in_bucket = lake_io.parse_job_args(["--lake_bucket", "b", "--lake_prefix", "lake", "--spec_prefix", "glue/specs"])
+        self.assertEqual(lake_io.spec_folder(in_bucket), "s3://b/glue/specs/")
+        local = lake_io.parse_job_args(["--lake_root", "/data/lake", "--spec_prefix", "specs"])
+        self.assertEqual(lake_io.spec_folder(local), "file:///data/lake/specs/")
+        with self.assertRaisesRegex(JobError, "--lake_root"):
+            lake_io.parse_job_args(["--lake_root", "relative/lake", "--spec_prefix", "s"])
+        with self.assertRaisesRegex(JobError, "--spec_prefix"):
+            lake_io.parse_job_args(["--lake_root", "/lake"])
+
+
+class JobArgsFile(unittest.TestCase):
+    def test_the_argument_lists_are_job_args_json(self):
+        with open(os.path.join(os.path.dirname(__file__), "..", "job-args.json"), encoding="utf-8") as f:
+            doc = json.load(f)
+        self.assertEqual(lake_io.REQUIRED_ARGS, tuple(doc["required"]))
+        self.assertEqual(lake_io.OPTIONAL_ARGS, tuple(doc["optional"]))
+        # The listed arguments are exactly the ones the job reads.
+        args = lake_io.parse_job_args(["--lake_bucket", "b", "--spec_prefix", "s"])
+        self.assertEqual(sorted(args), sorted(doc["required"] + doc["optional"]))
+
+    def test_found_on_the_python_path_as_spark_submit_py_files_puts_it(self):
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, "job-args.json")
+            with open(path, "w", encoding="utf-8") as f:
+                json.dump({"required": ["a"], "optional": ["b", "c"]}, f)
+            self.assertNotIn(path, lake_io.job_args_candidates())
+            sys.path.append(path)
+            try:
+                self.assertIn(path, lake_io.job_args_candidates())
+            finally:
+                sys.path.remove(path)
+            self.assertEqual(lake_io.load_job_args([os.path.join(d, "nope.json"), path]), (("a",), ("b", "c")))
+
+    def test_a_missing_or_broken_file_is_a_job_error(self):
+        with tempfile.TemporaryDirectory() as d:
+            with self.assertRaisesRegex(JobError, "job-args.json not found .*deployed next to transform_job.py"):
+                lake_io.load_job_args([os.path.join(d, "job-args.json")])
+            bad = os.path.join(d, "job-args.json")
+            with open(bad, "w", encoding="utf-8") as f:
+                f.write('{"required": "lake_bucket"}')
+            with self.assertRaisesRegex(JobError, "needs lists"):
+                lake_io.load_job_args([bad])
+
+    def test_parsing_arguments_without_the_file_says_why(self):
+        saved = lake_io.JOB_ARGS_PROBLEM
+        lake_io.JOB_ARGS_PROBLEM = JobError("job-args.json not found (looked in x)")
+        try:
+            with self.assertRaisesRegex(JobError, "job-args.json not found"):
+                lake_io.parse_job_args(["--lake_bucket", "b", "--spec_prefix", "s"])
+        finally:
+            lake_io.JOB_ARGS_PROBLEM = saved
+
+
+class Stores(unittest.TestCase):
+    def test_local_store_lists_and_reads_file_uris(self):
+        with tempfile.TemporaryDirectory() as d:
+            root = "file://" + d + "/my lake/"
+            os.makedirs(os.path.join(d, "my lake", "_runs", "old"))
+            for rel, text in (("_runs/%s.json" % R1, "{}"), ("_runs/old/x.json", "[]")):
+                with open(os.path.join(d, "my lake", rel), "w", encoding="utf-8") as f:
+                    f.write(text)
+            store = lake_io.open_store(root)
+            self.assertEqual(store.list(root + "_runs/"), [root + "_runs/%s.json" % R1, root + "_runs/old/x.json"])
+            self.assertEqual(store.read_text(root + "_runs/old/x.json"), "[]")
+            self.assertEqual(store.list(root + "nothing/"), [])
+            with self.assertRaisesRegex(JobError, "cannot read"):
+                store.read_text(root + "missing.json")
+
+    def test_load_inputs_reads_manifests_and_every_spec_of_a_local_lake(self):
+        with tempfile.TemporaryDirectory() as d:
+            lake, specs = os.path.join(d, "lake"), os.path.join(d, "specs")
+            os.makedirs(os.path.join(lake, "_runs"))
+            os.makedirs(specs)
+            with open(os.path.join(lake, "_runs", R1 + ".json"), "w", encoding="utf-8") as f:
+                json.dump(manifest(R1, {"recently_played": ["raw/recently_played/dt=2026-11-24/%s-00000.jsonl.gz" % R1]}), f)
+            with open(os.path.join(lake, "_runs", R1 + ".json.tmp"), "w", encoding="utf-8") as f:
+                f.write("half written")
+            with open(os.path.join(specs, "plays.json"), "w", encoding="utf-8") as f:
+                json.dump(SPEC, f)
+            args = lake_io.parse_job_args(["--lake_root", lake, "--spec_prefix", "file://" + specs])
+            manifests, loaded = lake_io.load_inputs(args, lake_io.open_store)
+            self.assertEqual([m["run_id"] for m in manifests], [R1])
+            self.assertEqual(list(loaded), ["plays"])
+            plan = lake_io.plan_tables(args, manifests, loaded)[0]
+            self.assertEqual(plan["uris"], ["file://%s/raw/recently_played/dt=2026-11-24/%s-00000.jsonl.gz" % (lake, R1)])
+            self.assertEqual(plan["output"], "file://%s/curated/plays/" % lake)
+
+    @unittest.skipUnless(_has("moto") and _has("boto3"), "moto and boto3 are in the project's venv")
+    def test_s3_store_lists_and_reads_through_boto3(self):
+        import boto3
+        from moto import mock_aws
+
+        with mock_aws():
+            client = boto3.client("s3", region_name="us-east-1")
+            client.create_bucket(Bucket="lake")
+            client.put_object(Bucket="lake", Key="lake/_runs/%s.json" % R1, Body=json.dumps(manifest(R1, {"a": []})).encode())
+            # A relative spec prefix is a key prefix in the lake's bucket, beside the lake prefix.
+            client.put_object(Bucket="lake", Key="specs/plays.json", Body=json.dumps(SPEC).encode())
+            client.put_object(Bucket="lake", Key="other/_runs/x.json", Body=b"{}")
+            args = lake_io.parse_job_args(["--lake_bucket", "lake", "--lake_prefix", "lake", "--spec_prefix", "specs"])
+            store = lake_io.open_store("s3://lake/", lambda: client)
+            self.assertEqual(store.list("s3://lake/lake/_runs/"), ["s3://lake/lake/_runs/%s.json" % R1])
+            manifests, specs = lake_io.load_inputs(args, lambda uri: store)
+            self.assertEqual([m["run_id"] for m in manifests], [R1])
+            self.assertEqual(list(specs), ["plays"])
 
 
 class Manifests(unittest.TestCase):
@@ -120,15 +256,14 @@ class Specs(unittest.TestCase):
         with self.assertRaisesRegex(JobError, "missing judged_sql"):
             lake_io.load_spec(json.dumps({k: v for k, v in SPEC.items() if k != "judged_sql"}), "plays")
 
-    def test_spec_location_in_the_lake_bucket_or_elsewhere(self):
-        self.assertEqual(lake_io.spec_location("lake", "glue/specs/", "plays"), ("lake", "glue/specs/plays.json"))
-        self.assertEqual(lake_io.spec_location("lake", "s3://assets/specs/", "plays"), ("assets", "specs/plays.json"))
+    def test_spec_folder_in_the_lake_bucket_or_elsewhere(self):
+        args = lake_io.parse_job_args(["--lake_bucket", "lake", "--lake_prefix", "lake/", "--spec_prefix", "glue/specs/"])
+        self.assertEqual(lake_io.spec_folder(args), "s3://lake/glue/specs/")
+        self.assertEqual(lake_io.spec_folder(dict(args, spec_prefix="s3://assets/specs/")), "s3://assets/specs/")
 
 
 class Paths(unittest.TestCase):
-    def test_lake_uris(self):
-        self.assertEqual(lake_io.table_uri("b", "lake/", "plays"), "s3://b/lake/curated/plays/")
-        self.assertEqual(lake_io.quarantine_uri("b", "", "plays"), "s3://b/quarantine/plays/")
+    def test_s3_uris(self):
         self.assertEqual(lake_io.split_s3_uri("s3://b/a/b"), ("b", "a/b"))
         with self.assertRaises(JobError):
             lake_io.split_s3_uri("https://b/a")

@@ -1,18 +1,31 @@
 /**
  * `npm run bench`: every benchmark, one after the other (figures are printed, never asserted).
- * `npm run bench -- transform` runs only the named ones.
+ * `npm run bench -- transform` runs only the named ones; `npm run bench -- transform --engine spark`
+ * also builds the same raw data on local Spark (the Glue job's code) and prints its records/s.
  */
 import { runTransformBench } from './transform.ts';
 import { benchHistory } from './history.ts';
 import { runCliBench } from './cli.ts';
 
+// Options with a value: `--engine spark` (the transform bench also runs the Spark engine).
+const args = process.argv.slice(2);
+const option = (name: string) => {
+  const at = args.indexOf(`--${name}`);
+  return at >= 0 ? args[at + 1] : undefined;
+};
+const engine = option('engine');
+if (engine !== undefined && !['duckdb', 'spark'].includes(engine)) {
+  process.stderr.write(`--engine ${engine}: expected duckdb or spark\n`);
+  process.exit(2);
+}
+
 const benches: Record<string, () => Promise<void>> = {
   cli: async () => runCliBench(),
-  transform: () => runTransformBench(),
+  transform: () => runTransformBench({ spark: engine === 'spark' }),
   history: () => benchHistory().then(() => undefined),
 };
 
-const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
+const wanted = args.filter((a, i) => !a.startsWith('-') && args[i - 1] !== '--engine');
 const unknown = wanted.filter((w) => !(w in benches));
 if (unknown.length) {
   process.stderr.write(`unknown bench(es): ${unknown.join(', ')} (known: ${Object.keys(benches).join(', ')})\n`);

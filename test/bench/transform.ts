@@ -9,6 +9,12 @@
  *
  *   npm run bench                      (test/bench/run.ts runs every bench)
  *   BENCH_RECORDS=200000 npm run bench -- transform
+ *   npm run bench -- transform --engine spark
+ *
+ * With `--engine spark` the same raw files (committed by run manifests, which the Glue job reads)
+ * are also built by `transform --engine spark`'s engine on local Spark (local[*], spark-submit as
+ * the CLI finds it). Spark runs in its own JVM, so its line shows the wall time with Spark's
+ * start-up and the table's own time without it, and no peak RSS of this process.
  */
 import { seededRandom } from '../../core/plugin-api.ts';
 import { spawn } from 'node:child_process';
@@ -190,7 +196,41 @@ function runChild(phase: string, lake: string): Promise<PhaseResult> {
 
 // ---- report ------------------------------------------------------------------------------------
 
-export async function runTransformBench(opts: { records?: number; log?: (line: string) => void } = {}): Promise<void> {
+/** The Spark engine on the same lake: manifests for the generated runs, then a full build. */
+async function phaseSpark(lake: string, files: Raw[]): Promise<PhaseResult & { tableSeconds: number; source: string }> {
+  const { readPipeline } = await import('../../core/config/index.ts');
+  const { writeManifest } = await import('../../core/engine/manifest.ts');
+  const { LocalStorage } = await import('../../core/storage/local.ts');
+  const { buildTablesSpark, findSparkSubmit } = await import('../../core/transform/spark-engine.ts');
+  const tables = readPipeline(join(ROOT, 'pipeline.yaml')).loaded.config.tables;
+  for (const run of [...new Set(files.map((f) => f.runId))]) {
+    const mine = files.filter((f) => f.runId === run);
+    await writeManifest(new LocalStorage(lake), {
+      run_id: run,
+      pipeline: 'bench',
+      started_at: '2026-11-24T10:15:02.000Z',
+      committed_at: '2026-11-24T10:15:09.000Z',
+      streams: { recently_played: { endpoint: 'me/player/recently-played', records: mine.reduce((n, f) => n + f.records, 0), requests: {}, status: 'complete', files: mine.map((f) => ({ key: f.key, records: f.records, bytes: 0 })) } },
+    });
+  }
+  // DuckDB's build of the same table is not Spark's to replace.
+  await rm(join(lake, 'curated'), { recursive: true, force: true });
+  await rm(join(lake, 'quarantine'), { recursive: true, force: true });
+  const sparkSubmit = await findSparkSubmit();
+  const t0 = performance.now();
+  const [res] = await buildTablesSpark({ lakeDir: lake, tables: { plays: tables.plays }, runId: '20261124T121502Z-bench4', sparkSubmit });
+  const seconds = (performance.now() - t0) / 1000;
+  return {
+    seconds,
+    rows: res.rows,
+    detail: `${res.partitions} partitions, ${res.files} files, ${(res.bytes / 2 ** 20).toFixed(1)} MiB, ${res.quarantined} quarantined; table ${res.seconds.toFixed(1)} s without Spark's start-up`,
+    peakRssMb: 0,
+    tableSeconds: res.seconds,
+    source: `${sparkSubmit.command} (from ${sparkSubmit.source})`,
+  };
+}
+
+export async function runTransformBench(opts: { records?: number; log?: (line: string) => void; spark?: boolean } = {}): Promise<void> {
   const log = opts.log ?? ((l: string) => process.stdout.write(`${l}\n`));
   const total = opts.records ?? Number(process.env.BENCH_RECORDS ?? 1_000_000);
   const lake = await mkdtemp(join(tmpdir(), 'bench-transform-'));
@@ -208,6 +248,14 @@ export async function runTransformBench(opts: { records?: number; log?: (line: s
     log(line('baseline: DuckDB COPY read_json', baseline));
     log(line('buildTables plays (pipeline.yaml)', transform));
     log(`  transform / baseline time: ${(transform.seconds / baseline.seconds).toFixed(2)}x`);
+    if (opts.spark) {
+      const spark = await phaseSpark(lake, files);
+      const rate = (s: number) => Math.round(total / s).toLocaleString('en').padStart(10);
+      log(
+        `  ${'Spark engine plays (local[*])'.padEnd(34)} ${spark.seconds.toFixed(1).padStart(6)} s ${rate(spark.seconds)} records/s  (${rate(spark.tableSeconds).trim()} records/s without start-up)  ${spark.rows.toLocaleString('en')} rows; ${spark.detail}`,
+      );
+      log(`  Spark / DuckDB buildTables time: ${(spark.seconds / transform.seconds).toFixed(2)}x (${spark.source})`);
+    }
   } finally {
     await rm(lake, { recursive: true, force: true });
   }

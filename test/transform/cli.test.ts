@@ -107,4 +107,29 @@ describe('spotify-pipeline transform', () => {
     const spec = JSON.parse(await readFile(join(dir, 'plays.json'), 'utf8'));
     expect(spec).toMatchObject({ version: 1, table: 'plays', partition_by: [{ name: 'dt', from: 'played_at', as: 'date' }] });
   });
+
+  it('--engine picks duckdb or spark; --master needs spark; a missing Spark is one line', async () => {
+    const bad = await cli('transform', '-c', PIPELINE, '--lake', lake, '--engine', 'flink');
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--engine flink: expected one of duckdb, spark/);
+    const master = await cli('transform', '-c', PIPELINE, '--lake', lake, '--master', 'local[2]');
+    expect(master.code).toBe(2);
+    expect(master.stderr).toMatch(/--master is a Spark master URL: it needs --engine spark/);
+    // No SPARK_HOME, no spark-submit on PATH, and no Python for the project's own.
+    const saved = { SPARK_HOME: process.env.SPARK_HOME, PATH: process.env.PATH, PYTHON: process.env.PYTHON };
+    Object.assign(process.env, { PATH: '/nonexistent', PYTHON: '/nonexistent/python3' });
+    delete process.env.SPARK_HOME;
+    try {
+      const none = await cli('transform', '-c', PIPELINE, '--lake', lake, '--engine', 'spark');
+      expect(none.code).toBe(2);
+      expect(none.stderr.trim().split('\n')).toHaveLength(1);
+      expect(none.stderr).toMatch(/no Spark to run the transform on: set SPARK_HOME or put spark-submit on PATH/);
+      expect(none.stdout).toBe('');
+    } finally {
+      for (const [k, v] of Object.entries(saved)) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
+    }
+  });
 });

@@ -6,90 +6,23 @@
  * back through the query layer. The same declaration's Spark SQL (the Glue job's) must parse with
  * dt-sql-parser's SparkSQL grammar, and is kept as a reviewed snapshot in
  * __snapshots__/spark/<vector>.sql: a change to the Spark renderer shows up as a diff to review.
+ * engines.test.ts runs that Spark SQL on real Spark and holds its output equal to DuckDB's.
  * The rows read back must also fit the table's row JSON Schema (docs.ts, types from the registry).
  */
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { basename, join } from 'node:path';
+import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { Ajv } from 'ajv';
 import formats from 'ajv-formats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parse, stringify } from 'yaml';
-import { parsePipeline } from '../../core/config/index.ts';
-import type { TableSpec } from '../../core/config/types.ts';
 import { openLake } from '../../core/query/index.ts';
 import { sparkChecker, type SqlChecker } from '../../core/query/parsers.ts';
-import { COLUMN_TYPES, buildTables, planTable, renderSpark, rowJsonSchema, type CommittedFile } from '../../core/transform/index.ts';
-import { listFiles, runId, tempLake, writeRaw } from './helpers.ts';
+import { COLUMN_TYPES, buildTables, planTable, renderSpark, rowJsonSchema } from '../../core/transform/index.ts';
+import { listFiles, runId, tempLake } from './helpers.ts';
+import { VECTOR_DIR as DIR, countMatches, loadSpec, readVector, vectorFiles, writeVectorRaw } from './vector-support.ts';
 
-const DIR = join(import.meta.dirname, 'vectors');
-
-interface RawEntry {
-  run?: number;
-  stream: string;
-  records?: unknown[];
-  /** Raw text lines written after the records (malformed input). */
-  lines?: string[];
-  /** Records made from a template: `{i}` in a string becomes 0..count-1, `{i%N}` the remainder. */
-  generate?: { count: number; record: unknown };
-}
-
-interface Vector {
-  description: string;
-  table: Record<string, unknown>;
-  raw?: RawEntry[];
-  build?: { target_file_mb?: number };
-  expect: {
-    order?: string;
-    rows?: Record<string, unknown>[];
-    count?: number;
-    quarantined: number;
-    reasons?: string[][];
-    /** Parquet files per partition folder ('' = the table folder); a number or ">=n". */
-    files?: Record<string, number | string>;
-    /** Each entry must be a substring of one drift line; [] means no drift at all. */
-    drift?: string[];
-  };
-}
-
-function fill(template: unknown, i: number): unknown {
-  if (typeof template === 'string') {
-    return template.replace(/\{i(?:%(\d+))?\}/g, (_, mod?: string) => String(mod ? i % Number(mod) : i));
-  }
-  if (Array.isArray(template)) return template.map((t) => fill(t, i));
-  if (template && typeof template === 'object') {
-    return Object.fromEntries(Object.entries(template).map(([k, v]) => [k, fill(v, i)]));
-  }
-  return template;
-}
-
-/** The declaration through the real loader: schema-checked and normalized as pipeline.yaml would be. */
-function loadSpec(name: string, v: Vector): TableSpec {
-  const streams = [...new Set((v.raw ?? []).map((r) => r.stream)), ...tableStreams(v.table)];
-  const doc = {
-    version: 1,
-    name: 'vectors',
-    connector: { use: 'spotify' },
-    streams: Object.fromEntries(streams.map((s) => [s, { endpoint: 'me/player/recently-played' }])),
-    tables: { [name]: v.table },
-  };
-  const { loaded, problems } = parsePipeline(stringify(doc), `${name}.yaml`);
-  expect(problems.filter((p) => p.path.startsWith('tables')).map((p) => `${p.path}: ${p.message}`)).toEqual([]);
-  return loaded.config.tables[name];
-}
-
-function tableStreams(table: Record<string, unknown>): string[] {
-  const from = table.from;
-  if (typeof from === 'string') return [from];
-  return Array.isArray(from) ? from.map((f: { stream: string }) => f.stream) : [];
-}
-
-function countMatches(expected: number | string, actual: number): boolean {
-  return typeof expected === 'number' ? actual === expected : actual >= Number(String(expected).replace('>=', ''));
-}
-
-const files = readdirSync(DIR).filter((f) => f.endsWith('.yaml')).sort();
+const files = vectorFiles();
 
 describe('transform conformance vectors', () => {
   let spark: SqlChecker;
@@ -109,9 +42,8 @@ describe('transform conformance vectors', () => {
   });
 
   for (const file of files) {
-    const name = basename(file, '.yaml');
+    const { name, vector: v } = readVector(file);
     describe(name, () => {
-      const v = parse(readFileSync(join(DIR, file), 'utf8')) as Vector;
       let lake: string;
       let cleanup: () => Promise<void>;
       beforeAll(async () => {
@@ -121,16 +53,7 @@ describe('transform conformance vectors', () => {
 
       it(`DuckDB: ${v.description}`, async () => {
         const spec = loadSpec(name, v);
-        const committed: CommittedFile[] = [];
-        const parts = new Map<string, number>();
-        for (const [i, r] of (v.raw ?? []).entries()) {
-          const run = runId(r.run ?? i + 1);
-          const part = parts.get(`${run}/${r.stream}`) ?? 0;
-          parts.set(`${run}/${r.stream}`, part + 1);
-          const records = [...(r.records ?? []), ...Array.from({ length: r.generate?.count ?? 0 }, (_, k) => fill(r.generate!.record, k))];
-          const lines = [...records.map((x) => JSON.stringify(x)), ...(r.lines ?? [])];
-          committed.push(await writeRaw(lake, r.stream, run, [], { lines, part }));
-        }
+        const committed = await writeVectorRaw(lake, v);
         const [res] = await buildTables({
           lakeDir: lake,
           tables: { [name]: spec },

@@ -7,6 +7,8 @@
  * - dates and timestamps must start with a full YYYY-M-D (Spark alone would read `1997` as
  *   1997-01-01, which is exactly the guess `precision_from` exists to avoid);
  * - integers round half away from zero through a decimal, as DuckDB does (Spark truncates);
+ * - timestamps are TIMESTAMP_NTZ (UTC wall time, as DuckDB's TIMESTAMP): Spark's TIMESTAMP would be
+ *   written to Parquet as adjusted to UTC, a different type to every reader of the files;
  * - sort keys put NULLs last explicitly (Spark puts them first for ASC; the renderer writes that).
  */
 import { type JsonPath, PathError, concatPaths } from '../paths.ts';
@@ -93,6 +95,9 @@ const typeName = (t: ColumnType) => COLUMN_TYPE_INFO[t].spark;
 
 function cast(value: string, type: ColumnType): string {
   if (readKind(type) === 'integer') return `try_cast(round(try_cast(${value} AS DECIMAL(38,9))) AS ${typeName(type)})`;
+  // A string cast straight to TIMESTAMP_NTZ drops its offset (12:00+02:00 would stay 12:00); as a
+  // TIMESTAMP it is converted to the session zone (UTC), then taken as that wall time.
+  if (readKind(type) === 'timestamp') return `CAST(try_cast(${value} AS TIMESTAMP) AS ${typeName(type)})`;
   return `try_cast(${value} AS ${typeName(type)})`;
 }
 
@@ -113,7 +118,7 @@ export const spark: SqlDialect = {
         return raw;
       case 'date':
       case 'timestamp':
-        return `CASE WHEN trim(${raw}) RLIKE ${FULL_DATE} THEN try_cast(trim(${raw}) AS ${typeName(c.type)}) END`;
+        return `CASE WHEN trim(${raw}) RLIKE ${FULL_DATE} THEN ${cast(`trim(${raw})`, c.type)} END`;
       default:
         return cast(raw, c.type);
     }

@@ -3,7 +3,7 @@
 -- rows
 WITH
 `__raw_0` AS (
-  SELECT CASE WHEN get_json_object(value, '$') IS NOT NULL THEN value END AS __rec, _file AS __file, _line AS __line, _run_id AS __run_id
+  SELECT CASE WHEN json_array_length(concat('[', value, ']')) = 1 THEN value END AS __rec, _file AS __file, _line AS __line, _run_id AS __run_id
   FROM `raw_lines` WHERE _stream = 'streaming_history'
 ),
 `__values` AS (
@@ -12,7 +12,7 @@ WITH
   WHERE __rec IS NOT NULL
 ),
 `__typed` AS (
-  SELECT *, CASE WHEN trim(`__raw_played_at`) RLIKE '^[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}([ T].*)?$' THEN try_cast(trim(`__raw_played_at`) AS TIMESTAMP) END AS `played_at`, try_cast(round(try_cast(`__raw_ms_played` AS DECIMAL(38,9))) AS BIGINT) AS `ms_played`, `__raw_track_name` AS `track_name`, `__raw_artist_name` AS `artist_name`, `__raw_track_uri` AS `track_uri`, `__raw_episode_name` AS `episode_name`, try_cast(`__raw_skipped` AS BOOLEAN) AS `skipped` FROM __values
+  SELECT *, CASE WHEN trim(`__raw_played_at`) RLIKE '^[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}([ T].*)?$' THEN CAST(try_cast(trim(`__raw_played_at`) AS TIMESTAMP) AS TIMESTAMP_NTZ) END AS `played_at`, try_cast(round(try_cast(`__raw_ms_played` AS DECIMAL(38,9))) AS BIGINT) AS `ms_played`, `__raw_track_name` AS `track_name`, `__raw_artist_name` AS `artist_name`, `__raw_track_uri` AS `track_uri`, `__raw_episode_name` AS `episode_name`, try_cast(`__raw_skipped` AS BOOLEAN) AS `skipped` FROM __values
 ),
 `__derived_7` AS (
   SELECT *, (regexp_extract(track_uri, 'spotify:track:([A-Za-z0-9]+)', 1)) AS `__raw_track_id` FROM `__typed`
@@ -38,7 +38,7 @@ WITH
 `__judged` AS (
   SELECT `played_at`, `ms_played`, `track_name`, `artist_name`, `track_uri`, `episode_name`, `skipped`, `track_id`, `minutes`, __reasons, __file, __line, __run_id, CASE WHEN size(__reasons) > 0 THEN __rec END AS __rec, false AS __malformed FROM `__checked`
   UNION ALL
-  SELECT CAST(NULL AS TIMESTAMP) AS `played_at`, CAST(NULL AS BIGINT) AS `ms_played`, CAST(NULL AS STRING) AS `track_name`, CAST(NULL AS STRING) AS `artist_name`, CAST(NULL AS STRING) AS `track_uri`, CAST(NULL AS STRING) AS `episode_name`, CAST(NULL AS BOOLEAN) AS `skipped`, CAST(NULL AS STRING) AS `track_id`, CAST(NULL AS DECIMAL(18,3)) AS `minutes`, array('record: malformed JSON line') AS __reasons, __file, __line, __run_id, CAST(NULL AS STRING) AS __rec, true AS __malformed FROM `__raw_0` WHERE __rec IS NULL
+  SELECT CAST(NULL AS TIMESTAMP_NTZ) AS `played_at`, CAST(NULL AS BIGINT) AS `ms_played`, CAST(NULL AS STRING) AS `track_name`, CAST(NULL AS STRING) AS `artist_name`, CAST(NULL AS STRING) AS `track_uri`, CAST(NULL AS STRING) AS `episode_name`, CAST(NULL AS BOOLEAN) AS `skipped`, CAST(NULL AS STRING) AS `track_id`, CAST(NULL AS DECIMAL(18,3)) AS `minutes`, array('record: malformed JSON line') AS __reasons, __file, __line, __run_id, CAST(NULL AS STRING) AS __rec, true AS __malformed FROM `__raw_0` WHERE __rec IS NULL
 ),
 `__kept` AS (
   SELECT * FROM __judged WHERE size(__reasons) = 0
@@ -52,7 +52,7 @@ FROM `__deduped`;
 -- quarantine
 WITH
 `__raw_0` AS (
-  SELECT CASE WHEN get_json_object(value, '$') IS NOT NULL THEN value END AS __rec, _file AS __file, _line AS __line, _run_id AS __run_id
+  SELECT CASE WHEN json_array_length(concat('[', value, ']')) = 1 THEN value END AS __rec, _file AS __file, _line AS __line, _run_id AS __run_id
   FROM `raw_lines` WHERE _stream = 'streaming_history'
 ),
 `__values` AS (
@@ -61,7 +61,7 @@ WITH
   WHERE __rec IS NOT NULL
 ),
 `__typed` AS (
-  SELECT *, CASE WHEN trim(`__raw_played_at`) RLIKE '^[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}([ T].*)?$' THEN try_cast(trim(`__raw_played_at`) AS TIMESTAMP) END AS `played_at`, try_cast(round(try_cast(`__raw_ms_played` AS DECIMAL(38,9))) AS BIGINT) AS `ms_played`, `__raw_track_name` AS `track_name`, `__raw_artist_name` AS `artist_name`, `__raw_track_uri` AS `track_uri`, `__raw_episode_name` AS `episode_name`, try_cast(`__raw_skipped` AS BOOLEAN) AS `skipped` FROM __values
+  SELECT *, CASE WHEN trim(`__raw_played_at`) RLIKE '^[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}([ T].*)?$' THEN CAST(try_cast(trim(`__raw_played_at`) AS TIMESTAMP) AS TIMESTAMP_NTZ) END AS `played_at`, try_cast(round(try_cast(`__raw_ms_played` AS DECIMAL(38,9))) AS BIGINT) AS `ms_played`, `__raw_track_name` AS `track_name`, `__raw_artist_name` AS `artist_name`, `__raw_track_uri` AS `track_uri`, `__raw_episode_name` AS `episode_name`, try_cast(`__raw_skipped` AS BOOLEAN) AS `skipped` FROM __values
 ),
 `__derived_7` AS (
   SELECT *, (regexp_extract(track_uri, 'spotify:track:([A-Za-z0-9]+)', 1)) AS `__raw_track_id` FROM `__typed`
@@ -87,7 +87,7 @@ WITH
 `__judged` AS (
   SELECT `played_at`, `ms_played`, `track_name`, `artist_name`, `track_uri`, `episode_name`, `skipped`, `track_id`, `minutes`, __reasons, __file, __line, __run_id, CASE WHEN size(__reasons) > 0 THEN __rec END AS __rec, false AS __malformed FROM `__checked`
   UNION ALL
-  SELECT CAST(NULL AS TIMESTAMP) AS `played_at`, CAST(NULL AS BIGINT) AS `ms_played`, CAST(NULL AS STRING) AS `track_name`, CAST(NULL AS STRING) AS `artist_name`, CAST(NULL AS STRING) AS `track_uri`, CAST(NULL AS STRING) AS `episode_name`, CAST(NULL AS BOOLEAN) AS `skipped`, CAST(NULL AS STRING) AS `track_id`, CAST(NULL AS DECIMAL(18,3)) AS `minutes`, array('record: malformed JSON line') AS __reasons, __file, __line, __run_id, CAST(NULL AS STRING) AS __rec, true AS __malformed FROM `__raw_0` WHERE __rec IS NULL
+  SELECT CAST(NULL AS TIMESTAMP_NTZ) AS `played_at`, CAST(NULL AS BIGINT) AS `ms_played`, CAST(NULL AS STRING) AS `track_name`, CAST(NULL AS STRING) AS `artist_name`, CAST(NULL AS STRING) AS `track_uri`, CAST(NULL AS STRING) AS `episode_name`, CAST(NULL AS BOOLEAN) AS `skipped`, CAST(NULL AS STRING) AS `track_id`, CAST(NULL AS DECIMAL(18,3)) AS `minutes`, array('record: malformed JSON line') AS __reasons, __file, __line, __run_id, CAST(NULL AS STRING) AS __rec, true AS __malformed FROM `__raw_0` WHERE __rec IS NULL
 )
 SELECT 'history_export' AS `table`, __reasons AS reasons, __file AS file, __line AS line, __run_id AS source_run_id, __rec AS record
 FROM __judged WHERE size(__reasons) > 0;

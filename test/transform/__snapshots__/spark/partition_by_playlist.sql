@@ -3,7 +3,7 @@
 -- rows
 WITH
 `__raw_0` AS (
-  SELECT CASE WHEN get_json_object(value, '$') IS NOT NULL THEN value END AS __rec, _file AS __file, _line AS __line, _run_id AS __run_id
+  SELECT CASE WHEN json_array_length(concat('[', value, ']')) = 1 THEN value END AS __rec, _file AS __file, _line AS __line, _run_id AS __run_id
   FROM `raw_lines` WHERE _stream = 'playlist_items'
 ),
 `__values` AS (
@@ -12,7 +12,7 @@ WITH
   WHERE __rec IS NOT NULL
 ),
 `__typed` AS (
-  SELECT *, `__raw_playlist_id` AS `playlist_id`, try_cast(round(try_cast(`__raw_position` AS DECIMAL(38,9))) AS INT) AS `position`, `__raw_track_id` AS `track_id`, transform(from_json(`__raw_artist_ids`, 'array<string>'), __x -> get_json_object(__x, '$.id')) AS `artist_ids`, CASE WHEN trim(`__raw_added_at`) RLIKE '^[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}([ T].*)?$' THEN try_cast(trim(`__raw_added_at`) AS TIMESTAMP) END AS `added_at` FROM __values
+  SELECT *, `__raw_playlist_id` AS `playlist_id`, try_cast(round(try_cast(`__raw_position` AS DECIMAL(38,9))) AS INT) AS `position`, `__raw_track_id` AS `track_id`, transform(from_json(`__raw_artist_ids`, 'array<string>'), __x -> get_json_object(__x, '$.id')) AS `artist_ids`, CASE WHEN trim(`__raw_added_at`) RLIKE '^[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}([ T].*)?$' THEN CAST(try_cast(trim(`__raw_added_at`) AS TIMESTAMP) AS TIMESTAMP_NTZ) END AS `added_at` FROM __values
 ),
 `__checked` AS (
   SELECT *,
@@ -28,7 +28,7 @@ WITH
 `__judged` AS (
   SELECT `playlist_id`, `position`, `track_id`, `artist_ids`, `added_at`, __reasons, __file, __line, __run_id, CASE WHEN size(__reasons) > 0 THEN __rec END AS __rec, false AS __malformed FROM `__latest`
   UNION ALL
-  SELECT CAST(NULL AS STRING) AS `playlist_id`, CAST(NULL AS INT) AS `position`, CAST(NULL AS STRING) AS `track_id`, CAST(NULL AS ARRAY<STRING>) AS `artist_ids`, CAST(NULL AS TIMESTAMP) AS `added_at`, array('record: malformed JSON line') AS __reasons, __file, __line, __run_id, CAST(NULL AS STRING) AS __rec, true AS __malformed FROM `__raw_0` WHERE __rec IS NULL
+  SELECT CAST(NULL AS STRING) AS `playlist_id`, CAST(NULL AS INT) AS `position`, CAST(NULL AS STRING) AS `track_id`, CAST(NULL AS ARRAY<STRING>) AS `artist_ids`, CAST(NULL AS TIMESTAMP_NTZ) AS `added_at`, array('record: malformed JSON line') AS __reasons, __file, __line, __run_id, CAST(NULL AS STRING) AS __rec, true AS __malformed FROM `__raw_0` WHERE __rec IS NULL
 ),
 `__kept` AS (
   SELECT * FROM __judged WHERE size(__reasons) = 0
@@ -42,7 +42,7 @@ FROM `__deduped`;
 -- quarantine
 WITH
 `__raw_0` AS (
-  SELECT CASE WHEN get_json_object(value, '$') IS NOT NULL THEN value END AS __rec, _file AS __file, _line AS __line, _run_id AS __run_id
+  SELECT CASE WHEN json_array_length(concat('[', value, ']')) = 1 THEN value END AS __rec, _file AS __file, _line AS __line, _run_id AS __run_id
   FROM `raw_lines` WHERE _stream = 'playlist_items'
 ),
 `__values` AS (
@@ -51,7 +51,7 @@ WITH
   WHERE __rec IS NOT NULL
 ),
 `__typed` AS (
-  SELECT *, `__raw_playlist_id` AS `playlist_id`, try_cast(round(try_cast(`__raw_position` AS DECIMAL(38,9))) AS INT) AS `position`, `__raw_track_id` AS `track_id`, transform(from_json(`__raw_artist_ids`, 'array<string>'), __x -> get_json_object(__x, '$.id')) AS `artist_ids`, CASE WHEN trim(`__raw_added_at`) RLIKE '^[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}([ T].*)?$' THEN try_cast(trim(`__raw_added_at`) AS TIMESTAMP) END AS `added_at` FROM __values
+  SELECT *, `__raw_playlist_id` AS `playlist_id`, try_cast(round(try_cast(`__raw_position` AS DECIMAL(38,9))) AS INT) AS `position`, `__raw_track_id` AS `track_id`, transform(from_json(`__raw_artist_ids`, 'array<string>'), __x -> get_json_object(__x, '$.id')) AS `artist_ids`, CASE WHEN trim(`__raw_added_at`) RLIKE '^[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}([ T].*)?$' THEN CAST(try_cast(trim(`__raw_added_at`) AS TIMESTAMP) AS TIMESTAMP_NTZ) END AS `added_at` FROM __values
 ),
 `__checked` AS (
   SELECT *,
@@ -67,7 +67,7 @@ WITH
 `__judged` AS (
   SELECT `playlist_id`, `position`, `track_id`, `artist_ids`, `added_at`, __reasons, __file, __line, __run_id, CASE WHEN size(__reasons) > 0 THEN __rec END AS __rec, false AS __malformed FROM `__latest`
   UNION ALL
-  SELECT CAST(NULL AS STRING) AS `playlist_id`, CAST(NULL AS INT) AS `position`, CAST(NULL AS STRING) AS `track_id`, CAST(NULL AS ARRAY<STRING>) AS `artist_ids`, CAST(NULL AS TIMESTAMP) AS `added_at`, array('record: malformed JSON line') AS __reasons, __file, __line, __run_id, CAST(NULL AS STRING) AS __rec, true AS __malformed FROM `__raw_0` WHERE __rec IS NULL
+  SELECT CAST(NULL AS STRING) AS `playlist_id`, CAST(NULL AS INT) AS `position`, CAST(NULL AS STRING) AS `track_id`, CAST(NULL AS ARRAY<STRING>) AS `artist_ids`, CAST(NULL AS TIMESTAMP_NTZ) AS `added_at`, array('record: malformed JSON line') AS __reasons, __file, __line, __run_id, CAST(NULL AS STRING) AS __rec, true AS __malformed FROM `__raw_0` WHERE __rec IS NULL
 )
 SELECT 'partition_by_playlist' AS `table`, __reasons AS reasons, __file AS file, __line AS line, __run_id AS source_run_id, __rec AS record
 FROM __judged WHERE size(__reasons) > 0;

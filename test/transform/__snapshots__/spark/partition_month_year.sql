@@ -3,7 +3,7 @@
 -- rows
 WITH
 `__raw_0` AS (
-  SELECT CASE WHEN get_json_object(value, '$') IS NOT NULL THEN value END AS __rec, _file AS __file, _line AS __line, _run_id AS __run_id
+  SELECT CASE WHEN json_array_length(concat('[', value, ']')) = 1 THEN value END AS __rec, _file AS __file, _line AS __line, _run_id AS __run_id
   FROM `raw_lines` WHERE _stream = 'recently_played'
 ),
 `__values` AS (
@@ -12,7 +12,7 @@ WITH
   WHERE __rec IS NOT NULL
 ),
 `__typed` AS (
-  SELECT *, CASE WHEN trim(`__raw_played_at`) RLIKE '^[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}([ T].*)?$' THEN try_cast(trim(`__raw_played_at`) AS TIMESTAMP) END AS `played_at`, `__raw_track_id` AS `track_id` FROM __values
+  SELECT *, CASE WHEN trim(`__raw_played_at`) RLIKE '^[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}([ T].*)?$' THEN CAST(try_cast(trim(`__raw_played_at`) AS TIMESTAMP) AS TIMESTAMP_NTZ) END AS `played_at`, `__raw_track_id` AS `track_id` FROM __values
 ),
 `__checked` AS (
   SELECT *,
@@ -22,7 +22,7 @@ WITH
 `__judged` AS (
   SELECT `played_at`, `track_id`, __reasons, __file, __line, __run_id, CASE WHEN size(__reasons) > 0 THEN __rec END AS __rec, false AS __malformed FROM `__checked`
   UNION ALL
-  SELECT CAST(NULL AS TIMESTAMP) AS `played_at`, CAST(NULL AS STRING) AS `track_id`, array('record: malformed JSON line') AS __reasons, __file, __line, __run_id, CAST(NULL AS STRING) AS __rec, true AS __malformed FROM `__raw_0` WHERE __rec IS NULL
+  SELECT CAST(NULL AS TIMESTAMP_NTZ) AS `played_at`, CAST(NULL AS STRING) AS `track_id`, array('record: malformed JSON line') AS __reasons, __file, __line, __run_id, CAST(NULL AS STRING) AS __rec, true AS __malformed FROM `__raw_0` WHERE __rec IS NULL
 ),
 `__kept` AS (
   SELECT * FROM __judged WHERE size(__reasons) = 0
@@ -33,7 +33,7 @@ FROM `__kept`;
 -- quarantine
 WITH
 `__raw_0` AS (
-  SELECT CASE WHEN get_json_object(value, '$') IS NOT NULL THEN value END AS __rec, _file AS __file, _line AS __line, _run_id AS __run_id
+  SELECT CASE WHEN json_array_length(concat('[', value, ']')) = 1 THEN value END AS __rec, _file AS __file, _line AS __line, _run_id AS __run_id
   FROM `raw_lines` WHERE _stream = 'recently_played'
 ),
 `__values` AS (
@@ -42,7 +42,7 @@ WITH
   WHERE __rec IS NOT NULL
 ),
 `__typed` AS (
-  SELECT *, CASE WHEN trim(`__raw_played_at`) RLIKE '^[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}([ T].*)?$' THEN try_cast(trim(`__raw_played_at`) AS TIMESTAMP) END AS `played_at`, `__raw_track_id` AS `track_id` FROM __values
+  SELECT *, CASE WHEN trim(`__raw_played_at`) RLIKE '^[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}([ T].*)?$' THEN CAST(try_cast(trim(`__raw_played_at`) AS TIMESTAMP) AS TIMESTAMP_NTZ) END AS `played_at`, `__raw_track_id` AS `track_id` FROM __values
 ),
 `__checked` AS (
   SELECT *,
@@ -52,7 +52,7 @@ WITH
 `__judged` AS (
   SELECT `played_at`, `track_id`, __reasons, __file, __line, __run_id, CASE WHEN size(__reasons) > 0 THEN __rec END AS __rec, false AS __malformed FROM `__checked`
   UNION ALL
-  SELECT CAST(NULL AS TIMESTAMP) AS `played_at`, CAST(NULL AS STRING) AS `track_id`, array('record: malformed JSON line') AS __reasons, __file, __line, __run_id, CAST(NULL AS STRING) AS __rec, true AS __malformed FROM `__raw_0` WHERE __rec IS NULL
+  SELECT CAST(NULL AS TIMESTAMP_NTZ) AS `played_at`, CAST(NULL AS STRING) AS `track_id`, array('record: malformed JSON line') AS __reasons, __file, __line, __run_id, CAST(NULL AS STRING) AS __rec, true AS __malformed FROM `__raw_0` WHERE __rec IS NULL
 )
 SELECT 'partition_month_year' AS `table`, __reasons AS reasons, __file AS file, __line AS line, __run_id AS source_run_id, __rec AS record
 FROM __judged WHERE size(__reasons) > 0;

@@ -3,7 +3,7 @@
 -- rows
 WITH
 `__raw_0` AS (
-  SELECT CASE WHEN get_json_object(value, '$') IS NOT NULL THEN value END AS __rec, _file AS __file, _line AS __line, _run_id AS __run_id
+  SELECT CASE WHEN json_array_length(concat('[', value, ']')) = 1 THEN value END AS __rec, _file AS __file, _line AS __line, _run_id AS __run_id
   FROM `raw_lines` WHERE _stream = 'recently_played'
 ),
 `__values` AS (
@@ -12,7 +12,7 @@ WITH
   WHERE __rec IS NOT NULL
 ),
 `__typed` AS (
-  SELECT *, CASE WHEN trim(`__raw_played_at`) RLIKE '^[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}([ T].*)?$' THEN try_cast(trim(`__raw_played_at`) AS TIMESTAMP) END AS `played_at`, `__raw_track_id` AS `track_id`, `__raw_track_name` AS `track_name`, `__raw_artist_id` AS `artist_id`, `__raw_second_artist` AS `second_artist`, `__raw_album_name` AS `album_name`, try_cast(round(try_cast(`__raw_duration_ms` AS DECIMAL(38,9))) AS BIGINT) AS `duration_ms`, `__raw_context_type` AS `context_type` FROM __values
+  SELECT *, CASE WHEN trim(`__raw_played_at`) RLIKE '^[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}([ T].*)?$' THEN CAST(try_cast(trim(`__raw_played_at`) AS TIMESTAMP) AS TIMESTAMP_NTZ) END AS `played_at`, `__raw_track_id` AS `track_id`, `__raw_track_name` AS `track_name`, `__raw_artist_id` AS `artist_id`, `__raw_second_artist` AS `second_artist`, `__raw_album_name` AS `album_name`, try_cast(round(try_cast(`__raw_duration_ms` AS DECIMAL(38,9))) AS BIGINT) AS `duration_ms`, `__raw_context_type` AS `context_type` FROM __values
 ),
 `__checked` AS (
   SELECT *,
@@ -24,7 +24,7 @@ WITH
 `__judged` AS (
   SELECT `played_at`, `track_id`, `track_name`, `artist_id`, `second_artist`, `album_name`, `duration_ms`, `context_type`, __reasons, __file, __line, __run_id, CASE WHEN size(__reasons) > 0 THEN __rec END AS __rec, false AS __malformed FROM `__checked`
   UNION ALL
-  SELECT CAST(NULL AS TIMESTAMP) AS `played_at`, CAST(NULL AS STRING) AS `track_id`, CAST(NULL AS STRING) AS `track_name`, CAST(NULL AS STRING) AS `artist_id`, CAST(NULL AS STRING) AS `second_artist`, CAST(NULL AS STRING) AS `album_name`, CAST(NULL AS BIGINT) AS `duration_ms`, CAST(NULL AS STRING) AS `context_type`, array('record: malformed JSON line') AS __reasons, __file, __line, __run_id, CAST(NULL AS STRING) AS __rec, true AS __malformed FROM `__raw_0` WHERE __rec IS NULL
+  SELECT CAST(NULL AS TIMESTAMP_NTZ) AS `played_at`, CAST(NULL AS STRING) AS `track_id`, CAST(NULL AS STRING) AS `track_name`, CAST(NULL AS STRING) AS `artist_id`, CAST(NULL AS STRING) AS `second_artist`, CAST(NULL AS STRING) AS `album_name`, CAST(NULL AS BIGINT) AS `duration_ms`, CAST(NULL AS STRING) AS `context_type`, array('record: malformed JSON line') AS __reasons, __file, __line, __run_id, CAST(NULL AS STRING) AS __rec, true AS __malformed FROM `__raw_0` WHERE __rec IS NULL
 ),
 `__kept` AS (
   SELECT * FROM __judged WHERE size(__reasons) = 0
@@ -38,7 +38,7 @@ FROM `__deduped`;
 -- quarantine
 WITH
 `__raw_0` AS (
-  SELECT CASE WHEN get_json_object(value, '$') IS NOT NULL THEN value END AS __rec, _file AS __file, _line AS __line, _run_id AS __run_id
+  SELECT CASE WHEN json_array_length(concat('[', value, ']')) = 1 THEN value END AS __rec, _file AS __file, _line AS __line, _run_id AS __run_id
   FROM `raw_lines` WHERE _stream = 'recently_played'
 ),
 `__values` AS (
@@ -47,7 +47,7 @@ WITH
   WHERE __rec IS NOT NULL
 ),
 `__typed` AS (
-  SELECT *, CASE WHEN trim(`__raw_played_at`) RLIKE '^[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}([ T].*)?$' THEN try_cast(trim(`__raw_played_at`) AS TIMESTAMP) END AS `played_at`, `__raw_track_id` AS `track_id`, `__raw_track_name` AS `track_name`, `__raw_artist_id` AS `artist_id`, `__raw_second_artist` AS `second_artist`, `__raw_album_name` AS `album_name`, try_cast(round(try_cast(`__raw_duration_ms` AS DECIMAL(38,9))) AS BIGINT) AS `duration_ms`, `__raw_context_type` AS `context_type` FROM __values
+  SELECT *, CASE WHEN trim(`__raw_played_at`) RLIKE '^[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}([ T].*)?$' THEN CAST(try_cast(trim(`__raw_played_at`) AS TIMESTAMP) AS TIMESTAMP_NTZ) END AS `played_at`, `__raw_track_id` AS `track_id`, `__raw_track_name` AS `track_name`, `__raw_artist_id` AS `artist_id`, `__raw_second_artist` AS `second_artist`, `__raw_album_name` AS `album_name`, try_cast(round(try_cast(`__raw_duration_ms` AS DECIMAL(38,9))) AS BIGINT) AS `duration_ms`, `__raw_context_type` AS `context_type` FROM __values
 ),
 `__checked` AS (
   SELECT *,
@@ -59,7 +59,7 @@ WITH
 `__judged` AS (
   SELECT `played_at`, `track_id`, `track_name`, `artist_id`, `second_artist`, `album_name`, `duration_ms`, `context_type`, __reasons, __file, __line, __run_id, CASE WHEN size(__reasons) > 0 THEN __rec END AS __rec, false AS __malformed FROM `__checked`
   UNION ALL
-  SELECT CAST(NULL AS TIMESTAMP) AS `played_at`, CAST(NULL AS STRING) AS `track_id`, CAST(NULL AS STRING) AS `track_name`, CAST(NULL AS STRING) AS `artist_id`, CAST(NULL AS STRING) AS `second_artist`, CAST(NULL AS STRING) AS `album_name`, CAST(NULL AS BIGINT) AS `duration_ms`, CAST(NULL AS STRING) AS `context_type`, array('record: malformed JSON line') AS __reasons, __file, __line, __run_id, CAST(NULL AS STRING) AS __rec, true AS __malformed FROM `__raw_0` WHERE __rec IS NULL
+  SELECT CAST(NULL AS TIMESTAMP_NTZ) AS `played_at`, CAST(NULL AS STRING) AS `track_id`, CAST(NULL AS STRING) AS `track_name`, CAST(NULL AS STRING) AS `artist_id`, CAST(NULL AS STRING) AS `second_artist`, CAST(NULL AS STRING) AS `album_name`, CAST(NULL AS BIGINT) AS `duration_ms`, CAST(NULL AS STRING) AS `context_type`, array('record: malformed JSON line') AS __reasons, __file, __line, __run_id, CAST(NULL AS STRING) AS __rec, true AS __malformed FROM `__raw_0` WHERE __rec IS NULL
 )
 SELECT 'plays_nested_paths' AS `table`, __reasons AS reasons, __file AS file, __line AS line, __run_id AS source_run_id, __rec AS record
 FROM __judged WHERE size(__reasons) > 0;

@@ -3,7 +3,7 @@
 -- rows
 WITH
 `__raw_0` AS (
-  SELECT CASE WHEN get_json_object(value, '$') IS NOT NULL THEN value END AS __rec, _file AS __file, _line AS __line, _run_id AS __run_id
+  SELECT CASE WHEN json_array_length(concat('[', value, ']')) = 1 THEN value END AS __rec, _file AS __file, _line AS __line, _run_id AS __run_id
   FROM `raw_lines` WHERE _stream = 'samples'
 ),
 `__values` AS (
@@ -12,7 +12,7 @@ WITH
   WHERE __rec IS NOT NULL
 ),
 `__typed` AS (
-  SELECT *, try_cast(round(try_cast(`__raw_n` AS DECIMAL(38,9))) AS INT) AS `n`, try_cast(round(try_cast(`__raw_big` AS DECIMAL(38,9))) AS BIGINT) AS `big`, try_cast(`__raw_ratio` AS DOUBLE) AS `ratio`, try_cast(`__raw_flag` AS BOOLEAN) AS `flag`, CASE WHEN trim(`__raw_day`) RLIKE '^[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}([ T].*)?$' THEN try_cast(trim(`__raw_day`) AS DATE) END AS `day`, CASE WHEN trim(`__raw_at`) RLIKE '^[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}([ T].*)?$' THEN try_cast(trim(`__raw_at`) AS TIMESTAMP) END AS `at`, try_cast(`__raw_amount` AS DECIMAL(18,3)) AS `amount`, `__raw_label` AS `label`, `__raw_nested` AS `nested` FROM __values
+  SELECT *, try_cast(round(try_cast(`__raw_n` AS DECIMAL(38,9))) AS INT) AS `n`, try_cast(round(try_cast(`__raw_big` AS DECIMAL(38,9))) AS BIGINT) AS `big`, try_cast(`__raw_ratio` AS DOUBLE) AS `ratio`, try_cast(`__raw_flag` AS BOOLEAN) AS `flag`, CASE WHEN trim(`__raw_day`) RLIKE '^[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}([ T].*)?$' THEN try_cast(trim(`__raw_day`) AS DATE) END AS `day`, CASE WHEN trim(`__raw_at`) RLIKE '^[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}([ T].*)?$' THEN CAST(try_cast(trim(`__raw_at`) AS TIMESTAMP) AS TIMESTAMP_NTZ) END AS `at`, try_cast(`__raw_amount` AS DECIMAL(18,3)) AS `amount`, `__raw_label` AS `label`, `__raw_nested` AS `nested` FROM __values
 ),
 `__checked` AS (
   SELECT *,
@@ -28,7 +28,7 @@ WITH
 `__judged` AS (
   SELECT `n`, `big`, `ratio`, `flag`, `day`, `at`, `amount`, `label`, `nested`, __reasons, __file, __line, __run_id, CASE WHEN size(__reasons) > 0 THEN __rec END AS __rec, false AS __malformed FROM `__checked`
   UNION ALL
-  SELECT CAST(NULL AS INT) AS `n`, CAST(NULL AS BIGINT) AS `big`, CAST(NULL AS DOUBLE) AS `ratio`, CAST(NULL AS BOOLEAN) AS `flag`, CAST(NULL AS DATE) AS `day`, CAST(NULL AS TIMESTAMP) AS `at`, CAST(NULL AS DECIMAL(18,3)) AS `amount`, CAST(NULL AS STRING) AS `label`, CAST(NULL AS STRING) AS `nested`, array('record: malformed JSON line') AS __reasons, __file, __line, __run_id, CAST(NULL AS STRING) AS __rec, true AS __malformed FROM `__raw_0` WHERE __rec IS NULL
+  SELECT CAST(NULL AS INT) AS `n`, CAST(NULL AS BIGINT) AS `big`, CAST(NULL AS DOUBLE) AS `ratio`, CAST(NULL AS BOOLEAN) AS `flag`, CAST(NULL AS DATE) AS `day`, CAST(NULL AS TIMESTAMP_NTZ) AS `at`, CAST(NULL AS DECIMAL(18,3)) AS `amount`, CAST(NULL AS STRING) AS `label`, CAST(NULL AS STRING) AS `nested`, array('record: malformed JSON line') AS __reasons, __file, __line, __run_id, CAST(NULL AS STRING) AS __rec, true AS __malformed FROM `__raw_0` WHERE __rec IS NULL
 ),
 `__kept` AS (
   SELECT * FROM __judged WHERE size(__reasons) = 0
@@ -39,7 +39,7 @@ FROM `__kept`;
 -- quarantine
 WITH
 `__raw_0` AS (
-  SELECT CASE WHEN get_json_object(value, '$') IS NOT NULL THEN value END AS __rec, _file AS __file, _line AS __line, _run_id AS __run_id
+  SELECT CASE WHEN json_array_length(concat('[', value, ']')) = 1 THEN value END AS __rec, _file AS __file, _line AS __line, _run_id AS __run_id
   FROM `raw_lines` WHERE _stream = 'samples'
 ),
 `__values` AS (
@@ -48,7 +48,7 @@ WITH
   WHERE __rec IS NOT NULL
 ),
 `__typed` AS (
-  SELECT *, try_cast(round(try_cast(`__raw_n` AS DECIMAL(38,9))) AS INT) AS `n`, try_cast(round(try_cast(`__raw_big` AS DECIMAL(38,9))) AS BIGINT) AS `big`, try_cast(`__raw_ratio` AS DOUBLE) AS `ratio`, try_cast(`__raw_flag` AS BOOLEAN) AS `flag`, CASE WHEN trim(`__raw_day`) RLIKE '^[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}([ T].*)?$' THEN try_cast(trim(`__raw_day`) AS DATE) END AS `day`, CASE WHEN trim(`__raw_at`) RLIKE '^[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}([ T].*)?$' THEN try_cast(trim(`__raw_at`) AS TIMESTAMP) END AS `at`, try_cast(`__raw_amount` AS DECIMAL(18,3)) AS `amount`, `__raw_label` AS `label`, `__raw_nested` AS `nested` FROM __values
+  SELECT *, try_cast(round(try_cast(`__raw_n` AS DECIMAL(38,9))) AS INT) AS `n`, try_cast(round(try_cast(`__raw_big` AS DECIMAL(38,9))) AS BIGINT) AS `big`, try_cast(`__raw_ratio` AS DOUBLE) AS `ratio`, try_cast(`__raw_flag` AS BOOLEAN) AS `flag`, CASE WHEN trim(`__raw_day`) RLIKE '^[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}([ T].*)?$' THEN try_cast(trim(`__raw_day`) AS DATE) END AS `day`, CASE WHEN trim(`__raw_at`) RLIKE '^[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}([ T].*)?$' THEN CAST(try_cast(trim(`__raw_at`) AS TIMESTAMP) AS TIMESTAMP_NTZ) END AS `at`, try_cast(`__raw_amount` AS DECIMAL(18,3)) AS `amount`, `__raw_label` AS `label`, `__raw_nested` AS `nested` FROM __values
 ),
 `__checked` AS (
   SELECT *,
@@ -64,7 +64,7 @@ WITH
 `__judged` AS (
   SELECT `n`, `big`, `ratio`, `flag`, `day`, `at`, `amount`, `label`, `nested`, __reasons, __file, __line, __run_id, CASE WHEN size(__reasons) > 0 THEN __rec END AS __rec, false AS __malformed FROM `__checked`
   UNION ALL
-  SELECT CAST(NULL AS INT) AS `n`, CAST(NULL AS BIGINT) AS `big`, CAST(NULL AS DOUBLE) AS `ratio`, CAST(NULL AS BOOLEAN) AS `flag`, CAST(NULL AS DATE) AS `day`, CAST(NULL AS TIMESTAMP) AS `at`, CAST(NULL AS DECIMAL(18,3)) AS `amount`, CAST(NULL AS STRING) AS `label`, CAST(NULL AS STRING) AS `nested`, array('record: malformed JSON line') AS __reasons, __file, __line, __run_id, CAST(NULL AS STRING) AS __rec, true AS __malformed FROM `__raw_0` WHERE __rec IS NULL
+  SELECT CAST(NULL AS INT) AS `n`, CAST(NULL AS BIGINT) AS `big`, CAST(NULL AS DOUBLE) AS `ratio`, CAST(NULL AS BOOLEAN) AS `flag`, CAST(NULL AS DATE) AS `day`, CAST(NULL AS TIMESTAMP_NTZ) AS `at`, CAST(NULL AS DECIMAL(18,3)) AS `amount`, CAST(NULL AS STRING) AS `label`, CAST(NULL AS STRING) AS `nested`, array('record: malformed JSON line') AS __reasons, __file, __line, __run_id, CAST(NULL AS STRING) AS __rec, true AS __malformed FROM `__raw_0` WHERE __rec IS NULL
 )
 SELECT 'types_all' AS `table`, __reasons AS reasons, __file AS file, __line AS line, __run_id AS source_run_id, __rec AS record
 FROM __judged WHERE size(__reasons) > 0;

@@ -3,11 +3,11 @@
 -- rows
 WITH
 `__raw_0` AS (
-  SELECT CASE WHEN get_json_object(value, '$') IS NOT NULL THEN value END AS __rec, _file AS __file, _line AS __line, _run_id AS __run_id
+  SELECT CASE WHEN json_array_length(concat('[', value, ']')) = 1 THEN value END AS __rec, _file AS __file, _line AS __line, _run_id AS __run_id
   FROM `raw_lines` WHERE _stream = 'recently_played'
 ),
 `__raw_1` AS (
-  SELECT CASE WHEN get_json_object(value, '$') IS NOT NULL THEN value END AS __rec, _file AS __file, _line AS __line, _run_id AS __run_id
+  SELECT CASE WHEN json_array_length(concat('[', value, ']')) = 1 THEN value END AS __rec, _file AS __file, _line AS __line, _run_id AS __run_id
   FROM `raw_lines` WHERE _stream = 'playlist_items'
 ),
 `__values` AS (
@@ -46,11 +46,11 @@ FROM `__deduped`;
 -- quarantine
 WITH
 `__raw_0` AS (
-  SELECT CASE WHEN get_json_object(value, '$') IS NOT NULL THEN value END AS __rec, _file AS __file, _line AS __line, _run_id AS __run_id
+  SELECT CASE WHEN json_array_length(concat('[', value, ']')) = 1 THEN value END AS __rec, _file AS __file, _line AS __line, _run_id AS __run_id
   FROM `raw_lines` WHERE _stream = 'recently_played'
 ),
 `__raw_1` AS (
-  SELECT CASE WHEN get_json_object(value, '$') IS NOT NULL THEN value END AS __rec, _file AS __file, _line AS __line, _run_id AS __run_id
+  SELECT CASE WHEN json_array_length(concat('[', value, ']')) = 1 THEN value END AS __rec, _file AS __file, _line AS __line, _run_id AS __run_id
   FROM `raw_lines` WHERE _stream = 'playlist_items'
 ),
 `__values` AS (
