@@ -440,6 +440,13 @@ def plan_tables(args, manifests, specs):
             "max_records_per_file": rows_per_file(args["target_file_mb"] or spec.get("target_file_mb"), args["bytes_per_row"]),
             # With --run_id only the partitions holding that run's rows are replaced (dynamic overwrite).
             "only_run": args["run_id"],
+            # ...and a table none of whose streams that run delivered to is not rebuilt at all: the
+            # run cannot have changed it (the export's import leaves the Web API tables alone).
+            "skip": (
+                "run %s delivered nothing to %s" % (args["run_id"], ", ".join(spec_streams(spec)))
+                if args["run_id"] and not any(f["run_id"] == args["run_id"] for f in files)
+                else None
+            ),
         })
     return plans
 

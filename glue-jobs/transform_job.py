@@ -136,6 +136,9 @@ def run_table(spark, plan, log=print):
     if not plan["files"]:
         log("%s: no committed raw data for %s; nothing to write" % (table, ", ".join(lake_io.spec_streams(spec))))
         return {"table": table, "rows": 0, "quarantined": 0, "seconds": 0.0}
+    if plan.get("skip"):
+        log("%s: %s; left as it is" % (table, plan["skip"]))
+        return {"table": table, "rows": 0, "quarantined": 0, "seconds": 0.0, "skipped": plan["skip"]}
 
     raw_lines(spark, plan).createOrReplaceTempView(spec["input_view"])
     judged = spark.sql(spec["judged_sql"]).persist(StorageLevel.MEMORY_AND_DISK)

@@ -301,6 +301,18 @@ class PlanTables(unittest.TestCase):
         with self.assertRaisesRegex(JobError, "no spec for table"):
             lake_io.plan_tables(dict(args, tables=["nope"]), [m1], {"plays": SPEC})
 
+    def test_a_run_skips_the_tables_it_delivered_nothing_to(self):
+        args = lake_io.parse_job_args(["--lake_bucket", "b", "--lake_prefix", "", "--spec_prefix", "specs", "--run_id", R2])
+        m1 = manifest(R1, {"recently_played": ["raw/recently_played/dt=2026-11-24/%s-00000.jsonl.gz" % R1]})
+        m2 = manifest(R2, {"artists": ["raw/artists/dt=2026-11-24/%s-00000.jsonl.gz" % R2]})
+        artists = dict(SPEC, table="artists", partition_by=[], sources=[{"stream": "artists", "root": ""}])
+        plans = {p["table"]: p for p in lake_io.plan_tables(args, [m1, m2], {"plays": SPEC, "artists": artists})}
+        self.assertIsNone(plans["artists"]["skip"])
+        self.assertEqual(plans["plays"]["skip"], "run %s delivered nothing to recently_played" % R2)
+        # Without --run_id (a full rebuild) nothing is skipped.
+        full = lake_io.plan_tables(dict(args, run_id=None), [m1, m2], {"plays": SPEC, "artists": artists})
+        self.assertEqual([p["skip"] for p in full], [None, None])
+
 
 class CompiledSpecs(unittest.TestCase):
     """Specs compiled by `spotify-pipeline transform --spark-specs` (test/transform/glue.test.ts sets the folder)."""

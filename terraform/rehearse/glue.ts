@@ -78,7 +78,7 @@ export async function runGlueJob(s: Synthesized, s3: S3Client, runtime: SparkRun
   if (started.jobName !== job.name) throw new Error(`the state machine starts ${started.jobName}, the stack's job is ${job.name}`);
   // StartJobRun's arguments replace the job's defaults of the same name (Glue's rule).
   const args: Record<string, string> = { ...(job.default_arguments ?? {}), ...started.args };
-  await mkdir(workDir, { recursive: true });
+  await mkdir(join(workDir, 'tmp'), { recursive: true });
   const script = await download(s3, job.command.script_location, workDir);
   const extra = (args['--extra-py-files'] ?? '').split(',').map((x) => x.trim()).filter(Boolean);
   const pyFiles: string[] = [];
@@ -98,8 +98,15 @@ export async function runGlueJob(s: Synthesized, s3: S3Client, runtime: SparkRun
     'spark.hadoop.fs.s3a.access.key': m.accessKeyId,
     'spark.hadoop.fs.s3a.secret.key': m.secretAccessKey,
   };
+  // Spark's INFO log runs to megabytes a job; warnings and the job's own lines are what a reader needs.
+  const log4j = join(workDir, 'log4j2.properties');
+  await writeFile(
+    log4j,
+    ['rootLogger.level = warn', 'rootLogger.appenderRef.stderr.ref = stderr', 'appender.stderr.type = Console', 'appender.stderr.name = stderr', 'appender.stderr.target = SYSTEM_ERR', 'appender.stderr.layout.type = PatternLayout', 'appender.stderr.layout.pattern = %d{HH:mm:ss} %p %c{1}: %m%n', ''].join('\n'),
+  );
   const sparkArgs = [
     '--master', 'local[2]',
+    '--driver-java-options', `-Dlog4j2.configurationFile=file:${log4j} -Djava.io.tmpdir=${join(workDir, 'tmp')}`,
     '--name', job.name,
     '--jars', runtime.jars.join(','),
     ...Object.entries(conf).flatMap(([k, v]) => ['--conf', `${k}=${v}`]),
