@@ -20,7 +20,7 @@ const wall = (patterns) => ({
 const NO_TEST = ['^(\\.\\.?/)+test/', 'nothing outside test/ imports test/'];
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', 'cdktf.out/', '.tmp/', '.lake/', 'coverage/', 'glue-jobs/', 'test/transform/vectors/', 'test/transform/__snapshots__/'] },
+  { ignores: ['node_modules/', '.venv/', 'dist/', 'cdktf.out/', '.tmp/', '.lake/', 'coverage/', 'glue-jobs/', 'test/transform/vectors/', 'test/transform/__snapshots__/'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
