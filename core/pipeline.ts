@@ -5,6 +5,7 @@
 import { dirname, join, resolve } from 'node:path';
 import { ConfigError, findRefs, lakeDir, loadPipelineWith, localSecrets, resolveRefs, secretsFile, throwIfErrors, type Problem } from './config/index.ts';
 import { tablePlanProblems } from './transform/problems.ts';
+import { sqlAccessProblems } from './query/problems.ts';
 import type { LoadedPipeline } from './config/types.ts';
 import { discoveredPlugins, type PluginSource } from './plugins.ts';
 import { registerSecret } from './log.ts';
@@ -32,8 +33,9 @@ export async function preparePipeline(file: string, opts: PrepareOptions = {}): 
   const plugins = opts.plugins ?? discoveredPlugins;
   // Schema and plugin problems are reported together, so one validate shows every mistake.
   const prep = await loadPipelineWith(file, (use) => plugins.loadPlugin(use, dirname(resolve(file))));
-  // A table that cannot compile fails here, with its key and line, not after the extraction.
-  throwIfErrors(tablePlanProblems(prep.loaded));
+  // A table that cannot compile fails here, with its key and line, not after the extraction; so
+  // does SQL that would read or write files (a query printing .secrets.json, a column copying it).
+  throwIfErrors([...tablePlanProblems(prep.loaded), ...sqlAccessProblems(prep.loaded)]);
   const includes: Prepared[] = [];
   const problems: Problem[] = [];
   const streams = new Set(Object.keys(prep.loaded.config.streams));

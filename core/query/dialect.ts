@@ -106,12 +106,25 @@ export const TRINO_SETTINGS: string[] = [
 // ---- token-level rewriting -------------------------------------------------------------------
 
 type TokenKind = 'ws' | 'comment' | 'string' | 'quoted' | 'word' | 'number' | 'op';
-interface Token {
+export interface Token {
   kind: TokenKind;
   text: string;
 }
 
-export function tokenize(sql: string): Token[] {
+export interface TokenizeOptions {
+  /**
+   * Read a backslash inside a quoted string as escaping the next character, as Spark SQL does
+   * (and DuckDB in E'...' strings, which are read that way in any case). Spark's raw strings
+   * (r'...') never escape.
+   */
+  backslashEscapes?: boolean;
+}
+
+/**
+ * SQL as tokens whose texts join back into the input. Strings ('...', E'...', $tag$...$tag$),
+ * quoted identifiers ("..." and Spark's `...`) and comments are single tokens.
+ */
+export function tokenize(sql: string, opts: TokenizeOptions = {}): Token[] {
   const out: Token[] = [];
   let i = 0;
   const take = (kind: TokenKind, end: number) => {
@@ -121,6 +134,7 @@ export function tokenize(sql: string): Token[] {
   while (i < sql.length) {
     const ch = sql[i];
     const rest = sql.slice(i);
+    const dollar = ch === '$' ? /^\$([A-Za-z_][A-Za-z0-9_]*)?\$/.exec(rest) : null;
     if (/\s/.test(ch)) take('ws', i + (/^\s+/.exec(rest)?.[0].length ?? 1));
     else if (rest.startsWith('--')) {
       const nl = sql.indexOf('\n', i);
@@ -128,11 +142,19 @@ export function tokenize(sql: string): Token[] {
     } else if (rest.startsWith('/*')) {
       const end = sql.indexOf('*/', i + 2);
       take('comment', end < 0 ? sql.length : end + 2);
-    } else if (ch === "'" || ch === '"') {
-      // A doubled quote inside is an escaped quote.
+    } else if (dollar) {
+      // DuckDB's (PostgreSQL's) dollar-quoted string: no escapes up to the same tag.
+      const end = sql.indexOf(dollar[0], i + dollar[0].length);
+      take('string', end < 0 ? sql.length : end + dollar[0].length);
+    } else if (ch === "'" || ch === '"' || ch === '`') {
+      // A doubled quote inside is an escaped quote; so is a backslash'd one where backslashes escape.
+      const before = out.at(-1);
+      const prefix = before?.kind === 'word' ? before.text.toLowerCase() : '';
+      const backslash = ch !== '`' && prefix !== 'r' && (prefix === 'e' || !!opts.backslashEscapes);
       let j = i + 1;
       while (j < sql.length) {
-        if (sql[j] === ch) {
+        if (backslash && sql[j] === '\\') j += 2;
+        else if (sql[j] === ch) {
           if (sql[j + 1] === ch) j += 2;
           else break;
         } else j++;

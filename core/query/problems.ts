@@ -7,8 +7,29 @@
 import type { Problem } from '../config/problem.ts';
 import type { LoadedPipeline, TableSpec } from '../config/types.ts';
 import { tableProblems, textPosition } from '../transform/problems.ts';
+import { accessFindings, type SqlRole } from './access.ts';
 import { trinoChecker } from './parsers.ts';
 import { openLake } from './index.ts';
+
+/**
+ * SQL of pipeline.yaml that would read or write files, run other SQL or change the engine
+ * (core/query/access.ts): in named queries, `sql:` columns and `filter`s, each at the file line
+ * and column of the construct. Cheap (tokens only), so every command that loads a pipeline runs it
+ * (core/pipeline.ts), `validate` included.
+ */
+export function sqlAccessProblems(loaded: LoadedPipeline): Problem[] {
+  const out: Problem[] = [];
+  const at = (key: string, sql: unknown, role: SqlRole) => {
+    if (typeof sql !== 'string') return;
+    for (const f of accessFindings(sql, role)) out.push({ ...textPosition(loaded, key, f.line, f.col), path: key, message: f.message, severity: 'error' });
+  };
+  for (const [name, t] of Object.entries(loaded.config.tables ?? {})) {
+    for (const [col, c] of Object.entries(t?.columns ?? {})) at(`tables.${name}.columns.${col}.sql`, c?.sql, 'expression');
+    at(`tables.${name}.filter`, t?.filter, 'expression');
+  }
+  for (const [name, q] of Object.entries(loaded.config.queries ?? {})) at(`queries.${name}.sql`, q?.sql, 'query');
+  return out;
+}
 
 /**
  * `tables`: every table of the lake the queries run on (with `include:`, also the included
