@@ -1,12 +1,18 @@
 /**
  * Querying a local lake: an in-memory DuckDB with one view per curated table and the Trino
  * compatibility macros, so the named queries written for Athena run unchanged.
+ *
+ * The DuckDB is sandboxed (./sandbox.ts): it can read the lake's curated/ folder and nothing else,
+ * and its settings are locked. SQL is checked before it runs: one SELECT (or EXPLAIN) statement,
+ * none of the file, engine or statement constructs of ./access.ts. `unsafe` (`query --unsafe`)
+ * opens a plain DuckDB and runs the SQL as given.
  */
-import { readdir } from 'node:fs/promises';
-import { join } from 'node:path';
+import { readdir, stat } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import {
-  DuckDBInstance,
+  type DuckDBConnection,
   DuckDBTypeId,
+  StatementType,
   type DuckDBValue,
   type DuckDBValueConverter,
   arrayFromArrayValue,
@@ -23,10 +29,13 @@ import {
   objectFromUnionValue,
 } from '@duckdb/node-api';
 import type { TableSpec } from '../config/types.ts';
+import { UserError } from '../errors.ts';
 import { ident, literal } from '../transform/dialects/duckdb.ts';
 import { planTable, storedColumnPlans } from '../transform/plan.ts';
 import { COLUMN_TYPE_INFO } from '../transform/types.ts';
-import { TRINO_MACROS, TRINO_SETTINGS, trinoToDuckdb } from './dialect.ts';
+import { accessFindings } from './access.ts';
+import { TRINO_MACROS, TRINO_SETTINGS, tokenize, trinoToDuckdb } from './dialect.ts';
+import { openDuckdb, type Duckdb } from './sandbox.ts';
 
 export { trinoToDuckdb, TRINO_MACROS } from './dialect.ts';
 
@@ -39,7 +48,82 @@ export interface QueryResult {
 export interface Lake {
   /** Runs Athena (Trino) SQL against the lake's views. */
   query(sql: string): Promise<QueryResult>;
+  /** Tables without a single Parquet file (their views are empty, typed as declared). */
+  readonly emptyTables: string[];
+  /** Tables whose files DuckDB cannot read (a corrupt Parquet file): a query reading one fails with this message. */
+  readonly unreadable: Record<string, string>;
   close(): void;
+}
+
+export interface OpenOptions {
+  /** No sandbox and no checks of the SQL: `query --unsafe`. */
+  unsafe?: boolean;
+}
+
+/** A table whose Parquet files DuckDB cannot read (a damaged file): the message names the table and the file. */
+export class UnreadableTableError extends Error {
+  constructor(
+    readonly table: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'UnreadableTableError';
+  }
+}
+
+/** The message of a damaged table: which table, which file (in DuckDB's words), how to repair it. */
+function unreadableMessage(v: ViewSpec, why: string): string {
+  // DuckDB's messages start with their class ("Invalid Input Error: "): the table is the news here.
+  const plain = why.split('\n')[0].replace(/^[A-Za-z ]*Error: /, '');
+  return `table ${v.name} cannot be read: ${plain} (a damaged Parquet file under ${v.dir}: rebuild the table with \`spotify-pipeline transform -t ${v.name}\`)`;
+}
+
+/** Sandboxed SQL that the rules refuse, or that the sandbox refused: exit 2 with the way out. */
+const SANDBOX_HINT = 'queries read the lake\'s tables by name; `spotify-pipeline query --unsafe --sql ...` runs ad-hoc SQL without the sandbox (see "SQL is sandboxed" in the README)';
+
+interface ViewColumn {
+  name: string;
+  type: string;
+}
+
+interface ViewSpec {
+  name: string;
+  /** The folder of its Parquet files. */
+  dir: string;
+  columns: ViewColumn[];
+  /** The scan of its files, without the CAST to the declared types. */
+  source: string;
+}
+
+const castColumns = (cols: ViewColumn[], value: (c: ViewColumn) => string) => cols.map((c) => `CAST(${value(c)} AS ${c.type}) AS ${ident(c.name)}`).join(', ');
+
+/** The view's SQL: over its files, or empty with the declared types when there are none. */
+function createView(v: ViewSpec, hasFiles: boolean): string {
+  if (!hasFiles) return `CREATE OR REPLACE VIEW ${ident(v.name)} AS SELECT ${castColumns(v.columns, () => 'NULL')} WHERE false`;
+  return `CREATE OR REPLACE VIEW ${ident(v.name)} AS SELECT ${castColumns(v.columns, (c) => ident(c.name))} FROM ${v.source}`;
+}
+
+/**
+ * A view of the declared types that fails every query reading it with `message` (its files cannot
+ * be read), so queries of the other tables still run. Every column is the error, for queries that
+ * read a column (a join key: the optimizer moves a constant filter above a join, where an empty
+ * join never evaluates it), and so is the filter, for queries that read none (count(*)).
+ */
+function failingView(v: ViewSpec, message: string): string {
+  const fail = `error(${literal(message)})`;
+  return `CREATE OR REPLACE VIEW ${ident(v.name)} AS SELECT ${castColumns(v.columns, () => fail)} FROM range(1) WHERE ${fail} IS NULL`;
+}
+
+function tableView(lakeDir: string, table: string, spec: TableSpec): ViewSpec {
+  const plan = planTable(table, spec);
+  const columns = [
+    ...storedColumnPlans(plan).map((c) => ({ name: c.name, type: COLUMN_TYPE_INFO[c.type].duckdb })),
+    // Partition values are folder names: strings.
+    ...plan.partitions.map((p) => ({ name: p.name, type: COLUMN_TYPE_INFO.string.duckdb })),
+  ];
+  const dir = join(lakeDir, 'curated', table);
+  const glob = join(dir, '**', '*.parquet');
+  return { name: table, dir, columns, source: `read_parquet(${literal(glob)}, hive_partitioning = true, hive_types_autocast = false, union_by_name = true)` };
 }
 
 /**
@@ -48,18 +132,7 @@ export interface Lake {
  * files yet gets an empty view with the declared types, so queries bind before the first build.
  */
 export function viewSql(lakeDir: string, table: string, spec: TableSpec, hasFiles: boolean): string {
-  const plan = planTable(table, spec);
-  const cols = [
-    ...storedColumnPlans(plan).map((c) => ({ name: c.name, type: COLUMN_TYPE_INFO[c.type].duckdb })),
-    // Partition values are folder names: strings.
-    ...plan.partitions.map((p) => ({ name: p.name, type: COLUMN_TYPE_INFO.string.duckdb })),
-  ];
-  if (!hasFiles) {
-    return `CREATE OR REPLACE VIEW ${ident(table)} AS SELECT ${cols.map((c) => `CAST(NULL AS ${c.type}) AS ${ident(c.name)}`).join(', ')} WHERE false`;
-  }
-  const glob = join(lakeDir, 'curated', table, '**', '*.parquet');
-  const source = `read_parquet(${literal(glob)}, hive_partitioning = true, hive_types_autocast = false, union_by_name = true)`;
-  return `CREATE OR REPLACE VIEW ${ident(table)} AS SELECT ${cols.map((c) => `CAST(${ident(c.name)} AS ${c.type}) AS ${ident(c.name)}`).join(', ')} FROM ${source}`;
+  return createView(tableView(lakeDir, table, spec), hasFiles);
 }
 
 /**
@@ -76,17 +149,20 @@ export interface CatalogTableView {
 
 const DUCKDB_OF_GLUE = new Map(Object.values(COLUMN_TYPE_INFO).map((t) => [t.glue, t.duckdb]));
 
-/** The view over a catalog table's files, typed from the catalog (what Athena would read). */
-export function catalogViewSql(t: CatalogTableView, hasFiles: boolean): string {
+function catalogView(t: CatalogTableView): ViewSpec {
   const type = (g: string) => {
     const d = DUCKDB_OF_GLUE.get(g);
     if (!d) throw new Error(`table ${t.name}: no DuckDB type for the Glue type ${g}`);
     return d;
   };
-  const cols = [...t.columns.map((c) => ({ name: c.name, type: type(c.glueType) })), ...t.partitionKeys.map((p) => ({ name: p, type: COLUMN_TYPE_INFO.string.duckdb }))];
-  if (!hasFiles) return `CREATE OR REPLACE VIEW ${ident(t.name)} AS SELECT ${cols.map((c) => `CAST(NULL AS ${c.type}) AS ${ident(c.name)}`).join(', ')} WHERE false`;
+  const columns = [...t.columns.map((c) => ({ name: c.name, type: type(c.glueType) })), ...t.partitionKeys.map((p) => ({ name: p, type: COLUMN_TYPE_INFO.string.duckdb }))];
   const source = `read_parquet(${literal(join(t.dir, '**', '*.parquet'))}, hive_partitioning = ${t.partitionKeys.length > 0}, hive_types_autocast = false, union_by_name = true)`;
-  return `CREATE OR REPLACE VIEW ${ident(t.name)} AS SELECT ${cols.map((c) => `CAST(${ident(c.name)} AS ${c.type}) AS ${ident(c.name)}`).join(', ')} FROM ${source}`;
+  return { name: t.name, dir: t.dir, columns, source };
+}
+
+/** The view over a catalog table's files, typed from the catalog (what Athena would read). */
+export function catalogViewSql(t: CatalogTableView, hasFiles: boolean): string {
+  return createView(catalogView(t), hasFiles);
 }
 
 async function hasParquet(dir: string): Promise<boolean> {
@@ -98,32 +174,76 @@ async function hasParquet(dir: string): Promise<boolean> {
   }
 }
 
-export async function openLake(lakeDir: string, tables: Record<string, TableSpec>): Promise<Lake> {
-  const views: string[] = [];
-  for (const [name, spec] of Object.entries(tables)) views.push(viewSql(lakeDir, name, spec, await hasParquet(join(lakeDir, 'curated', name))));
-  return openViews(views);
+/**
+ * Refuses a lake folder that is not there (`query --lake /typo` must not answer 0) or where no
+ * table was ever built: one line naming the folder, exit 2.
+ */
+export async function assertLakeFolder(lakeDir: string): Promise<void> {
+  const isDir = async (p: string) => (await stat(p).catch(() => undefined))?.isDirectory() ?? false;
+  const abs = resolve(lakeDir);
+  if (!(await isDir(abs))) {
+    throw new UserError(`no lake at ${abs}: the folder does not exist`, 'run `spotify-pipeline run` to create it, or give --lake the folder of an existing lake');
+  }
+  if (!(await isDir(join(abs, 'curated')))) {
+    throw new UserError(`no table has been built in the lake ${abs} (it has no curated/ folder)`, 'run `spotify-pipeline run` (or `transform`) first, or give --lake the folder of an existing lake');
+  }
+}
+
+/** Which of `tables` a SQL text names (as a word outside strings and comments). */
+export function tablesNamed(sql: string, tables: string[]): string[] {
+  const words = new Set(tokenize(sql).flatMap((t) => (t.kind === 'word' ? [t.text.toLowerCase()] : t.kind === 'quoted' ? [t.text.slice(1, -1).toLowerCase()] : [])));
+  return tables.filter((t) => words.has(t.toLowerCase()));
+}
+
+export async function openLake(lakeDir: string, tables: Record<string, TableSpec>, opts: OpenOptions = {}): Promise<Lake> {
+  const views = Object.entries(tables).map(([name, spec]) => tableView(lakeDir, name, spec));
+  return openViews(views, [join(lakeDir, 'curated')], opts);
 }
 
 /** A lake whose tables are described by a catalog (the rehearsal's Glue tables), not by pipeline.yaml. */
-export async function openCatalogLake(tables: CatalogTableView[]): Promise<Lake> {
-  const views: string[] = [];
-  for (const t of tables) views.push(catalogViewSql(t, await hasParquet(t.dir)));
-  return openViews(views);
+export async function openCatalogLake(tables: CatalogTableView[], opts: OpenOptions = {}): Promise<Lake> {
+  const views = tables.map(catalogView);
+  return openViews(views, views.map((v) => v.dir), opts);
 }
 
-async function openViews(views: string[]): Promise<Lake> {
-  const instance = await DuckDBInstance.create(':memory:');
-  const conn = await instance.connect();
+async function openViews(views: ViewSpec[], allow: string[], opts: OpenOptions): Promise<Lake> {
+  const db: Duckdb = await openDuckdb({ allow, settings: [...TRINO_SETTINGS], unsafe: opts.unsafe });
+  const { conn } = db;
+  const emptyTables: string[] = [];
+  const unreadable: Record<string, string> = {};
   try {
-    for (const sql of [...TRINO_SETTINGS, ...TRINO_MACROS, ...views]) await conn.run(sql);
+    for (const sql of TRINO_MACROS) await conn.run(sql);
+    for (const v of views) {
+      const hasFiles = await hasParquet(v.dir);
+      if (!hasFiles) emptyTables.push(v.name);
+      try {
+        await conn.run(createView(v, hasFiles));
+      } catch (e) {
+        // Creating the view reads every file's schema: a corrupt file fails here. Only the queries
+        // reading this table may fail for it, so its view fails them, naming the file.
+        const why = (e as Error).message;
+        unreadable[v.name] = why.includes(v.dir) ? unreadableMessage(v, why) : ((await damagedTable(conn, [v]))?.message ?? unreadableMessage(v, why));
+        await conn.run(failingView(v, unreadable[v.name]));
+      }
+    }
   } catch (e) {
-    conn.closeSync();
-    instance.closeSync();
+    db.close();
     throw e;
   }
   return {
+    emptyTables,
+    unreadable,
     async query(sql: string): Promise<QueryResult> {
-      const reader = await conn.runAndReadAll(trinoToDuckdb(sql));
+      let reader;
+      try {
+        reader = db.sandboxed ? await runChecked(db, sql) : await conn.runAndReadAll(trinoToDuckdb(sql));
+      } catch (e) {
+        if (e instanceof UserError || !(e instanceof Error)) throw e;
+        const failed = Object.entries(unreadable).find(([, m]) => e.message.includes(m));
+        if (failed) throw new UnreadableTableError(failed[0], failed[1]);
+        // A file whose footer reads but whose data does not fails only when scanned: find it.
+        throw (await damagedTable(conn, views.filter((v) => tablesNamed(sql, [v.name]).length > 0))) ?? e;
+      }
       const columns = reader.deduplicatedColumnNames();
       const types = reader.columnTypes();
       const rows = reader.getRows().map((row) => {
@@ -136,10 +256,58 @@ async function openViews(views: string[]): Promise<Lake> {
       return { columns, rows };
     },
     close() {
-      conn.closeSync();
-      instance.closeSync();
+      db.close();
     },
   };
+}
+
+/**
+ * After a query failed: the first table it names with a Parquet file that cannot be read whole
+ * (every column of every row group), as an UnreadableTableError naming that file. Only on the
+ * failure path, so a healthy query never pays for it.
+ */
+async function damagedTable(conn: DuckDBConnection, views: ViewSpec[]): Promise<UnreadableTableError | undefined> {
+  for (const v of views) {
+    let files: string[];
+    try {
+      files = (await readdir(v.dir, { recursive: true, withFileTypes: true })).filter((e) => e.isFile() && e.name.endsWith('.parquet')).map((e) => join(e.parentPath, e.name)).sort();
+    } catch {
+      continue;
+    }
+    for (const file of files) {
+      try {
+        await conn.run(`SELECT count(COLUMNS(*)) FROM read_parquet(${literal(file)})`);
+      } catch (e) {
+        const why = (e as Error).message.split('\n')[0];
+        return new UnreadableTableError(v.name, unreadableMessage(v, why.includes(file) ? why : `${file}: ${why}`));
+      }
+    }
+  }
+  return undefined;
+}
+
+/** Runs SQL on a sandboxed connection: the rules of ./access.ts first, then one SELECT or EXPLAIN statement. */
+async function runChecked(db: Duckdb, sql: string) {
+  const [finding] = accessFindings(sql, 'query');
+  if (finding) throw new UserError(`the SQL is not allowed (line ${finding.line}, column ${finding.col}): ${finding.message}`, SANDBOX_HINT);
+  try {
+    const statements = await db.conn.extractStatements(trinoToDuckdb(sql));
+    if (statements.count !== 1) throw new UserError(`the SQL is not allowed: it has ${statements.count} statements, a query is one SELECT statement`, SANDBOX_HINT);
+    const prepared = await statements.prepare(0);
+    try {
+      if (prepared.statementType !== StatementType.SELECT && prepared.statementType !== StatementType.EXPLAIN) {
+        throw new UserError(`the SQL is not allowed: it is a ${StatementType[prepared.statementType]} statement, a query is one SELECT statement`, SANDBOX_HINT);
+      }
+      return await prepared.runAndReadAll();
+    } finally {
+      prepared.destroySync();
+    }
+  } catch (e) {
+    if (e instanceof Error && /^Permission Error/.test(e.message)) {
+      throw new UserError(`the SQL sandbox refused it: ${e.message.split('\n')[0]}`, SANDBOX_HINT);
+    }
+    throw e;
+  }
 }
 
 // ---- JSON-safe values ------------------------------------------------------------------------

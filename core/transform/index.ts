@@ -9,9 +9,10 @@
  * partitions are staged and swapped in atomically; files are evened out around the target size;
  * schema drift of the newest run is reported in the result.
  */
-import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm, rmdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { openDuckdb } from '../query/sandbox.ts';
 import type { TableSpec } from '../config/types.ts';
 import { type CompiledTable, type RawFileRef, renderDuckdb } from './compile.ts';
 import { ident, literal } from './dialects/duckdb.ts';
@@ -100,11 +101,19 @@ export async function buildTables(opts: BuildOptions): Promise<TableResult[]> {
   // others half rebuilt.
   const plans = names.map((n) => planTable(n, tables[n]));
 
-  const instance = await DuckDBInstance.create(':memory:');
-  const conn = await instance.connect();
-  try {
+  // The build runs the table's SQL (with the `sql:` columns and `filter` of pipeline.yaml) in a
+  // sandboxed DuckDB (core/query/sandbox.ts) that can reach exactly the lake folders a build
+  // needs: raw/ (read), curated/ and quarantine/ (staged, swapped, rebalanced), and a spill folder
+  // of its own in the lake's temp area. No other file, no network, settings locked.
+  const tempDir = join(opts.lakeDir, '_tmp', `duckdb-${runId}`);
+  const db = await openDuckdb({
+    allow: ['raw', 'curated', 'quarantine'].map((area) => join(opts.lakeDir, area)),
+    tempDir,
     // Strings without an offset are UTC, and TIMESTAMPTZ -> TIMESTAMP conversions are UTC.
-    await conn.run(`SET TimeZone = 'UTC'`);
+    settings: [`SET TimeZone = 'UTC'`],
+  });
+  const { conn } = db;
+  try {
     const results: TableResult[] = [];
     for (const plan of plans) {
       try {
@@ -115,8 +124,9 @@ export async function buildTables(opts: BuildOptions): Promise<TableResult[]> {
     }
     return results;
   } finally {
-    conn.closeSync();
-    instance.closeSync();
+    db.close();
+    await rm(tempDir, { recursive: true, force: true });
+    await rmdir(join(opts.lakeDir, '_tmp')).catch(() => undefined); // only when empty: a Spark job may be using it
   }
 }
 

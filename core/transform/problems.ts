@@ -4,10 +4,11 @@
  * declared columns, is reported with the key and line, before any data is touched.
  */
 import { readFileSync } from 'node:fs';
-import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import type { DuckDBConnection } from '@duckdb/node-api';
 import type { Problem } from '../config/problem.ts';
 import type { LoadedPipeline, SourcePos } from '../config/types.ts';
 import { sparkChecker, type SqlChecker } from '../query/parsers.ts';
+import { openDuckdb } from '../query/sandbox.ts';
 import { renderDuckdb } from './compile.ts';
 import { PathError } from './paths.ts';
 import { type TablePlan, TableSpecError, planTable } from './plan.ts';
@@ -80,13 +81,12 @@ export async function tableProblems(loaded: LoadedPipeline): Promise<Problem[]> 
   const { plans, problems: out } = compilePlans(loaded);
   if (plans.length === 0) return out;
   const spark = await sparkChecker();
-  const instance = await DuckDBInstance.create(':memory:');
-  const conn = await instance.connect();
+  // Binding reads no file (the sources are typed empty relations): the sandbox admits none.
+  const db = await openDuckdb({ allow: [] });
   try {
-    for (const plan of plans) out.push(...(await planProblems(loaded, plan, spark, conn)));
+    for (const plan of plans) out.push(...(await planProblems(loaded, plan, spark, db.conn)));
   } finally {
-    conn.closeSync();
-    instance.closeSync();
+    db.close();
   }
   return out;
 }
