@@ -3,7 +3,8 @@
  * load and validate a pipeline, resolve its connector config, run it, query the lake.
  */
 import { dirname, join, resolve } from 'node:path';
-import { ConfigError, findRefs, lakeDir, loadPipelineWith, localSecrets, resolveRefs, secretsFile, throwIfErrors, type Problem } from './config/index.ts';
+import { ConfigError, findRefs, lakeDir, loadPipelineWith, localSecrets, localSecretValues, resolveRefs, secretsFile, throwIfErrors, type Problem } from './config/index.ts';
+import { looksLikeCredential } from './secrets/names.ts';
 import { tablePlanProblems } from './transform/problems.ts';
 import { sqlAccessProblems } from './query/problems.ts';
 import type { LoadedPipeline } from './config/types.ts';
@@ -12,7 +13,7 @@ import { registerSecret } from './log.ts';
 import type { ConnectorPlugin, JsonRecord, Logger, SandboxHandle } from './plugin-api.ts';
 import { LocalStorage } from './storage/local.ts';
 import { runPipeline, type RunSummary, type RunOptions } from './engine/run.ts';
-import { openLake, type QueryResult } from './query/index.ts';
+import { assertLakeFolder, openLake, type QueryResult } from './query/index.ts';
 import { buildTables } from './transform/index.ts';
 
 export interface Prepared {
@@ -121,6 +122,23 @@ export async function connectorConfig(
   return { config: resolved };
 }
 
+/**
+ * Registers for redaction (core/redact.ts) what the lake's pipelines could hold as credentials
+ * locally, whether or not this command resolves them: every value of their secrets files, and the
+ * value of each `${env:...}` their connector configs reference under a secret key or by a name
+ * that looks like a credential. Commands that print data (`query`, `run --queries`) call it, so a
+ * query result can never show a secret.
+ */
+export function registerLocalSecrets(prep: Prepared, env: Record<string, string | undefined> = process.env): void {
+  for (const p of [prep, ...(prep.includes ?? [])]) {
+    for (const v of localSecretValues(secretsFile(p.loaded, env))) registerSecret(v);
+    for (const r of findRefs(p.loaded.config.connector.config ?? {}, 'connector.config')) {
+      const key = r.path.split('.')[2] ?? '';
+      if (r.kind === 'env' && (p.plugin.secretKeys.includes(key) || looksLikeCredential(r.name) || looksLikeCredential(key))) registerSecret(env[r.name]);
+    }
+  }
+}
+
 /** The connector config's references, and those that nothing resolves here. */
 export function credentialRefs(prep: Prepared, env: Record<string, string | undefined> = process.env) {
   const secrets = localSecrets(secretsFile(prep.loaded));
@@ -169,7 +187,7 @@ export async function runLocal(prep: Prepared, opts: LocalRunOptions): Promise<R
 }
 
 /** Run a named query (or ad-hoc SQL) on the local lake. */
-export async function queryLocal(prep: Prepared, what: { name?: string; sql?: string; lake?: string }): Promise<QueryResult> {
+export async function queryLocal(prep: Prepared, what: { name?: string; sql?: string; lake?: string; unsafe?: boolean }): Promise<QueryResult> {
   const { config } = prep.loaded;
   let sql = what.sql;
   if (what.name) {
@@ -177,7 +195,9 @@ export async function queryLocal(prep: Prepared, what: { name?: string; sql?: st
     if (!q) throw new ConfigError([{ file: prep.loaded.file, line: 1, col: 1, path: `queries.${what.name}`, message: `no query named "${what.name}"; expected one of ${Object.keys(config.queries).join(', ')}`, severity: 'error' }]);
     sql = q.sql;
   }
-  const lake = await openLake(lakeDir(prep.loaded, what.lake), lakeTables(prep));
+  const dir = lakeDir(prep.loaded, what.lake);
+  await assertLakeFolder(dir);
+  const lake = await openLake(dir, lakeTables(prep), { unsafe: what.unsafe });
   try {
     return await lake.query(sql ?? '');
   } finally {

@@ -72,7 +72,8 @@ export function buildProgram(deps: CliDeps): Command {
     .option('--sql <sql>', 'ad-hoc SQL instead of a named query')
     .option('--lake <dir>', 'local lake folder')
     .addOption(new Option('--format <format>', 'output format').choices(['table', 'csv', 'json']).default('table'))
-    .action(async (name: string | undefined, o: { config: string; sql?: string; lake?: string; format: string }) => {
+    .option('--unsafe', "run --sql without the sandbox (it may then read and write any file you can; see README, \"SQL is sandboxed\")")
+    .action(async (name: string | undefined, o: { config: string; sql?: string; lake?: string; format: string; unsafe?: boolean }) => {
       const { queryCommand } = await import('./run.ts');
       await queryCommand(ctx, name, o);
     });

@@ -2,20 +2,22 @@
  * The commands that run a pipeline or ask its lake: `validate`, `run` (with the pipelines it
  * includes, into one lake) and `query`. Loaded when one of them runs (see main.ts).
  */
+import { join } from 'node:path';
 import { formatProblem, lakeDir, throwIfErrors } from '../config/index.ts';
 import { sqlProblems } from '../query/problems.ts';
 import { UserError } from '../errors.ts';
 import { createLogger, redact } from '../log.ts';
 import type { JsonRecord } from '../plugin-api.ts';
-import { connectorConfig, lakeTables, notConfigured, runLocal, type Prepared } from '../pipeline.ts';
-import { openLake } from '../query/index.ts';
+import { connectorConfig, lakeTables, notConfigured, registerLocalSecrets, runLocal, type Prepared } from '../pipeline.ts';
+import { assertLakeFolder, openLake, tablesNamed, UnreadableTableError, type Lake, type QueryResult } from '../query/index.ts';
 import type { RunSummary } from '../engine/run.ts';
 import { localSecretUpdater } from '../auth/store.ts';
 import { csv, humanBytes, textTable } from './format.ts';
 import { authorizationWarningLines } from './login.ts';
 import { CommandFailed, type CliContext } from './context.ts';
 
-const out = (s = '') => process.stdout.write(s + '\n');
+// Both redacted: a query result, like a log line, must never show a registered secret.
+const out = (s = '') => process.stdout.write(redact(s) + '\n');
 const err = (s: string) => process.stderr.write(redact(s) + '\n');
 
 export async function validateCommand(ctx: CliContext, o: { config: string }): Promise<void> {
@@ -64,20 +66,63 @@ export async function runCommand(ctx: CliContext, o: RunFlags): Promise<void> {
   if (o.queries) await printQueries(prep, lake);
 }
 
-export async function queryCommand(ctx: CliContext, name: string | undefined, o: { config: string; sql?: string; lake?: string; format: string }): Promise<void> {
+export async function queryCommand(
+  ctx: CliContext,
+  name: string | undefined,
+  o: { config: string; sql?: string; lake?: string; format: string; unsafe?: boolean },
+): Promise<void> {
   const prep = await ctx.prepare(o.config);
   const queries = prep.loaded.config.queries;
   if (!name && !o.sql) throw new UserError('give a query name or --sql', `named queries: ${Object.keys(queries).join(', ')}`);
   if (name && !queries[name]) throw new UserError(`no query named "${name}" in ${o.config}`, `expected one of ${Object.keys(queries).join(', ')}`);
-  const lake = await openLake(lakeDir(prep.loaded, o.lake), lakeTables(prep));
+  if (o.unsafe && !o.sql) throw new UserError('--unsafe is for ad-hoc SQL (--sql) only: named queries always run sandboxed');
+  registerLocalSecrets(prep);
+  const dir = lakeDir(prep.loaded, o.lake);
+  await assertLakeFolder(dir);
+  const lake = await openLake(dir, lakeTables(prep), { unsafe: o.unsafe });
   try {
-    const res = await lake.query(o.sql ?? queries[name!].sql);
+    const sql = o.sql ?? queries[name!].sql;
+    const res = redactResult(await runQuery(lake, sql));
+    noteEmptyTables(lake, sql, dir);
     if (o.format === 'json') out(JSON.stringify(res.rows, null, 2));
     else if (o.format === 'csv') out(csv(res.columns, res.rows));
     else out(textTable(res.columns, res.rows));
   } finally {
     lake.close();
   }
+}
+
+/**
+ * A query's result; its failure as one line: a table that cannot be read (a damaged file) fails
+ * the command (exit 1), SQL the lake cannot answer is a mistake to fix (exit 2).
+ */
+async function runQuery(lake: Lake, sql: string) {
+  try {
+    return await lake.query(sql);
+  } catch (e) {
+    if (e instanceof UserError) throw e;
+    if (e instanceof UnreadableTableError) throw new CommandFailed(`error: ${e.message}`, 1);
+    throw new UserError(`the query failed: ${(e as Error).message.split('\n')[0]}`);
+  }
+}
+
+/**
+ * A result with every registered secret redacted in its names and values, before formatting: a
+ * table cell cut to its column width would otherwise show the start of a secret.
+ */
+function redactResult(res: QueryResult): QueryResult {
+  const value = (v: unknown): unknown => {
+    if (typeof v === 'string') return redact(v);
+    if (Array.isArray(v)) return v.map(value);
+    if (v !== null && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [redact(k), value(x)]));
+    return v;
+  };
+  return { columns: res.columns.map(redact), rows: res.rows.map((r) => Object.fromEntries(res.columns.map((c) => [redact(c), value(r[c])]))) };
+}
+
+/** One line per table the query reads that has no data yet (its view is empty, typed as declared). */
+function noteEmptyTables(lake: Lake, sql: string, dir: string): void {
+  for (const t of tablesNamed(sql, lake.emptyTables)) err(`note: table ${t} has no data yet (no Parquet files under ${join(dir, 'curated', t)}): it reads as empty`);
 }
 
 export function printSummary(s: RunSummary): void {
@@ -142,10 +187,23 @@ async function runOne(
 
 async function printQueries(prep: Prepared, lake?: string): Promise<void> {
   const queries = prep.loaded.config.queries;
-  const db = await openLake(lakeDir(prep.loaded, lake), lakeTables(prep));
+  registerLocalSecrets(prep);
+  const dir = lakeDir(prep.loaded, lake);
+  const db = await openLake(dir, lakeTables(prep));
+  let failed = 0;
   try {
     for (const [name, q] of Object.entries(queries)) {
-      const res = await db.query(q.sql);
+      let res;
+      try {
+        res = await db.query(q.sql);
+      } catch (e) {
+        // One query failing (a damaged table) must not hide the others' results.
+        failed++;
+        out(`\n== ${name}${q.description ? `: ${q.description}` : ''}`);
+        err(`error: query ${name}: ${(e as Error).message.split('\n')[0]}`);
+        continue;
+      }
+      res = redactResult(res);
       out(`\n== ${name}${q.description ? `: ${q.description}` : ''} (${res.rows.length} rows)`);
       out(textTable(res.columns, res.rows.slice(0, 25)));
       if (res.rows.length > 25) out(`… ${res.rows.length - 25} more rows (npx spotify-pipeline query ${name})`);
@@ -153,4 +211,5 @@ async function printQueries(prep: Prepared, lake?: string): Promise<void> {
   } finally {
     db.close();
   }
+  if (failed) throw new CommandFailed(`${failed} named ${failed === 1 ? 'query' : 'queries'} failed`, 1);
 }

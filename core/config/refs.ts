@@ -130,6 +130,17 @@ export function localSecrets(file: string): (name: string) => string | undefined
   return (name) => (isSecret(name) && Object.hasOwn(secrets, name) ? (secrets[name] as string) : undefined);
 }
 
+/** Every value of the local secrets file (none when it is missing or unreadable): what must never be printed. */
+export function localSecretValues(file: string): string[] {
+  try {
+    const data = JSON.parse(readFileSync(file, 'utf8')) as unknown;
+    if (!data || typeof data !== 'object' || Array.isArray(data)) return [];
+    return Object.entries(data as Record<string, unknown>).flatMap(([k, v]) => (k !== '_meta' && typeof v === 'string' ? [v] : []));
+  } catch {
+    return [];
+  }
+}
+
 function secretsError(file: string, line: number, col: number, path: string, message: string): ConfigError {
   return new ConfigError([{ file, line, col, path, message, severity: 'error' }]);
 }

@@ -20,3 +20,16 @@ export function secretNameFor(loaded: LoadedPipeline, configKey: string): string
   const m = typeof v === 'string' ? WHOLE_SECRET_REF.exec(v) : null;
   return m ? m[1].trim() : undefined;
 }
+
+/**
+ * Whether a name (an environment variable, a config key) says it holds a credential: a secret,
+ * token, password, passphrase, credential, salt, private or API/access key, or anything ending in
+ * KEY. `SPOTIFY_CLIENT_ID`, `AWS_REGION` or `SPOTIFY_EXPORT_PATH` do not; an id, a region or a
+ * path is not a credential. The engine's own `SECRETS_PREFIX` (a name prefix) is not one either.
+ * One rule for the synth's refusal (terraform/stack.ts), `plan`'s SP016 and the CLI's redaction.
+ */
+export function looksLikeCredential(name: string): boolean {
+  const n = name.toUpperCase();
+  if (n === 'SECRETS_PREFIX') return false;
+  return /SECRET|TOKEN|PASSW(OR)?D|PASSPHRASE|CREDENTIAL|SALT|PRIVATE_?KEY|ACCESS_?KEY|API_?KEY|(^|_)KEY$/.test(n);
+}
