@@ -17,6 +17,7 @@ import { buildSync, type Metafile } from 'esbuild';
 import { EXTRACTOR_FORBIDDEN_PACKAGES, EXTRACTOR_HANDLER, extractorBuildOptions, extractorEntry } from '../core/lambda/bundle.ts';
 import type { ConnectorRegistry } from '../core/plugin-api.ts';
 import { projectRoot } from '../core/root.ts';
+import { knownSecretValues } from './secrets.ts';
 
 export const ROOT = projectRoot();
 
@@ -53,7 +54,7 @@ export interface BundleOptions {
   entry?: string;
   /** Where bundles are written (one folder per content hash). Default <root>/.tmp/extractor-bundle. */
   outRoot?: string;
-  /** Secret values that must not be in the bundle (default: the pipeline's local secrets file and AWS credentials in the environment). */
+  /** Secret values that must not be in the bundle (default: the pipeline's local secrets file and the environment's credential-named variables: terraform/secrets.ts). */
   secretValues?: string[];
 }
 
@@ -113,7 +114,7 @@ export function buildExtractorBundle(opts: BundleOptions): ExtractorBundle {
     packages: [...new Set(packages.map((p) => p.name))].sort(),
     devPackages: devOnly(packages),
     credentialFindings: [
-      ...scanForCredentials(code!, opts.secretValues ?? defaultSecretValues(opts.pipelineFile)),
+      ...scanForCredentials(code!, opts.secretValues ?? knownSecretValues(opts.pipelineFile)),
       ...Object.keys(metafile?.inputs ?? {})
         .filter((f) => /(^|\/)(\.secrets\.json|\.env(\.[\w-]+)?|credentials)$/.test(f))
         .map((f) => `input file ${f}`),
@@ -190,20 +191,4 @@ export function scanForCredentials(text: string, secretValues: string[]): string
   const leaked = secretValues.filter((v) => v.length >= 8 && text.includes(v)).length;
   if (leaked) found.push(`${leaked} value(s) of local secrets or AWS credentials`);
   return found;
-}
-
-function defaultSecretValues(pipelineFile: string): string[] {
-  const values: string[] = [];
-  for (const k of ['AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'SPOTIFY_CLIENT_SECRET']) {
-    const v = process.env[k];
-    if (v) values.push(v);
-  }
-  const file = join(dirname(resolve(pipelineFile)), '.secrets.json');
-  try {
-    const json = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
-    for (const [k, v] of Object.entries(json)) if (k !== '_meta' && typeof v === 'string') values.push(v);
-  } catch {
-    // no local secrets file
-  }
-  return values;
 }

@@ -20,6 +20,7 @@ import { planTable } from '../core/transform/plan.ts';
 import { deploySettings, type DeploySettings } from './settings.ts';
 import { escapeTf, glueDatabaseName, lakeBucketName, lakePrefix } from './names.ts';
 import { buildExtractorBundle, ROOT, type ExtractorBundle } from './bundle.ts';
+import { refuseSecretLeaks } from './secrets.ts';
 import { LakeStorage, LAKE_AREAS } from './constructs/lake-storage.ts';
 import { PipelineSecrets } from './constructs/pipeline-secrets.ts';
 import { ExtractorFunction, type IncludedRuns } from './constructs/extractor-function.ts';
@@ -42,9 +43,10 @@ export interface PipelineStackProps {
   connectors: ConnectorRegistry;
   /**
    * The loaded plugins of the pipeline and the pipelines it includes, by `connector.use`: the
-   * stack reads their manifests (`uploads`: run the pipeline when its files are uploaded).
+   * stack reads their manifests (`uploads`: run the pipeline when its files are uploaded;
+   * `secretKeys`: config keys that must be `${secret:NAME}`, see terraform/secrets.ts).
    */
-  plugins?: Record<string, Pick<ConnectorPlugin, 'name' | 'uploads'>>;
+  plugins?: Record<string, Pick<ConnectorPlugin, 'name' | 'uploads' | 'secretKeys'>>;
   /** The pipelines `include:` names (loaded from their files, relative to pipelineFile, when absent). */
   includes?: Array<{ config: PipelineConfig; file: string }>;
   /** A prebuilt extractor bundle (tests); built from pipelineFile when absent. */
@@ -89,6 +91,10 @@ export class PipelineStack extends TerraformStack {
     super(scope, id);
     const pipeline = (this.pipeline = props.pipeline);
     const env = props.env ?? {};
+    const includeFiles = props.includes ?? loadIncludes(pipeline, props.pipelineFile);
+    // Before anything is built: a credential the config would put in clear text into the Lambda
+    // environment, the bundle or the state stops the synth (ConfigError: exit 2, key and fix).
+    refuseSecretLeaks([{ config: pipeline, file: props.pipelineFile }, ...includeFiles], props.pipelineFile, props.plugins);
     const settings = (this.settings = deploySettings(pipeline, env));
 
     new AwsProvider(this, 'aws', settings.region ? { region: settings.region } : {});
@@ -110,7 +116,7 @@ export class PipelineStack extends TerraformStack {
     const prefix = lakePrefix(pipeline);
     this.lake = new LakeStorage(this, 'lake', { bucketName: lakeBucketName(pipeline), prefix, settings, accountId: aws.accountId });
 
-    const includes = (this.includes = (props.includes ?? loadIncludes(pipeline, props.pipelineFile)).map((i) => i.config));
+    const includes = (this.includes = includeFiles.map((i) => i.config));
     const lakePipelines = [pipeline, ...includes];
     const refsOf = (p: PipelineConfig) => findRefs(p.connector?.config ?? {}, 'connector.config');
     this.secrets = new PipelineSecrets(this, 'secrets', {

@@ -8,7 +8,7 @@ import type { LoadedPipeline } from './types.ts';
 import { DEFAULT_SECRETS_FILE } from './settings.ts';
 
 /** The local secrets file: SPOTIFY_PIPELINE_SECRETS_FILE, else `secrets.file`, else `.secrets.json`. */
-export function secretsFile(loaded: LoadedPipeline, env: Record<string, string | undefined> = process.env): string {
+export function secretsFile(loaded: Pick<LoadedPipeline, 'config' | 'file'>, env: Record<string, string | undefined> = process.env): string {
   const f = env.SPOTIFY_PIPELINE_SECRETS_FILE || loaded.config.secrets?.file || DEFAULT_SECRETS_FILE;
   return isAbsolute(f) ? f : join(dirname(resolve(loaded.file)), f);
 }

@@ -4,6 +4,7 @@
  * resource; `spotify-pipeline plan` then exits 1. The README's check table lists the same ids.
  */
 import type { ExtractorBundle } from '../bundle.ts';
+import { looksLikeCredential } from '../../core/secrets/names.ts';
 import { BUCKET_ROLE_TAG } from '../constructs/ownership.ts';
 import { asList, dig, jsonText, parsePolicy, physicalName, type JsonObject, type SynthModel, type SynthResource } from './model.ts';
 import { rolePolicies } from './permissions.ts';
@@ -24,6 +25,8 @@ export interface Check {
 
 export interface CheckContext {
   bundle?: ExtractorBundle;
+  /** Values that must appear nowhere in the stack (terraform/secrets.ts `knownSecretValues`): SP018. */
+  secretValues?: string[];
 }
 
 export interface CheckResult {
@@ -259,12 +262,14 @@ export const CHECKS: Check[] = [
   {
     id: 'SP016',
     title: 'no credentials in Lambda environment',
-    description: 'no function environment variable holds a secret, token, password or access key',
+    description: 'no function environment variable is named like a credential (secret, token, password, salt, ..._KEY) or holds an AWS access key id',
     run: (m) =>
       m.ofType('aws_lambda_function').flatMap((f) => {
         const vars = (first(f.config.environment)?.variables ?? {}) as Record<string, string>;
+        // The same name rule as the synth's refusal (terraform/secrets.ts), for what overrides add;
+        // a secret's value under any name is SP018's.
         return Object.entries(vars)
-          .filter(([k, v]) => (/(SECRET|TOKEN|PASSWORD|PRIVATE_KEY|ACCESS_KEY|CREDENTIAL)/i.test(k) && k !== 'SECRETS_PREFIX') || /\b(AKIA|ASIA)[0-9A-Z]{16}\b/.test(String(v)))
+          .filter(([k, v]) => looksLikeCredential(k) || /\b(AKIA|ASIA)[0-9A-Z]{16}\b/.test(String(v)))
           .map(([k]) => ({ resource: label(f), message: `environment variable ${k} looks like a credential: keep it in Secrets Manager (\${secret:...})` }));
       }),
   },
@@ -280,6 +285,32 @@ export const CHECKS: Check[] = [
         ...(b.devPackages.length ? [{ resource: 'extractor bundle', message: `contains dev dependencies: ${b.devPackages.join(', ')}` }] : []),
         ...b.credentialFindings.map((f) => ({ resource: 'extractor bundle', message: `contains a credential: ${f}` })),
       ];
+    },
+  },
+  {
+    id: 'SP018',
+    title: 'no secret values in the stack',
+    description: 'no local secret value (the secrets file, credential-named environment variables) appears anywhere in the synthesized JSON, the Lambda environment included',
+    run: (m, ctx) => {
+      const values = (ctx.secretValues ?? []).filter((v) => v.length >= 8);
+      if (!values.length) return [];
+      // Where each value sits: the resource (or block) whose configuration holds it. Never the value.
+      const count = (json: unknown) => {
+        const text = JSON.stringify(json);
+        return values.filter((v) => text.includes(JSON.stringify(v).slice(1, -1))).length;
+      };
+      const out: Violation[] = [];
+      for (const r of [...m.resources, ...m.dataSources]) {
+        const n = count(r.config);
+        if (n) out.push({ resource: label(r), message: `holds ${n} secret value(s) in clear text (it would be in the Terraform state): use \${secret:NAME}` });
+      }
+      // Anywhere else (outputs, locals, variables, the backend): named by the top-level block.
+      for (const [block, json] of Object.entries(m.json)) {
+        if (block === 'resource' || block === 'data') continue;
+        const n = count(json);
+        if (n) out.push({ resource: block, message: `holds ${n} secret value(s) in clear text: use \${secret:NAME}` });
+      }
+      return out;
     },
   },
 ];

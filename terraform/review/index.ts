@@ -8,6 +8,7 @@ import { Testing } from 'cdktf';
 import type { PipelineConfig } from '../../core/config/types.ts';
 import type { ExtractorBundle } from '../bundle.ts';
 import { PipelineStack, type PipelineStackProps } from '../stack.ts';
+import { knownSecretValues } from '../secrets.ts';
 import type { Owner, OwnerKind } from '../constructs/ownership.ts';
 import { runChecks, type CheckResult } from './checks.ts';
 import { modelOf, ownersOf, physicalName, type Json, type SynthModel } from './model.ts';
@@ -97,7 +98,7 @@ export function reviewPipeline(pipeline: PipelineConfig, opts: ReviewOptions): R
     groups.set(key, g);
   }
   for (const g of groups.values()) g.resources.sort((a, b) => a.type.localeCompare(b.type) || a.name.localeCompare(b.name));
-  const checks = runChecks(model, { bundle: stack.bundle });
+  const checks = runChecks(model, { bundle: stack.bundle, secretValues: knownSecretValues(opts.pipelineFile, opts.env ?? {}, pipeline) });
 
   let changes: PlanChanges | undefined;
   let changeGroups: Review['changeGroups'];

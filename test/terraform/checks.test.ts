@@ -10,7 +10,7 @@ import { IamRolePolicyAttachment } from '@cdktf/provider-aws/lib/iam-role-policy
 import { SecretsmanagerSecretVersion } from '@cdktf/provider-aws/lib/secretsmanager-secret-version/index.js';
 import { CHECKS } from '../../terraform/review/index.ts';
 import type { PipelineStack } from '../../terraform/stack.ts';
-import { SHIPPED, check, synth, withAws } from './helpers.ts';
+import { KNOWN_SECRET, SHIPPED, check, synth, withAws } from './helpers.ts';
 
 const child = (scope: { node: { findChild(id: string): unknown } }, id: string) => scope.node.findChild(id) as TerraformResource;
 const extractorPolicy = (s: PipelineStack) => child(s.extractor.role, 'policy');
@@ -82,11 +82,17 @@ const FIXTURES: Record<string, Fixture[]> = {
   SP013: [{ why: 'ACLs re-enabled (override)', mutate: (s) => child(s.lake.lake, 'ownership').addOverride('rule.object_ownership', 'ObjectWriter'), names: /\(my-spotify-lake\): object ownership not BucketOwnerEnforced/ }],
   SP014: [{ why: 'no on-failure destination (override)', mutate: (s) => child(s.extractor, 'async').addOverride('destination_config', null), names: /failed invocations are dropped/ }],
   SP015: [{ why: 'the Glue role granted the secrets', mutate: (s) => s.secrets.grantToExtractor(s.transform.role), names: /aws_iam_role\.transform_role_\w+ \(my-spotify-lake-transform\): is granted Secrets Manager access/ }],
-  SP016: [{ why: 'a client secret in the environment (override)', mutate: (s) => s.extractor.fn.addOverride('environment.variables.SPOTIFY_CLIENT_SECRET', 'x'), names: /environment variable SPOTIFY_CLIENT_SECRET/ }],
+  SP016: [
+    { why: 'a client secret in the environment (override)', mutate: (s) => s.extractor.fn.addOverride('environment.variables.SPOTIFY_CLIENT_SECRET', 'x'), names: /environment variable SPOTIFY_CLIENT_SECRET/ },
+    { why: 'a variable named like a credential (the synth refusal\'s name rule)', mutate: (s) => s.extractor.fn.addOverride('environment.variables.HISTORY_HASH_SALT', 'x'), names: /environment variable HISTORY_HASH_SALT looks like a credential/ },
+  ],
   SP017: [
     { why: 'the entry does not exist', entry: join(import.meta.dirname, 'fixtures', 'missing-entry.ts'), names: /not built: .*missing-entry\.ts does not exist/ },
     { why: 'a dev dependency in the bundle', entry: join(import.meta.dirname, 'fixtures', 'dev-dep-entry.ts'), names: /contains dev dependencies: .*vitest/ },
     { why: 'a credential in the bundle', entry: join(import.meta.dirname, 'fixtures', 'credential-entry.ts'), names: /contains a credential: AWS access key id/ },
+  ],
+  SP018: [
+    { why: 'a local secret\'s value in a resource (override)', mutate: (s) => s.athena.workgroup.addOverride('description', `key ${KNOWN_SECRET}`), names: /aws_athena_workgroup\.\S+ \(my-spotify-lake\): holds 1 secret value\(s\) in clear text/ },
   ],
 };
 

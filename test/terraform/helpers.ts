@@ -20,6 +20,8 @@ export const STUB_ENTRY = join(import.meta.dirname, 'fixtures', 'stub-entry.ts')
 export const SHIPPED = readFileSync(join(ROOT, 'pipeline.yaml'), 'utf8');
 // Deterministic env for synthesis: the synth machine's variables must not leak into assertions.
 export const ENV = { SPOTIFY_CLIENT_ID: 'test-client-id' };
+/** A local secret's value as `plan` knows it (terraform/secrets.ts knownSecretValues): checks look for it everywhere. */
+export const KNOWN_SECRET = 'fixture-known-secret-4242';
 
 const dir = mkdtempSync(join(tmpdir(), 'tf-synth-'));
 // The shipped pipeline includes the export pipeline by a path relative to itself.
@@ -58,7 +60,7 @@ export function synth(text: string, opts: { env?: Record<string, string>; entry?
   opts.mutate?.(stack);
   const json = JSON.parse(Testing.synth(stack));
   const model = modelOf(json, ownersOf(stack));
-  return { stack, json, model, checks: runChecks(model, { bundle }), bundle };
+  return { stack, json, model, checks: runChecks(model, { bundle, secretValues: [KNOWN_SECRET] }), bundle };
 }
 
 export const check = (s: Synth, id: string) => s.checks.find((c) => c.id === id)!;

@@ -122,7 +122,7 @@ describe('review summary', () => {
     const text = renderReview(r, 'text');
     expect(text).toContain(`extractor bundle: ${bundle.bytes.toLocaleString('en-US')} bytes`);
     expect(text).toMatch(/^ {2}ok {3}SP001 buckets block public access$/m);
-    expect(text).toContain('All 17 policy checks passed.');
+    expect(text).toContain('All 18 policy checks passed.');
     expect(renderReview(r, 'markdown')).toMatch(/^### Plan review: `my-spotify-lake` — ✅ all policy checks passed/);
   });
 });
