@@ -1,5 +1,5 @@
 /**
- * Reading a config file the user names (pipeline.yaml, an included pipeline) as text, defensively:
+ * Reading a config file the user names (pipeline.yaml, an included pipeline, the secrets file) as text, defensively:
  * only a regular file (a directory, a FIFO or /dev/zero is named, never opened), at most
  * MAX_CONFIG_BYTES, UTF-8 (a byte order mark is dropped; UTF-16/32 and invalid bytes are errors
  * with the line and column of the first bad byte). Every failure is a ConfigError: one line
@@ -15,7 +15,7 @@ function fail(file: string, message: string, line = 0, col = 0): ConfigError {
   return new ConfigError([{ file, line, col, path: '', message, severity: 'error' }]);
 }
 
-const why = (code: string | undefined): string => {
+const why = (code: string | undefined, what: string): string => {
   switch (code) {
     case 'ENOENT':
       return 'file not found';
@@ -29,7 +29,7 @@ const why = (code: string | undefined): string => {
     case 'ENAMETOOLONG':
       return 'cannot read the file: the path is too long';
     case 'EISDIR':
-      return 'is a folder, not a pipeline file';
+      return `is a folder, not a ${what}`;
     default:
       return `cannot read the file (${code ?? 'unknown error'})`;
   }
@@ -37,19 +37,27 @@ const why = (code: string | undefined): string => {
 
 const size = (n: number) => (n >= 1024 * 1024 ? `${(n / 1024 / 1024).toFixed(1)} MiB` : `${Math.ceil(n / 1024)} KiB`);
 
+export interface ReadOptions {
+  /** What the file is, for messages: `pipeline file` (default), `secrets file`. */
+  what?: string;
+  maxBytes?: number;
+}
+
 /** The text of a config file, or a ConfigError saying in one line why it cannot be used. */
-export function readConfigText(file: string, maxBytes = MAX_CONFIG_BYTES): string {
+export function readConfigText(file: string, opts: ReadOptions = {}): string {
+  const what = opts.what ?? 'pipeline file';
+  const maxBytes = opts.maxBytes ?? MAX_CONFIG_BYTES;
   let fd: number;
   try {
     // stat first: opening a FIFO would wait for a writer, and a device may never end.
     const st = statSync(file);
-    if (st.isDirectory()) throw fail(file, 'is a folder, not a pipeline file');
+    if (st.isDirectory()) throw fail(file, `is a folder, not a ${what}`);
     if (!st.isFile()) throw fail(file, 'is not a regular file');
-    if (st.size > maxBytes) throw fail(file, `is ${size(st.size)}; a pipeline file may be at most ${size(maxBytes)}`);
+    if (st.size > maxBytes) throw fail(file, `is ${size(st.size)}; a ${what} may be at most ${size(maxBytes)}`);
     fd = openSync(file, 'r');
   } catch (e) {
     if (e instanceof ConfigError) throw e;
-    throw fail(file, why((e as NodeJS.ErrnoException).code));
+    throw fail(file, why((e as NodeJS.ErrnoException).code, what));
   }
   let bytes: Buffer;
   try {
@@ -58,19 +66,24 @@ export function readConfigText(file: string, maxBytes = MAX_CONFIG_BYTES): strin
     const buf = Buffer.alloc(maxBytes + 1);
     let n = 0;
     for (let r = 1; r > 0 && n < buf.length; n += r) r = readSync(fd, buf, n, buf.length - n, null);
-    if (n > maxBytes) throw fail(file, `is larger than ${size(maxBytes)}, the most a pipeline file may be`);
+    if (n > maxBytes) throw fail(file, `is larger than ${size(maxBytes)}, the most a ${what} may be`);
     bytes = buf.subarray(0, n);
   } catch (e) {
     if (e instanceof ConfigError) throw e;
-    throw fail(file, why((e as NodeJS.ErrnoException).code));
+    throw fail(file, why((e as NodeJS.ErrnoException).code, what));
   } finally {
     closeSync(fd);
   }
-  return decodeConfig(bytes, file);
+  return decodeConfig(bytes, file, what);
+}
+
+/** Whether a ConfigError of readConfigText says the file does not exist (a missing secrets file means none). */
+export function isMissing(e: unknown): boolean {
+  return e instanceof ConfigError && e.problems.length === 1 && e.problems[0].message === 'file not found';
 }
 
 /** UTF-8 text of `bytes` without its byte order mark; other encodings and invalid bytes are errors. */
-export function decodeConfig(bytes: Uint8Array, file: string): string {
+export function decodeConfig(bytes: Uint8Array, file: string, what = 'pipeline file'): string {
   const at = (b: number[]) => b.every((x, i) => bytes[i] === x);
   if (at([0x00, 0x00, 0xfe, 0xff]) || at([0xff, 0xfe, 0x00, 0x00])) throw fail(file, 'is UTF-32 encoded; save it as UTF-8', 1, 1);
   if (at([0xfe, 0xff]) || at([0xff, 0xfe])) throw fail(file, 'is UTF-16 encoded; save it as UTF-8', 1, 1);
@@ -83,7 +96,7 @@ export function decodeConfig(bytes: Uint8Array, file: string): string {
   }
   if (bytes.indexOf(0, start) >= 0) {
     const { line, col } = bytePosition(bytes, start, bytes.indexOf(0, start));
-    throw fail(file, 'contains a NUL byte; a pipeline file is text', line, col);
+    throw fail(file, `contains a NUL byte; a ${what} is text`, line, col);
   }
   return Buffer.from(bytes.buffer, bytes.byteOffset + start, bytes.length - start).toString('utf8');
 }

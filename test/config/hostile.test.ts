@@ -7,7 +7,8 @@
 import { describe, expect, it } from 'vitest';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ConfigError, formatProblem, readPipeline } from '../../core/config/index.ts';
+import { ConfigError, formatProblem, localSecrets, readPipeline } from '../../core/config/index.ts';
+import { authorizationProblems } from '../../core/auth/expiry.ts';
 import { MAX_CONFIG_BYTES, invalidUtf8 } from '../../core/config/text.ts';
 import { HEAD, fixtureDir, writeFixture } from './fixtures.ts';
 
@@ -103,5 +104,22 @@ describe('hostile pipeline files', () => {
     for (const bad of [[0xc0, 0xaf], [0xe0, 0x80, 0xaf], [0xed, 0xa0, 0x80], [0xf4, 0x90, 0x80, 0x80], [0xe2, 0x82], [0x80], [0xff]]) {
       expect(invalidUtf8(Buffer.from([0x61, ...bad]))).toBe(1);
     }
+  });
+
+  it('a secrets file that is a device, a folder or huge is one line, never read (secrets.file: /dev/zero hung validate)', () => {
+    const secretsError = (file: string) => {
+      try {
+        localSecrets(file);
+      } catch (e) {
+        if (e instanceof ConfigError) return e.problems.map(formatProblem);
+        throw e;
+      }
+      return [];
+    };
+    expect(secretsError('/dev/zero')).toEqual(['/dev/zero: is not a regular file']);
+    expect(secretsError(fixtureDir())).toEqual([`${fixtureDir()}: is a folder, not a secrets file`]);
+    expect(secretsError(join(fixtureDir(), 'no-secrets.json'))).toEqual([]);
+    const { loaded } = readPipeline(writeFixture(`${HEAD}secrets: { file: /dev/zero }\n${STREAMS}`));
+    expect(authorizationProblems(loaded).map((p) => p.message)).toEqual(['cannot check the stored authorizations: /dev/zero: is not a regular file']);
   });
 });
