@@ -1,0 +1,53 @@
+/** How main() reports an error: one line (and a fix), the exit code, a stack only with --debug. */
+import { describe, expect, it, vi } from 'vitest';
+import { report } from '../../core/cli/main.ts';
+import { CommandFailed } from '../../core/cli/context.ts';
+import { ConfigError } from '../../core/config/index.ts';
+import { UserError } from '../../core/errors.ts';
+
+function reported(e: unknown, debug = false): { code: number; lines: string[] } {
+  const written: string[] = [];
+  const spy = vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => (written.push(String(s)), true));
+  try {
+    const code = report(e, debug);
+    return { code, lines: written.join('').trimEnd().split('\n') };
+  } finally {
+    spy.mockRestore();
+  }
+}
+
+describe('report', () => {
+  it('a user error: its message and fix, exit 2; a config error: one line per problem', () => {
+    expect(reported(new UserError('no query named "x"', 'expected one of a, b'))).toEqual({ code: 2, lines: ['error: no query named "x"', '  fix: expected one of a, b'] });
+    const problems = [1, 2].map((line) => ({ file: 'p.yaml', line, col: 3, path: 'name', message: `bad ${line}`, severity: 'error' as const }));
+    expect(reported(new ConfigError(problems))).toEqual({ code: 2, lines: ['p.yaml:1:3 name: bad 1', 'p.yaml:2:3 name: bad 2'] });
+  });
+
+  it('a path the user gave that the system refuses: one line, exit 2', () => {
+    const e = Object.assign(new Error("EACCES: permission denied, mkdir '/root/specs'"), { code: 'EACCES' });
+    expect(reported(e)).toEqual({ code: 2, lines: ["error: EACCES: permission denied, mkdir '/root/specs'"] });
+  });
+
+  it('an unexpected error: its message and how to get the stack, exit 1; the stack only with --debug', () => {
+    const e = new TypeError("Cannot read properties of undefined (reading 'x')");
+    expect(reported(e)).toEqual({
+      code: 1,
+      lines: ["error: TypeError: Cannot read properties of undefined (reading 'x')", '  (unexpected: run again with --debug for the stack trace, and report it)'],
+    });
+    const debug = reported(e, true);
+    expect(debug.code).toBe(1);
+    expect(debug.lines[0]).toBe("error: TypeError: Cannot read properties of undefined (reading 'x')");
+    expect(debug.lines[1]).toMatch(/^\s+at /);
+  });
+
+  it('a failure a command reports on purpose (its stack is its message) is printed whole, exit 1', () => {
+    const e = new Error('plan: 1 policy check(s) failed (SP001)\n  SP001 ...');
+    e.stack = e.message;
+    expect(reported(e)).toEqual({ code: 1, lines: ['error: plan: 1 policy check(s) failed (SP001)', '  SP001 ...'] });
+    expect(reported(new CommandFailed('stopped: interrupted (Ctrl-C)', 130))).toEqual({ code: 130, lines: ['stopped: interrupted (Ctrl-C)'] });
+  });
+
+  it('control characters in a message reach the terminal as escapes', () => {
+    expect(reported(new UserError('no query named "\u001b[2J"')).lines).toEqual(['error: no query named "\\x1b[2J"']);
+  });
+});
