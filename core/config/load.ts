@@ -2,7 +2,7 @@
  * Reading pipeline.yaml: YAML syntax, then the JSON Schema, then normalization into the shapes
  * the engine expects. Every problem found is reported, not just the first.
  */
-import { LineCounter, parseDocument, visit, type Document } from 'yaml';
+import { isScalar, LineCounter, parseDocument, visit, type Document } from 'yaml';
 import schema from '../../config/pipeline.schema.json' with { type: 'json' };
 import type { ConnectorPlugin, JsonSchema } from '../plugin-api.ts';
 import type { LoadedPipeline, PipelineConfig } from './types.ts';
@@ -50,11 +50,20 @@ export function parsePipeline(text: string, file: string): ReadResult {
     const at = offset === undefined ? { line: 1, col: 1 } : lines.linePos(offset);
     return new ConfigError([{ file, line: at.line, col: at.col, path: '', message, severity: 'error' }]);
   };
+  // The parser takes seconds on a megabyte of `[[[[`: flow nesting is measured first.
+  const deep = flowTooDeep(text, VALUE_LIMITS.depth);
+  if (deep !== undefined) {
+    const before = text.slice(0, deep);
+    const line = before.split('\n').length;
+    throw new ConfigError([{ file, line, col: deep - before.lastIndexOf('\n'), path: '', message: DEEP, severity: 'error' }]);
+  }
   let doc: Document;
   try {
     // The core schema whatever a `%YAML 1.1` directive says: no timestamps, binaries, sets or
     // yes/no booleans, only JSON's values. logLevel: the library must not print to the console.
-    doc = parseDocument(text, { lineCounter: lines, prettyErrors: true, uniqueKeys: true, schema: 'core', logLevel: 'error' });
+    // uniqueKeys: false, checked below in one pass: the library compares every key with every
+    // other (20,000 streams took seconds).
+    doc = parseDocument(text, { lineCounter: lines, prettyErrors: true, uniqueKeys: false, schema: 'core', logLevel: 'error' });
   } catch (e) {
     throw fatal(undefined, tooDeep(e) ? DEEP : `YAML syntax: ${firstLine(String((e as Error).message))}`);
   }
@@ -66,6 +75,8 @@ export function parsePipeline(text: string, file: string): ReadResult {
       : `YAML syntax: ${firstLine(e.message)}${/flow-(seq|map)|comma/.test(e.message) ? FLOW_HINT : ''}`;
     throw fatal(e.pos[0], message);
   }
+  const duplicate = duplicateKey(doc);
+  if (duplicate !== undefined) throw fatal(duplicate, 'YAML syntax: Map keys must be unique');
   const source = new YamlSource(doc, lines, file);
   let raw: unknown;
   try {
@@ -168,6 +179,90 @@ const TOO_MANY = `YAML: more than ${VALUE_LIMITS.values.toLocaleString('en-US')}
 
 function tooDeep(e: unknown): boolean {
   return e instanceof RangeError && /call stack/.test(e.message);
+}
+
+/**
+ * The offset where flow collections (`[`, `{`) nest deeper than `limit`, if they do. A quick scan,
+ * not a parser: it skips comments and quoted scalars, and in block context counts a bracket only
+ * where a value starts (so `path: a[0]` is no nesting); it may miss odd nesting, never invent it.
+ */
+export function flowTooDeep(text: string, limit: number): number | undefined {
+  const blank = (ch: string | undefined) => ch === undefined || ch === ' ' || ch === '\t' || ch === '\r' || ch === '\n';
+  let depth = 0;
+  let valueStart = true;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === '\n') {
+      if (depth === 0) valueStart = true;
+      continue;
+    }
+    if (c === ' ' || c === '\t' || c === '\r') continue;
+    if (c === '#' && (i === 0 || blank(text[i - 1]))) {
+      const nl = text.indexOf('\n', i);
+      if (nl < 0) break;
+      i = nl - 1;
+      continue;
+    }
+    if ((c === '"' || c === "'") && (valueStart || depth > 0)) {
+      // A quoted scalar, to its closing quote ('' and \" do not close it).
+      for (i++; i < text.length; i++) {
+        if (c === "'" && text[i] === "'" && text[i + 1] === "'") i++;
+        else if (c === '"' && text[i] === '\\') i++;
+        else if (text[i] === c) break;
+      }
+      valueStart = false;
+      continue;
+    }
+    if ((c === '[' || c === '{') && (valueStart || depth > 0)) {
+      if (++depth > limit) return i;
+      valueStart = true;
+      continue;
+    }
+    if ((c === ']' || c === '}') && depth > 0) {
+      depth--;
+      valueStart = false;
+      continue;
+    }
+    if (depth > 0 && c === ',') {
+      valueStart = true;
+      continue;
+    }
+    if ((c === ':' || c === '-' || c === '?') && blank(text[i + 1])) {
+      valueStart = true;
+      continue;
+    }
+    if ((c === '&' || c === '!') && valueStart) {
+      // An anchor or a tag before the value: the value still starts after it.
+      while (i + 1 < text.length && !blank(text[i + 1])) i++;
+      continue;
+    }
+    valueStart = false;
+  }
+  return undefined;
+}
+
+/** Where the first key that repeats a key of the same mapping is (as the yaml library's uniqueKeys checks). */
+function duplicateKey(doc: Document): number | undefined {
+  let offset: number | undefined;
+  try {
+    visit(doc, {
+      Map(_, map) {
+        const seen = new Set<unknown>();
+        for (const pair of map.items) {
+          if (!isScalar(pair.key)) continue;
+          if (seen.has(pair.key.value)) {
+            offset = pair.key.range?.[0];
+            return visit.BREAK;
+          }
+          seen.add(pair.key.value);
+        }
+        return undefined;
+      },
+    });
+  } catch {
+    // too deep to walk: the nesting is reported after toJS
+  }
+  return offset;
 }
 
 /** Where the first alias (named `name`, or any) is, for a message about aliases. */
