@@ -121,6 +121,9 @@ export async function main(argv: string[], deps: CliDeps): Promise<number> {
   }
 }
 
+/** Problems printed of one ConfigError: a generated file with 20,000 broken streams is not 20,000 lines. */
+export const MAX_PROBLEMS = 100;
+
 /** Error codes of the file system and network that name a path or port the user gave. */
 const USER_FS_CODES = new Set(['ENOENT', 'EACCES', 'EPERM', 'EISDIR', 'ENOTDIR', 'EEXIST', 'EROFS', 'ENAMETOOLONG', 'ELOOP', 'ENOTEMPTY', 'EADDRINUSE', 'EADDRNOTAVAIL']);
 
@@ -137,7 +140,9 @@ export function report(e: unknown, debug = false): number {
   // Commander has printed its message (and the hint) already.
   if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;
   if (e instanceof ConfigError) {
-    for (const p of e.problems) err(formatProblem(p));
+    for (const p of e.problems.slice(0, MAX_PROBLEMS)) err(formatProblem(p));
+    const more = e.problems.length - MAX_PROBLEMS;
+    if (more > 0) err(`… and ${more.toLocaleString('en-US')} more problem${more === 1 ? '' : 's'} (the first ${MAX_PROBLEMS} shown: fix those, then validate again)`);
     stack();
     return 2;
   }

@@ -51,3 +51,14 @@ describe('report', () => {
     expect(reported(new UserError('no query named "\u001b[2J"')).lines).toEqual(['error: no query named "\\x1b[2J"']);
   });
 });
+
+describe('report of many problems', () => {
+  it('prints the first 100 problems and says how many more there are', () => {
+    const problems = Array.from({ length: 20_000 }, (_, i) => ({ file: 'p.yaml', line: i + 1, col: 1, path: `streams.s${i}`, message: 'unknown endpoint', severity: 'error' as const }));
+    const { code, lines } = reported(new ConfigError(problems));
+    expect(code).toBe(2);
+    expect(lines).toHaveLength(101);
+    expect(lines[99]).toBe('p.yaml:100:1 streams.s99: unknown endpoint');
+    expect(lines[100]).toBe('… and 19,900 more problems (the first 100 shown: fix those, then validate again)');
+  });
+});
