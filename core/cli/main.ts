@@ -113,12 +113,35 @@ export async function main(argv: string[], deps: CliDeps): Promise<number> {
   // From argv, not the parsed options: an error in parsing is reported the same way.
   const debug = argv.slice(2).includes('--debug');
   const program = buildProgram(deps);
+  const restore = quietConsole(debug);
   try {
     await program.parseAsync(argv);
     return 0;
   } catch (e) {
     return report(e, debug);
+  } finally {
+    restore();
   }
+}
+
+const CONSOLE = ['log', 'info', 'debug', 'warn', 'error'] as const;
+
+/**
+ * The CLI writes through process.stdout/stderr, never the console; what reaches the console is a
+ * library's chatter (dt-sql-parser's ANTLR lexer prints `line 1:4 extraneous input ...` with
+ * console.error). It is dropped, or shown on stderr as `[debug] ...` with --debug, so stdout
+ * carries only results and stderr only our messages. Returns the function that puts it back.
+ */
+function quietConsole(debug: boolean): () => void {
+  // The very functions, to put back as they were (Node's console methods are bound already).
+  // eslint-disable-next-line @typescript-eslint/unbound-method
+  const saved = CONSOLE.map((k) => [k, console[k]] as const);
+  for (const k of CONSOLE) {
+    console[k] = debug ? (...args: unknown[]) => void process.stderr.write(terminalSafe(`[debug] ${args.map(String).join(' ')}`) + '\n') : () => undefined;
+  }
+  return () => {
+    for (const [k, f] of saved) console[k] = f;
+  };
 }
 
 /** Problems printed of one ConfigError: a generated file with 20,000 broken streams is not 20,000 lines. */

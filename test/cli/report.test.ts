@@ -1,6 +1,6 @@
 /** How main() reports an error: one line (and a fix), the exit code, a stack only with --debug. */
 import { describe, expect, it, vi } from 'vitest';
-import { report } from '../../core/cli/main.ts';
+import { main, report } from '../../core/cli/main.ts';
 import { CommandFailed } from '../../core/cli/context.ts';
 import { ConfigError } from '../../core/config/index.ts';
 import { UserError } from '../../core/errors.ts';
@@ -60,5 +60,44 @@ describe('report of many problems', () => {
     expect(lines).toHaveLength(101);
     expect(lines[99]).toBe('p.yaml:100:1 streams.s99: unknown endpoint');
     expect(lines[100]).toBe('… and 19,900 more problems (the first 100 shown: fix those, then validate again)');
+  });
+});
+
+describe('library chatter', () => {
+  /** Runs a command that prints through the console, as dt-sql-parser's ANTLR lexer does. */
+  async function chatter(args: string[]) {
+    const out: string[] = [];
+    const err: string[] = [];
+    const o = vi.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => (out.push(String(s)), true));
+    const e = vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => (err.push(String(s)), true));
+    const before = console.error;
+    try {
+      const code = await main(['node', 'spotify-pipeline', ...args], {
+        connectors: {},
+        commands: [
+          (program) => {
+            program.command('chatter').action(() => {
+              console.error("line 1:4 extraneous input ',' expecting {'ABSENT', ...");
+              console.log('noise on stdout');
+              process.stdout.write('result\n');
+            });
+          },
+        ],
+      });
+      return { code, out: out.join(''), err: err.join(''), restored: console.error === before };
+    } finally {
+      o.mockRestore();
+      e.mockRestore();
+    }
+  }
+
+  it('never reaches stdout or stderr (a SQL parser printed `line 1:4 extraneous input` during validate)', async () => {
+    expect(await chatter(['chatter'])).toEqual({ code: 0, out: 'result\n', err: '', restored: true });
+  });
+
+  it('is shown on stderr with --debug', async () => {
+    const r = await chatter(['chatter', '--debug']);
+    expect(r.out).toBe('result\n');
+    expect(r.err).toBe("[debug] line 1:4 extraneous input ',' expecting {'ABSENT', ...\n[debug] noise on stdout\n");
   });
 });
