@@ -136,12 +136,28 @@ describe('large pipelines are checked in linear time', () => {
     const streams = Array.from({ length: 20_000 }, (_, i) => `  s${i}: { endpoint: nope${i % 7} }`).join('\n');
     const t0 = Date.now();
     const problems = problemsOf(`${HEAD}streams:\n${streams}\n`);
-    expect(problems).toHaveLength(20_000);
-    expect(formatProblem(problems[19_999])).toMatch(/:20006:\d+ streams\.s19999\.endpoint: unknown endpoint "nope0"; expected one of/);
+    // Each stream's, and one for the count (at most 1000 streams).
+    expect(problems).toHaveLength(20_001);
+    expect(problems.filter((p) => p.path === 'streams').map((p) => p.message)).toEqual(['expected at most 1000 entries']);
+    expect(formatProblem(problems[20_000])).toMatch(/:20006:\d+ streams\.s19999\.endpoint: unknown endpoint "nope0"; expected one of/);
     expect(Date.now() - t0).toBeLessThan(8000);
   });
 
   it('a repeated key is still an error at the repeat, in any mapping', () => {
     expect(rejected(writeFixture(`${HEAD}${STREAMS}tables:\n  t:\n    from: s\n    from: s\n`))).toEqual([expect.stringMatching(/:11:5: YAML syntax: Map keys must be unique$/)]);
+  });
+});
+
+describe('sizes a pipeline cannot need are refused by the schema, before any table is compiled', () => {
+  it('more than 1000 columns in a table (20,000 took 17 s to compile and bind), streams, tables, queries, includes', () => {
+    const cols = Array.from({ length: 1001 }, (_, i) => `      c${i}: { path: a${i}, type: string }`).join('\n');
+    const t0 = Date.now();
+    const problems = problemsOf(`${HEAD}${STREAMS}tables:\n  t:\n    from: s\n    columns:\n${cols}\n`);
+    expect(problems.map((p) => `${p.path}: ${p.message}`)).toEqual(['tables.t.columns: expected at most 1000 entries']);
+    expect(Date.now() - t0).toBeLessThan(3000);
+    const many = (n: number, f: (i: number) => string) => Array.from({ length: n }, (_, i) => f(i)).join('\n');
+    expect(problemsOf(`${HEAD}streams:\n${many(1001, (i) => `  s${i}: { endpoint: me/playlists }`)}\n`).map((p) => p.message)).toContain('expected at most 1000 entries');
+    expect(problemsOf(`${HEAD}${STREAMS}queries:\n${many(501, (i) => `  q${i}: { sql: SELECT ${i} }`)}\n`).filter((p) => p.path === 'queries').map((p) => p.message)).toEqual(['expected at most 500 entries']);
+    expect(problemsOf(`${HEAD}${STREAMS}include: [${many(51, (i) => `x${i}.yaml`).replace(/\n/g, ', ')}]\n`).map((p) => `${p.path}: ${p.message}`)).toEqual(['include: expected at most 50 items']);
   });
 });
