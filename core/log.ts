@@ -4,6 +4,7 @@
  */
 import type { Logger } from './plugin-api.ts';
 import { redact, registerSecret } from './redact.ts';
+import { terminalSafe } from './terminal.ts';
 
 export { redact, registerSecret };
 
@@ -14,7 +15,8 @@ export interface LogSink {
   (level: 'debug' | 'info' | 'warn', line: string): void;
 }
 
-const stderrSink: LogSink = (_level, line) => process.stderr.write(line + '\n');
+/** Log lines carry data (API messages, names): control characters in them reach stderr as escapes. */
+const stderrSink: LogSink = (_level, line) => process.stderr.write(terminalSafe(line) + '\n');
 
 export function createLogger(opts: { level?: LogLevel; prefix?: string; sink?: LogSink } = {}): Logger {
   const min = order[opts.level ?? 'info'];

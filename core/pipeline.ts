@@ -31,21 +31,64 @@ export interface PrepareOptions {
 
 /** Parse, schema-check and plugin-check a pipeline file; throws ConfigError with every problem. */
 export async function preparePipeline(file: string, opts: PrepareOptions = {}): Promise<Prepared> {
+  return prepareOne(file, opts, undefined);
+}
+
+/**
+ * One pipeline, and (for the main one, `parent` undefined) the pipelines it includes. Includes
+ * are one level deep: an included pipeline that includes others (itself, its includer, a chain)
+ * is an error at the include line, and its includes are never followed.
+ */
+async function prepareOne(file: string, opts: PrepareOptions, parent: string | undefined): Promise<Prepared> {
   const plugins = opts.plugins ?? discoveredPlugins;
   // Schema and plugin problems are reported together, so one validate shows every mistake.
   const prep = await loadPipelineWith(file, (use) => plugins.loadPlugin(use, dirname(resolve(file))));
   // A table that cannot compile fails here, with its key and line, not after the extraction; so
   // does SQL that would read or write files (a query printing .secrets.json, a column copying it).
   throwIfErrors([...tablePlanProblems(prep.loaded), ...sqlAccessProblems(prep.loaded)]);
+  if (parent !== undefined) return prep;
+  const list = prep.loaded.config.include ?? [];
   const includes: Prepared[] = [];
   const problems: Problem[] = [];
   const streams = new Set(Object.keys(prep.loaded.config.streams));
   const tables = new Set(Object.keys(prep.loaded.config.tables));
   const queries = new Set(Object.keys(prep.loaded.config.queries));
-  for (const [i, rel] of (prep.loaded.config.include ?? []).entries()) {
+  const self = resolve(file);
+  const seen = new Map<string, number>();
+  for (const [i, rel] of list.entries()) {
     const at = { ...prep.loaded.pos(`include.${i}`), path: `include.${i}`, severity: 'error' as const };
-    const inc = await preparePipeline(join(dirname(resolve(file)), rel), opts);
-    if (inc.includes?.length) problems.push({ ...at, message: `"${rel}" includes other pipelines itself; includes are one level deep` });
+    const target = join(dirname(self), rel);
+    if (resolve(target) === self) {
+      problems.push({ ...at, message: `"${rel}" is this pipeline itself; include other pipeline files` });
+      continue;
+    }
+    if (seen.has(resolve(target))) {
+      problems.push({ ...at, message: `"${rel}" is included already (include.${seen.get(resolve(target))})` });
+      continue;
+    }
+    seen.set(resolve(target), i);
+    let inc: Prepared;
+    try {
+      inc = await prepareOne(target, opts, self);
+    } catch (e) {
+      // A file that cannot be read at all is a mistake of this include line.
+      if (e instanceof ConfigError && e.problems.every((p) => p.line === 0 && p.file === target)) {
+        problems.push(...e.problems.map((p) => ({ ...at, message: `"${rel}": ${p.message}` })));
+        continue;
+      }
+      throw e;
+    }
+    const nested = inc.loaded.config.include ?? [];
+    if (nested.length > 0) {
+      const back = nested.some((r) => resolve(join(dirname(resolve(target)), r)) === self);
+      problems.push({
+        ...at,
+        message: back
+          ? `"${rel}" includes this pipeline back (a cycle); includes are one level deep: remove the include from one of them`
+          : `"${rel}" includes other pipelines itself; includes are one level deep: include those from this pipeline instead`,
+      });
+      continue;
+    }
     // One lake: a stream or table name means one thing in it, whichever pipeline declares it.
     for (const s of Object.keys(inc.loaded.config.streams)) {
       if (streams.has(s)) problems.push({ ...at, message: `stream "${s}" of "${rel}" has the same name as one of this pipeline's (their raw data would mix)` });

@@ -16,6 +16,9 @@ export const PROJECT_ROOT = projectRoot();
 
 const isFile = (p: string) => existsSync(p) && statSync(p).isFile();
 
+/** An npm package name, optionally with a subpath (`@scope/pkg/sub`). */
+const NPM_NAME = /^(?:@[a-z0-9~-][a-z0-9._~-]*\/)?[a-z0-9~-][a-z0-9._~-]*(?:\/[A-Za-z0-9._~-]+)*$/;
+
 function candidates(use: string, baseDir: string): string[] {
   if (use.startsWith('.') || isAbsolute(use)) {
     const p = resolve(baseDir, use);
@@ -126,6 +129,10 @@ export function pluginSource(registry: ConnectorRegistry = {}): PluginSource {
     try {
       if (entry) return await entry.load();
       const file = candidates(use, baseDir).find(isFile) ?? (pathLike ? undefined : resolvePackage(use, baseDir));
+      // Only a regular file is imported by path (a device such as /dev/zero would never end),
+      // and only a package name is handed to import() as it is (never a data: or node: URL).
+      if (!file && pathLike) throw new Error('no such plugin file (a path names a .ts, .js or .mjs file, or a folder with an index.ts)');
+      if (!file && !NPM_NAME.test(use)) throw new Error('not a shipped connector, a connectors/ folder, a path starting with ./ or an npm package name');
       const mod = file ? await importFile(file) : ((await import(use)) as { default?: unknown });
       return mod.default;
     } catch (e) {

@@ -6,7 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { open, readFile, rename, unlink } from 'node:fs/promises';
-import { readFileSync } from 'node:fs';
+import { isMissing, readConfigText } from '../config/text.ts';
 import { basename, dirname, join } from 'node:path';
 import { UserError } from '../errors.ts';
 
@@ -50,12 +50,15 @@ export async function readSecretsFile(file: string): Promise<SecretsFileData> {
 }
 
 export function readSecretsFileSync(file: string): SecretsFileData {
+  let text: string;
   try {
-    return parse(file, readFileSync(file, 'utf8'));
+    // A folder, a device (never read) or a huge file is one line (core/config/text.ts).
+    text = readConfigText(file, { what: 'secrets file' });
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return {};
+    if (isMissing(e)) return {};
     throw e;
   }
+  return parse(file, text);
 }
 
 /** The `_meta` entry of a secret, when it is well-formed. */

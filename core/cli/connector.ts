@@ -8,6 +8,7 @@ import { Option, type Command } from 'commander';
 import { createLogger } from '../log.ts';
 import { RULES, SUITES, type SuiteName } from '../conformance/types.ts';
 import type { CliContext } from './context.ts';
+import { seed } from './options.ts';
 
 const out = (s = '') => process.stdout.write(s + '\n');
 
@@ -46,7 +47,7 @@ export function registerConnector(program: Command, ctx: CliContext): void {
     .argument('<plugin>', 'a shipped connector, a folder name under connectors/, a path, or an npm package')
     .option('-p, --pipeline <file>', 'read the streams of this pipeline file (default: one per endpoint that needs no parent)')
     .addOption(new Option('--suite <names...>', 'run only these suites').choices([...SUITES]))
-    .option('--seed <n>', 'sandbox seed', (v) => Number(v))
+    .option('--seed <n>', 'sandbox seed', seed)
     .option('--json', 'print the report as JSON')
     .option('-v, --verbose', 'progress and notes')
     .option('--rules', 'list the rules of every suite and exit')

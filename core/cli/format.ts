@@ -1,4 +1,9 @@
-/** Plain-text rendering for the terminal: aligned tables, CSV and JSON of query results. */
+/**
+ * Plain-text rendering for the terminal: aligned tables, CSV and JSON of query results. Tables
+ * show control characters in cells as escapes (core/terminal.ts); CSV and JSON keep the data as
+ * it is, but never let it reach a terminal as a raw escape sequence.
+ */
+import { jsonTerminalSafe, terminalSafe } from '../terminal.ts';
 
 export function formatValue(v: unknown): string {
   switch (typeof v) {
@@ -33,27 +38,56 @@ function pad(s: string, width: number, right: boolean): string {
   return right ? fill + s : s + fill;
 }
 
-/** An aligned text table; numbers right-aligned, long cells cut so one row stays one line. */
+/** A cell as one terminal-safe line: whitespace runs are one space, control characters escapes. */
+const cell = (v: unknown): string => terminalSafe(formatValue(v).replace(/\s+/g, ' '));
+
+/**
+ * An aligned text table; numbers right-aligned, long cells cut so one row stays one line. Loops,
+ * not spread arguments: a result of any size renders (a spread of 150,000 widths overflows the stack).
+ */
 export function textTable(columns: string[], rows: Array<Record<string, unknown>>, maxWidth = 48): string {
-  const cells = rows.map((r) => columns.map((c) => formatValue(r[c]).replace(/\s+/g, ' ')));
   const clip = (s: string) => (s.length > maxWidth ? s.slice(0, maxWidth - 1) + '…' : s);
-  const widths = columns.map((c, i) => Math.max(c.length, ...cells.map((r) => displayWidth(clip(r[i])))));
-  const numeric = columns.map((_, i) => rows.length > 0 && rows.every((r) => typeof r[columns[i]] === 'number' || typeof r[columns[i]] === 'bigint'));
-  const line = (vals: string[]) =>
-    vals.map((v, i) => pad(clip(v), widths[i], numeric[i])).join('  ').trimEnd();
-  const out = [line(columns), widths.map((w) => '-'.repeat(w)).join('  ')];
+  const heads = columns.map((c) => clip(cell(c)));
+  const cells = rows.map((r) => columns.map((c) => clip(cell(r[c]))));
+  const widths = heads.map((h) => displayWidth(h));
+  for (const r of cells) for (let i = 0; i < r.length; i++) widths[i] = Math.max(widths[i], displayWidth(r[i]));
+  const numeric = columns.map((c) => rows.length > 0 && rows.every((r) => typeof r[c] === 'number' || typeof r[c] === 'bigint'));
+  const line = (vals: string[]) => vals.map((v, i) => pad(v, widths[i], numeric[i])).join('  ').trimEnd();
+  const out = [line(heads), widths.map((w) => '-'.repeat(w)).join('  ')];
   for (const r of cells) out.push(line(r));
   if (rows.length === 0) out.push('(no rows)');
   return out.join('\n');
 }
 
-export function csv(columns: string[], rows: Array<Record<string, unknown>>): string {
+/**
+ * CSV (RFC 4180 quoting). `terminal`: the output goes to a terminal, so control characters in
+ * cells are shown as escapes; to a file or a pipe the cells are written as they are.
+ */
+export function csv(columns: string[], rows: Array<Record<string, unknown>>, opts: { terminal?: boolean } = {}): string {
+  return csvLines(columns, rows, opts).join('\n');
+}
+
+/** The lines of `csv` (header first), for writing a large result piece by piece. */
+export function csvLines(columns: string[], rows: Array<Record<string, unknown>>, opts: { terminal?: boolean } = {}): string[] {
   const esc = (v: unknown) => {
     if (v === null || v === undefined) return '';
-    const s = formatValue(v);
+    const s = opts.terminal ? terminalSafe(formatValue(v)) : formatValue(v);
     return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
   };
-  return [columns.map(esc).join(','), ...rows.map((r) => columns.map((c) => esc(r[c])).join(','))].join('\n');
+  const out = [columns.map(esc).join(',')];
+  for (const r of rows) out.push(columns.map((c) => esc(r[c])).join(','));
+  return out;
+}
+
+/**
+ * The rows as a JSON array, one row per element (as `JSON.stringify(rows, null, 2)` writes them),
+ * with every character a terminal would act on escaped as `\uXXXX`: the same data for a parser.
+ */
+export function jsonRows(rows: Array<Record<string, unknown>>): string[] {
+  if (rows.length === 0) return ['[]'];
+  // Escaped before indenting: a raw U+2028 is a line start to the `m` flag.
+  const body = rows.map((r, i) => jsonTerminalSafe(JSON.stringify(r, null, 2)).replace(/^/gm, '  ') + (i < rows.length - 1 ? ',' : ''));
+  return ['[', ...body, ']'];
 }
 
 export function humanBytes(n: number): string {

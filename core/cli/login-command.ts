@@ -4,15 +4,16 @@
 import type { Command } from 'commander';
 import { UserError } from '../errors.ts';
 import type { CliContext } from './context.ts';
+import { port, positive } from './options.ts';
 
 export function registerLogin(program: Command, ctx: CliContext): void {
   program
     .command('login')
     .description("Authorize your account with the pipeline's connector in the browser (Spotify: Authorization Code + PKCE) and store the refresh token as a local secret")
     .option('-c, --config <file>', 'pipeline file', 'pipeline.yaml')
-    .option('--port <n>', 'loopback port of the redirect URI http://127.0.0.1:PORT/callback (default 8888)', (v) => Number(v))
+    .option('--port <n>', 'loopback port of the redirect URI http://127.0.0.1:PORT/callback (default 8888)', port)
     .option('--no-open', 'only print the URL; do not try to open a browser')
-    .option('--timeout <seconds>', 'give up waiting for the browser after this long', (v) => Number(v), 300)
+    .option('--timeout <seconds>', 'give up waiting for the browser after this long', positive('a number of seconds'), 300)
     .option('-v, --verbose', 'debug logging')
     .action(async (o: { config: string; port?: number; open: boolean; timeout: number; verbose?: boolean }) => {
       if (o.port !== undefined && !(Number.isInteger(o.port) && o.port >= 0 && o.port < 65536)) throw new UserError(`--port must be a port number, not "${o.port}"`);

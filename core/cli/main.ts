@@ -1,6 +1,8 @@
 /**
  * `spotify-pipeline`: the command line. Exit codes: 0 success, 1 a run failed, 2 bad input or
- * configuration (the message says which key, file and line).
+ * configuration (the message says which key, file and line); 130/143 a run stopped by
+ * SIGINT/SIGTERM (core/cli/process.ts). Every error is one line (and a `fix:` line when there
+ * is one); stack traces only with `--debug`.
  *
  * The program is built from injected parts (`CliDeps`): core's commands here, the connector
  * registry and other parts' commands from the composition root (bin/main.ts). Only commander and
@@ -10,13 +12,16 @@ import { Command, CommanderError, Option } from 'commander';
 import { ConfigError, formatProblem } from '../config/problem.ts';
 import { UserError } from '../errors.ts';
 import { redact } from '../redact.ts';
+import { terminalSafe } from '../terminal.ts';
 import { pluginSource } from '../plugins.ts';
 import { CommandFailed, type CliContext, type CliDeps } from './context.ts';
 import { registerLogin, registerCheck } from './login-command.ts';
 import { registerConnector } from './connector.ts';
 import { registerTransform } from './transform-command.ts';
+import { integer, port, seed } from './options.ts';
+import { guardOutput } from './process.ts';
 
-const err = (s: string) => process.stderr.write(redact(s) + '\n');
+const err = (s: string) => process.stderr.write(terminalSafe(redact(s)) + '\n');
 
 export function cliContext(deps: CliDeps): CliContext {
   const plugins = pluginSource(deps.connectors);
@@ -37,7 +42,10 @@ export function buildProgram(deps: CliDeps): Command {
   program
     .name('spotify-pipeline')
     .description('Build a Spotify data lake from one declarative pipeline.yaml')
-    .showHelpAfterError()
+    .option('--debug', 'print the stack trace of an error (for bug reports)')
+    // Commander's own messages echo what was typed: shown terminal-safe, one line and a hint.
+    .configureOutput({ writeErr: (s) => process.stderr.write(terminalSafe(s)), writeOut: (s) => process.stdout.write(s) })
+    .showHelpAfterError('(add --help for usage)')
     .exitOverride();
 
   program
@@ -56,7 +64,7 @@ export function buildProgram(deps: CliDeps): Command {
     .option('--lake <dir>', 'local lake folder (default: storage.local of pipeline.yaml)')
     .option('--sandbox', "run against the connector's offline sandbox, ignoring credentials")
     .option('--sandbox-fallback', 'use the sandbox when no credentials are configured (says so)')
-    .option('--seed <n>', 'sandbox data seed', (v) => Number(v))
+    .option('--seed <n>', 'sandbox data seed', seed)
     .option('--queries', "print every named query's result after the run")
     .option('-v, --verbose', 'debug logging')
     .action(async (o: { config: string; lake?: string; sandbox?: boolean; sandboxFallback?: boolean; seed?: number; queries?: boolean; verbose?: boolean }) => {
@@ -73,7 +81,8 @@ export function buildProgram(deps: CliDeps): Command {
     .option('--lake <dir>', 'local lake folder')
     .addOption(new Option('--format <format>', 'output format').choices(['table', 'csv', 'json']).default('table'))
     .option('--unsafe', "run --sql without the sandbox (it may then read and write any file you can; see README, \"SQL is sandboxed\")")
-    .action(async (name: string | undefined, o: { config: string; sql?: string; lake?: string; format: string; unsafe?: boolean }) => {
+    .option('--max-rows <n>', 'table format: print at most this many rows (csv and json print all)', integer(1, 1_000_000_000, 'a number of rows'), 1000)
+    .action(async (name: string | undefined, o: { config: string; sql?: string; lake?: string; format: string; unsafe?: boolean; maxRows: number }) => {
       const { queryCommand } = await import('./run.ts');
       await queryCommand(ctx, name, o);
     });
@@ -83,10 +92,10 @@ export function buildProgram(deps: CliDeps): Command {
     .description("Serve a connector's offline sandbox on 127.0.0.1 for manual use (Ctrl-C stops it): the pipeline's connector, or --connector NAME")
     .option('-c, --config <file>', 'pipeline file whose connector to serve', 'pipeline.yaml')
     .option('--connector <name>', `serve this connector's sandbox instead (shipped: ${Object.keys(deps.connectors).join(', ')})`)
-    .option('--port <n>', 'port (0 = any free port)', (v) => Number(v), 8888)
+    .option('--port <n>', 'port (0 = any free port)', port, 8888)
     .option('--profile <name>', 'sandbox profile, if the connector has several (spotify: development, development-legacy, extended)')
     .addOption(new Option('--mode <name>', 'same as --profile').hideHelp())
-    .option('--seed <n>', 'data seed', (v) => Number(v), 42)
+    .option('--seed <n>', 'data seed', seed, 42)
     .action(async (o: { config: string; connector?: string; port: number; profile?: string; mode?: string; seed: number }) => {
       const { sandboxCommand } = await import('./sandbox.ts');
       await sandboxCommand(ctx, o);
@@ -101,26 +110,91 @@ export function buildProgram(deps: CliDeps): Command {
 }
 
 export async function main(argv: string[], deps: CliDeps): Promise<number> {
+  guardOutput();
+  // From argv, not the parsed options: an error in parsing is reported the same way.
+  const debug = argv.slice(2).includes('--debug');
   const program = buildProgram(deps);
+  const restore = quietConsole(debug);
   try {
     await program.parseAsync(argv);
     return 0;
   } catch (e) {
-    if (e instanceof CommandFailed) {
-      if (e.message) err(e.message);
-      return e.exitCode;
-    }
-    if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;
-    if (e instanceof ConfigError) {
-      for (const p of e.problems) err(formatProblem(p));
-      return 2;
-    }
-    if (e instanceof UserError) {
-      err(`error: ${e.message}`);
-      if (e.hint) err(`  fix: ${e.hint}`);
-      return 2;
-    }
-    err(`error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+    return report(e, debug);
+  } finally {
+    restore();
+  }
+}
+
+const CONSOLE = ['log', 'info', 'debug', 'warn', 'error'] as const;
+
+/**
+ * The CLI writes through process.stdout/stderr, never the console; what reaches the console is a
+ * library's chatter (dt-sql-parser's ANTLR lexer prints `line 1:4 extraneous input ...` with
+ * console.error). It is dropped, or shown on stderr as `[debug] ...` with --debug, so stdout
+ * carries only results and stderr only our messages. Returns the function that puts it back.
+ */
+function quietConsole(debug: boolean): () => void {
+  // The very functions, to put back as they were (Node's console methods are bound already).
+  // eslint-disable-next-line @typescript-eslint/unbound-method
+  const saved = CONSOLE.map((k) => [k, console[k]] as const);
+  for (const k of CONSOLE) {
+    console[k] = debug ? (...args: unknown[]) => void process.stderr.write(terminalSafe(`[debug] ${args.map(String).join(' ')}`) + '\n') : () => undefined;
+  }
+  return () => {
+    for (const [k, f] of saved) console[k] = f;
+  };
+}
+
+/** Problems printed of one ConfigError: a generated file with 20,000 broken streams is not 20,000 lines. */
+export const MAX_PROBLEMS = 100;
+
+/** Error codes of the file system and network that name a path or port the user gave. */
+const USER_FS_CODES = new Set(['ENOENT', 'EACCES', 'EPERM', 'EISDIR', 'ENOTDIR', 'EEXIST', 'EROFS', 'ENAMETOOLONG', 'ELOOP', 'ENOTEMPTY', 'EADDRINUSE', 'EADDRNOTAVAIL']);
+
+/** Prints an error as one line (plus a `fix:` line) and returns the exit code; the stack only with --debug. */
+export function report(e: unknown, debug = false): number {
+  const stack = () => {
+    if (debug && e instanceof Error && e.stack) err(e.stack);
+  };
+  if (e instanceof CommandFailed) {
+    if (e.message) err(e.message);
+    stack();
+    return e.exitCode;
+  }
+  // Commander has printed its message (and the hint) already.
+  if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;
+  if (e instanceof ConfigError) {
+    for (const p of e.problems.slice(0, MAX_PROBLEMS)) err(formatProblem(p));
+    const more = e.problems.length - MAX_PROBLEMS;
+    if (more > 0) err(`… and ${more.toLocaleString('en-US')} more problem${more === 1 ? '' : 's'} (the first ${MAX_PROBLEMS} shown: fix those, then validate again)`);
+    stack();
+    return 2;
+  }
+  if (e instanceof UserError) {
+    err(`error: ${e.message}`);
+    if (e.hint) err(`  fix: ${e.hint}`);
+    stack();
+    return 2;
+  }
+  const code = (e as NodeJS.ErrnoException | undefined)?.code;
+  if (e instanceof Error && typeof code === 'string' && USER_FS_CODES.has(code)) {
+    err(`error: ${e.message}`);
+    stack();
+    return 2;
+  }
+  // A failure a command reports on purpose (a policy check, the conformance kit): its message
+  // is the whole report, and it set its stack to the message so that none is ever printed.
+  if (e instanceof Error && e.stack === e.message) {
+    err(`error: ${e.message}`);
     return 1;
   }
+  // A bug, or something the engine did not foresee: its message, and how to learn more.
+  const message = e instanceof Error ? `${e.name === 'Error' ? '' : `${e.name}: `}${e.message}` : String(e);
+  if (debug) {
+    err(`error: ${e instanceof Error ? (e.stack ?? message) : message}`);
+  } else {
+    err(`error: ${message}`);
+    err('  (unexpected: run again with --debug for the stack trace, and report it)');
+  }
+  return 1;
 }

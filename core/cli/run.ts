@@ -12,13 +12,18 @@ import { connectorConfig, lakeTables, notConfigured, registerLocalSecrets, runLo
 import { assertLakeFolder, openLake, tablesNamed, UnreadableTableError, type Lake, type QueryResult } from '../query/index.ts';
 import type { RunSummary } from '../engine/run.ts';
 import { localSecretUpdater } from '../auth/store.ts';
-import { csv, humanBytes, textTable } from './format.ts';
+import { csvLines, humanBytes, jsonRows, textTable } from './format.ts';
 import { authorizationWarningLines } from './login.ts';
 import { CommandFailed, type CliContext } from './context.ts';
+import { STOP_EXIT_CODE, stdoutIsClosed, stopOnSignals, type SignalStop, type StopReason } from './process.ts';
+import { terminalSafe } from '../terminal.ts';
 
-// Both redacted: a query result, like a log line, must never show a registered secret.
-const out = (s = '') => process.stdout.write(redact(s) + '\n');
-const err = (s: string) => process.stderr.write(redact(s) + '\n');
+// Both redacted: a query result, like a log line, must never show a registered secret. Control
+// characters from data or config are shown as escapes.
+const out = (s = '') => {
+  if (!stdoutIsClosed()) process.stdout.write(terminalSafe(redact(s)) + '\n');
+};
+const err = (s: string) => process.stderr.write(terminalSafe(redact(s)) + '\n');
 
 export async function validateCommand(ctx: CliContext, o: { config: string }): Promise<void> {
   const prep = await ctx.prepare(o.config);
@@ -39,42 +44,85 @@ interface RunFlags {
   verbose?: boolean;
 }
 
+const STOP_SAYS: Record<StopReason, string> = {
+  SIGINT: 'interrupted (Ctrl-C)',
+  SIGTERM: 'terminated (SIGTERM)',
+  EPIPE: 'the output was closed',
+};
+
+/**
+ * `run`: the pipeline, then the pipelines it includes, into one lake. SIGINT or SIGTERM (or a
+ * closed stdout) stops it cleanly: the streams read completely are committed and the tables
+ * built, no further pipeline starts, and the command exits 130 / 143 (0 for a closed stdout).
+ * A second signal exits at once.
+ */
 export async function runCommand(ctx: CliContext, o: RunFlags): Promise<void> {
+  const stop = stopOnSignals({
+    abortWith: (r) => Object.assign(new UserError(STOP_SAYS[r]), { stop: r }),
+    onStop: (r) => {
+      if (r !== 'EPIPE') err(`\n${STOP_SAYS[r]}: stopping once what is complete is committed (again to quit at once, committing nothing more)`);
+    },
+  });
+  try {
+    await runAll(ctx, o, stop);
+  } finally {
+    stop.dispose();
+  }
+}
+
+async function runAll(ctx: CliContext, o: RunFlags, stop: SignalStop): Promise<void> {
+  const stopped = () => {
+    const r = stop.reason();
+    return r === undefined ? undefined : new CommandFailed(r === 'EPIPE' ? '' : `stopped: ${STOP_SAYS[r]}`, STOP_EXIT_CODE[r]);
+  };
   const prep = await ctx.prepare(o.config);
   const mode = o.sandbox ? 'always' : o.sandboxFallback ? 'fallback' : 'never';
   const lake = lakeDir(prep.loaded, o.lake);
   // What the main pipeline's sandbox shares with the sandboxes of the pipelines it includes.
   const peers: Record<string, JsonRecord> = {};
-  const summaries: RunSummary[] = [await runOne(prep, { ...o, mode, lake, peers })];
+  const early = stopped();
+  if (early) throw early;
+  const summaries: RunSummary[] = [await runOne(prep, { ...o, mode, lake, peers, signal: stop.signal })];
   // Included pipelines land in the same lake, after this one (one connector each).
   for (const inc of prep.includes ?? []) {
+    if (stop.reason()) {
+      out(`\nNot run: ${inc.loaded.config.name} (${inc.plugin.name}), stopped before it started.`);
+      continue;
+    }
     const missing = mode === 'never' ? notConfigured(inc) : undefined;
     if (missing) {
       out(`\nSkipping ${inc.loaded.file} (${inc.plugin.name}): not configured (${missing.join(', ')} not set).`);
       continue;
     }
     out(`\nIncluded pipeline ${inc.loaded.config.name} (${inc.plugin.name}):`);
-    summaries.push(await runOne(inc, { ...o, mode, lake, peers }));
+    summaries.push(await runOne(inc, { ...o, mode, lake, peers, signal: stop.signal }));
   }
   out(`Lake: ${lake}`);
+  const interrupted = stopped();
+  if (interrupted) throw interrupted;
   const failed = summaries.find((x) => !x.ok);
   if (failed) {
     err(`error: ${failed.error}`);
     if (failed.hint) err(`  fix: ${failed.hint}`);
     throw new CommandFailed('', failed.userError ? 2 : 1);
   }
-  if (o.queries) await printQueries(prep, lake);
+  if (o.queries) await printQueries(prep, lake, stop);
+  const late = stopped();
+  if (late) throw late;
 }
+
+/** Rows `query` prints in table format unless --max-rows says otherwise (csv and json print all). */
+export const QUERY_TABLE_ROWS = 1000;
 
 export async function queryCommand(
   ctx: CliContext,
   name: string | undefined,
-  o: { config: string; sql?: string; lake?: string; format: string; unsafe?: boolean },
+  o: { config: string; sql?: string; lake?: string; format: string; unsafe?: boolean; maxRows?: number },
 ): Promise<void> {
   const prep = await ctx.prepare(o.config);
   const queries = prep.loaded.config.queries;
   if (!name && !o.sql) throw new UserError('give a query name or --sql', `named queries: ${Object.keys(queries).join(', ')}`);
-  if (name && !queries[name]) throw new UserError(`no query named "${name}" in ${o.config}`, `expected one of ${Object.keys(queries).join(', ')}`);
+  if (name && !Object.hasOwn(queries, name)) throw new UserError(`no query named "${name}" in ${o.config}`, `expected one of ${Object.keys(queries).join(', ')}`);
   if (o.unsafe && !o.sql) throw new UserError('--unsafe is for ad-hoc SQL (--sql) only: named queries always run sandboxed');
   registerLocalSecrets(prep);
   const dir = lakeDir(prep.loaded, o.lake);
@@ -84,9 +132,16 @@ export async function queryCommand(
     const sql = o.sql ?? queries[name!].sql;
     const res = redactResult(await runQuery(lake, sql));
     noteEmptyTables(lake, sql, dir);
-    if (o.format === 'json') out(JSON.stringify(res.rows, null, 2));
-    else if (o.format === 'csv') out(csv(res.columns, res.rows));
-    else out(textTable(res.columns, res.rows));
+    if (o.format === 'json') await writeLines(jsonRows(res.rows));
+    else if (o.format === 'csv') await writeLines(csvLines(res.columns, res.rows, { terminal: process.stdout.isTTY === true }));
+    else {
+      const max = o.maxRows ?? QUERY_TABLE_ROWS;
+      out(textTable(res.columns, res.rows.slice(0, max)));
+      if (res.rows.length > max) {
+        const left = res.rows.length - max;
+        out(`… ${left.toLocaleString('en-US')} more row${left === 1 ? '' : 's'} not shown (${res.rows.length.toLocaleString('en-US')} in all): --max-rows N shows more, --format csv or json prints every row`);
+      }
+    }
   } finally {
     lake.close();
   }
@@ -125,8 +180,31 @@ function noteEmptyTables(lake: Lake, sql: string, dir: string): void {
   for (const t of tablesNamed(sql, lake.emptyTables)) err(`note: table ${t} has no data yet (no Parquet files under ${join(dir, 'curated', t)}): it reads as empty`);
 }
 
-export function printSummary(s: RunSummary): void {
-  out(`\nRun ${s.runId}: ${s.ok ? 'ok' : s.stoppedEarly ? 'stopped early (state saved)' : 'FAILED'} in ${s.seconds.toFixed(1)} s`);
+/**
+ * Writes data lines (csv, json: not made terminal-safe here, the formats did that) in chunks,
+ * waiting when the reader is slower, so a large result never sits in memory twice.
+ */
+async function writeLines(lines: string[]): Promise<void> {
+  const CHUNK = 2000;
+  for (let i = 0; i < lines.length && !stdoutIsClosed(); i += CHUNK) {
+    const ok = process.stdout.write(lines.slice(i, i + CHUNK).join('\n') + '\n');
+    if (!ok && !stdoutIsClosed()) {
+      await new Promise<void>((done) => {
+        const finish = () => {
+          process.stdout.off('drain', finish);
+          process.stdout.off('error', finish);
+          done();
+        };
+        process.stdout.once('drain', finish);
+        process.stdout.once('error', finish);
+      });
+    }
+  }
+}
+
+export function printSummary(s: RunSummary, stoppedBy?: StopReason): void {
+  const status = s.ok ? 'ok' : s.stoppedEarly ? 'stopped early (state saved)' : stoppedBy ? `stopped, ${STOP_SAYS[stoppedBy]} (the streams read completely are committed)` : 'FAILED';
+  out(`\nRun ${s.runId}: ${status} in ${s.seconds.toFixed(1)} s`);
   out(
     textTable(
       ['stream', 'endpoint', 'status', 'records', 'files', 'bytes', 'requests', 'seconds', 'notes'],
@@ -154,45 +232,42 @@ export function printSummary(s: RunSummary): void {
   if (token || me) out(`(plus ${token} token request(s) and ${me} /me request(s))`);
 }
 
-/** Runs one pipeline into `lake` and prints its summary. */
+/** Runs one pipeline into `lake` and prints its summary; `signal` stops it cleanly. */
 async function runOne(
   prep: Prepared,
-  o: { mode: 'always' | 'fallback' | 'never'; seed?: number; verbose?: boolean; lake: string; peers: Record<string, JsonRecord> },
+  o: { mode: 'always' | 'fallback' | 'never'; seed?: number; verbose?: boolean; lake: string; peers: Record<string, JsonRecord>; signal: AbortSignal },
 ): Promise<RunSummary> {
   const choice = await connectorConfig(prep, { sandbox: o.mode, seed: o.seed, peers: o.peers });
   if (choice.reason) out(choice.reason);
   else for (const line of authorizationWarningLines(prep.loaded)) err(line);
   if (choice.sandbox?.shared) o.peers[prep.plugin.name] = choice.sandbox.shared;
   const logger = createLogger({ level: o.verbose ? 'debug' : 'info' });
-  const ac = new AbortController();
-  const onSignal = () => ac.abort(new UserError('interrupted'));
-  process.once('SIGINT', onSignal);
   let summary: RunSummary;
   try {
     summary = await runLocal(prep, {
       lake: o.lake,
       logger,
       connectorConfig: choice.config,
-      signal: ac.signal,
+      signal: o.signal,
       // Never in sandbox runs: the demo token must not overwrite the user's secrets file.
       updateSecret: choice.sandbox ? undefined : localSecretUpdater(prep.loaded, logger),
     });
   } finally {
-    process.off('SIGINT', onSignal);
     await choice.sandbox?.close();
   }
-  printSummary(summary);
+  printSummary(summary, o.signal.aborted ? (o.signal.reason as { stop?: StopReason } | undefined)?.stop : undefined);
   return summary;
 }
 
-async function printQueries(prep: Prepared, lake?: string): Promise<void> {
+async function printQueries(prep: Prepared, lake: string, stop: SignalStop): Promise<void> {
   const queries = prep.loaded.config.queries;
   registerLocalSecrets(prep);
-  const dir = lakeDir(prep.loaded, lake);
-  const db = await openLake(dir, lakeTables(prep));
+  // `lake` is the folder already resolved (and --lake applied) by the run.
+  const db = await openLake(lake, lakeTables(prep));
   let failed = 0;
   try {
     for (const [name, q] of Object.entries(queries)) {
+      if (stop.reason()) break;
       let res;
       try {
         res = await db.query(q.sql);

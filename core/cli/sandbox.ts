@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { UserError } from '../errors.ts';
-import type { ConnectorPlugin } from '../plugin-api.ts';
+import type { ConnectorPlugin, SandboxHandle } from '../plugin-api.ts';
 import type { CliContext } from './context.ts';
 
 const out = (s = '') => process.stdout.write(s + '\n');
@@ -29,7 +29,15 @@ export async function sandboxCommand(
   }
   if (!plugin.sandbox) throw new UserError(`connector "${plugin.name}" has no sandbox`);
   const profile = o.profile ?? o.mode;
-  const sb = await plugin.sandbox({ port: o.port, seed: o.seed, config, ...(profile && { profile }) });
+  let sb: SandboxHandle;
+  try {
+    sb = await plugin.sandbox({ port: o.port, seed: o.seed, config, ...(profile && { profile }) });
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE') throw new UserError(`port ${o.port} is in use on 127.0.0.1`, 'stop what listens there, or pick another port: --port N (--port 0 takes any free one)');
+    if (code === 'EACCES') throw new UserError(`port ${o.port} needs privileges this process does not have`, 'pick a port above 1023: --port N (--port 0 takes any free one)');
+    throw e;
+  }
   const label = plugin.displayName ?? plugin.name;
   out(`${label} sandbox (${profile ? `${profile}, ` : ''}seed ${o.seed}) on ${sb.url}`);
   out('Point connector.config at it (demo values, accepted by the sandbox only):');

@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import type { CliContext } from './context.ts';
 import type { TransformOptions } from './transform.ts';
+import { positive } from './options.ts';
 
 export function registerTransform(program: Command, ctx: CliContext): void {
   program
@@ -13,7 +14,7 @@ export function registerTransform(program: Command, ctx: CliContext): void {
     .option('--explain <table>', 'print the docs, the DuckDB SQL, the Spark SQL (Glue) and the Athena DDL of a table instead of building')
     .option('--docs', 'print the markdown docs of the tables (all, or those of --table) instead of building')
     .option('--spark-specs <dir>', 'write the Glue job spec (<table>.json) of every table into <dir> instead of building')
-    .option('--target-file-mb <n>', 'split partitions into Parquet files of about this size (default 128)', (v) => Number(v))
+    .option('--target-file-mb <n>', 'split partitions into Parquet files of about this size (default 128)', positive('a number of MiB'))
     .option('--engine <engine>', 'build with duckdb (the local engine) or spark (the Glue job\'s code on Spark, via spark-submit)', 'duckdb')
     .option('--master <url>', 'with --engine spark: the Spark master (default local[*]; e.g. spark://host:7077 for a cluster that sees the lake folder)')
     .action(async (o: TransformOptions) => {

@@ -2,8 +2,7 @@
  * Reading pipeline.yaml: YAML syntax, then the JSON Schema, then normalization into the shapes
  * the engine expects. Every problem found is reported, not just the first.
  */
-import { readFileSync } from 'node:fs';
-import { LineCounter, parseDocument } from 'yaml';
+import { isScalar, LineCounter, parseDocument, visit, type Document } from 'yaml';
 import schema from '../../config/pipeline.schema.json' with { type: 'json' };
 import type { ConnectorPlugin, JsonSchema } from '../plugin-api.ts';
 import type { LoadedPipeline, PipelineConfig } from './types.ts';
@@ -12,6 +11,7 @@ import { formatPath, parsePath, type Segment } from './paths.ts';
 import { ConfigError, sortProblems, throwIfErrors, type Problem } from './problem.ts';
 import { applyAliases, registerSource, YamlSource, type PathAlias } from './source.ts';
 import { validatePipeline } from './semantic.ts';
+import { readConfigText } from './text.ts';
 
 export const pipelineSchema = schema as JsonSchema;
 
@@ -32,30 +32,67 @@ export interface ReadResult {
  * nothing after them can be trusted.
  */
 export function readPipeline(file: string): ReadResult {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'file not found' : `cannot read the file (${code ?? 'unknown error'})`;
-    throw new ConfigError([{ file, line: 0, col: 0, path: '', message: why, severity: 'error' }]);
-  }
-  return parsePipeline(text, file);
+  // A folder, a device, a huge or non-UTF-8 file: one line each (core/config/text.ts).
+  return parsePipeline(readConfigText(file), file);
 }
+
+/**
+ * What a pipeline file may expand to. YAML aliases make a small file a large (or, with an alias
+ * inside its own anchor, endless) value: the yaml library's `maxAliasCount` stops the classic
+ * "billion laughs", and these bounds stop the rest before anything walks the value.
+ */
+export const VALUE_LIMITS = { depth: 64, values: 250_000, aliases: 1000 };
 
 /** Like readPipeline, for text already in memory; `file` is the name messages use. */
 export function parsePipeline(text: string, file: string): ReadResult {
   const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: true, uniqueKeys: true });
+  const fatal = (offset: number | undefined, message: string) => {
+    const at = offset === undefined ? { line: 1, col: 1 } : lines.linePos(offset);
+    return new ConfigError([{ file, line: at.line, col: at.col, path: '', message, severity: 'error' }]);
+  };
+  // The parser takes seconds on a megabyte of `[[[[`: flow nesting is measured first.
+  const deep = flowTooDeep(text, VALUE_LIMITS.depth);
+  if (deep !== undefined) {
+    const before = text.slice(0, deep);
+    const line = before.split('\n').length;
+    throw new ConfigError([{ file, line, col: deep - before.lastIndexOf('\n'), path: '', message: DEEP, severity: 'error' }]);
+  }
+  let doc: Document;
+  try {
+    // The core schema whatever a `%YAML 1.1` directive says: no timestamps, binaries, sets or
+    // yes/no booleans, only JSON's values. logLevel: the library must not print to the console.
+    // uniqueKeys: false, checked below in one pass: the library compares every key with every
+    // other (20,000 streams took seconds).
+    doc = parseDocument(text, { lineCounter: lines, prettyErrors: true, uniqueKeys: false, schema: 'core', logLevel: 'error' });
+  } catch (e) {
+    throw fatal(undefined, tooDeep(e) ? DEEP : `YAML syntax: ${firstLine(String((e as Error).message))}`);
+  }
   if (doc.errors.length > 0) {
     // Only the first: the parser's recovery turns one mistake into dozens of follow-up errors.
     const e = doc.errors[0];
-    const at = lines.linePos(e.pos[0]);
-    const message = `YAML syntax: ${firstLine(e.message)}${/flow-(seq|map)|comma/.test(e.message) ? FLOW_HINT : ''}`;
-    throw new ConfigError([{ file, line: at.line, col: at.col, path: '', message, severity: 'error' }]);
+    const message = /Maximum call stack/.test(e.message)
+      ? DEEP
+      : `YAML syntax: ${firstLine(e.message)}${/flow-(seq|map)|comma/.test(e.message) ? FLOW_HINT : ''}`;
+    throw fatal(e.pos[0], message);
   }
+  const duplicate = duplicateKey(doc);
+  if (duplicate !== undefined) throw fatal(duplicate, 'YAML syntax: Map keys must be unique');
   const source = new YamlSource(doc, lines, file);
-  const raw: unknown = doc.toJS({ maxAliasCount: 1000 });
+  let raw: unknown;
+  try {
+    raw = doc.toJS({ maxAliasCount: VALUE_LIMITS.aliases });
+  } catch (e) {
+    const message = String((e as Error).message);
+    const unresolved = /Unresolved alias[^:]*: (.*)$/.exec(message)?.[1];
+    if (unresolved !== undefined) throw fatal(aliasOffset(doc, unresolved), `YAML: alias *${unresolved} has no anchor &${unresolved} before it`);
+    if (/resource exhaustion/.test(message)) throw fatal(aliasOffset(doc), ALIASES);
+    throw fatal(undefined, tooDeep(e) ? DEEP : `YAML: ${firstLine(message)}`);
+  }
+  const bad = valueProblem(raw);
+  if (bad) {
+    const pos = source.position(bad.segments, 'value');
+    throw new ConfigError([{ ...pos, path: formatPath(bad.segments), message: bad.message, severity: 'error' }]);
+  }
   const problems: Problem[] = [];
   const push = (segments: Segment[], anchor: 'value' | 'key' | 'container', message: string, severity: Problem['severity'] = 'error') => {
     const pos = source.position(segments, anchor);
@@ -133,6 +170,143 @@ export async function loadPipelineWith(
   }
   const warnings = throwIfErrors(checkPipeline(read, plugin));
   return { loaded: read.loaded, plugin, warnings };
+}
+
+const DEEP = `YAML: nested too deeply; a pipeline nests a few levels, at most ${VALUE_LIMITS.depth}`;
+const ALIASES = 'YAML: the aliases (*name) expand to too many values; write the repeated values out, or alias less';
+
+const TOO_MANY = `YAML: more than ${VALUE_LIMITS.values.toLocaleString('en-US')} values (an alias counts its values each time it is used); a pipeline needs far fewer`;
+
+function tooDeep(e: unknown): boolean {
+  return e instanceof RangeError && /call stack/.test(e.message);
+}
+
+/**
+ * The offset where flow collections (`[`, `{`) nest deeper than `limit`, if they do. A quick scan,
+ * not a parser: it skips comments and quoted scalars, and in block context counts a bracket only
+ * where a value starts (so `path: a[0]` is no nesting); it may miss odd nesting, never invent it.
+ */
+export function flowTooDeep(text: string, limit: number): number | undefined {
+  const blank = (ch: string | undefined) => ch === undefined || ch === ' ' || ch === '\t' || ch === '\r' || ch === '\n';
+  let depth = 0;
+  let valueStart = true;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === '\n') {
+      if (depth === 0) valueStart = true;
+      continue;
+    }
+    if (c === ' ' || c === '\t' || c === '\r') continue;
+    if (c === '#' && (i === 0 || blank(text[i - 1]))) {
+      const nl = text.indexOf('\n', i);
+      if (nl < 0) break;
+      i = nl - 1;
+      continue;
+    }
+    if ((c === '"' || c === "'") && (valueStart || depth > 0)) {
+      // A quoted scalar, to its closing quote ('' and \" do not close it).
+      for (i++; i < text.length; i++) {
+        if (c === "'" && text[i] === "'" && text[i + 1] === "'") i++;
+        else if (c === '"' && text[i] === '\\') i++;
+        else if (text[i] === c) break;
+      }
+      valueStart = false;
+      continue;
+    }
+    if ((c === '[' || c === '{') && (valueStart || depth > 0)) {
+      if (++depth > limit) return i;
+      valueStart = true;
+      continue;
+    }
+    if ((c === ']' || c === '}') && depth > 0) {
+      depth--;
+      valueStart = false;
+      continue;
+    }
+    if (depth > 0 && c === ',') {
+      valueStart = true;
+      continue;
+    }
+    if ((c === ':' || c === '-' || c === '?') && blank(text[i + 1])) {
+      valueStart = true;
+      continue;
+    }
+    if ((c === '&' || c === '!') && valueStart) {
+      // An anchor or a tag before the value: the value still starts after it.
+      while (i + 1 < text.length && !blank(text[i + 1])) i++;
+      continue;
+    }
+    valueStart = false;
+  }
+  return undefined;
+}
+
+/** Where the first key that repeats a key of the same mapping is (as the yaml library's uniqueKeys checks). */
+function duplicateKey(doc: Document): number | undefined {
+  let offset: number | undefined;
+  try {
+    visit(doc, {
+      Map(_, map) {
+        const seen = new Set<unknown>();
+        for (const pair of map.items) {
+          if (!isScalar(pair.key)) continue;
+          if (seen.has(pair.key.value)) {
+            offset = pair.key.range?.[0];
+            return visit.BREAK;
+          }
+          seen.add(pair.key.value);
+        }
+        return undefined;
+      },
+    });
+  } catch {
+    // too deep to walk: the nesting is reported after toJS
+  }
+  return offset;
+}
+
+/** Where the first alias (named `name`, or any) is, for a message about aliases. */
+function aliasOffset(doc: Document, name?: string): number | undefined {
+  let offset: number | undefined;
+  try {
+    visit(doc, {
+      Alias(_, node) {
+        if (name !== undefined && node.source !== name) return undefined;
+        offset = node.range?.[0];
+        return visit.BREAK;
+      },
+    });
+  } catch {
+    // too deep to walk: the message stands without a position
+  }
+  return offset;
+}
+
+/**
+ * The first value a pipeline cannot hold: nesting deeper than VALUE_LIMITS.depth (an alias
+ * inside its own anchor makes a cycle, which is endless nesting), more than VALUE_LIMITS.values
+ * values once aliases are expanded, or a number that is not finite (`.inf`, `.nan`).
+ */
+export function valueProblem(raw: unknown): { segments: Segment[]; message: string } | undefined {
+  let count = 0;
+  const at: Segment[] = [];
+  const walk = (v: unknown): string | undefined => {
+    if (++count > VALUE_LIMITS.values) return TOO_MANY;
+    if (typeof v === 'number' && !Number.isFinite(v)) return `${String(v)} is not a number a pipeline can use; write a finite number`;
+    if (v === null || typeof v !== 'object') return undefined;
+    if (at.length >= VALUE_LIMITS.depth) return DEEP;
+    const items: Array<[Segment, unknown]> = Array.isArray(v) ? v.map((x, i) => [i, x]) : Object.entries(v);
+    for (const [k, x] of items) {
+      at.push(k);
+      const m = walk(x);
+      if (m) return m;
+      at.pop();
+    }
+    return undefined;
+  };
+  const message = walk(raw);
+  // A nesting problem is marked at the top-level key it sits under, not 64 levels down.
+  return message ? { segments: message === DEEP || message === TOO_MANY ? at.slice(0, 1) : [...at], message } : undefined;
 }
 
 /** The yaml library appends a source excerpt to its messages; the excerpt could hold a secret. */

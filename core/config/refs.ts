@@ -3,12 +3,12 @@
  * pipeline.yaml (which is committed) and out of every message: errors name the reference,
  * never a resolved value or the contents of the secrets file.
  */
-import { readFileSync } from 'node:fs';
 import type { LoadedPipeline } from './types.ts';
 import { formatPath, type Segment } from './paths.ts';
 import { ConfigError, type Problem } from './problem.ts';
 import { DEFAULT_SECRETS_FILE, settingsOf } from './settings.ts';
 import { sourceOf } from './source.ts';
+import { isMissing, readConfigText } from './text.ts';
 
 export interface RefSources {
   env: Record<string, string | undefined>;
@@ -101,10 +101,11 @@ export function resolveRefs<T>(value: T, loaded: LoadedPipeline, basePath: strin
 export function localSecrets(file: string): (name: string) => string | undefined {
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    // A folder, a device or a huge file is named in one line, never read (core/config/text.ts).
+    text = readConfigText(file, { what: 'secrets file' });
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return () => undefined;
-    throw secretsError(file, 0, 0, '', `cannot read the secrets file (${(e as NodeJS.ErrnoException).code ?? 'unknown error'})`);
+    if (isMissing(e)) return () => undefined;
+    throw e;
   }
   let data: unknown;
   try {
@@ -133,7 +134,7 @@ export function localSecrets(file: string): (name: string) => string | undefined
 /** Every value of the local secrets file (none when it is missing or unreadable): what must never be printed. */
 export function localSecretValues(file: string): string[] {
   try {
-    const data = JSON.parse(readFileSync(file, 'utf8')) as unknown;
+    const data = JSON.parse(readConfigText(file, { what: 'secrets file' })) as unknown;
     if (!data || typeof data !== 'object' || Array.isArray(data)) return [];
     return Object.entries(data as Record<string, unknown>).flatMap(([k, v]) => (k !== '_meta' && typeof v === 'string' ? [v] : []));
   } catch {

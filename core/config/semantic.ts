@@ -29,6 +29,7 @@ export function validatePipeline(loaded: LoadedPipeline, plugin: ConnectorPlugin
   };
   const config = loaded.config as unknown as Obj;
   checkConnector(config, plugin, report);
+  checkStorage(config, report);
   checkStreams(config, plugin, report);
   checkTables(config, report);
   checkQueries(config, report);
@@ -65,6 +66,25 @@ function checkConnector(config: Obj, plugin: ConnectorPlugin, report: Report): v
   findings = findings.filter((f) => !(f.anchor === 'value' && hasRef(valueAt(values, f.segments))));
   // Name the plugin whose schema said no: the user may not know which plugin owns these keys.
   reportFindings(report, ['connector', 'config'], findings.map((f) => ({ ...f, message: `${f.message} (connector "${plugin.name}" config)` })));
+}
+
+/**
+ * `storage.local` may name its folder through `${env:NAME}` (resolved when the lake is opened:
+ * core/config/locations.ts). A secret there would be printed as the lake's path, and any other
+ * `${` is a mistyped reference, not a folder name.
+ */
+function checkStorage(config: Obj, report: Report): void {
+  const local = isObj(config.storage) ? config.storage.local : undefined;
+  if (typeof local !== 'string' || !local.includes('${')) return;
+  const at: Segment[] = ['storage', 'local'];
+  const refs = [...local.matchAll(/\$\{([^}]*)\}?/g)];
+  for (const m of refs) {
+    const ref = /^env:\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}$/.exec(m[0].slice(2));
+    if (ref) continue;
+    if (/^secret:/.test(m[1])) report(at, `a secret cannot name the lake folder (it would be printed as the lake's path); use \${env:NAME} or a path`);
+    else report(at, `"${m[0]}" is not a reference storage.local understands; write \${env:NAME} (an environment variable) or a plain path`);
+    return;
+  }
 }
 
 /** The stream a `<stream>.<field>` reference reads from. */

@@ -2,7 +2,7 @@
  * Where a key path sits in the YAML source. Kept apart from the parsed values because the
  * engine works on plain objects, while messages need the line and column the user typed.
  */
-import { isAlias, isCollection, isMap, isPair, isScalar, isSeq, type Document, type LineCounter, type Node, type Pair } from 'yaml';
+import { isAlias, isCollection, isMap, isPair, isScalar, isSeq, type Document, type LineCounter, type Node, type Pair, type YAMLMap } from 'yaml';
 import type { LoadedPipeline, SourcePos } from './types.ts';
 import { formatPath, type Segment } from './paths.ts';
 
@@ -46,7 +46,7 @@ export class YamlSource {
     let pair: Pair | undefined;
     for (const seg of segments) {
       if (isMap(node)) {
-        const next = node.items.find((p) => isPair(p) && keyText(p.key) === String(seg));
+        const next = this.pairs(node).get(String(seg));
         if (!next) return { node, pair, complete: false };
         pair = next;
         node = this.resolve(next.value as Node | null);
@@ -58,6 +58,22 @@ export class YamlSource {
       }
     }
     return { node, pair, complete: true };
+  }
+
+  /** A mapping's pairs by key text, built once per mapping: a problem's position is then no scan. */
+  private readonly index = new WeakMap<object, Map<string, Pair>>();
+  private pairs(map: YAMLMap): Map<string, Pair> {
+    let byKey = this.index.get(map);
+    if (!byKey) {
+      byKey = new Map();
+      for (const p of map.items) {
+        const k = isPair(p) ? keyText(p.key) : undefined;
+        // The first pair of a key wins, as Array.find did.
+        if (k !== undefined && !byKey.has(k)) byKey.set(k, p);
+      }
+      this.index.set(map, byKey);
+    }
+    return byKey;
   }
 
   private resolve(node: Node | null): Node | null {

@@ -1,8 +1,8 @@
 import { writeFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, findRefs, localSecrets, readPipeline, resolveRefs, type RefSources } from '../../core/config/index.ts';
-import { fixtureDir, writeFixture } from './fixtures.ts';
+import { ConfigError, findRefs, formatProblem, lakeDir, localSecrets, readPipeline, resolveRefs, type RefSources } from '../../core/config/index.ts';
+import { fixtureDir, problemsOf, writeFixture } from './fixtures.ts';
 
 const SECRET = 'sk-live-9f8e7d6c5b4a3210-do-not-print';
 const REFRESH = 'AQD-refresh-token-value-0123456789';
@@ -158,5 +158,44 @@ describe('secret values never appear in messages', () => {
       expect(m).not.toContain(SECRET);
       expect(m).not.toContain(REFRESH);
     }
+  });
+});
+
+describe('storage.local references (issue 12: `${...}` there was taken literally)', () => {
+  const pipeline = (local: string) => `version: 1
+name: test-lake
+connector:
+  use: fake
+  config: { api_mode: development }
+storage:
+  local: "${local}"
+streams: {}
+`;
+
+  it('resolves ${env:NAME} in storage.local, relative to the pipeline file like any path', () => {
+    const { loaded: l } = readPipeline(writeFixture(pipeline('${env:LAKE_ROOT}/lake')));
+    expect(lakeDir(l, undefined, { LAKE_ROOT: '/data/lakes' })).toBe('/data/lakes/lake');
+    expect(lakeDir(l, undefined, { LAKE_ROOT: 'rel' })).toBe(join(dirname(resolve(l.file)), 'rel/lake'));
+    // --lake wins and is taken as given.
+    expect(lakeDir(l, '/elsewhere', {})).toBe('/elsewhere');
+  });
+
+  it('an unset variable there is an error at its line, naming it', () => {
+    const f = writeFixture(pipeline('${env:LAKE_ROOT}/lake'));
+    const err = configError(() => lakeDir(readPipeline(f).loaded, undefined, {}));
+    expect(err.problems.map(formatProblem)).toEqual([`${f}:7:10 storage.local: environment variable LAKE_ROOT is not set`]);
+  });
+
+  it('validation refuses a secret and any other ${ there, at its line', () => {
+    for (const [local, message] of [
+      ['${secret:lake/path}', "a secret cannot name the lake folder (it would be printed as the lake's path); use ${env:NAME} or a path"],
+      ['${file:x}/lake', '"${file:x}" is not a reference storage.local understands; write ${env:NAME} (an environment variable) or a plain path'],
+      ['lake-${env:X', '"${env:X" is not a reference storage.local understands; write ${env:NAME} (an environment variable) or a plain path'],
+      ['${env:}', '"${env:}" is not a reference storage.local understands; write ${env:NAME} (an environment variable) or a plain path'],
+    ]) {
+      const problems = problemsOf(pipeline(local)).map((p) => `${p.line}:${p.col} ${p.path}: ${p.message}`);
+      expect(problems).toEqual([`7:10 storage.local: ${message}`]);
+    }
+    expect(problemsOf(pipeline('${env:LAKE_ROOT}/lake-${env:USER}'))).toEqual([]);
   });
 });

@@ -125,6 +125,20 @@ describe('loadPlugin', () => {
   it('says what to do when nothing by that name exists', async () => {
     await expect(loadPlugin('no-such-connector', base)).rejects.toThrow(/connector "no-such-connector" could not be loaded/);
   });
+
+  it('imports only a regular file by path and only a package name as it is: a device or a URL is refused at once (the fuzzer hung on /dev/zero)', async () => {
+    const refused = async (use: string) => {
+      const t0 = Date.now();
+      const e = await Promise.race([loadPlugin(use, base).then(() => 'loaded', (x: unknown) => x), new Promise((done) => setTimeout(() => done('hung'), 5000).unref())]);
+      expect(Date.now() - t0).toBeLessThan(5000);
+      expect(e).toBeInstanceOf(UserError);
+      return (e as UserError).message;
+    };
+    expect(await refused('/dev/zero')).toMatch(/^connector "\/dev\/zero" could not be loaded: no such plugin file/);
+    expect(await refused('./no-such-dir/')).toMatch(/could not be loaded: no such plugin file/);
+    expect(await refused('data:text/javascript,export default 1')).toMatch(/could not be loaded: not a shipped connector, a connectors\/ folder, a path starting with \.\/ or an npm package name$/);
+    expect(await refused('node:fs')).toMatch(/not a shipped connector/);
+  });
 });
 
 describe('a wrong plugin gives a clear error and loses nothing already stored', () => {

@@ -70,4 +70,40 @@ describe('include', () => {
     expect(err).toBeInstanceOf(ConfigError);
     expect((err as ConfigError).problems.map(formatProblem).join('\n')).toMatch(/include\.0: query "sizes" of "sub\/history\.yaml" has the same name/);
   });
+
+  /** The one-line problems preparing `file` reports (fails if it resolves or throws anything else), within 10 s. */
+  async function problems(file: string): Promise<string[]> {
+    const err = await Promise.race([
+      preparePipeline(file).then(
+        () => new Error('accepted'),
+        (e: unknown) => e,
+      ),
+      new Promise((done) => setTimeout(() => done(new Error('still preparing after 10 s')), 10_000).unref()),
+    ]);
+    if (!(err instanceof ConfigError)) throw err;
+    return err.problems.map(formatProblem);
+  }
+
+  it('two pipelines including each other are an error at the include line, not an endless recursion (issue 12)', async () => {
+    await writeFile(join(dir, 'sub', 'history.yaml'), HISTORY('listening_history').replace('streams:', 'include: [../pipeline.yaml]\nstreams:'));
+    await writeFile(join(dir, 'pipeline.yaml'), MAIN('sub/history.yaml'));
+    expect(await problems(join(dir, 'pipeline.yaml'))).toEqual([
+      `${join(dir, 'pipeline.yaml')}:7:5 include.0: "sub/history.yaml" includes this pipeline back (a cycle); includes are one level deep: remove the include from one of them`,
+    ]);
+  });
+
+  it('a pipeline including itself, a chain, a duplicate, a folder and a missing file: each an error at its include line', async () => {
+    await writeFile(join(dir, 'sub', 'history.yaml'), HISTORY('listening_history'));
+    await writeFile(join(dir, 'sub', 'chain.yaml'), HISTORY('chained').replace('name: history', 'name: chain').replace('streams:', 'include: [history.yaml]\nstreams:'));
+    const main = MAIN('pipeline.yaml').replace('  - pipeline.yaml', ['  - pipeline.yaml', '  - sub/chain.yaml', '  - sub/history.yaml', '  - ./sub/history.yaml', '  - sub', '  - sub/nope.yaml'].join('\n'));
+    await writeFile(join(dir, 'pipeline.yaml'), main);
+    const file = join(dir, 'pipeline.yaml');
+    expect(await problems(file)).toEqual([
+      `${file}:7:5 include.0: "pipeline.yaml" is this pipeline itself; include other pipeline files`,
+      `${file}:8:5 include.1: "sub/chain.yaml" includes other pipelines itself; includes are one level deep: include those from this pipeline instead`,
+      `${file}:10:5 include.3: "./sub/history.yaml" is included already (include.2)`,
+      `${file}:11:5 include.4: "sub": is a folder, not a pipeline file`,
+      `${file}:12:5 include.5: "sub/nope.yaml": file not found`,
+    ]);
+  });
 });
