@@ -10,7 +10,7 @@
  * schema drift of the newest run is reported in the result.
  */
 import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import type { TableSpec } from '../config/types.ts';
 import { type CompiledTable, type RawFileRef, renderDuckdb } from './compile.ts';
@@ -18,6 +18,7 @@ import { ident, literal } from './dialects/duckdb.ts';
 import { type DriftFile, declaredGaps, shapeDrift } from './drift.ts';
 import { type TablePlan, planTable } from './plan.ts';
 import { type SwapHooks, type TableDirs, listPartitions, parquetStats, quarantineDirs, recoverTable, swapIn, tableDirs } from './write.ts';
+import { crashPoint } from '../crash.ts';
 
 export { compileTable, renderDuckdb, type CompiledTable } from './compile.ts';
 export { renderSpark, RAW_VIEW, type SparkTable } from './spark.ts';
@@ -41,7 +42,7 @@ export {
   type TransformTableSpec,
 } from './plan.ts';
 export { parsePath, type JsonPath, type PathSegment } from './paths.ts';
-export { recoverTable, swapIn, tableDirs, quarantineDirs, type SwapHooks } from './write.ts';
+export { recoverTable, swapIn, tableDirs, quarantineDirs, currentBuild, INTERNAL_FOLDERS, type SwapHooks } from './write.ts';
 
 /** A raw file listed in a committed run manifest. */
 export interface CommittedFile {
@@ -80,7 +81,7 @@ export interface BuildOptions {
   runId: string;
   /** Build only these tables (default: all). */
   only?: string[];
-  /** Test seam for crash simulation during the partition swap. */
+  /** Test seam for crash simulation during the publish (write.ts). */
   hooks?: SwapHooks;
   /** Split partitions into Parquet files near this size (MB); a table's `target_file_mb` wins. */
   targetFileMb?: number;
@@ -146,7 +147,7 @@ async function buildOne(conn: DuckDBConnection, plan: TablePlan, opts: BuildOpti
   let result: Omit<TableResult, 'drift' | 'seconds'>;
   let drift: string[];
   try {
-    const quarantined = await writeQuarantine(conn, sql.fromJudged.quarantine, qdirs, runId);
+    const quarantined = await writeQuarantine(conn, sql.fromJudged.quarantine, qdirs, runId, opts.hooks);
     const targetMb = plan.targetFileMb ?? opts.targetFileMb ?? DEFAULT_TARGET_FILE_MB;
     result = { ...(await writeTable(conn, plan, sql, dirs, runId, targetMb, opts.hooks)), quarantined };
     drift = await advise(() => declaredGaps(conn, plan, driftFiles, '__judged'));
@@ -178,13 +179,14 @@ async function writeTable(
     target = join(staged, `part-${runId}-0.parquet`);
   }
   const rows = await copyCount(conn, `COPY (${sql.fromJudged.select}) TO ${literal(target)} (${options.join(', ')})`);
-  // No rows: publish nothing (an unpartitioned COPY would have written an empty file).
+  // No rows: publish an empty build (an unpartitioned COPY would have written an empty file).
   if (rows === 0) await rm(staged, { recursive: true, force: true });
   else await rebalanceFiles(conn, staged, runId, targetMb * 1024 * 1024);
+  crashPoint(`stage curated/${plan.table}: written`);
 
   const stats = await parquetStats(staged);
   const written = rows > 0 && partitionNames.length ? ((await listPartitions(staged, partitionNames)) ?? []) : [];
-  await swapIn({ dirs, runId, staged, partitionNames, hooks });
+  await swapIn({ dirs, runId, staged, hooks });
 
   return {
     table: plan.table,
@@ -255,11 +257,12 @@ async function copyCount(conn: DuckDBConnection, sql: string): Promise<number> {
  * rejects, replaced as a whole per build (staged, then swapped in like an unpartitioned table), so a
  * rerun never duplicates quarantine rows and a crash never leaves half a file visible.
  */
-async function writeQuarantine(conn: DuckDBConnection, sql: string, dirs: TableDirs, runId: string): Promise<number> {
+async function writeQuarantine(conn: DuckDBConnection, sql: string, dirs: TableDirs, runId: string, hooks?: SwapHooks): Promise<number> {
   const staged = join(dirs.staging, runId);
   await mkdir(staged, { recursive: true });
   const count = await copyCount(conn, `COPY (${sql}) TO ${literal(join(staged, `part-${runId}-0.jsonl.gz`))} (FORMAT json, COMPRESSION gzip)`);
   if (count === 0) await rm(staged, { recursive: true, force: true });
-  await swapIn({ dirs, runId, staged, partitionNames: [] });
+  crashPoint(`stage ${relative(dirname(dirname(dirs.table)), dirs.table)}: written`);
+  await swapIn({ dirs, runId, staged, hooks });
   return count;
 }
