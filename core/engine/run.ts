@@ -253,6 +253,8 @@ async function readStream(run: Run, name: string, summary: StreamSummary): Promi
   const owed = Array.isArray(state._pending_ids) ? (state._pending_ids as string[]) : [];
   const wantedIds = isIds ? [...new Set([...(sc.ids ?? []), ...(run.idSets.get(name) ?? []), ...owed])] : [];
   const fetched = new Set<string>();
+  /** Ids the API rejects as invalid (reported by the plugin): never owed again. */
+  const rejected = new Map<string, string>();
   const idField = desc?.idField ?? 'id';
   const consumers = Object.entries(config.streams).flatMap(([consumer, c]) =>
     (c.ids_from ?? []).map((r) => ({ consumer, ref: parseFieldRef(r) })).filter((x) => x.ref.stream === name),
@@ -272,7 +274,16 @@ async function readStream(run: Run, name: string, summary: StreamSummary): Promi
     note: (key: string, n = 1) => {
       summary.notes[key] = (summary.notes[key] ?? 0) + n;
     },
+    rejectId: (id: string, reason: string) => {
+      if (!isIds || rejected.has(id)) return;
+      rejected.set(id, reason);
+      summary.notes.rejected = (summary.notes.rejected ?? 0) + 1;
+      const inConfig = (sc.ids ?? []).includes(id);
+      const from = [inConfig && `ids: of stream ${name} in ${opts.pipeline.file}`, owed.includes(id) && 'the ids an earlier run left owed'].filter(Boolean).join(' and ');
+      logger.warn(`${name}: dropped id "${id}": the API rejects it as invalid (${reason})${from ? `; it came from ${from}` : ''}. It is no longer owed${inConfig ? '; fix it in the pipeline file' : ''}`);
+    },
   };
+  const valid = (ids: string[]) => ids.filter((id) => !rejected.has(id));
   let status: StreamManifest['status'] = 'complete';
   try {
     for await (const record of plugin.read(spec, ctx)) {
@@ -308,7 +319,7 @@ async function readStream(run: Run, name: string, summary: StreamSummary): Promi
       summary.status = 'failed';
       summary.seconds = (Date.now() - ts) / 1000;
       summary.requests = http.total - sum(before);
-      if (isIds) run.pendingIds.set(name, { state, ids: wantedIds });
+      if (isIds) run.pendingIds.set(name, { state, ids: valid(wantedIds) });
       return 'stop';
     }
   }
@@ -316,7 +327,7 @@ async function readStream(run: Run, name: string, summary: StreamSummary): Promi
   run.manifest.streams[name] = { endpoint: sc.endpoint, records: writer.records, files: writer.files, requests, status };
   if (isIds) {
     // The owed ids are paid once this stream's data commits; what a partial read missed stays owed.
-    const missing = status === 'complete' ? [] : wantedIds.filter((id) => !fetched.has(id));
+    const missing = status === 'complete' ? [] : valid(wantedIds).filter((id) => !fetched.has(id));
     const { _pending_ids: _paid, ...rest } = nextState ?? state;
     nextState = missing.length ? { ...rest, _pending_ids: missing } : rest;
   }
