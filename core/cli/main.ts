@@ -58,8 +58,9 @@ export function buildProgram(deps: CliDeps): Command {
     .option('--sandbox-fallback', 'use the sandbox when no credentials are configured (says so)')
     .option('--seed <n>', 'sandbox data seed', (v) => Number(v))
     .option('--queries', "print every named query's result after the run")
+    .option('--repair', 'first verify every committed raw file; take the runs of files that fail out of the lake (into _quarantine/) and read their streams again')
     .option('-v, --verbose', 'debug logging')
-    .action(async (o: { config: string; lake?: string; sandbox?: boolean; sandboxFallback?: boolean; seed?: number; queries?: boolean; verbose?: boolean }) => {
+    .action(async (o: { config: string; lake?: string; sandbox?: boolean; sandboxFallback?: boolean; seed?: number; queries?: boolean; verbose?: boolean; repair?: boolean }) => {
       const { runCommand } = await import('./run.ts');
       await runCommand(ctx, o);
     });

@@ -11,6 +11,9 @@ import { connectorConfig, lakeTables, notConfigured, runLocal, type Prepared } f
 import { openLake } from '../query/index.ts';
 import type { RunSummary } from '../engine/run.ts';
 import { localSecretUpdater } from '../auth/store.ts';
+import { repairLake } from '../engine/repair.ts';
+import { listManifests } from '../engine/manifest.ts';
+import { LocalStorage } from '../storage/local.ts';
 import { csv, humanBytes, textTable } from './format.ts';
 import { authorizationWarningLines } from './login.ts';
 import { CommandFailed, type CliContext } from './context.ts';
@@ -35,25 +38,34 @@ interface RunFlags {
   seed?: number;
   queries?: boolean;
   verbose?: boolean;
+  repair?: boolean;
 }
 
 export async function runCommand(ctx: CliContext, o: RunFlags): Promise<void> {
   const prep = await ctx.prepare(o.config);
   const mode = o.sandbox ? 'always' : o.sandboxFallback ? 'fallback' : 'never';
   const lake = lakeDir(prep.loaded, o.lake);
-  // What the main pipeline's sandbox shares with the sandboxes of the pipelines it includes.
-  const peers: Record<string, JsonRecord> = {};
-  const summaries: RunSummary[] = [await runOne(prep, { ...o, mode, lake, peers })];
-  // Included pipelines land in the same lake, after this one (one connector each).
-  for (const inc of prep.includes ?? []) {
-    const missing = mode === 'never' ? notConfigured(inc) : undefined;
-    if (missing) {
-      out(`\nSkipping ${inc.loaded.file} (${inc.plugin.name}): not configured (${missing.join(', ')} not set).`);
-      continue;
+  const logger = createLogger();
+  const summaries = await (async () => {
+    // A corrupt manifest is moved aside (and its streams' state reset) before anything is read,
+    // so this run already reads those streams again.
+    await listManifests(new LocalStorage(lake), { quarantine: logger });
+    if (o.repair) await repair(prep, lake);
+    // What the main pipeline's sandbox shares with the sandboxes of the pipelines it includes.
+    const peers: Record<string, JsonRecord> = {};
+    const done: RunSummary[] = [await runOne(prep, { ...o, mode, lake, peers })];
+    // Included pipelines land in the same lake, after this one (one connector each).
+    for (const inc of prep.includes ?? []) {
+      const missing = mode === 'never' ? notConfigured(inc) : undefined;
+      if (missing) {
+        out(`\nSkipping ${inc.loaded.file} (${inc.plugin.name}): not configured (${missing.join(', ')} not set).`);
+        continue;
+      }
+      out(`\nIncluded pipeline ${inc.loaded.config.name} (${inc.plugin.name}):`);
+      done.push(await runOne(inc, { ...o, mode, lake, peers }));
     }
-    out(`\nIncluded pipeline ${inc.loaded.config.name} (${inc.plugin.name}):`);
-    summaries.push(await runOne(inc, { ...o, mode, lake, peers }));
-  }
+    return done;
+  })();
   out(`Lake: ${lake}`);
   const failed = summaries.find((x) => !x.ok);
   if (failed) {
@@ -62,6 +74,14 @@ export async function runCommand(ctx: CliContext, o: RunFlags): Promise<void> {
     throw new CommandFailed('', failed.userError ? 2 : 1);
   }
   if (o.queries) await printQueries(prep, lake);
+}
+
+/** `run --repair`: committed files that fail verification are taken out and their streams reset (engine/repair.ts). */
+async function repair(prep: Prepared, lake: string): Promise<void> {
+  const streams = Object.assign({}, ...[prep, ...(prep.includes ?? [])].map((p) => p.loaded.config.streams)) as Prepared['loaded']['config']['streams'];
+  const report = await repairLake(new LocalStorage(lake), { logger: createLogger(), streams });
+  if (!report.problems.length) out(`Repair: all ${report.checked} committed raw file(s) verified; nothing to repair.`);
+  else out(`Repair: ${report.problems.length} of ${report.checked} committed raw file(s) failed verification; stream(s) ${report.reset.join(', ')} are read again.`);
 }
 
 export async function queryCommand(ctx: CliContext, name: string | undefined, o: { config: string; sql?: string; lake?: string; format: string }): Promise<void> {

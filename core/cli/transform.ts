@@ -16,6 +16,8 @@ import { newRunId } from '../engine/run.ts';
 import { curatedUrl, glueDatabaseName } from '../storage/names.ts';
 import { athenaDdl, buildTables, planTable, renderDuckdb, renderSpark, sparkJobSpec, tableDoc, RAW_VIEW, type CommittedFile, type TableResult } from '../transform/index.ts';
 import { humanBytes, textTable } from './format.ts';
+import { createLogger } from '../log.ts';
+import type { Logger } from '../plugin-api.ts';
 
 const out = (s = '') => process.stdout.write(s + '\n');
 
@@ -33,8 +35,9 @@ export interface TransformOptions {
 
 const ENGINES = ['duckdb', 'spark'];
 
-async function committed(dir: string): Promise<CommittedFile[]> {
-  return committedFiles(await listManifests(new LocalStorage(dir)));
+/** Committed raw files; with `quarantine` (the caller holds the lake lock) a corrupt manifest is moved aside with a warning. */
+async function committed(dir: string, quarantine?: Logger): Promise<CommittedFile[]> {
+  return committedFiles(await listManifests(new LocalStorage(dir), { quarantine }));
 }
 
 export async function transformCommand(ctx: CliContext, o: TransformOptions): Promise<void> {
@@ -98,11 +101,12 @@ export async function transformCommand(ctx: CliContext, o: TransformOptions): Pr
   for (const name of o.table ?? []) {
     if (!tables[name]) throw new UserError(`no table named "${name}" in ${o.config}`, `expected one of ${Object.keys(tables).join(', ')}`);
   }
-  const files = await committed(dir);
+  const logger = createLogger();
   const runId = newRunId(new Date());
   const t0 = Date.now();
   let results: TableResult[];
   let on = '';
+  const files = await committed(dir, logger);
   if (engine === 'spark') {
     const { buildTablesSpark, findSparkSubmit } = await import('../transform/spark-engine.ts');
     const master = o.master?.trim() ?? 'local[*]';

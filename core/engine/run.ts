@@ -9,7 +9,7 @@ import { HttpClient } from '../http.ts';
 import type { Storage } from '../storage/storage.ts';
 import type { LoadedPipeline, StreamConfig } from '../config/types.ts';
 import { RawWriter } from './raw.ts';
-import { committedFiles, listManifests, writeManifest, type RunManifest, type StreamManifest } from './manifest.ts';
+import { MANIFEST_FORMAT, committedFiles, listManifests, writeManifest, type RunManifest, type StreamManifest } from './manifest.ts';
 import { loadState, saveState } from './state.ts';
 import { parseFieldRef, valuesAt } from './fields.ts';
 import type { BuildOptions, TableResult } from '../transform/index.ts';
@@ -223,7 +223,7 @@ function planRun(opts: RunOptions): Run {
       seconds: 0,
       notes: {},
     })),
-    manifest: { run_id: runId, pipeline: config.name, started_at: started.toISOString(), committed_at: '', streams: {} },
+    manifest: { format: MANIFEST_FORMAT, run_id: runId, pipeline: config.name, started_at: started.toISOString(), committed_at: '', streams: {} },
     newStates: new Map(),
     pendingIds: new Map(),
     secretWrites: [],
@@ -244,7 +244,7 @@ async function readStream(run: Run, name: string, summary: StreamSummary): Promi
   const ts = Date.now();
   const before = { ...http.counts };
   const spec = streamSpec(name, sc);
-  const state = await loadState(storage, name);
+  const state = await loadState(storage, name, logger);
   let nextState: StreamState | undefined;
   const writer = new RawWriter(storage, name, runId, run.ingestDate);
   const desc = plugin.endpoints[sc.endpoint];
@@ -363,7 +363,7 @@ async function settleOwedIds(run: Run): Promise<void> {
     const gathered = run.idSets.get(name);
     const failed = run.pendingIds.get(name);
     if (!gathered?.size && !failed) continue;
-    const prior = failed?.state ?? (await loadState(run.opts.storage, name));
+    const prior = failed?.state ?? (await loadState(run.opts.storage, name, run.opts.logger));
     const owed = Array.isArray(prior._pending_ids) ? (prior._pending_ids as string[]) : [];
     const ids = [...new Set([...owed, ...(failed?.ids ?? []), ...(gathered ?? [])])];
     if (ids.length) run.newStates.set(name, { ...prior, _pending_ids: ids });
@@ -382,7 +382,7 @@ async function commitRun(run: Run): Promise<void> {
 async function buildRunTables(run: Run): Promise<TableResult[]> {
   const { opts } = run;
   if (!opts.lakeDir || !opts.buildTables || opts.skipTransform) return [];
-  const files = committedFiles(await listManifests(opts.storage));
+  const files = committedFiles(await listManifests(opts.storage, { quarantine: opts.logger }));
   return opts.buildTables({ lakeDir: opts.lakeDir, tables: opts.pipeline.config.tables, files, runId: run.runId });
 }
 

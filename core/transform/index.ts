@@ -9,7 +9,7 @@
  * partitions are staged and swapped in atomically; files are evened out around the target size;
  * schema drift of the newest run is reported in the result.
  */
-import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import type { TableSpec } from '../config/types.ts';
@@ -18,6 +18,8 @@ import { ident, literal } from './dialects/duckdb.ts';
 import { type DriftFile, declaredGaps, shapeDrift } from './drift.ts';
 import { type TablePlan, planTable } from './plan.ts';
 import { type SwapHooks, type TableDirs, listPartitions, parquetStats, quarantineDirs, recoverTable, swapIn, tableDirs } from './write.ts';
+import { IntegrityError, verifyFiles, type FileProblem } from '../engine/integrity.ts';
+import { rawKeyProblem } from '../engine/manifest.ts';
 import { crashPoint } from '../crash.ts';
 
 export { compileTable, renderDuckdb, type CompiledTable } from './compile.ts';
@@ -51,6 +53,10 @@ export interface CommittedFile {
   key: string;
   runId: string;
   records: number;
+  /** Stored bytes, as the manifest recorded them (checked before the build). */
+  bytes?: number;
+  /** SHA-256 of the stored bytes (manifest format 2; checked before the build). */
+  sha256?: string;
 }
 
 export interface TableResult {
@@ -100,6 +106,8 @@ export async function buildTables(opts: BuildOptions): Promise<TableResult[]> {
   // Validate every selected table before touching the lake: a typo in one must not leave the
   // others half rebuilt.
   const plans = names.map((n) => planTable(n, tables[n]));
+  // Every raw file the build reads must be what its manifest says, or nothing is built.
+  await verifyCommitted(opts.lakeDir, opts.files, new Set(plans.flatMap((p) => p.sources.map((s) => s.stream))));
 
   const instance = await DuckDBInstance.create(':memory:');
   const conn = await instance.connect();
@@ -119,6 +127,30 @@ export async function buildTables(opts: BuildOptions): Promise<TableResult[]> {
     conn.closeSync();
     instance.closeSync();
   }
+}
+
+/**
+ * Checks the committed files of these streams against their manifests (integrity.ts): a missing,
+ * truncated, replaced or non-gzip file, or one with other than its recorded number of lines, fails
+ * the build with an IntegrityError naming every such file.
+ */
+export async function verifyCommitted(lakeDir: string, files: CommittedFile[], streams?: Set<string>): Promise<void> {
+  const mine = streams ? files.filter((f) => streams.has(f.stream)) : files;
+  const bad: FileProblem[] = [];
+  for (const f of mine) {
+    const problem = rawKeyProblem(f.key, f.stream);
+    if (problem) bad.push({ file: f, problem });
+  }
+  if (bad.length) throw new IntegrityError(bad);
+  const problems = await verifyFiles(mine, async (key) => {
+    try {
+      return await readFile(join(lakeDir, key));
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw e;
+    }
+  });
+  if (problems.length) throw new IntegrityError(problems);
 }
 
 async function buildOne(conn: DuckDBConnection, plan: TablePlan, opts: BuildOptions): Promise<TableResult> {

@@ -3,6 +3,7 @@ import { mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, sep } from 'node:path';
 import { gzipSync } from 'node:zlib';
+import { createHash } from 'node:crypto';
 import { DuckDBInstance } from '@duckdb/node-api';
 import type { CommittedFile } from '../../core/transform/index.ts';
 
@@ -31,8 +32,10 @@ export async function writeRaw(
   const key = `raw/${stream}/dt=${ingest}/${run}-${String(opts.part ?? 0).padStart(5, '0')}.jsonl.gz`;
   const lines = opts.lines ?? records.map((r) => JSON.stringify(r));
   await mkdir(dirname(join(lake, key)), { recursive: true });
-  await writeFile(join(lake, key), gzipSync(lines.map((l) => `${l}\n`).join('')));
-  return { stream, key, runId: run, records: lines.length };
+  const body = gzipSync(lines.map((l) => `${l}\n`).join(''));
+  await writeFile(join(lake, key), body);
+  // What a run manifest records of the file (the build verifies it).
+  return { stream, key, runId: run, records: lines.filter((l) => l.trim()).length, bytes: body.length, sha256: createHash('sha256').update(body).digest('hex') };
 }
 
 /**
