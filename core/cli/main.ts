@@ -15,6 +15,7 @@ import { CommandFailed, type CliContext, type CliDeps } from './context.ts';
 import { registerLogin, registerCheck } from './login-command.ts';
 import { registerConnector } from './connector.ts';
 import { registerTransform } from './transform-command.ts';
+import { registerLake } from './lake-command.ts';
 
 const err = (s: string) => process.stderr.write(redact(s) + '\n');
 
@@ -96,6 +97,7 @@ export function buildProgram(deps: CliDeps): Command {
   registerCheck(program, ctx);
   registerConnector(program, ctx);
   registerTransform(program, ctx);
+  registerLake(program, ctx);
   for (const register of deps.commands ?? []) register(program, ctx);
   return program;
 }

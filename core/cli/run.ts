@@ -11,6 +11,7 @@ import { connectorConfig, lakeTables, notConfigured, runLocal, type Prepared } f
 import { openLake } from '../query/index.ts';
 import type { RunSummary } from '../engine/run.ts';
 import { localSecretUpdater } from '../auth/store.ts';
+import { withLakeLock } from '../engine/lock.ts';
 import { repairLake } from '../engine/repair.ts';
 import { listManifests } from '../engine/manifest.ts';
 import { LocalStorage } from '../storage/local.ts';
@@ -45,8 +46,9 @@ export async function runCommand(ctx: CliContext, o: RunFlags): Promise<void> {
   const prep = await ctx.prepare(o.config);
   const mode = o.sandbox ? 'always' : o.sandboxFallback ? 'fallback' : 'never';
   const lake = lakeDir(prep.loaded, o.lake);
+  // One writer at a time: the lake's lock is held for every pipeline's run and build.
   const logger = createLogger();
-  const summaries = await (async () => {
+  const summaries = await withLakeLock(lake, { command: o.repair ? 'run --repair' : 'run', logger }, async () => {
     // A corrupt manifest is moved aside (and its streams' state reset) before anything is read,
     // so this run already reads those streams again.
     await listManifests(new LocalStorage(lake), { quarantine: logger });
@@ -65,7 +67,7 @@ export async function runCommand(ctx: CliContext, o: RunFlags): Promise<void> {
       done.push(await runOne(inc, { ...o, mode, lake, peers }));
     }
     return done;
-  })();
+  });
   out(`Lake: ${lake}`);
   const failed = summaries.find((x) => !x.ok);
   if (failed) {
