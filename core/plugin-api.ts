@@ -250,6 +250,14 @@ export interface ReadContext<C = JsonRecord> {
   /** Tell the engine a request was spared (skip-unchanged, cache) for the run summary. */
   note(key: string, n?: number): void;
   /**
+   * For `ids` streams: tell the engine the API rejects this id as invalid (e.g. HTTP 400 for a URI
+   * given where an id belongs), so it is dropped from the ids the stream owes instead of being
+   * asked for again by every later run. `reason` is shown in the engine's warning. The declarative
+   * reader calls it for a 400 on an id's request; optional, so plugins call it as
+   * `ctx.rejectId?.(id, reason)`.
+   */
+  rejectId?(id: string, reason: string): void;
+  /**
    * Hand the engine a new value for a secret config key (e.g. `refresh_token` when the provider
    * rotates it: the old one may already be dead). The engine stores it where the key's
    * `${secret:NAME}` lives (local secrets file, or Secrets Manager in AWS) and redacts it from logs.

@@ -16,11 +16,15 @@ lake key appended to it is the object's URI. file:// URIs are Hadoop-style: the 
 disk, not percent-encoded.
 """
 
+import gzip
+import hashlib
+import io
 import json
 import pkgutil
 import os
 import re
 import sys
+import zlib
 
 SPEC_VERSION = 1
 
@@ -337,7 +341,23 @@ def parse_manifest(text, key="manifest"):
         for f in s.get("files", []):
             if not isinstance(f, dict) or not isinstance(f.get("key"), str):
                 raise JobError("%s: streams.%s.files has an entry without a key" % (key, stream))
+            problem = raw_key_problem(f["key"], stream)
+            if problem:
+                raise JobError("%s: streams.%s: %s" % (key, stream, problem))
     return m
+
+
+def raw_key_problem(key, stream):
+    """Why `key` is not a raw file key of `stream` (None when it is), as core/engine/manifest.ts
+    says it: relative, no `.` or `..` segment, `raw/<stream>/<folder>/<run id>-<part>.jsonl(.gz)`,
+    so a manifest never makes the job read outside the lake's raw zone."""
+    parts = key.split("/")
+    if key.startswith("/") or "\\" in key or URI.match(key) or any(p in ("", ".", "..") for p in parts):
+        return "file key %r is not a relative lake key (no absolute paths, no . or .. segments)" % key
+    match = RAW_KEY.match(key)
+    if not match or match.group(1) != stream:
+        return "%r is not a raw key of stream %s" % (key, stream)
+    return None
 
 
 def committed_files(manifests, streams=None, up_to_run=None):
@@ -357,14 +377,75 @@ def committed_files(manifests, streams=None, up_to_run=None):
                 continue
             for f in s.get("files", []):
                 key = f["key"]
-                match = RAW_KEY.match(key)
-                if not match or match.group(1) != stream:
-                    raise JobError("_runs/%s.json: %r is not a raw key of stream %s" % (run, key, stream))
+                problem = raw_key_problem(key, stream)
+                if problem:
+                    raise JobError("_runs/%s.json: %s" % (run, problem))
                 if key in seen:
                     continue
                 seen.add(key)
-                out.append({"stream": stream, "key": key, "run_id": run, "records": int(f.get("records", 0))})
+                entry = {"stream": stream, "key": key, "run_id": run, "records": int(f.get("records", 0))}
+                # What the job verifies before reading (check_files); sha256 since manifest format 2.
+                if isinstance(f.get("bytes"), int):
+                    entry["bytes"] = f["bytes"]
+                if isinstance(f.get("sha256"), str):
+                    entry["sha256"] = f["sha256"]
+                out.append(entry)
     return out
+
+
+# ---- integrity: committed raw files against their manifests ----------------------------------------
+#
+# The same checks as the local engine (core/engine/integrity.ts): a committed file must exist, have
+# the manifest's byte size and SHA-256 (of its stored bytes), be gzip, and hold as many record lines
+# (lines with anything but blanks) as the manifest says. Any mismatch fails the job naming the files:
+# never a table built silently from part of the data.
+
+
+def file_facts(data):
+    """What check_files compares for one stored file: {bytes, sha256, gzip, lines | error}."""
+    facts = {"bytes": len(data), "sha256": hashlib.sha256(data).hexdigest(), "gzip": data[:2] == b"\x1f\x8b"}
+    if facts["gzip"]:
+        try:
+            with gzip.GzipFile(fileobj=io.BytesIO(data)) as f:
+                facts["lines"] = sum(1 for line in f if line.strip(b" \t\r\n"))
+        except (OSError, EOFError, zlib.error) as e:
+            facts["error"] = "unreadable gzip (%s)" % e
+    return facts
+
+
+def file_problem(f, facts):
+    """What is wrong with committed file `f` given its facts (None: it is what its manifest says).
+    Facts may leave out what was not measured (`lines`, `error`: counted elsewhere)."""
+    if facts is None:
+        return "missing (listed by its run manifest, not in the lake)"
+    if "bytes" in f and facts.get("bytes") is not None and facts["bytes"] != f["bytes"]:
+        return "%d bytes, the manifest says %d" % (facts["bytes"], f["bytes"])
+    if "sha256" in f and facts.get("sha256") is not None:
+        # The bytes its run wrote (and counted the lines of): nothing more to check.
+        return None if facts["sha256"] == f["sha256"] else "its SHA-256 is not the one in the manifest (the file was changed after its run)"
+    if facts.get("gzip") is False:
+        return "not a gzip file"
+    if facts.get("error"):
+        return facts["error"]
+    if facts.get("lines") is not None and facts["lines"] != f["records"]:
+        return "%d record line(s), the manifest says %d" % (facts["lines"], f["records"])
+    return None
+
+
+def check_files(files, facts_by_key):
+    """JobError naming every committed file whose facts do not match its manifest entry."""
+    problems = []
+    for f in files:
+        problem = file_problem(f, facts_by_key.get(f["key"]))
+        if problem:
+            problems.append("%s (run %s): %s" % (f["key"], f["run_id"], problem))
+    if problems:
+        shown = problems[:10] + (["... and %d more" % (len(problems) - 10)] if len(problems) > 10 else [])
+        raise JobError(
+            "committed raw data failed verification, so no table was built from it: %s; "
+            "take those runs out of the lake (move their manifests and files to _quarantine/) and read the streams again"
+            % "; ".join(shown)
+        )
 
 
 def load_spec(text, table=None):

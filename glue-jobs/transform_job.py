@@ -4,7 +4,9 @@ The SQL is not written here: `spotify-pipeline transform --spark-specs DIR` comp
 pipeline.yaml into <table>.json (core/transform/jobspec.ts), from the same plan the local DuckDB
 engine runs, and the deployment uploads those next to this script. This job only
   1. reads the run manifests (_runs/*.json) and lists the raw files they commit (nothing else is
-     visible, so a half-written run never leaks in);
+     visible, so a half-written run never leaks in), and verifies them against their manifests
+     (byte size, SHA-256, gzip, and record lines per file): a mismatch fails the job naming the
+     files, never a table built from part of the data;
   2. reads those files as text lines into the temp view the SQL expects:
         raw_lines(value, _file, _line, _run_id, _stream);
   3. runs the compiled SQL once into a persisted view `__judged`, then the table's rows and its
@@ -112,6 +114,39 @@ def raw_lines(spark, plan):
     )
 
 
+def verify_raw(spark, files, lake_root, store_for):
+    """JobError naming every committed file that is not what its manifest says (lake_io.check_files):
+    missing (not listed under raw/), another size or SHA-256, not gzip, or (for files of manifests
+    from before checksums) another number of record lines. Sizes and checksums are computed where
+    the data is (Spark's binaryFile source and SQL functions, no Python on the executors). A file
+    whose SHA-256 matches holds the bytes its run wrote, so its lines are counted only when its
+    manifest has no checksum."""
+    from pyspark.sql import functions as F
+
+    if not files:
+        return
+    raw = lake_root + "raw/"
+    present = set(store_for(raw).list(raw))
+    uris = sorted({lake_root + f["key"] for f in files} & present)
+    facts = {}
+    if uris:
+        df = spark.read.format("binaryFile").load(uris).select(
+            F.regexp_extract(F.col("path"), RAW_KEY_REGEX, 1).alias("key"),
+            F.col("length"),
+            F.sha2(F.col("content"), 256).alias("sha256"),
+            F.hex(F.substring(F.col("content"), 1, 2)).alias("magic"),
+        )
+        for row in df.collect():
+            facts[row["key"]] = {"bytes": row["length"], "sha256": row["sha256"], "gzip": row["magic"] == "1F8B"}
+    lake_io.check_files(files, facts)
+    unsummed = [f for f in files if "sha256" not in f]
+    if unsummed:
+        # Record lines as the tables read them (raw_lines: blank lines are no record).
+        lines = raw_lines(spark, {"files": unsummed, "uris": [lake_root + f["key"] for f in unsummed]})
+        counts = {r["_file"]: r["n"] for r in lines.groupBy("_file").agg(F.count(F.lit(1)).alias("n")).collect()}
+        lake_io.check_files(unsummed, {f["key"]: {"lines": counts.get(f["key"], 0)} for f in unsummed})
+
+
 def quarantine_lines(df):
     """Rows of the quarantine query as JSON lines shaped like the local engine's (record nested)."""
     from pyspark.sql import functions as F
@@ -192,8 +227,13 @@ def configure(spark):
 def run_job(spark, args, store_for=None, log=print):
     """Every table the arguments name (all specs by default), built on `spark`. Returns the results."""
     configure(spark)
-    manifests, specs = lake_io.load_inputs(args, store_for or store_factory(spark))
-    return [run_table(spark, plan, log) for plan in lake_io.plan_tables(args, manifests, specs)]
+    store_for = store_for or store_factory(spark)
+    manifests, specs = lake_io.load_inputs(args, store_for)
+    plans = lake_io.plan_tables(args, manifests, specs)
+    # Every file a table will read is verified first: a bad one fails the job before anything is written.
+    read = {f["key"]: f for p in plans if p["files"] and not p.get("skip") for f in p["files"]}
+    verify_raw(spark, list(read.values()), args["lake_root"], store_for)
+    return [run_table(spark, plan, log) for plan in plans]
 
 
 def main(argv=None, spark=None):

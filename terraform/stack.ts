@@ -191,9 +191,11 @@ export class PipelineStack extends TerraformStack {
       accountId: aws.accountId,
     });
     // The extractor lands raw data, commits runs, keeps stream state; it deletes only the raw
-    // files of a stream that failed mid-run (never committed).
-    this.lake.grantReadWrite(this.extractor.role, 'raw', 'runs', 'state');
-    this.lake.grantDelete(this.extractor.role, 'raw');
+    // files of a stream that failed mid-run (never committed). It holds the lake's lease while it
+    // runs (written and deleted), and moves a corrupt state file aside (copied to _quarantine/,
+    // deleted from _state/).
+    this.lake.grantReadWrite(this.extractor.role, 'raw', 'runs', 'state', 'lease', 'aside');
+    this.lake.grantDelete(this.extractor.role, 'raw', 'state', 'lease');
     // Uploaded exports are read, never changed.
     if (uploads.size) this.lake.grantRead(this.extractor.role, 'imports');
     this.secrets.grantToExtractor(this.extractor.role);

@@ -70,9 +70,15 @@ export default definePlugin<SpotifyConfig>({
   async sandbox(options) {
     const [{ startSandbox }, { sharedCatalog }] = await Promise.all([import('./sandbox/index.ts'), import('./sandbox/catalog.ts')]);
     const mode = apiMode(options.config);
+    // Test hook: SPOTIFY_SANDBOX_NOW (ISO time or epoch ms) pins the time the data is relative to
+    // (default: the current minute), so runs in different minutes serve the same plays.
+    const pinned = process.env.SPOTIFY_SANDBOX_NOW;
+    const now = pinned ? (/^\d+$/.test(pinned) ? Number(pinned) : Date.parse(pinned)) : undefined;
+    if (now !== undefined && !Number.isFinite(now)) throw new Error(`SPOTIFY_SANDBOX_NOW=${pinned} is neither an ISO time nor epoch milliseconds`);
     const sb = await startSandbox({
       port: options.port,
       seed: options.seed,
+      now,
       profile: (options.profile as 'development' | 'development-legacy' | 'extended' | undefined) ?? mode,
       // The conformance kit's fault names, mapped to the sandbox's own fault options.
       faults: options.faults && {

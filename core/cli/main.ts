@@ -20,6 +20,7 @@ import { registerConnector } from './connector.ts';
 import { registerTransform } from './transform-command.ts';
 import { integer, port, seed } from './options.ts';
 import { guardOutput } from './process.ts';
+import { registerLake } from './lake-command.ts';
 
 const err = (s: string) => process.stderr.write(terminalSafe(redact(s)) + '\n');
 
@@ -66,8 +67,9 @@ export function buildProgram(deps: CliDeps): Command {
     .option('--sandbox-fallback', 'use the sandbox when no credentials are configured (says so)')
     .option('--seed <n>', 'sandbox data seed', seed)
     .option('--queries', "print every named query's result after the run")
+    .option('--repair', 'first verify every committed raw file; take the runs of files that fail out of the lake (into _quarantine/) and read their streams again')
     .option('-v, --verbose', 'debug logging')
-    .action(async (o: { config: string; lake?: string; sandbox?: boolean; sandboxFallback?: boolean; seed?: number; queries?: boolean; verbose?: boolean }) => {
+    .action(async (o: { config: string; lake?: string; sandbox?: boolean; sandboxFallback?: boolean; seed?: number; queries?: boolean; verbose?: boolean; repair?: boolean }) => {
       const { runCommand } = await import('./run.ts');
       await runCommand(ctx, o);
     });
@@ -105,6 +107,7 @@ export function buildProgram(deps: CliDeps): Command {
   registerCheck(program, ctx);
   registerConnector(program, ctx);
   registerTransform(program, ctx);
+  registerLake(program, ctx);
   for (const register of deps.commands ?? []) register(program, ctx);
   return program;
 }

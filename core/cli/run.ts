@@ -12,6 +12,10 @@ import { connectorConfig, lakeTables, notConfigured, registerLocalSecrets, runLo
 import { assertLakeFolder, openLake, tablesNamed, UnreadableTableError, type Lake, type QueryResult } from '../query/index.ts';
 import type { RunSummary } from '../engine/run.ts';
 import { localSecretUpdater } from '../auth/store.ts';
+import { withLakeLock } from '../engine/lock.ts';
+import { repairLake } from '../engine/repair.ts';
+import { listManifests } from '../engine/manifest.ts';
+import { LocalStorage } from '../storage/local.ts';
 import { csvLines, humanBytes, jsonRows, textTable } from './format.ts';
 import { authorizationWarningLines } from './login.ts';
 import { CommandFailed, type CliContext } from './context.ts';
@@ -42,6 +46,7 @@ interface RunFlags {
   seed?: number;
   queries?: boolean;
   verbose?: boolean;
+  repair?: boolean;
 }
 
 const STOP_SAYS: Record<StopReason, string> = {
@@ -78,25 +83,34 @@ async function runAll(ctx: CliContext, o: RunFlags, stop: SignalStop): Promise<v
   const prep = await ctx.prepare(o.config);
   const mode = o.sandbox ? 'always' : o.sandboxFallback ? 'fallback' : 'never';
   const lake = lakeDir(prep.loaded, o.lake);
-  // What the main pipeline's sandbox shares with the sandboxes of the pipelines it includes.
-  const peers: Record<string, JsonRecord> = {};
   const early = stopped();
   if (early) throw early;
-  const summaries: RunSummary[] = [await runOne(prep, { ...o, mode, lake, peers, signal: stop.signal })];
-  // Included pipelines land in the same lake, after this one (one connector each).
-  for (const inc of prep.includes ?? []) {
-    if (stop.reason()) {
-      out(`\nNot run: ${inc.loaded.config.name} (${inc.plugin.name}), stopped before it started.`);
-      continue;
+  // One writer at a time: the lake's lock is held for every pipeline's run and build.
+  const logger = createLogger();
+  const summaries = await withLakeLock(lake, { command: o.repair ? 'run --repair' : 'run', logger }, async () => {
+    // A corrupt manifest is moved aside (and its streams' state reset) before anything is read,
+    // so this run already reads those streams again.
+    await listManifests(new LocalStorage(lake), { quarantine: logger });
+    if (o.repair) await repair(prep, lake);
+    // What the main pipeline's sandbox shares with the sandboxes of the pipelines it includes.
+    const peers: Record<string, JsonRecord> = {};
+    const done: RunSummary[] = [await runOne(prep, { ...o, mode, lake, peers, signal: stop.signal })];
+    // Included pipelines land in the same lake, after this one (one connector each).
+    for (const inc of prep.includes ?? []) {
+      if (stop.reason()) {
+        out(`\nNot run: ${inc.loaded.config.name} (${inc.plugin.name}), stopped before it started.`);
+        continue;
+      }
+      const missing = mode === 'never' ? notConfigured(inc) : undefined;
+      if (missing) {
+        out(`\nSkipping ${inc.loaded.file} (${inc.plugin.name}): not configured (${missing.join(', ')} not set).`);
+        continue;
+      }
+      out(`\nIncluded pipeline ${inc.loaded.config.name} (${inc.plugin.name}):`);
+      done.push(await runOne(inc, { ...o, mode, lake, peers, signal: stop.signal }));
     }
-    const missing = mode === 'never' ? notConfigured(inc) : undefined;
-    if (missing) {
-      out(`\nSkipping ${inc.loaded.file} (${inc.plugin.name}): not configured (${missing.join(', ')} not set).`);
-      continue;
-    }
-    out(`\nIncluded pipeline ${inc.loaded.config.name} (${inc.plugin.name}):`);
-    summaries.push(await runOne(inc, { ...o, mode, lake, peers, signal: stop.signal }));
-  }
+    return done;
+  });
   out(`Lake: ${lake}`);
   const interrupted = stopped();
   if (interrupted) throw interrupted;
@@ -109,6 +123,14 @@ async function runAll(ctx: CliContext, o: RunFlags, stop: SignalStop): Promise<v
   if (o.queries) await printQueries(prep, lake, stop);
   const late = stopped();
   if (late) throw late;
+}
+
+/** `run --repair`: committed files that fail verification are taken out and their streams reset (engine/repair.ts). */
+async function repair(prep: Prepared, lake: string): Promise<void> {
+  const streams = Object.assign({}, ...[prep, ...(prep.includes ?? [])].map((p) => p.loaded.config.streams)) as Prepared['loaded']['config']['streams'];
+  const report = await repairLake(new LocalStorage(lake), { logger: createLogger(), streams });
+  if (!report.problems.length) out(`Repair: all ${report.checked} committed raw file(s) verified; nothing to repair.`);
+  else out(`Repair: ${report.problems.length} of ${report.checked} committed raw file(s) failed verification; stream(s) ${report.reset.join(', ')} are read again.`);
 }
 
 /** Rows `query` prints in table format unless --max-rows says otherwise (csv and json print all). */

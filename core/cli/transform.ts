@@ -16,6 +16,9 @@ import { newRunId } from '../engine/run.ts';
 import { curatedUrl, glueDatabaseName } from '../storage/names.ts';
 import { athenaDdl, buildTables, planTable, renderDuckdb, renderSpark, sparkJobSpec, tableDoc, RAW_VIEW, type CommittedFile, type TableResult } from '../transform/index.ts';
 import { humanBytes, textTable } from './format.ts';
+import { acquireLakeLock } from '../engine/lock.ts';
+import { createLogger } from '../log.ts';
+import type { Logger } from '../plugin-api.ts';
 
 const out = (s = '') => process.stdout.write(s + '\n');
 
@@ -33,8 +36,9 @@ export interface TransformOptions {
 
 const ENGINES = ['duckdb', 'spark'];
 
-async function committed(dir: string): Promise<CommittedFile[]> {
-  return committedFiles(await listManifests(new LocalStorage(dir)));
+/** Committed raw files; with `quarantine` (the caller holds the lake lock) a corrupt manifest is moved aside with a warning. */
+async function committed(dir: string, quarantine?: Logger): Promise<CommittedFile[]> {
+  return committedFiles(await listManifests(new LocalStorage(dir), { quarantine }));
 }
 
 export async function transformCommand(ctx: CliContext, o: TransformOptions): Promise<void> {
@@ -98,20 +102,28 @@ export async function transformCommand(ctx: CliContext, o: TransformOptions): Pr
   for (const name of o.table ?? []) {
     if (!tables[name]) throw new UserError(`no table named "${name}" in ${o.config}`, `expected one of ${Object.keys(tables).join(', ')}`);
   }
-  const files = await committed(dir);
+  const logger = createLogger();
+  // One writer at a time: the build holds the lake's lock (readers need none).
+  const lock = await acquireLakeLock(dir, { command: `transform${engine === 'spark' ? ' --engine spark' : ''}`, logger });
+  let files: CommittedFile[];
   const runId = newRunId(new Date());
   const t0 = Date.now();
   let results: TableResult[];
   let on = '';
-  if (engine === 'spark') {
-    const { buildTablesSpark, findSparkSubmit } = await import('../transform/spark-engine.ts');
-    const master = o.master?.trim() ?? 'local[*]';
-    const sparkSubmit = await findSparkSubmit();
-    process.stderr.write(`Spark: ${sparkSubmit.command} (from ${sparkSubmit.source}), master ${master}\n`);
-    results = await buildTablesSpark({ lakeDir: dir, tables, runId, only: o.table, targetFileMb: o.targetFileMb, master, sparkSubmit });
-    on = ` on Spark (${master})`;
-  } else {
-    results = await buildTables({ lakeDir: dir, tables, files, runId, only: o.table, targetFileMb: o.targetFileMb });
+  try {
+    files = await committed(dir, logger);
+    if (engine === 'spark') {
+      const { buildTablesSpark, findSparkSubmit } = await import('../transform/spark-engine.ts');
+      const master = o.master?.trim() ?? 'local[*]';
+      const sparkSubmit = await findSparkSubmit();
+      process.stderr.write(`Spark: ${sparkSubmit.command} (from ${sparkSubmit.source}), master ${master}\n`);
+      results = await buildTablesSpark({ lakeDir: dir, tables, runId, only: o.table, targetFileMb: o.targetFileMb, master, sparkSubmit });
+      on = ` on Spark (${master})`;
+    } else {
+      results = await buildTables({ lakeDir: dir, tables, files, runId, only: o.table, targetFileMb: o.targetFileMb });
+    }
+  } finally {
+    await lock.release();
   }
   out(`Transform ${runId}${on}: ${results.length} table(s) rebuilt from ${files.length} committed raw file(s) in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   out(

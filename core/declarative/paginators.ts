@@ -6,6 +6,7 @@
  * bounded by `maxPages`.
  */
 import type { JsonRecord, Paginator } from '../plugin-api.ts';
+import { HttpError } from '../errors.ts';
 import { at, textOf } from './json.ts';
 import { pageSize } from './sizes.ts';
 import type { PageRequest, PageSource, Query } from './types.ts';
@@ -18,6 +19,17 @@ export class NotFound extends Error {
   constructor(readonly url: string) {
     super(`${url}: 404 Not Found`);
     this.name = 'NotFound';
+  }
+}
+
+/** The first request for an id answered 400: the API rejects the id itself as invalid. */
+export class Rejected extends Error {
+  constructor(
+    readonly url: string,
+    readonly apiMessage: string,
+  ) {
+    super(`${url}: 400 ${apiMessage}`);
+    this.name = 'Rejected';
   }
 }
 
@@ -40,13 +52,19 @@ function pick(src: PageSource, data: unknown, query: Query): { items: unknown[];
 }
 
 async function get(src: PageSource, req: PageRequest, url: string, params: Query | undefined, first: boolean): Promise<unknown> {
-  const res = await src.ctx.http.get(url, {
-    params,
-    label: src.endpoint,
-    auth: src.auth,
-    etag: req.etag,
-    accept: first && req.missingOk ? [404] : undefined,
-  });
+  let res;
+  try {
+    res = await src.ctx.http.get(url, {
+      params,
+      label: src.endpoint,
+      auth: src.auth,
+      etag: req.etag,
+      accept: first && req.missingOk ? [404] : undefined,
+    });
+  } catch (e) {
+    if (first && req.invalidOk && e instanceof HttpError && e.status === 400) throw new Rejected(url, e.apiMessage);
+    throw e;
+  }
   if (res.status === 404) throw new NotFound(url);
   return res.data;
 }

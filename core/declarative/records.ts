@@ -4,7 +4,7 @@
  */
 import type { JsonRecord } from '../plugin-api.ts';
 import { fill } from './json.ts';
-import { NotFound, pages } from './paginators.ts';
+import { NotFound, Rejected, pages } from './paginators.ts';
 import { toRecord, type StreamRead } from './read-state.ts';
 import type { PageRequest } from './types.ts';
 
@@ -39,16 +39,28 @@ export async function* records<C>(r: StreamRead<C>, scope: Scope): AsyncGenerato
 
 /**
  * Every record of one parent or id (all fan-out units), or undefined when it answered 404 (then
- * skipped with a warning, naming why the endpoint's `notFound` says it happens).
+ * skipped with a warning, naming why the endpoint's `notFound` says it happens). With `onRejected`
+ * (ids input), a 400 on the id's first request is the API refusing the id itself: handed there,
+ * and the id is skipped too.
  */
-export async function readOne<C>(r: StreamRead<C>, id: string, added: JsonRecord, etag: boolean): Promise<JsonRecord[] | undefined> {
+export async function readOne<C>(
+  r: StreamRead<C>,
+  id: string,
+  added: JsonRecord,
+  etag: boolean,
+  onRejected?: (id: string, apiMessage: string) => void,
+): Promise<JsonRecord[] | undefined> {
   const buffer: JsonRecord[] = [];
   try {
     for (const unit of r.units) {
-      const scope: Scope = { url: fill(r.desc.path, { id }), query: { ...r.base, ...unit.query }, added: { ...added, ...unit.tags }, missingOk: true, etag };
+      const scope: Scope = { url: fill(r.desc.path, { id }), query: { ...r.base, ...unit.query }, added: { ...added, ...unit.tags }, missingOk: true, invalidOk: !!onRejected, etag };
       for await (const rec of records(r, scope)) buffer.push(rec);
     }
   } catch (e) {
+    if (e instanceof Rejected && onRejected) {
+      onRejected(id, e.apiMessage);
+      return undefined;
+    }
     if (!(e instanceof NotFound)) throw e;
     const why = r.desc.notFound?.[r.mode];
     r.ctx.logger.warn(`${r.endpoint}: ${id} not found (404), skipped${why ? ` (${why})` : ''}`);

@@ -58,6 +58,8 @@ export interface PageRequest {
   query: Query;
   /** A 404 on the first page throws `NotFound` (the caller skips the parent) instead of failing. */
   missingOk?: boolean;
+  /** A 400 on the first page throws `Rejected` (the API refuses the id as invalid) instead of failing. */
+  invalidOk?: boolean;
   /** Send If-None-Match with the ETag this run already holds for the URL. */
   etag?: boolean;
 }

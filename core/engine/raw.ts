@@ -6,11 +6,16 @@
 import { createGzip, type Gzip } from 'node:zlib';
 import { once } from 'node:events';
 import type { Storage } from '../storage/storage.ts';
+import { sha256 } from './integrity.ts';
 
 export interface RawFile {
   key: string;
+  /** JSON lines in the file. */
   records: number;
+  /** Stored (gzip) bytes. */
   bytes: number;
+  /** SHA-256 of the stored bytes, hex (manifest format 2; absent in older manifests). */
+  sha256?: string;
 }
 
 export interface RawWriterOptions {
@@ -70,7 +75,7 @@ export class RawWriter {
     const body = Buffer.concat(this.chunks);
     const key = rawKey(this.stream, this.ingestDate, this.runId, this.part++);
     await this.storage.put(key, body);
-    this.files.push({ key, records: this.partRecords, bytes: body.length });
+    this.files.push({ key, records: this.partRecords, bytes: body.length, sha256: sha256(body) });
     this.gz = undefined;
     this.chunks = [];
     this.partRecords = 0;

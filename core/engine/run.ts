@@ -9,7 +9,7 @@ import { HttpClient } from '../http.ts';
 import type { Storage } from '../storage/storage.ts';
 import type { LoadedPipeline, StreamConfig } from '../config/types.ts';
 import { RawWriter } from './raw.ts';
-import { committedFiles, listManifests, writeManifest, type RunManifest, type StreamManifest } from './manifest.ts';
+import { MANIFEST_FORMAT, committedFiles, listManifests, writeManifest, type RunManifest, type StreamManifest } from './manifest.ts';
 import { loadState, saveState } from './state.ts';
 import { parseFieldRef, valuesAt } from './fields.ts';
 import type { BuildOptions, TableResult } from '../transform/index.ts';
@@ -223,7 +223,7 @@ function planRun(opts: RunOptions): Run {
       seconds: 0,
       notes: {},
     })),
-    manifest: { run_id: runId, pipeline: config.name, started_at: started.toISOString(), committed_at: '', streams: {} },
+    manifest: { format: MANIFEST_FORMAT, run_id: runId, pipeline: config.name, started_at: started.toISOString(), committed_at: '', streams: {} },
     newStates: new Map(),
     pendingIds: new Map(),
     secretWrites: [],
@@ -244,7 +244,7 @@ async function readStream(run: Run, name: string, summary: StreamSummary): Promi
   const ts = Date.now();
   const before = { ...http.counts };
   const spec = streamSpec(name, sc);
-  const state = await loadState(storage, name);
+  const state = await loadState(storage, name, logger);
   let nextState: StreamState | undefined;
   const writer = new RawWriter(storage, name, runId, run.ingestDate);
   const desc = plugin.endpoints[sc.endpoint];
@@ -253,6 +253,8 @@ async function readStream(run: Run, name: string, summary: StreamSummary): Promi
   const owed = Array.isArray(state._pending_ids) ? (state._pending_ids as string[]) : [];
   const wantedIds = isIds ? [...new Set([...(sc.ids ?? []), ...(run.idSets.get(name) ?? []), ...owed])] : [];
   const fetched = new Set<string>();
+  /** Ids the API rejects as invalid (reported by the plugin): never owed again. */
+  const rejected = new Map<string, string>();
   const idField = desc?.idField ?? 'id';
   const consumers = Object.entries(config.streams).flatMap(([consumer, c]) =>
     (c.ids_from ?? []).map((r) => ({ consumer, ref: parseFieldRef(r) })).filter((x) => x.ref.stream === name),
@@ -272,7 +274,16 @@ async function readStream(run: Run, name: string, summary: StreamSummary): Promi
     note: (key: string, n = 1) => {
       summary.notes[key] = (summary.notes[key] ?? 0) + n;
     },
+    rejectId: (id: string, reason: string) => {
+      if (!isIds || rejected.has(id)) return;
+      rejected.set(id, reason);
+      summary.notes.rejected = (summary.notes.rejected ?? 0) + 1;
+      const inConfig = (sc.ids ?? []).includes(id);
+      const from = [inConfig && `ids: of stream ${name} in ${opts.pipeline.file}`, owed.includes(id) && 'the ids an earlier run left owed'].filter(Boolean).join(' and ');
+      logger.warn(`${name}: dropped id "${id}": the API rejects it as invalid (${reason})${from ? `; it came from ${from}` : ''}. It is no longer owed${inConfig ? '; fix it in the pipeline file' : ''}`);
+    },
   };
+  const valid = (ids: string[]) => ids.filter((id) => !rejected.has(id));
   let status: StreamManifest['status'] = 'complete';
   try {
     for await (const record of plugin.read(spec, ctx)) {
@@ -308,7 +319,7 @@ async function readStream(run: Run, name: string, summary: StreamSummary): Promi
       summary.status = 'failed';
       summary.seconds = (Date.now() - ts) / 1000;
       summary.requests = http.total - sum(before);
-      if (isIds) run.pendingIds.set(name, { state, ids: wantedIds });
+      if (isIds) run.pendingIds.set(name, { state, ids: valid(wantedIds) });
       return 'stop';
     }
   }
@@ -316,7 +327,7 @@ async function readStream(run: Run, name: string, summary: StreamSummary): Promi
   run.manifest.streams[name] = { endpoint: sc.endpoint, records: writer.records, files: writer.files, requests, status };
   if (isIds) {
     // The owed ids are paid once this stream's data commits; what a partial read missed stays owed.
-    const missing = status === 'complete' ? [] : wantedIds.filter((id) => !fetched.has(id));
+    const missing = status === 'complete' ? [] : valid(wantedIds).filter((id) => !fetched.has(id));
     const { _pending_ids: _paid, ...rest } = nextState ?? state;
     nextState = missing.length ? { ...rest, _pending_ids: missing } : rest;
   }
@@ -352,7 +363,7 @@ async function settleOwedIds(run: Run): Promise<void> {
     const gathered = run.idSets.get(name);
     const failed = run.pendingIds.get(name);
     if (!gathered?.size && !failed) continue;
-    const prior = failed?.state ?? (await loadState(run.opts.storage, name));
+    const prior = failed?.state ?? (await loadState(run.opts.storage, name, run.opts.logger));
     const owed = Array.isArray(prior._pending_ids) ? (prior._pending_ids as string[]) : [];
     const ids = [...new Set([...owed, ...(failed?.ids ?? []), ...(gathered ?? [])])];
     if (ids.length) run.newStates.set(name, { ...prior, _pending_ids: ids });
@@ -371,7 +382,7 @@ async function commitRun(run: Run): Promise<void> {
 async function buildRunTables(run: Run): Promise<TableResult[]> {
   const { opts } = run;
   if (!opts.lakeDir || !opts.buildTables || opts.skipTransform) return [];
-  const files = committedFiles(await listManifests(opts.storage));
+  const files = committedFiles(await listManifests(opts.storage, { quarantine: opts.logger }));
   return opts.buildTables({ lakeDir: opts.lakeDir, tables: opts.pipeline.config.tables, files, runId: run.runId });
 }
 

@@ -23,6 +23,11 @@
  *   plus every `${env:NAME}` pipeline.yaml references (e.g. SPOTIFY_CLIENT_ID), and the
  *   standard AWS SDK variables (AWS_REGION, AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL_SECRETS_MANAGER).
  *
+ * One run at a time per lake: the invocation takes a lease object in S3 (core/lambda/lease.ts,
+ * `_lease/extractor.json`, a conditional write) before it runs and gives it back after. An
+ * invocation that finds the lease held returns `skipped: 'lease held by ...'` without running (the
+ * next schedule runs); an expired lease (its holder died) is taken over with a warning.
+ *
  * Outcome: a summary (no secrets) when the run committed; a thrown error when it failed, so the
  * function's on-failure destination fires. A clean early stop (quota, wait budget, the Lambda
  * deadline) commits what it read and its state and returns `stoppedEarly: true`; the next
@@ -41,6 +46,8 @@ import type { ConnectorPlugin, JsonRecord, Logger } from '../plugin-api.ts';
 import { AwsSecrets, awsSecretUpdater } from '../secrets/aws.ts';
 import { resolveConnectorConfig } from '../secrets/source.ts';
 import { S3Storage } from '../storage/s3.ts';
+import { acquireLease, describeLease, releaseLease } from './lease.ts';
+import { randomBytes } from 'node:crypto';
 
 /** The part of the Lambda context the handler uses. */
 export interface LambdaContext {
@@ -90,6 +97,8 @@ export interface ExtractorResult {
   stoppedEarly: boolean;
   /** Why it stopped early (redacted). */
   reason?: string;
+  /** Set when the invocation did not run because another holds the lake's lease: `lease held by ...`. */
+  skipped?: string;
   streams: ExtractorStreamResult[];
   requests: number;
   requestsByEndpoint: Record<string, number>;
@@ -110,6 +119,10 @@ export class ExtractorRunError extends Error {
 }
 
 const DEFAULT_SAFETY_MARGIN_MS = 30_000;
+/** Lambda's longest timeout: the lease of an invocation whose deadline is unknown. */
+const MAX_LAMBDA_MS = 15 * 60_000;
+/** A lease outlives its invocation's deadline by this much (clock skew, the commit's last writes). */
+const LEASE_MARGIN_MS = 60_000;
 
 export function createHandler(opts: HandlerOptions): ExtractorHandler {
   const texts = opts.pipelines ?? (opts.pipelineYaml !== undefined ? [{ file: opts.pipelineFile ?? 'pipeline.yaml', yaml: opts.pipelineYaml }] : []);
@@ -142,6 +155,18 @@ export function createHandler(opts: HandlerOptions): ExtractorHandler {
     const secrets = new AwsSecrets({ prefix: (index === 0 && env.SECRETS_PREFIX) || config.name, client: sm });
     const connectorConfig = { ...(await resolveConnectorConfig(loaded, plugin, { env, secrets })), ...overridesFor(env, loaded, plugin) };
 
+    // One run at a time on the lake: the lease lasts as long as this invocation can (plus a margin).
+    const remaining = context?.getRemainingTimeInMillis?.();
+    const ttlMs = (typeof remaining === 'number' && Number.isFinite(remaining) ? remaining : MAX_LAMBDA_MS) + LEASE_MARGIN_MS;
+    const holder = context?.awsRequestId ?? `invocation-${randomBytes(6).toString('hex')}`;
+    const taken = await acquireLease(storage, { holder, pipeline: config.name, ttlMs });
+    if (!taken.ok) {
+      const skipped = `lease held by ${describeLease(taken.heldBy)}`;
+      logger.warn(`run of pipeline ${config.name} skipped: the lake ${storage.location} is in use (${skipped}); the next invocation runs`);
+      return { pipeline: config.name, runId: '', lake: storage.location, stoppedEarly: false, skipped, streams: [], requests: 0, requestsByEndpoint: {}, seconds: 0 };
+    }
+    if (taken.tookOver) logger.warn(`took over the expired lease of ${describeLease(taken.tookOver)} on ${storage.location}`);
+
     const deadline = deadlineSignal(context, opts.safetyMarginMs ?? DEFAULT_SAFETY_MARGIN_MS);
     let summary: RunSummary;
     try {
@@ -159,6 +184,7 @@ export function createHandler(opts: HandlerOptions): ExtractorHandler {
       });
     } finally {
       deadline.clear();
+      await releaseLease(storage, taken.lease);
     }
 
     const result = toResult(config.name, storage.location, summary);

@@ -2,6 +2,7 @@ import { mkdir, readFile, rename, rm, writeFile, readdir } from 'node:fs/promise
 import { dirname, join, relative, sep } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { assertKey, type Storage } from './storage.ts';
+import { crashPoint } from '../crash.ts';
 
 /** The embedded default: a folder on disk. Writes go to a temp file and are renamed into place. */
 export class LocalStorage implements Storage {
@@ -21,7 +22,9 @@ export class LocalStorage implements Storage {
     await mkdir(dirname(file), { recursive: true });
     const tmp = `${file}.${randomBytes(4).toString('hex')}.tmp`;
     await writeFile(tmp, body);
+    crashPoint(`write ${key}: temp file written`);
     await rename(tmp, file);
+    crashPoint(`write ${key}: renamed into place`);
   }
 
   async get(key: string): Promise<Buffer | undefined> {
@@ -62,5 +65,6 @@ export class LocalStorage implements Storage {
 
   async delete(key: string): Promise<void> {
     await rm(this.path(key), { force: true });
+    crashPoint(`delete ${key}`);
   }
 }

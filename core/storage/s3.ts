@@ -16,6 +16,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { assertKey, type Storage } from './storage.ts';
+import { crashPoint } from '../crash.ts';
 
 /** S3 refuses parts below 5 MiB (except the last one). */
 const MIN_PART_SIZE = 5 * 1024 * 1024;
@@ -80,9 +81,10 @@ export class S3Storage implements Storage {
         leavePartsOnError: false,
       });
       await upload.done();
-      return;
+    } else {
+      await this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key, Body: bytes, ContentLength: bytes.length }));
     }
-    await this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key, Body: bytes, ContentLength: bytes.length }));
+    crashPoint(`write ${key}`);
   }
 
   async get(key: string): Promise<Buffer | undefined> {
@@ -121,6 +123,7 @@ export class S3Storage implements Storage {
   async delete(key: string): Promise<void> {
     // Deleting a missing key succeeds in S3, as it does on disk (`rm --force`).
     await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: this.objectKey(key) }));
+    crashPoint(`delete ${key}`);
   }
 }
 

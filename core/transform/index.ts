@@ -9,8 +9,8 @@
  * partitions are staged and swapped in atomically; files are evened out around the target size;
  * schema drift of the newest run is reported in the result.
  */
-import { mkdir, readdir, rename, rm, rmdir, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, readFile, readdir, rename, rm, rmdir, stat } from 'node:fs/promises';
+import { dirname, join, relative } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { openDuckdb } from '../query/sandbox.ts';
 import type { TableSpec } from '../config/types.ts';
@@ -19,6 +19,9 @@ import { ident, literal } from './dialects/duckdb.ts';
 import { type DriftFile, declaredGaps, shapeDrift } from './drift.ts';
 import { type TablePlan, planTable } from './plan.ts';
 import { type SwapHooks, type TableDirs, listPartitions, parquetStats, quarantineDirs, recoverTable, swapIn, tableDirs } from './write.ts';
+import { IntegrityError, verifyFiles, type FileProblem } from '../engine/integrity.ts';
+import { rawKeyProblem } from '../engine/manifest.ts';
+import { crashPoint } from '../crash.ts';
 
 export { compileTable, renderDuckdb, type CompiledTable } from './compile.ts';
 export { renderSpark, RAW_VIEW, type SparkTable } from './spark.ts';
@@ -42,7 +45,7 @@ export {
   type TransformTableSpec,
 } from './plan.ts';
 export { parsePath, type JsonPath, type PathSegment } from './paths.ts';
-export { recoverTable, swapIn, tableDirs, quarantineDirs, type SwapHooks } from './write.ts';
+export { recoverTable, swapIn, tableDirs, quarantineDirs, currentBuild, INTERNAL_FOLDERS, type SwapHooks } from './write.ts';
 
 /** A raw file listed in a committed run manifest. */
 export interface CommittedFile {
@@ -51,6 +54,10 @@ export interface CommittedFile {
   key: string;
   runId: string;
   records: number;
+  /** Stored bytes, as the manifest recorded them (checked before the build). */
+  bytes?: number;
+  /** SHA-256 of the stored bytes (manifest format 2; checked before the build). */
+  sha256?: string;
 }
 
 export interface TableResult {
@@ -81,7 +88,7 @@ export interface BuildOptions {
   runId: string;
   /** Build only these tables (default: all). */
   only?: string[];
-  /** Test seam for crash simulation during the partition swap. */
+  /** Test seam for crash simulation during the publish (write.ts). */
   hooks?: SwapHooks;
   /** Split partitions into Parquet files near this size (MB); a table's `target_file_mb` wins. */
   targetFileMb?: number;
@@ -100,6 +107,8 @@ export async function buildTables(opts: BuildOptions): Promise<TableResult[]> {
   // Validate every selected table before touching the lake: a typo in one must not leave the
   // others half rebuilt.
   const plans = names.map((n) => planTable(n, tables[n]));
+  // Every raw file the build reads must be what its manifest says, or nothing is built.
+  await verifyCommitted(opts.lakeDir, opts.files, new Set(plans.flatMap((p) => p.sources.map((s) => s.stream))));
 
   // The build runs the table's SQL (with the `sql:` columns and `filter` of pipeline.yaml) in a
   // sandboxed DuckDB (core/query/sandbox.ts) that can reach exactly the lake folders a build
@@ -130,6 +139,30 @@ export async function buildTables(opts: BuildOptions): Promise<TableResult[]> {
   }
 }
 
+/**
+ * Checks the committed files of these streams against their manifests (integrity.ts): a missing,
+ * truncated, replaced or non-gzip file, or one with other than its recorded number of lines, fails
+ * the build with an IntegrityError naming every such file.
+ */
+export async function verifyCommitted(lakeDir: string, files: CommittedFile[], streams?: Set<string>): Promise<void> {
+  const mine = streams ? files.filter((f) => streams.has(f.stream)) : files;
+  const bad: FileProblem[] = [];
+  for (const f of mine) {
+    const problem = rawKeyProblem(f.key, f.stream);
+    if (problem) bad.push({ file: f, problem });
+  }
+  if (bad.length) throw new IntegrityError(bad);
+  const problems = await verifyFiles(mine, async (key) => {
+    try {
+      return await readFile(join(lakeDir, key));
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw e;
+    }
+  });
+  if (problems.length) throw new IntegrityError(problems);
+}
+
 async function buildOne(conn: DuckDBConnection, plan: TablePlan, opts: BuildOptions): Promise<TableResult> {
   const { lakeDir, files, runId } = opts;
   const started = performance.now();
@@ -156,7 +189,7 @@ async function buildOne(conn: DuckDBConnection, plan: TablePlan, opts: BuildOpti
   let result: Omit<TableResult, 'drift' | 'seconds'>;
   let drift: string[];
   try {
-    const quarantined = await writeQuarantine(conn, sql.fromJudged.quarantine, qdirs, runId);
+    const quarantined = await writeQuarantine(conn, sql.fromJudged.quarantine, qdirs, runId, opts.hooks);
     const targetMb = plan.targetFileMb ?? opts.targetFileMb ?? DEFAULT_TARGET_FILE_MB;
     result = { ...(await writeTable(conn, plan, sql, dirs, runId, targetMb, opts.hooks)), quarantined };
     drift = await advise(() => declaredGaps(conn, plan, driftFiles, '__judged'));
@@ -188,13 +221,14 @@ async function writeTable(
     target = join(staged, `part-${runId}-0.parquet`);
   }
   const rows = await copyCount(conn, `COPY (${sql.fromJudged.select}) TO ${literal(target)} (${options.join(', ')})`);
-  // No rows: publish nothing (an unpartitioned COPY would have written an empty file).
+  // No rows: publish an empty build (an unpartitioned COPY would have written an empty file).
   if (rows === 0) await rm(staged, { recursive: true, force: true });
   else await rebalanceFiles(conn, staged, runId, targetMb * 1024 * 1024);
+  crashPoint(`stage curated/${plan.table}: written`);
 
   const stats = await parquetStats(staged);
   const written = rows > 0 && partitionNames.length ? ((await listPartitions(staged, partitionNames)) ?? []) : [];
-  await swapIn({ dirs, runId, staged, partitionNames, hooks });
+  await swapIn({ dirs, runId, staged, hooks });
 
   return {
     table: plan.table,
@@ -265,11 +299,12 @@ async function copyCount(conn: DuckDBConnection, sql: string): Promise<number> {
  * rejects, replaced as a whole per build (staged, then swapped in like an unpartitioned table), so a
  * rerun never duplicates quarantine rows and a crash never leaves half a file visible.
  */
-async function writeQuarantine(conn: DuckDBConnection, sql: string, dirs: TableDirs, runId: string): Promise<number> {
+async function writeQuarantine(conn: DuckDBConnection, sql: string, dirs: TableDirs, runId: string, hooks?: SwapHooks): Promise<number> {
   const staged = join(dirs.staging, runId);
   await mkdir(staged, { recursive: true });
   const count = await copyCount(conn, `COPY (${sql}) TO ${literal(join(staged, `part-${runId}-0.jsonl.gz`))} (FORMAT json, COMPRESSION gzip)`);
   if (count === 0) await rm(staged, { recursive: true, force: true });
-  await swapIn({ dirs, runId, staged, partitionNames: [] });
+  crashPoint(`stage ${relative(dirname(dirname(dirs.table)), dirs.table)}: written`);
+  await swapIn({ dirs, runId, staged, hooks });
   return count;
 }

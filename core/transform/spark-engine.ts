@@ -256,7 +256,7 @@ export async function publishSparkJob(job: SparkJob, outputs: SparkTableOutput[]
       await mkdir(qstaged, { recursive: true });
       for (const [i, f] of parts.entries()) await rename(join(qout, f), join(qstaged, `part-${job.runId}-${i}.jsonl.gz`));
     }
-    await swapIn({ dirs: qdirs, runId: job.runId, staged: qstaged, partitionNames: [] });
+    await swapIn({ dirs: qdirs, runId: job.runId, staged: qstaged });
 
     const dirs = tableDirs(job.lakeDir, table);
     const staged = join(dirs.staging, job.runId);
@@ -271,7 +271,7 @@ export async function publishSparkJob(job: SparkJob, outputs: SparkTableOutput[]
     const names = job.partitionNames[table];
     const stats = await parquetStats(staged);
     const written = existsSync(staged) && names.length ? ((await listPartitions(staged, names)) ?? []) : [];
-    await swapIn({ dirs, runId: job.runId, staged, partitionNames: names, hooks });
+    await swapIn({ dirs, runId: job.runId, staged, hooks });
     results.push({
       table,
       rows: out.rows,

@@ -1,50 +1,67 @@
 /**
- * Atomic replacement of a curated table's partitions on a local lake.
+ * Atomic replacement of a curated table (and of a table's quarantine output) on a local lake.
  *
- * A build writes the whole new table into `curated/_staging/<table>/<run>/` (no reader globs
- * there), then swaps partition by partition with two renames:
- *   curated/<table>/<p>  ->  curated/_trash/<table>/<run>/p/<p>     (old out)
- *   staged <p>           ->  curated/<table>/<p>                   (new in)
- * and deletes the trash. A rename is atomic, so a partition is always either the old complete
- * folder or the new complete folder; the only crash window leaves it missing with the old copy in
- * the trash, which `recoverTable` (run before every build) puts back. When the partition layout
- * itself changes (other partition columns, or none), the whole table folder is the unit instead
- * (`.../<run>/t`).
+ * A table's place, `curated/<table>`, is a symbolic link to one complete build of it:
+ *   curated/<table>                  ->  _builds/<table>/<build id>     (relative link)
+ *   curated/_builds/<table>/<build>/    the files of one build, never changed once linked
+ *   curated/_staging/<table>/<build>/   where a build writes (no reader globs there)
+ * Publishing a build moves its staged folder under `_builds/`, makes a new link next to it and
+ * renames that link over `curated/<table>`: rename(2) replaces a link atomically, so a reader (and a
+ * crash at any instant) sees the whole old table or the whole new one, never a table with a
+ * partition missing or twice. An empty build is an empty folder, so the table's place is never
+ * empty once built. Builds no longer linked are deleted after the swap, and by `recoverTable`
+ * (run before every build) when a crash came first. Readers need nothing special: the link is
+ * followed by every path lookup (DuckDB's globs included).
+ *
+ * A lake from before the links has a plain folder at `curated/<table>` (and may hold a crashed
+ * swap of that time under `curated/_trash/`): the first build here restores such a crash, then
+ * moves the folder to `_builds/<table>/.legacy` just before linking. That one-time step is the only
+ * moment a table's place is empty; a crash inside it is undone by `recoverTable`.
  */
-import { mkdir, readdir, rename, rm, rmdir, stat } from 'node:fs/promises';
-import { dirname, join, relative, sep } from 'node:path';
+import { lstat, mkdir, readdir, readlink, rename, rm, rmdir, stat, symlink } from 'node:fs/promises';
+import { basename, dirname, join, relative, sep } from 'node:path';
+import { crashPoint } from '../crash.ts';
 
 export interface TableDirs {
-  /** curated/<table> */
+  /** curated/<table>: the link to the current build */
   table: string;
-  /** curated/_staging/<table> (one folder per run below it) */
+  /** curated/_staging/<table> (one folder per build below it) */
   staging: string;
-  /** curated/_trash/<table> (one folder per run below it) */
+  /** curated/_builds/<table> (the linked build, and briefly the one replacing it) */
+  builds: string;
+  /** curated/_trash/<table>: only in lakes from before the links (a crashed swap of that time) */
   trash: string;
 }
 
 export function tableDirs(lakeDir: string, table: string): TableDirs {
   const curated = join(lakeDir, 'curated');
-  return { table: join(curated, table), staging: join(curated, '_staging', table), trash: join(curated, '_trash', table) };
+  return { table: join(curated, table), staging: join(curated, '_staging', table), builds: join(curated, '_builds', table), trash: join(curated, '_trash', table) };
 }
 
-/** The quarantine output of a table is swapped like an unpartitioned table: quarantine/<table>. */
+/** The quarantine output of a table is published the same way: quarantine/<table>. */
 export function quarantineDirs(lakeDir: string, table: string): TableDirs {
   const root = join(lakeDir, 'quarantine');
-  return { table: join(root, table), staging: join(root, '_staging', table), trash: join(root, '_trash', table) };
+  return { table: join(root, table), staging: join(root, '_staging', table), builds: join(root, '_builds', table), trash: join(root, '_trash', table) };
 }
 
-/** Test seam: called between moving a partition out and moving its replacement in. */
+/** The folder of a build that a folder like curated/ or quarantine/ keeps internally (not a table). */
+export const INTERNAL_FOLDERS = ['_staging', '_builds', '_trash'];
+
+/**
+ * Test seam: called after each step of a publish (`built`, `linked`, `swapped`, `cleaned`), where
+ * the crash hook (core/crash.ts) also counts; a test that throws here simulates a crash in-process.
+ */
 export interface SwapHooks {
-  betweenRenames?: (partition: string) => void | Promise<void>;
+  step?: (step: 'built' | 'linked' | 'swapped' | 'cleaned', table: string) => void | Promise<void>;
 }
 
 export interface SwapResult {
-  /** Partition folders (relative, `/`-separated; '' for an unpartitioned table) now holding new data. */
-  replaced: string[];
-  /** Partition folders removed because the new table has no rows for them. */
-  removed: string[];
+  /** The build id now linked. */
+  build: string;
 }
+
+const LEGACY = '.legacy';
+const LINK_PREFIX = '.link-';
 
 async function exists(path: string): Promise<boolean> {
   try {
@@ -52,6 +69,15 @@ async function exists(path: string): Promise<boolean> {
     return true;
   } catch {
     return false;
+  }
+}
+
+async function lexists(path: string) {
+  try {
+    return await lstat(path);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw e;
   }
 }
 
@@ -69,7 +95,7 @@ const toKey = (p: string) => p.split(sep).join('/');
 /**
  * Leaf partition folders of a Hive layout with exactly these partition names, in order
  * (`dt=2026-01-01`, `a=1/b=2`). Returns undefined when the folder holds anything else (files at the
- * wrong depth, other names): the layout changed and the table must be swapped as a whole.
+ * wrong depth, other names).
  */
 export async function listPartitions(root: string, names: string[]): Promise<string[] | undefined> {
   const out: string[] = [];
@@ -87,7 +113,7 @@ export async function listPartitions(root: string, names: string[]): Promise<str
   return (await walk(root, 0)) ? out.sort() : undefined;
 }
 
-/** Folders below `root` that directly contain files: the unit a crashed swap left in the trash. */
+/** Folders below `root` that directly contain files: the unit a crashed legacy swap left in the trash. */
 async function leafFolders(root: string): Promise<string[]> {
   const out: string[] = [];
   const walk = async (dir: string) => {
@@ -114,27 +140,24 @@ async function pruneEmpty(dir: string, stop: string): Promise<void> {
 }
 
 /**
- * Undo a build that crashed mid-swap, and clear leftovers. A trashed partition whose place is
- * empty is the old complete copy of a partition whose replacement never arrived: restore it.
- * A trashed partition whose place is taken was already replaced: delete it. Staging folders of
- * earlier runs are never published, so they are deleted.
+ * The swap of lakes from before the links crashed between moving a partition out (into
+ * `_trash/<table>/<run>/p/...`, or the whole table to `.../t`) and moving its replacement in: put
+ * the old complete copy back where its place is empty, drop it where the place is taken.
  */
-export async function recoverTable(dirs: TableDirs): Promise<{ restored: string[] }> {
-  const restored: string[] = [];
+async function recoverLegacyTrash(dirs: TableDirs, restored: string[]): Promise<void> {
   for (const run of (await entries(dirs.trash)).filter((e) => e.isDirectory()).map((e) => e.name).sort()) {
     const runDir = join(dirs.trash, run);
     const whole = join(runDir, 't');
-    if (await exists(whole)) {
-      if (!(await exists(dirs.table))) {
-        await mkdir(dirname(dirs.table), { recursive: true });
-        await rename(whole, dirs.table);
-        restored.push('');
-      }
+    if ((await exists(whole)) && !(await lexists(dirs.table))) {
+      await mkdir(dirname(dirs.table), { recursive: true });
+      await rename(whole, dirs.table);
+      restored.push('');
     }
     const parts = join(runDir, 'p');
     for (const leaf of await leafFolders(parts)) {
       const rel = relative(parts, leaf);
       const target = join(dirs.table, rel);
+      if ((await lexists(dirs.table))?.isSymbolicLink()) break; // already published the new way
       if (!(await exists(target))) {
         await mkdir(dirname(target), { recursive: true });
         await rename(leaf, target);
@@ -144,70 +167,82 @@ export async function recoverTable(dirs: TableDirs): Promise<{ restored: string[
     await rm(runDir, { recursive: true, force: true });
   }
   await rm(dirs.trash, { recursive: true, force: true });
-  await rm(dirs.staging, { recursive: true, force: true });
-  return { restored };
+  await pruneEmpty(dirname(dirs.trash), dirname(dirs.trash));
+}
+
+/** The build id the table's link points to, or undefined (no link: never built, or a legacy folder). */
+export async function currentBuild(dirs: TableDirs): Promise<string | undefined> {
+  const st = await lexists(dirs.table);
+  if (!st?.isSymbolicLink()) return undefined;
+  return basename(await readlink(dirs.table));
 }
 
 /**
- * Publishes the staged table (`staged`, a folder laid out like the table, or absent for an empty
- * table) in place of the current one. Call `recoverTable` first.
+ * Leftovers of a build that died, removed before the next one: staged folders, builds no link
+ * points to, links not yet swapped in. A legacy folder moved aside whose link never arrived is
+ * linked back (the table's place is never left empty), and a crashed swap from before the links
+ * is undone. Returns the partitions (or '' for a whole table) put back in place.
  */
-export async function swapIn(opts: {
-  dirs: TableDirs;
-  runId: string;
-  staged: string;
-  partitionNames: string[];
-  hooks?: SwapHooks;
-}): Promise<SwapResult> {
-  const { dirs, runId, staged, partitionNames, hooks } = opts;
-  const trashRun = join(dirs.trash, runId);
-  const newParts = (await exists(staged)) ? ((await listPartitions(staged, partitionNames)) ?? []) : [];
-  const oldParts = await listPartitions(dirs.table, partitionNames);
-  const result: SwapResult = { replaced: [], removed: [] };
-
-  if (partitionNames.length === 0 || oldParts === undefined) {
-    // Whole-table unit: unpartitioned tables, or a layout change (old folders would not match).
-    const hadOld = await exists(dirs.table);
-    if (hadOld) {
-      await mkdir(trashRun, { recursive: true });
-      await rename(dirs.table, join(trashRun, 't'));
-    }
-    await hooks?.betweenRenames?.('');
-    if (newParts.length) {
-      await mkdir(dirname(dirs.table), { recursive: true });
-      await rename(staged, dirs.table);
-      result.replaced.push(...newParts);
-    } else if (hadOld) result.removed.push('');
-  } else {
-    for (const part of newParts) {
-      const target = join(dirs.table, part);
-      const hadOld = await exists(target);
-      if (hadOld) {
-        const out = join(trashRun, 'p', part);
-        await mkdir(dirname(out), { recursive: true });
-        await rename(target, out);
-      }
-      await hooks?.betweenRenames?.(part);
-      await mkdir(dirname(target), { recursive: true });
-      await rename(join(staged, part), target);
-      if (hadOld) await rm(join(trashRun, 'p', part), { recursive: true, force: true });
-      result.replaced.push(part);
-    }
-    // The table is derived from raw: a partition without rows now must not keep old rows.
-    for (const part of oldParts.filter((p) => !newParts.includes(p))) {
-      const out = join(trashRun, 'p', part);
-      await mkdir(dirname(out), { recursive: true });
-      await rename(join(dirs.table, part), out);
-      await rm(out, { recursive: true, force: true });
-      await pruneEmpty(dirname(join(dirs.table, part)), dirs.table);
-      result.removed.push(part);
-    }
+export async function recoverTable(dirs: TableDirs): Promise<{ restored: string[] }> {
+  const restored: string[] = [];
+  await recoverLegacyTrash(dirs, restored);
+  if (!(await lexists(dirs.table)) && (await exists(join(dirs.builds, LEGACY)))) {
+    await linkBuild(dirs, LEGACY);
+    restored.push('');
   }
-  await rm(trashRun, { recursive: true, force: true });
-  await pruneEmpty(dirs.trash, dirname(dirs.trash));
-  await rm(staged, { recursive: true, force: true });
-  await pruneEmpty(dirs.staging, dirname(dirs.staging));
-  return result;
+  const current = await currentBuild(dirs);
+  for (const e of await entries(dirs.builds)) {
+    if (e.name !== current) await rm(join(dirs.builds, e.name), { recursive: true, force: true });
+  }
+  await pruneEmpty(dirs.builds, dirname(dirs.builds));
+  await rm(dirs.staging, { recursive: true, force: true });
+  await pruneEmpty(dirname(dirs.staging), dirname(dirs.staging));
+  return { restored };
+}
+
+/** Makes the link to `build` next to it and renames it over the table's place (atomic). */
+async function linkBuild(dirs: TableDirs, build: string, hooks?: SwapHooks, label = ''): Promise<void> {
+  const tmp = join(dirs.builds, `${LINK_PREFIX}${build}`);
+  await rm(tmp, { force: true });
+  await symlink(toKey(relative(dirname(dirs.table), join(dirs.builds, build))), tmp);
+  crashPoint(`publish ${label}: link made`);
+  await hooks?.step?.('linked', label);
+  await mkdir(dirname(dirs.table), { recursive: true });
+  await rename(tmp, dirs.table);
+}
+
+/**
+ * Publishes the staged build (`staged`, a folder laid out like the table, or absent for an empty
+ * table) in place of the current one, atomically. Call `recoverTable` first.
+ */
+export async function swapIn(opts: { dirs: TableDirs; runId: string; staged: string; hooks?: SwapHooks; label?: string }): Promise<SwapResult> {
+  const { dirs, runId, staged, hooks } = opts;
+  const label = opts.label ?? toKey(relative(dirname(dirname(dirs.table)), dirs.table));
+  if (runId.startsWith('.')) throw new Error(`invalid build id "${runId}"`);
+  const build = join(dirs.builds, runId);
+  await mkdir(dirs.builds, { recursive: true });
+  await rm(build, { recursive: true, force: true });
+  if (await exists(staged)) await rename(staged, build);
+  else await mkdir(build);
+  crashPoint(`publish ${label}: build moved into place`);
+  await hooks?.step?.('built', label);
+  // A lake from before the links: its plain folder is moved aside (recoverTable undoes a crash here).
+  const st = await lexists(dirs.table);
+  if (st && !st.isSymbolicLink()) {
+    await rm(join(dirs.builds, LEGACY), { recursive: true, force: true });
+    await rename(dirs.table, join(dirs.builds, LEGACY));
+    crashPoint(`publish ${label}: legacy folder moved aside`);
+  }
+  await linkBuild(dirs, runId, hooks, label);
+  crashPoint(`publish ${label}: link swapped`);
+  await hooks?.step?.('swapped', label);
+  for (const e of await entries(dirs.builds)) {
+    if (e.name !== runId) await rm(join(dirs.builds, e.name), { recursive: true, force: true });
+  }
+  crashPoint(`publish ${label}: old build removed`);
+  await hooks?.step?.('cleaned', label);
+  await pruneEmpty(dirname(staged), dirname(dirs.staging));
+  return { build: runId };
 }
 
 /** Parquet files (and their bytes) below `dir`, or none when it is absent: a build's figures. */

@@ -6,6 +6,7 @@ skipped and the pure tests still run.
 """
 
 import gzip
+import hashlib
 import json
 import os
 import shutil
@@ -78,9 +79,13 @@ class Lake:
             path = os.path.join(self.root, key)
             os.makedirs(os.path.dirname(path), exist_ok=True)
             text = "".join((l if isinstance(l, str) else json.dumps(l)) + "\n" for l in lines)
-            with gzip.open(path, "wt", encoding="utf-8") as f:
-                f.write(text)
-            entry[stream] = {"endpoint": "x", "records": len(lines), "requests": {}, "status": "complete", "files": [{"key": key, "records": len(lines), "bytes": 1}]}
+            data = gzip.compress(text.encode("utf-8"))
+            with open(path, "wb") as f:
+                f.write(data)
+            # What the engine's manifest says of the file (the job verifies it): record lines, size, checksum.
+            records = sum(1 for l in text.split("\n") if l.strip(" \t\r"))
+            files = [{"key": key, "records": records, "bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}]
+            entry[stream] = {"endpoint": "x", "records": records, "requests": {}, "status": "complete", "files": files}
         os.makedirs(os.path.join(self.root, "_runs"), exist_ok=True)
         manifest = {"run_id": run_id, "pipeline": "tests", "started_at": "2026-11-24T10:00:00.000Z", "committed_at": "2026-11-24T10:00:01.000Z", "streams": entry}
         with open(os.path.join(self.root, "_runs", run_id + ".json"), "w", encoding="utf-8") as f:

@@ -229,6 +229,59 @@ class Manifests(unittest.TestCase):
         with self.assertRaisesRegex(JobError, "not a raw key of stream artists"):
             lake_io.committed_files([bad])
 
+    def test_a_manifest_key_never_leaves_the_raw_zone(self):
+        for key in ["raw/../../../x", "raw/s/../s-00000.jsonl.gz", "/etc/passwd", "raw/s/./r-00000.jsonl.gz", "raw//s/r-00000.jsonl.gz", "s3://other/raw/s/d/r-00000.jsonl.gz", "raw/s\\..\\x/r-0.jsonl.gz"]:
+            self.assertIsNotNone(lake_io.raw_key_problem(key, "s"), key)
+            with self.assertRaisesRegex(JobError, "_runs/x.json: streams.s: "):
+                lake_io.parse_manifest(json.dumps(manifest(R1, {"s": [key]})), "_runs/x.json")
+            with self.assertRaises(JobError):
+                lake_io.committed_files([manifest(R1, {"s": [key]})])
+        self.assertIsNone(lake_io.raw_key_problem("raw/s/dt=2026-11-24/%s-00000.jsonl.gz" % R1, "s"))
+
+    def test_committed_files_carry_what_the_manifest_says_of_them(self):
+        m = manifest(R1, {"s": ["raw/s/dt=2026-11-24/%s-00000.jsonl.gz" % R1]})
+        m["streams"]["s"]["files"][0]["sha256"] = "ab" * 32
+        [f] = lake_io.committed_files([m])
+        self.assertEqual((f["records"], f["bytes"], f["sha256"]), (3, 100, "ab" * 32))
+
+
+class Integrity(unittest.TestCase):
+    """The checks of core/engine/integrity.ts: size, SHA-256, gzip, record lines."""
+
+    FILE = {"key": "raw/s/dt=2026-11-24/%s-00000.jsonl.gz" % R1, "run_id": R1, "stream": "s", "records": 2}
+
+    def data(self, text='{"a": 1}\n\n  \n{"a": 2}\n'):
+        return gzip.compress(text.encode("utf-8"))
+
+    def test_facts_of_a_file(self):
+        facts = lake_io.file_facts(self.data())
+        self.assertEqual((facts["gzip"], facts["lines"]), (True, 2))
+        self.assertEqual(lake_io.file_facts(self.data('{"a": 1}'))["lines"], 1)
+        self.assertFalse(lake_io.file_facts(b"plain text")["gzip"])
+        self.assertIn("unreadable gzip", lake_io.file_facts(self.data()[:-10])["error"])
+
+    def test_a_file_matching_its_manifest_passes(self):
+        data = self.data()
+        f = dict(self.FILE, bytes=len(data), sha256=lake_io.file_facts(data)["sha256"])
+        lake_io.check_files([f], {f["key"]: lake_io.file_facts(data)})
+        # A manifest from before checksums: size, gzip and lines.
+        lake_io.check_files([self.FILE], {self.FILE["key"]: lake_io.file_facts(data)})
+
+    def test_every_mismatch_names_the_file(self):
+        data = self.data()
+        f = dict(self.FILE, bytes=len(data), sha256=lake_io.file_facts(data)["sha256"])
+        cases = [
+            (f, None, "missing"),
+            (f, lake_io.file_facts(data[:-5]), "%d bytes, the manifest says %d" % (len(data) - 5, len(data))),
+            (f, dict(lake_io.file_facts(data), sha256="0" * 64), "its SHA-256 is not the one in the manifest"),
+            (self.FILE, lake_io.file_facts(b"not gzip"), "not a gzip file"),
+            (self.FILE, lake_io.file_facts(data[:-5]), "unreadable gzip"),
+            (dict(self.FILE, records=3), lake_io.file_facts(data), r"2 record line\(s\), the manifest says 3"),
+        ]
+        for entry, facts, message in cases:
+            with self.assertRaisesRegex(JobError, r"raw/s/dt=2026-11-24/%s-00000\.jsonl\.gz \(run %s\): %s" % (R1, R1, message)):
+                lake_io.check_files([entry], {entry["key"]: facts} if facts is not None else {})
+
 
 SPEC = {
     "version": 1,

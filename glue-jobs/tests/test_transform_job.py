@@ -8,6 +8,8 @@ import gzip
 import json
 import os
 
+import pytest
+
 import lake_io
 import transform_job
 
@@ -177,3 +179,66 @@ def test_raw_lines_end_at_newlines_only_and_blank_lines_are_not_numbered(spark, 
         (3, ["record: malformed JSON line"], None),
     ]
     assert result["quarantined"] == 2
+
+
+def _manifest_path(lake, run_id):
+    return os.path.join(lake.root, "_runs", run_id + ".json")
+
+
+def _raw_path(lake, stream, run_id):
+    return os.path.join(lake.root, "raw", stream, "dt=2026-11-24", "%s-00000.jsonl.gz" % run_id)
+
+
+def test_a_truncated_or_replaced_raw_file_fails_the_job_naming_it_and_writes_nothing(spark, lake, specs_dir):
+    # As the local engine does (core/engine/integrity.ts): never a table missing the file's rows.
+    lake.commit(R1, {"recently_played": [play("2026-11-23T09:%02d:00Z" % i, "t%d" % i) for i in range(40)]})
+    path = _raw_path(lake, "recently_played", R1)
+    with open(path, "rb") as f:
+        data = f.read()
+    with open(path, "wb") as f:
+        f.write(data[: len(data) // 2])
+    with pytest.raises(lake_io.JobError, match=r"raw/recently_played/dt=2026-11-24/%s-00000\.jsonl\.gz \(run %s\): \d+ bytes, the manifest says %d" % (R1, R1, len(data))):
+        run(spark, lake, specs_dir, "--tables", "plays")
+    assert not os.path.exists(os.path.join(lake.root, "curated"))
+
+    # Same size, other bytes: the checksum tells.
+    with open(path, "wb") as f:
+        f.write(bytes(len(data)))
+    with pytest.raises(lake_io.JobError, match="SHA-256 is not the one in the manifest"):
+        run(spark, lake, specs_dir, "--tables", "plays")
+    os.remove(path)
+    with pytest.raises(lake_io.JobError, match="missing"):
+        run(spark, lake, specs_dir, "--tables", "plays")
+
+
+def test_a_manifest_from_before_checksums_is_checked_for_gzip_and_record_lines(spark, lake, specs_dir):
+    lake.commit(R1, {"recently_played": [play("2026-11-23T09:30:00Z", "t1"), play("2026-11-23T09:31:00Z", "t2")]})
+    with open(_manifest_path(lake, R1), encoding="utf-8") as f:
+        m = json.load(f)
+    entry = m["streams"]["recently_played"]["files"][0]
+    del entry["sha256"], entry["bytes"]
+    entry["records"] = 3
+    with open(_manifest_path(lake, R1), "w", encoding="utf-8") as f:
+        json.dump(m, f)
+    with pytest.raises(lake_io.JobError, match=r"2 record line\(s\), the manifest says 3"):
+        run(spark, lake, specs_dir, "--tables", "plays")
+    entry["records"] = 2
+    with open(_manifest_path(lake, R1), "w", encoding="utf-8") as f:
+        json.dump(m, f)
+    [result] = run(spark, lake, specs_dir, "--tables", "plays")
+    assert result["rows"] == 2
+    with open(_raw_path(lake, "recently_played", R1), "wb") as f:
+        f.write(b'{"not": "gzip"}\n')
+    with pytest.raises(lake_io.JobError, match="not a gzip file"):
+        run(spark, lake, specs_dir, "--tables", "plays")
+
+
+def test_a_manifest_key_outside_the_raw_zone_is_refused(spark, lake, specs_dir):
+    lake.commit(R1, {"recently_played": [play("2026-11-23T09:30:00Z", "t1")]})
+    with open(_manifest_path(lake, R1), encoding="utf-8") as f:
+        m = json.load(f)
+    m["streams"]["recently_played"]["files"][0]["key"] = "raw/../../../etc/passwd"
+    with open(_manifest_path(lake, R1), "w", encoding="utf-8") as f:
+        json.dump(m, f)
+    with pytest.raises(lake_io.JobError, match=r"_runs/%s\.json: streams\.recently_played: file key 'raw/\.\./\.\./\.\./etc/passwd' is not a relative lake key" % R1):
+        run(spark, lake, specs_dir, "--tables", "plays")

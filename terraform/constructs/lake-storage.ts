@@ -27,6 +27,10 @@ export const LAKE_AREAS = {
   quarantine: 'quarantine/',
   /** Files users upload for connectors that read files (the export: `imports/<pipeline>/`). */
   imports: 'imports/',
+  /** The extractor's lease: one run at a time on the lake (core/lambda/lease.ts). */
+  lease: '_lease/',
+  /** Corrupt manifests and state moved aside instead of failing every run (core/engine/quarantine.ts). */
+  aside: '_quarantine/',
 } as const;
 export type LakeArea = keyof typeof LAKE_AREAS;
 

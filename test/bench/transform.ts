@@ -17,6 +17,7 @@
  * start-up and the table's own time without it, and no peak RSS of this process.
  */
 import { seededRandom } from '../../core/plugin-api.ts';
+import { createHash } from 'node:crypto';
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
@@ -36,6 +37,9 @@ interface Raw {
   key: string;
   runId: string;
   records: number;
+  /** What the engine's manifest says of the file (the builds verify it). */
+  bytes: number;
+  sha256: string;
 }
 
 interface PhaseResult {
@@ -110,8 +114,9 @@ export async function generate(lake: string, total: number): Promise<Raw[]> {
       }
       const key = `raw/recently_played/dt=2026-11-24/${run.id}-${String(part).padStart(5, '0')}.jsonl.gz`;
       await mkdir(dirname(join(lake, key)), { recursive: true });
-      await writeFile(join(lake, key), await gz(lines.join('\n') + '\n'));
-      files.push({ stream: 'recently_played', key, runId: run.id, records: lines.length });
+      const body = await gz(lines.join('\n') + '\n');
+      await writeFile(join(lake, key), body);
+      files.push({ stream: 'recently_played', key, runId: run.id, records: lines.length, bytes: body.length, sha256: createHash('sha256').update(body).digest('hex') });
     }
     if (run.id.endsWith('2')) redeliver = [];
   }
@@ -210,7 +215,7 @@ async function phaseSpark(lake: string, files: Raw[]): Promise<PhaseResult & { t
       pipeline: 'bench',
       started_at: '2026-11-24T10:15:02.000Z',
       committed_at: '2026-11-24T10:15:09.000Z',
-      streams: { recently_played: { endpoint: 'me/player/recently-played', records: mine.reduce((n, f) => n + f.records, 0), requests: {}, status: 'complete', files: mine.map((f) => ({ key: f.key, records: f.records, bytes: 0 })) } },
+      streams: { recently_played: { endpoint: 'me/player/recently-played', records: mine.reduce((n, f) => n + f.records, 0), requests: {}, status: 'complete', files: mine.map((f) => ({ key: f.key, records: f.records, bytes: f.bytes, sha256: f.sha256 })) } },
     });
   }
   // DuckDB's build of the same table is not Spark's to replace.

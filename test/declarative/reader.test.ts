@@ -125,4 +125,29 @@ describe.each(['basic', 'pro'] as const)('the %s plan', (plan) => {
     expect(lines.some((l) => /warn: .*books: (id )?bk-9999 not found/.test(l)), lines.join('\n')).toBe(true);
     expect(requests(summary, 'books')).toBe(plan === 'pro' ? 1 : 3);
   });
+
+  it('drops an id the API rejects as malformed (HTTP 400) with a warning, and reads the others (a refused batch one by one)', async () => {
+    const other = new LocalStorage(join(dir, 'rejected-id'));
+    await other.put('_state/books.json', JSON.stringify({ _pending_ids: ['urn:book:bk-0003'] }));
+    const { summary, records, lines } = await run((t) => t.replace('ids_from: [author_books.id]', 'ids: [bk-0001, "urn:book:bk-0002", bk-0002]'), other);
+    expect(records.books.map((b) => b.id).sort()).toEqual(['bk-0001', 'bk-0002']);
+    expect(notes(summary, 'books').rejected).toBe(2);
+    for (const id of ['urn:book:bk-0002', 'urn:book:bk-0003']) {
+      expect(lines.some((l) => l.startsWith(`warn: books: dropped id "${id}": the API rejects it as invalid (HTTP 400 invalid book id)`)), lines.join('\n')).toBe(true);
+    }
+    // pro: the batch was refused (400), then each id alone; basic: one request per id.
+    expect(requests(summary, 'books')).toBe(plan === 'pro' ? 1 + 4 : 4);
+    // Nothing is owed any more: the next run asks for nothing but what pipeline.yaml names.
+    expect(JSON.parse((await other.get('_state/books.json'))!.toString('utf8'))).not.toHaveProperty('_pending_ids');
+  });
+
+  it('when every id is refused alike, the request is wrong, not the ids: the stream fails and nothing is dropped', async () => {
+    const other = new LocalStorage(join(dir, 'all-rejected'));
+    const text = (await readFile(join(FIXTURE, 'pipeline.yaml'), 'utf8')).replace('plan: pro', `plan: ${plan}`).replace('ids_from: [author_books.id]', 'ids: ["x:1", "x:2"]');
+    const read = parsePipeline(text, 'pipeline.yaml');
+    const summary = await runPipeline({ pipeline: read.loaded, plugin: lib, connectorConfig: sb.config, storage: other, logger: memoryLogger(), skipTransform: true });
+    expect(summary.ok).toBe(false);
+    expect(summary.error).toMatch(/books: the API refused all 2 ids alike \(HTTP 400 invalid book id\): the request is wrong, not the ids; none is dropped/);
+    expect(JSON.parse((await other.get('_state/books.json'))!.toString('utf8'))._pending_ids).toEqual(['x:1', 'x:2']);
+  });
 });

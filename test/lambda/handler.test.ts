@@ -412,6 +412,55 @@ describe('extractor failures and the Lambda deadline', () => {
   });
 });
 
+describe('one run at a time on a lake: the lease (core/lambda/lease.ts)', () => {
+  const LEASE = '_lease/extractor.json';
+  const putLease = (prefix: string, body: object) =>
+    moto.s3().send(new PutObjectCommand({ Bucket: BUCKET, Key: `${prefix}/${LEASE}`, Body: JSON.stringify(body) }));
+
+  it('two overlapping invocations: one runs, the other skips ("lease held by ..."); the lease is gone after', async () => {
+    pointAt(sb, 'overlap', PIPELINE_NAME);
+    await moto.recording.stop();
+    await moto.recording.start();
+    const [a, b] = await Promise.all([invoke({ ...context(900_000), awsRequestId: 'req-a' }), invoke({ ...context(900_000), awsRequestId: 'req-b' })]);
+    expect(a.error?.message).toBeUndefined();
+    expect(b.error?.message).toBeUndefined();
+    const ran = [a, b].filter((x) => !x.result!.skipped);
+    const skipped = [a, b].filter((x) => x.result!.skipped);
+    expect(ran).toHaveLength(1);
+    expect(skipped).toHaveLength(1);
+    const holder = ran[0] === a ? 'req-a' : 'req-b';
+    expect(skipped[0].result!.skipped).toMatch(new RegExp(`^lease held by ${holder} \\(pipeline my-spotify-lake, since \\S+, until \\S+\\)$`));
+    expect(skipped[0].result!.streams).toEqual([]);
+    expect(skipped[0].log).toContain('skipped: the lake s3://my-spotify-lake/overlap is in use');
+    // One run committed, nothing of the skipped one; the lease was given back.
+    expect((await manifests('overlap')).map((m) => m.run_id)).toEqual([ran[0].result!.runId]);
+    expect(await lake('overlap').list('_lease/')).toEqual([]);
+    // Taken by a conditional write, as S3 arbitrates it: If-None-Match: * on the lease object.
+    const puts = (await moto.recording.requests()).filter((r) => r.method === 'PUT' && r.url.includes(`overlap/${LEASE}`));
+    expect(puts.length).toBeGreaterThanOrEqual(2);
+    for (const p of puts) expect(p.headers['if-none-match']).toBe('*');
+  });
+
+  it('skips while another invocation holds an unexpired lease, and takes over an expired one', async () => {
+    pointAt(sb, 'leased', PIPELINE_NAME);
+    const until = new Date(Date.now() + 600_000).toISOString();
+    await putLease('leased', { holder: 'other-request', pipeline: PIPELINE_NAME, acquired_at: new Date().toISOString(), expires_at: until });
+    const held = await invoke(context(900_000));
+    expect(held.result!.skipped).toBe(`lease held by other-request (pipeline ${PIPELINE_NAME}, since ${held.result!.skipped!.match(/since (\S+),/)![1]}, until ${until})`);
+    expect(await lake('leased').list('_runs/')).toEqual([]);
+    expect(await lake('leased').list('_lease/')).toEqual([LEASE]);
+
+    // Its holder died (the lease expired): the next invocation takes it over, says so, runs, and gives it back.
+    await putLease('leased', { holder: 'dead-request', pipeline: PIPELINE_NAME, acquired_at: '2026-01-01T00:00:00.000Z', expires_at: '2026-01-01T00:16:00.000Z' });
+    const next = await invoke(context(900_000));
+    expect(next.error?.message).toBeUndefined();
+    expect(next.result!.skipped).toBeUndefined();
+    expect(next.log).toContain('took over the expired lease of dead-request (pipeline my-spotify-lake, since 2026-01-01T00:00:00.000Z, until 2026-01-01T00:16:00.000Z)');
+    expect((await manifests('leased')).map((m) => m.run_id)).toEqual([next.result!.runId]);
+    expect(await lake('leased').list('_lease/')).toEqual([]);
+  });
+});
+
 describe('the included export pipeline, run by its upload (the event the upload rule sends)', () => {
   it('imports the export zip uploaded to imports/my-spotify-history/, by ranged reads, into the same lake; a second upload event imports nothing again', async () => {
     const exp = await generateExport(join(tmp, 'export'), { plays: 200, playsPerFile: 100, zip: true, legacyExport: false, accountData: false });

@@ -108,7 +108,13 @@ describe('review summary', () => {
     expect(extractor.permissions).toContainEqual({ actions: ['secretsmanager:PutSecretValue'], resources: ['secret:my-spotify-lake/spotify/refresh_token'] });
     expect(extractor.permissions).toContainEqual({
       actions: ['s3:PutObject', 's3:AbortMultipartUpload'],
-      resources: ['arn:aws:s3:::my-spotify-lake/raw/*', 'arn:aws:s3:::my-spotify-lake/_runs/*', 'arn:aws:s3:::my-spotify-lake/_state/*'],
+      resources: [
+        'arn:aws:s3:::my-spotify-lake/raw/*',
+        'arn:aws:s3:::my-spotify-lake/_runs/*',
+        'arn:aws:s3:::my-spotify-lake/_state/*',
+        'arn:aws:s3:::my-spotify-lake/_lease/*',
+        'arn:aws:s3:::my-spotify-lake/_quarantine/*',
+      ],
     });
     const glue = r.principals.find((p) => p.name === 'my-spotify-lake-transform')!;
     expect(glue.permissions.find((p) => p.actions.includes('glue:GetTable'))!.resources).toEqual([

@@ -36,7 +36,7 @@ describe('spotify-pipeline transform', () => {
     const items = await writeRaw(lake, 'playlist_items', run, [playlistItem('pl1', 0, track('t1', 'Idioteque', [RADIOHEAD])), playlistItem('pl1', 1, null)]);
     // A run without a manifest is invisible: its file must not be read.
     await writeRaw(lake, 'recently_played', runId(11), [play('2026-11-25T09:30:00Z', track('t9', 'Uncommitted', [BJORK]))]);
-    const stream = (f: typeof plays) => ({ endpoint: 'x', records: f.records, files: [{ key: f.key, records: f.records, bytes: 1 }], requests: {}, status: 'complete' as const });
+    const stream = (f: typeof plays) => ({ endpoint: 'x', records: f.records, files: [{ key: f.key, records: f.records, bytes: f.bytes ?? 0, sha256: f.sha256 }], requests: {}, status: 'complete' as const });
     await writeManifest(new LocalStorage(lake), {
       run_id: run,
       pipeline: 'my-spotify-lake',

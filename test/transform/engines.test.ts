@@ -347,9 +347,11 @@ describe('engine equivalence: the npm start lake, `transform --engine spark` aga
     await expectSameOutputs({ duck, spark, tables });
     // Nothing of the build is left behind: no staging, trash or temp folders.
     expect((await readdir(spark)).filter((d) => !['quarantine'].includes(d)).sort()).toEqual(['_runs', 'curated', 'raw']);
-    expect((await readdir(join(spark, 'curated'))).sort()).toEqual(Object.keys(tables).sort());
+    // Each table's place links its one build (core/transform/write.ts); no other build is kept.
+    expect((await readdir(join(spark, 'curated'))).sort()).toEqual(['_builds', ...Object.keys(tables)].sort());
+    for (const t of Object.keys(tables)) expect(await readdir(join(spark, 'curated', '_builds', t)), t).toHaveLength(1);
     const quarantined = Object.keys(tables).filter((t) => s[t].quarantined !== '0');
-    expect((await readdir(join(spark, 'quarantine')).catch(() => [])).sort()).toEqual(quarantined.sort());
+    expect([...new Set((await listFiles(join(spark, 'quarantine'))).map((f) => f.split('/')[0]))].sort()).toEqual(quarantined.sort());
     const files = committedFiles(await listManifests(new LocalStorage(spark)));
     expect(sparkOut.stdout).toContain(`from ${files.length} committed raw file(s)`);
   });

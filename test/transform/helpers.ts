@@ -1,8 +1,9 @@
 /** Raw lake fixtures with realistic Spotify shapes, and DuckDB read-back helpers. */
-import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, sep } from 'node:path';
 import { gzipSync } from 'node:zlib';
+import { createHash } from 'node:crypto';
 import { DuckDBInstance } from '@duckdb/node-api';
 import type { CommittedFile } from '../../core/transform/index.ts';
 
@@ -31,21 +32,36 @@ export async function writeRaw(
   const key = `raw/${stream}/dt=${ingest}/${run}-${String(opts.part ?? 0).padStart(5, '0')}.jsonl.gz`;
   const lines = opts.lines ?? records.map((r) => JSON.stringify(r));
   await mkdir(dirname(join(lake, key)), { recursive: true });
-  await writeFile(join(lake, key), gzipSync(lines.map((l) => `${l}\n`).join('')));
-  return { stream, key, runId: run, records: lines.length };
+  const body = gzipSync(lines.map((l) => `${l}\n`).join(''));
+  await writeFile(join(lake, key), body);
+  // What a run manifest records of the file (the build verifies it).
+  return { stream, key, runId: run, records: lines.filter((l) => l.trim()).length, bytes: body.length, sha256: createHash('sha256').update(body).digest('hex') };
 }
 
-/** Files below `dir`, relative and `/`-separated, sorted. */
+/**
+ * Files below `dir`, relative and `/`-separated, sorted: the lake as a reader sees it. A table's
+ * place is a link to its current build (core/transform/write.ts): links are followed, and the
+ * builds folder behind them is not listed again.
+ */
 export async function listFiles(dir: string): Promise<string[]> {
-  try {
-    const list = await readdir(dir, { recursive: true, withFileTypes: true });
-    return list
-      .filter((e) => e.isFile())
-      .map((e) => relative(dir, join(e.parentPath, e.name)).split(sep).join('/'))
-      .sort();
-  } catch {
-    return [];
-  }
+  const out: string[] = [];
+  const walk = async (d: string): Promise<void> => {
+    let list;
+    try {
+      list = await readdir(d, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const e of list) {
+      const path = join(d, e.name);
+      if (e.name === '_builds') continue;
+      const isDir = e.isDirectory() || (e.isSymbolicLink() && (await stat(path).catch(() => undefined))?.isDirectory());
+      if (isDir) await walk(path);
+      else if (e.isFile()) out.push(relative(dir, path).split(sep).join('/'));
+    }
+  };
+  await walk(dir);
+  return out.sort();
 }
 
 /** Runs DuckDB SQL on a fresh in-memory database (UTC), rows as JSON-ish objects. */

@@ -181,27 +181,29 @@ describe('publishing what Spark wrote', () => {
     expect(await readdir(lake)).not.toContain('_tmp');
   });
 
-  it('a crash between the renames leaves a partition missing only until the next build recovers it', async () => {
+  it('a crash in the publish leaves the whole old table until the next build, which recovers first', async () => {
     await builtByDuckdb();
     const job = await prepareSparkJob({ lakeDir: lake, tables: TABLES, runId: runId(12) });
     await sparkOutput(job.output, { '2026-11-24': [['2026-11-24 18:00:00', 't3']] }, []);
     const crash = {
-      betweenRenames: (p: string) => {
-        if (p === 'dt=2026-11-24') throw new Error('simulated crash');
+      step: (step: string, table: string) => {
+        if (step === 'linked' && table === 'curated/plays') throw new Error('simulated crash');
       },
     };
     await expect(publishSparkJob(job, [{ table: 'plays', rows: 1, quarantined: 0 }], crash)).rejects.toThrow('simulated crash');
     await cleanupSparkJob(job);
-    expect(await tableRows()).toEqual(['2026-11-23 t1']);
+    // Never a partition missing: the old table, whole.
+    expect(await tableRows()).toEqual(['2026-11-23 t1', '2026-11-24 t2']);
 
-    // The next Spark build recovers before anything else: the old 11-24 is back, complete.
+    // The next Spark build recovers before anything else (the unlinked build goes), then publishes.
     const next = await prepareSparkJob({ lakeDir: lake, tables: TABLES, runId: runId(13) });
+    expect(await readdir(join(lake, 'curated', '_builds', 'plays'))).toEqual([runId(11)]);
     expect(await tableRows()).toEqual(['2026-11-23 t1', '2026-11-24 t2']);
     await sparkOutput(next.output, { '2026-11-24': [['2026-11-24 18:00:00', 't3']] }, []);
     await publishSparkJob(next, [{ table: 'plays', rows: 1, quarantined: 0 }]);
     await cleanupSparkJob(next);
     expect(await tableRows()).toEqual(['2026-11-24 t3']);
-    expect(await readdir(join(lake, 'curated'))).toEqual(['plays']);
+    expect(await readdir(join(lake, 'curated'))).toEqual(['_builds', 'plays']);
   });
 
   it('a failed Spark job changes nothing in the lake and says what the job said', async () => {

@@ -112,7 +112,7 @@ export async function writeVectorRaw(lake: string, v: Vector, opts: { manifests?
         [...new Set(mine.map((f) => f.stream))].map((s) => {
           const files = mine.filter((f) => f.stream === s);
           const records = files.reduce((n, f) => n + f.records, 0);
-          return [s, { endpoint: 'x', records, files: files.map((f) => ({ key: f.key, records: f.records, bytes: 1 })), requests: {}, status: 'complete' as const }];
+          return [s, { endpoint: 'x', records, files: files.map((f) => ({ key: f.key, records: f.records, bytes: f.bytes ?? 0, sha256: f.sha256 })), requests: {}, status: 'complete' as const }];
         }),
       );
       await writeManifest(storage, { run_id: run, pipeline: 'vectors', started_at: '2026-11-24T10:15:02.000Z', committed_at: '2026-11-24T10:15:09.000Z', streams });
