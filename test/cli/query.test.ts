@@ -120,7 +120,8 @@ describe('query on a lake that is not there, or not whole', () => {
 
   it('a table without data says so in one line and reads as empty', async () => {
     const lake = join(dir, 'lake-no-artists');
-    await cp(join(dir, '.lake'), lake, { recursive: true });
+    // As `cp -a` copies: the tables' relative links keep pointing inside the copy.
+    await cp(join(dir, '.lake'), lake, { recursive: true, verbatimSymlinks: true });
     await rm(join(lake, 'curated', 'artists'), { recursive: true });
     const r = cli(['query', '--lake', lake, '--sql', 'SELECT count(*) AS n FROM artists', '--format', 'csv'], dir);
     expect(r.code).toBe(0);
@@ -130,7 +131,8 @@ describe('query on a lake that is not there, or not whole', () => {
 
   it('a damaged Parquet file fails only the queries reading its table, naming the file (exit 1)', async () => {
     const lake = join(dir, 'lake-damaged');
-    await cp(join(dir, '.lake'), lake, { recursive: true });
+    // As `cp -a` copies: the tables' relative links keep pointing inside the copy.
+    await cp(join(dir, '.lake'), lake, { recursive: true, verbatimSymlinks: true });
     const [file] = (await readdir(join(lake, 'curated', 'playlists'))).filter((f) => f.endsWith('.parquet'));
     await writeFile(join(lake, 'curated', 'playlists', file), 'garbage');
     const ok = cli(['query', 'top_artists_last_7_days', '--lake', lake, '--format', 'json'], dir);

@@ -10,6 +10,7 @@ import { formatProblem, readPipeline } from '../../core/config/index.ts';
 import { queryProblems, sqlProblems } from '../../core/query/problems.ts';
 import { tableProblems } from '../../core/transform/problems.ts';
 import { lakeTables, preparePipeline } from '../../core/pipeline.ts';
+import { MAX_SQL_NESTING, tooDeep } from '../../core/query/parsers.ts';
 
 const SHIPPED = join(import.meta.dirname, '..', '..', 'pipeline.yaml');
 const text = readFileSync(SHIPPED, 'utf8');
@@ -73,6 +74,22 @@ describe('tableProblems', () => {
     const line = lineOf(lines, 'item_type = =');
     expect(p.line).toBe(line);
     expect(lines[line - 1].slice(p.col - 1)).toBe("= 'track'");
+  });
+
+  it('refuses brackets nested too deep before parsing (thousands took the parser minutes and a stack overflow)', async () => {
+    const deep = `${'('.repeat(3000)}1${')'.repeat(3000)}`;
+    const { loaded, lines } = variant('deep', [["filter: track_id IS NOT NULL AND item_type = 'track'", `filter: track_id IS NOT NULL AND item_type = 'track' AND ${deep} = 1`]]);
+    const [p, ...rest] = await tableProblems(loaded);
+    expect(rest).toEqual([]);
+    expect(p.path).toBe('tables.tracks.filter');
+    expect(p.message).toBe(`not valid Spark SQL (the Glue job runs it): brackets nested more than ${MAX_SQL_NESTING} deep: simplify the expression`);
+    const line = lineOf(lines, 'item_type = \'track\' AND ((');
+    expect(p.line).toBe(line);
+    // The column of the bracket that goes one level too deep.
+    expect(lines[line - 1].slice(0, p.col - 1).split('(').length - 1).toBe(MAX_SQL_NESTING);
+    // Quoted brackets and brackets in comments do not count; a query just under the limit parses.
+    expect(tooDeep(`SELECT '${'('.repeat(100)}' AS x -- ${'('.repeat(100)}`)).toBeUndefined();
+    expect(tooDeep(`SELECT ${'('.repeat(MAX_SQL_NESTING)}1${')'.repeat(MAX_SQL_NESTING)}`)).toBeUndefined();
   });
 
   it('blames the derived column or filter that DuckDB cannot bind', async () => {
