@@ -9,6 +9,7 @@
  *   unlinked build  builds under `_builds/<table>/` that the table's link does not point to
  *   old trash       `_trash/` of the layout before links (restored by the next build first)
  *   spark temp      `_tmp/spark-*`: temp folders of Spark builds that died
+ *   duckdb temp     `_tmp/duckdb-*`: spill folders of DuckDB builds that died
  *
  * A writer holding the lake lock may be making exactly these files: `lake gc --delete` takes the
  * lock itself (so no writer is running), and a listing while a live writer holds it leaves out
@@ -23,7 +24,7 @@ import { LOCK_FILE, type LockInfo } from './lock.ts';
 import type { Logger } from '../plugin-api.ts';
 import { QUARANTINE } from './quarantine.ts';
 
-export type GarbageKind = 'orphan raw' | 'temp file' | 'staging' | 'unlinked build' | 'old trash' | 'spark temp';
+export type GarbageKind = 'orphan raw' | 'temp file' | 'staging' | 'unlinked build' | 'old trash' | 'spark temp' | 'duckdb temp';
 
 export interface Garbage {
   kind: GarbageKind;
@@ -100,10 +101,11 @@ export async function findGarbage(lakeDir: string, storage: Storage, opts: { hol
       await add('orphan raw', file, run ? `run ${run} did not commit it (no _runs/${run}.json lists it)` : 'no run manifest lists it');
     }
   }
-  // Temp files anywhere (but the quarantine), and the lock's own.
+  // Temp files anywhere (but the quarantine and the engines' temp folders, collected whole below),
+  // and the lock's own.
   for (const file of (await walkFiles(lakeDir)).sort()) {
     const k = key(lakeDir, file);
-    if (k.startsWith(`${QUARANTINE}/`)) continue;
+    if (k.startsWith(`${QUARANTINE}/`) || /^_tmp\/(spark|duckdb)-[^/]+\//.test(k)) continue;
     if (opts.holder && k.startsWith(`${LOCK_FILE}.${opts.holder.token}.`)) continue;
     if (k.endsWith('.tmp') || (k.startsWith(`${LOCK_FILE}.`) && k.endsWith('.stale'))) await add('temp file', file, 'a write that never finished');
   }
@@ -122,6 +124,7 @@ export async function findGarbage(lakeDir: string, storage: Storage, opts: { hol
   }
   for (const e of await list(join(lakeDir, '_tmp'))) {
     if (e.name.startsWith('spark-')) await add('spark temp', join(lakeDir, '_tmp', e.name), 'a Spark build that died', true);
+    if (e.name.startsWith('duckdb-')) await add('duckdb temp', join(lakeDir, '_tmp', e.name), 'the spill folder of a DuckDB build that died', true);
   }
 
   const q = await measure(join(lakeDir, QUARANTINE)).catch(() => ({ bytes: 0, files: 0 }));

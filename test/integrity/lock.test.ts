@@ -140,20 +140,24 @@ describe('lake gc', () => {
     await writeFile(join(w.lake, 'curated/_staging/plays/20261124T130000000Z-dead01/dt=2026-11-24/part-0.parquet'), 'x');
     await mkdir(join(w.lake, 'curated/_builds/plays/20261124T130000000Z-dead01'), { recursive: true });
     await writeFile(join(w.lake, 'curated/_builds/plays/20261124T130000000Z-dead01/part-0.parquet'), 'x');
+    // The DuckDB build's spill folder, left by the same kill.
+    await mkdir(join(w.lake, '_tmp/duckdb-20261124T130000000Z-dead01'), { recursive: true });
+    await writeFile(join(w.lake, '_tmp/duckdb-20261124T130000000Z-dead01/spill.tmp'), 'x');
 
     const listed = await cli(['lake', 'gc', '-c', w.file], { cwd: w.dir });
     expect(listed.code, listed.stderr).toBe(0);
-    expect(listed.stdout).toContain(`Lake ${w.lake}: 4 item(s) to collect`);
+    expect(listed.stdout).toContain(`Lake ${w.lake}: 5 item(s) to collect`);
     expect(listed.stdout).toMatch(new RegExp(`orphan raw\\s+${orphan.replaceAll('.', '\\.')}\\s+1 B\\s+run 20261124T130000000Z-dead00 did not commit it`));
     expect(listed.stdout).toMatch(/temp file\s+_runs\/20261124T130000000Z-dead00\.json\.1a2b3c4d\.tmp/);
     expect(listed.stdout).toMatch(/staging\s+curated\/_staging\/plays\//);
     expect(listed.stdout).toMatch(/unlinked build\s+curated\/_builds\/plays\/20261124T130000000Z-dead01\//);
+    expect(listed.stdout).toMatch(/duckdb temp\s+_tmp\/duckdb-20261124T130000000Z-dead01\//);
     expect(listed.stdout).toContain('Nothing deleted (lake gc --delete removes these).');
     await stat(join(w.lake, orphan));
 
     const deleted = await cli(['lake', 'gc', '-c', w.file, '--delete'], { cwd: w.dir });
     expect(deleted.code, deleted.stderr).toBe(0);
-    expect(deleted.stdout).toContain('Deleted 4 item(s).');
+    expect(deleted.stdout).toContain('Deleted 5 item(s).');
     await expect(stat(join(w.lake, orphan))).rejects.toThrow(/ENOENT/);
     expect((await cli(['lake', 'gc', '-c', w.file], { cwd: w.dir })).stdout).toContain('0 item(s) to collect');
     expect(await tableRows(w)).toEqual(before);
