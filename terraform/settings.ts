@@ -12,13 +12,17 @@ export const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 36
 
 /** Keys of `aws:` beyond the ones core/config/types.ts models (the schema is the source of truth). */
 export interface AwsDeploySettings extends AwsSettings {
-  lambda?: AwsSettings['lambda'] & { architecture?: 'arm64' | 'x86_64' };
+  lambda?: AwsSettings['lambda'] & { architecture?: 'arm64' | 'x86_64'; reserved_concurrency?: number };
   glue?: AwsSettings['glue'] & { worker_type?: string; timeout_minutes?: number };
   lifecycle?: AwsSettings['lifecycle'] & {
     raw_archive_days?: number;
     noncurrent_version_expiration_days?: number;
     abort_incomplete_upload_days?: number;
+    curated_noncurrent_days?: number;
+    state_noncurrent_days?: number;
+    expired_delete_markers?: boolean;
   };
+  secrets?: { recovery_window_days?: number };
   alarm_topic_arn?: string;
   log_retention_days?: number | 'never';
   access_logging?: { bucket?: string; prefix?: string };
@@ -27,31 +31,48 @@ export interface AwsDeploySettings extends AwsSettings {
     encryption?: 'sse' | 'none';
     tls_only?: boolean;
     raw_versioning?: boolean;
+    name_suffix?: BucketNameSuffix;
   };
   backend?: { s3?: { bucket: string; key?: string; region?: string } };
 }
+
+/** What `aws.buckets.name_suffix` appends to every bucket name (computed at plan time from the data sources). */
+export type BucketNameSuffix = 'none' | 'account' | 'region' | 'account-region';
 
 /** Every deployment setting with its default applied. */
 export interface DeploySettings {
   region?: string;
   kmsKeyArn?: string;
-  lambda: { memoryMb: number; timeoutSeconds: number; architecture: 'arm64' | 'x86_64' };
+  /**
+   * reservedConcurrency: opt-in (`aws.lambda.reserved_concurrency`); unset by default, because a
+   * new account's concurrency quota (10) cannot spare any. One run at a time is the S3 lease's job.
+   */
+  lambda: { memoryMb: number; timeoutSeconds: number; architecture: 'arm64' | 'x86_64'; reservedConcurrency?: number };
   glue: { workers: number; workerType: string; timeoutMinutes: number };
   athena: { bytesScannedCutoff: number };
   lifecycle: {
     rawTransitionDays: number;
     rawArchiveDays?: number;
     rawExpirationDays?: number;
+    /** Noncurrent versions of raw/, _runs/, imports/ and anything else in the versioned lake bucket. */
     noncurrentVersionExpirationDays: number;
+    /** Noncurrent versions of curated/ and quarantine/ (rebuilt by every transform). */
+    curatedNoncurrentDays: number;
+    /** Noncurrent versions of _state/ and _lease/ (rewritten by every run). */
+    stateNoncurrentDays: number;
     queryResultsExpirationDays: number;
     abortIncompleteUploadDays: number;
+    /** Remove delete markers left with no noncurrent version behind them (versioned lake bucket). */
+    expiredDeleteMarkers: boolean;
   };
+  /** Days a deleted secret can be restored; 0 = deleted at once (a redeploy can reuse its name). */
+  secrets: { recoveryWindowDays: number };
   /** 0 = never expire (loosened explicitly with `never`). */
   logRetentionDays: number;
   alarmEmail?: string;
   alarmTopicArn?: string;
   accessLogging?: { bucket?: string; prefix: string };
-  buckets: { blockPublicAccess: boolean; encrypt: boolean; tlsOnly: boolean; rawVersioning: boolean };
+  buckets: { blockPublicAccess: boolean; encrypt: boolean; tlsOnly: boolean; rawVersioning: boolean; nameSuffix: BucketNameSuffix };
   backend?: { bucket: string; key: string; region?: string; source: 'env' | 'pipeline.yaml' };
   /** The default schedule when pipeline.yaml has none. */
   schedule: string;
@@ -68,9 +89,15 @@ export const DEFAULTS = {
   // Raw is re-read by every transform run, so it stays in Standard for a quarter before IA.
   rawTransitionDays: 90,
   noncurrentVersionExpirationDays: 30,
+  // curated is rebuilt from raw by every transform, and _state/_lease are rewritten by every run:
+  // a week of copies is enough to roll back a bad build or a damaged cursor.
+  curatedNoncurrentDays: 7,
+  stateNoncurrentDays: 7,
   queryResultsExpirationDays: 30,
   abortIncompleteUploadDays: 7,
   logRetentionDays: 30,
+  // Secrets Manager's own default; 0 (force delete) is an explicit choice: a deleted secret is gone.
+  secretRecoveryWindowDays: 7,
   schedule: 'rate(1 day)',
 } as const;
 
@@ -102,6 +129,7 @@ export function deploySettings(pipeline: PipelineConfig, env: Record<string, str
       memoryMb: aws.lambda?.memory_mb ?? DEFAULTS.memoryMb,
       timeoutSeconds: aws.lambda?.timeout_seconds ?? DEFAULTS.timeoutSeconds,
       architecture: aws.lambda?.architecture ?? 'arm64',
+      reservedConcurrency: aws.lambda?.reserved_concurrency,
     },
     glue: {
       workers: aws.glue?.workers ?? DEFAULTS.glueWorkers,
@@ -114,9 +142,13 @@ export function deploySettings(pipeline: PipelineConfig, env: Record<string, str
       rawArchiveDays: aws.lifecycle?.raw_archive_days,
       rawExpirationDays: aws.lifecycle?.raw_expiration_days,
       noncurrentVersionExpirationDays: aws.lifecycle?.noncurrent_version_expiration_days ?? DEFAULTS.noncurrentVersionExpirationDays,
+      curatedNoncurrentDays: aws.lifecycle?.curated_noncurrent_days ?? DEFAULTS.curatedNoncurrentDays,
+      stateNoncurrentDays: aws.lifecycle?.state_noncurrent_days ?? DEFAULTS.stateNoncurrentDays,
       queryResultsExpirationDays: aws.lifecycle?.query_results_expiration_days ?? DEFAULTS.queryResultsExpirationDays,
       abortIncompleteUploadDays: aws.lifecycle?.abort_incomplete_upload_days ?? DEFAULTS.abortIncompleteUploadDays,
+      expiredDeleteMarkers: aws.lifecycle?.expired_delete_markers !== false,
     },
+    secrets: { recoveryWindowDays: aws.secrets?.recovery_window_days ?? DEFAULTS.secretRecoveryWindowDays },
     logRetentionDays: retention,
     alarmEmail: aws.alarm_email,
     alarmTopicArn: aws.alarm_topic_arn,
@@ -126,6 +158,7 @@ export function deploySettings(pipeline: PipelineConfig, env: Record<string, str
       encrypt: b.encryption !== 'none',
       tlsOnly: b.tls_only !== false,
       rawVersioning: b.raw_versioning !== false,
+      nameSuffix: b.name_suffix ?? 'none',
     },
     backend,
     schedule: pipeline.schedule ?? DEFAULTS.schedule,

@@ -21,6 +21,7 @@ import { deploySettings, type DeploySettings } from './settings.ts';
 import { escapeTf, glueDatabaseName, lakeBucketName, lakePrefix } from './names.ts';
 import { buildExtractorBundle, ROOT, type ExtractorBundle } from './bundle.ts';
 import { refuseSecretLeaks } from './secrets.ts';
+import { refuseMissingEnv, type MissingEnv } from './deploy-env.ts';
 import { LakeStorage, LAKE_AREAS } from './constructs/lake-storage.ts';
 import { PipelineSecrets } from './constructs/pipeline-secrets.ts';
 import { ExtractorFunction, type IncludedRuns } from './constructs/extractor-function.ts';
@@ -36,7 +37,8 @@ export interface PipelineStackProps {
   pipelineFile: string;
   /**
    * The synth environment: TF_STATE_BUCKET/KEY/REGION choose the state backend, and each
-   * `${env:NAME}` of connector.config is passed to the function from here. Default: none.
+   * `${env:NAME}` of connector.config is passed to the function from here (one that is not set
+   * stops the synth: ConfigError naming the variable). Default: none.
    */
   env?: Record<string, string | undefined>;
   /** The shipped connectors (connectors/index.ts, handed in by the composition root): the extractor bundle imports each pipeline's from here. */
@@ -72,6 +74,23 @@ export function loadIncludes(pipeline: PipelineConfig, pipelineFile: string): Ar
   return (pipeline.include ?? []).map((rel) => ({ config: loadPipeline(join(dirname(pipelineFile), rel)).config, file: rel }));
 }
 
+/** Longest region name (ap-southeast-5, us-gov-west-1, ...) with room to spare: bucket names are fitted to leave space for it. */
+const MAX_REGION_LENGTH = 16;
+
+/** `aws.buckets.name_suffix` as text for the bucket names (Terraform references, resolved at plan time) and its longest resolved length. */
+function bucketNameSuffix(settings: DeploySettings, aws: AwsContext): { text: string; maxLength: number } {
+  switch (settings.buckets.nameSuffix) {
+    case 'account':
+      return { text: `-${aws.accountId}`, maxLength: 13 };
+    case 'region':
+      return { text: `-${aws.region}`, maxLength: 1 + MAX_REGION_LENGTH };
+    case 'account-region':
+      return { text: `-${aws.accountId}-${aws.region}`, maxLength: 14 + MAX_REGION_LENGTH };
+    default:
+      return { text: '', maxLength: 0 };
+  }
+}
+
 export class PipelineStack extends TerraformStack {
   readonly pipeline: PipelineConfig;
   /** The pipelines the main one includes, deployed into the same lake by the same extractor. */
@@ -86,6 +105,8 @@ export class PipelineStack extends TerraformStack {
   readonly alarms?: Alarms;
   /** Things a reviewer should know that are not policy violations (printed by `plan`). */
   readonly warnings: string[] = [];
+  /** How the deployment behaves where a reviewer might expect otherwise (printed by `plan` as notes). */
+  readonly notes: string[] = [];
 
   constructor(scope: Construct, id: string, props: PipelineStackProps) {
     super(scope, id);
@@ -114,7 +135,7 @@ export class PipelineStack extends TerraformStack {
     };
 
     const prefix = lakePrefix(pipeline);
-    this.lake = new LakeStorage(this, 'lake', { bucketName: lakeBucketName(pipeline), prefix, settings, accountId: aws.accountId });
+    this.lake = new LakeStorage(this, 'lake', { bucketName: lakeBucketName(pipeline), prefix, settings, accountId: aws.accountId, nameSuffix: bucketNameSuffix(settings, aws) });
 
     const includes = (this.includes = includeFiles.map((i) => i.config));
     const lakePipelines = [pipeline, ...includes];
@@ -123,17 +144,15 @@ export class PipelineStack extends TerraformStack {
       pipelineName: pipeline.name,
       refs: lakePipelines.flatMap((p) => refsOf(p).filter((r) => r.kind === 'secret').map((r) => ({ ...r, pipeline: p.name }))),
       kmsKeyArn: settings.kmsKeyArn,
+      recoveryWindowDays: settings.secrets.recoveryWindowDays,
     });
 
-    const bundle = props.bundle ?? buildExtractorBundle({ pipelineFile: props.pipelineFile, connectors: props.connectors });
-    if (bundle.placeholder) {
-      Annotations.of(this).addError(`the extractor Lambda could not be bundled (${bundle.placeholder}); its code would be a placeholder that fails every run`);
-    }
     const environment: Record<string, string> = {
       LAKE_BUCKET: this.lake.lake.name,
       LAKE_PREFIX: prefix,
       SECRETS_PREFIX: pipeline.name,
     };
+    const missingEnv: MissingEnv[] = [];
     // Where an included pipeline's uploaded files are: its connector's `uploads` key points there.
     const uploads = new Map<string, { keyPrefix: string; url: string }>();
     for (const p of includes) {
@@ -158,9 +177,10 @@ export class PipelineStack extends TerraformStack {
         if (environment[r.name] !== undefined) continue;
         const v = env[r.name];
         if (v) environment[r.name] = escapeTf(v);
-        else this.warnings.push(`${r.path}${where} references \${env:${r.name}}, which is not set in the synth environment: the extractor will fail until it is (export ${r.name}=... and synthesize again)`);
+        else missingEnv.push({ file: p === pipeline ? props.pipelineFile : (includeFiles.find((i) => i.config === p)?.file ?? props.pipelineFile), ref: r, where });
       }
     }
+    refuseMissingEnv(missingEnv, props.pipelineFile);
     const included: IncludedRuns[] = includes.map((p) => {
       const own = Object.entries(p.streams).filter(([, s]) => s.schedule);
       const rest = Object.keys(p.streams).filter((s) => !p.streams[s].schedule);
@@ -175,6 +195,11 @@ export class PipelineStack extends TerraformStack {
         ...(upload ? { upload: { bucketName: this.lake.lake.name, keyPrefix: upload.keyPrefix, streams: Object.keys(p.streams) } } : {}),
       };
     });
+    // Bundled once the config is known to be deployable (the checks above are cheap, esbuild is not).
+    const bundle = props.bundle ?? buildExtractorBundle({ pipelineFile: props.pipelineFile, connectors: props.connectors });
+    if (bundle.placeholder) {
+      Annotations.of(this).addError(`the extractor Lambda could not be bundled (${bundle.placeholder}); its code would be a placeholder that fails every run`);
+    }
     const scheduled = Object.entries(pipeline.streams).filter(([, s]) => s.schedule);
     this.extractor = new ExtractorFunction(this, 'extractor', {
       pipelineName: pipeline.name,
@@ -182,6 +207,7 @@ export class PipelineStack extends TerraformStack {
       memoryMb: settings.lambda.memoryMb,
       timeoutSeconds: settings.lambda.timeoutSeconds,
       architecture: settings.lambda.architecture,
+      reservedConcurrency: settings.lambda.reservedConcurrency,
       logRetentionDays: settings.logRetentionDays,
       environment,
       schedule: { expression: settings.schedule, streams: Object.keys(pipeline.streams).filter((s) => !pipeline.streams[s].schedule) },
@@ -215,7 +241,6 @@ export class PipelineStack extends TerraformStack {
     this.transform = new GlueTransform(this, 'transform', {
       pipelineName: pipeline.name,
       lake: this.lake,
-      catalog: this.catalog,
       tables: lakeTables,
       scriptFile: props.glueScript ?? join(ROOT, 'glue-jobs', 'transform_job.py'),
       // What the script imports (lake_io) and what lake_io reads at import (its argument names).
@@ -252,6 +277,14 @@ export class PipelineStack extends TerraformStack {
     } else {
       this.warnings.push('no aws.alarm_email or aws.alarm_topic_arn: failed runs raise no alarm');
     }
+
+    const reserved = settings.lambda.reservedConcurrency;
+    this.notes.push(
+      `one extractor run at a time: each invocation takes the lease ${prefix}${LAKE_AREAS.lease}extractor.json in the lake bucket and skips while another holds it; ` +
+        (reserved === undefined
+          ? 'no reserved concurrency (new accounts, quota 10, cannot reserve any; aws.lambda.reserved_concurrency: 1 adds it)'
+          : `reserved concurrency ${reserved} (aws.lambda.reserved_concurrency; needs an account concurrency quota of at least ${reserved + 10})`),
+    );
 
     Aspects.of(this).add(new PipelineTags(pipeline.name));
   }

@@ -1,7 +1,10 @@
 /**
  * The extractor: the engine's Lambda handler (bundled at synth time, see ../bundle.ts) on a
- * schedule. One function per pipeline with reserved concurrency 1, so two runs never write the
- * same stream's state at once; failed async invocations (and schedules that could not invoke it)
+ * schedule. One function per lake; two runs never write the same stream's state at once because
+ * each invocation first takes the lake's lease (core/lambda/lease.ts: `_lease/extractor.json`,
+ * a conditional write) and skips its run when another holds it. Reserved concurrency is opt-in
+ * (`aws.lambda.reserved_concurrency`): a new account's quota (10) cannot spare any, and the
+ * deploy would fail. Failed async invocations (and schedules that could not invoke it)
  * land in an encrypted SQS queue; logs go to a log group with a retention.
  *
  * Schedules: EventBridge Scheduler, one for the pipeline's `schedule` (payload: the streams that
@@ -32,6 +35,8 @@ export interface ExtractorFunctionProps {
   memoryMb: number;
   timeoutSeconds: number;
   architecture: 'arm64' | 'x86_64';
+  /** Reserved concurrency; unset by default (the lease keeps runs one at a time). */
+  reservedConcurrency?: number;
   /** Days; 0 = never expire (only when loosened explicitly). */
   logRetentionDays: number;
   /** Environment of the function (lake location, secrets prefix, `${env:...}` values). */
@@ -106,8 +111,9 @@ export class ExtractorFunction extends Construct {
       sourceCodeHash: props.bundle.hash,
       memorySize: props.memoryMb,
       timeout: props.timeoutSeconds,
-      // One run at a time per pipeline: runs share stream state and cursors.
-      reservedConcurrentExecutions: 1,
+      // One run at a time is the lease's job (runs share stream state and cursors); reserving
+      // concurrency only where the user asks keeps new accounts (quota 10) deployable.
+      reservedConcurrentExecutions: props.reservedConcurrency,
       environment: { variables: { ...props.environment, NODE_OPTIONS: '--enable-source-maps' } },
       kmsKeyArn: props.kmsKeyArn,
       loggingConfig: { logFormat: 'Text', logGroup: this.logGroup.name },
@@ -168,8 +174,8 @@ export class ExtractorFunction extends Construct {
       rule: rule.name,
       arn: this.fn.arn,
       input: JSON.stringify({ pipeline: inc.pipeline }),
-      // A burst of uploads (a zip and its parts) would queue runs behind the single concurrency:
-      // one retry window is enough, the next upload or run imports whatever is left.
+      // A burst of uploads (a zip and its parts) finds the lease held and skips (or queues behind
+      // a reserved concurrency of 1): one retry window is enough, the next upload or run imports whatever is left.
       retryPolicy: { maximumRetryAttempts: 2, maximumEventAgeInSeconds: 3600 },
     });
     new LambdaPermission(scope, 'invoke', {

@@ -44,7 +44,6 @@ import { escapeTf, roleName, shortName } from '../names.ts';
 import { zipFiles } from '../zip.ts';
 import { ServiceRole } from './iam.ts';
 import { ARTIFACT_PREFIXES, type LakeStorage } from './lake-storage.ts';
-import type { GlueCatalog } from './glue-catalog.ts';
 import { markOwner } from './ownership.ts';
 
 export interface AwsContext {
@@ -56,7 +55,6 @@ export interface AwsContext {
 export interface GlueTransformProps {
   pipelineName: string;
   lake: LakeStorage;
-  catalog: GlueCatalog;
   tables: Record<string, TableSpec>;
   /** The PySpark script (glue-jobs/transform_job.py); a missing one fails the synth. */
   scriptFile: string;
@@ -177,7 +175,8 @@ export class GlueTransform extends Construct {
     lake.artifacts.grantRead(this.role, ARTIFACT_PREFIXES.glueJobs);
     lake.artifacts.grantReadWrite(this.role, ARTIFACT_PREFIXES.glueTemp);
     lake.artifacts.grantDelete(this.role, ARTIFACT_PREFIXES.glueTemp);
-    props.catalog.grantRead(this.role);
+    // No Glue catalog access: the script reads raw through the run manifests and writes Parquet by
+    // path (temp views only, no saveAsTable), and the catalog's tables use partition projection.
     this.role.addToPolicy({
       sid: 'WriteOwnLogs',
       actions: ['logs:CreateLogGroup', 'logs:CreateLogStream', 'logs:PutLogEvents', 'logs:AssociateKmsKey'],

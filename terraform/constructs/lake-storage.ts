@@ -11,10 +11,18 @@
  * - the artifacts bucket: the Glue script, the per-table specs and Glue's temp dir.
  * - with `aws.access_logging` and no target bucket given, an access-log bucket (SSE-S3: S3
  *   server access logging cannot deliver to SSE-KMS buckets).
+ *
+ * Every area of the versioned lake bucket has a noncurrent-version rule: raw/ (and _runs/,
+ * imports/, anything else) keeps overwritten or deleted copies for noncurrent_version_expiration_days,
+ * curated/ and quarantine/ (rebuilt by every transform) and _state/ and _lease/ (rewritten by
+ * every run) for a shorter time; delete markers left with nothing behind them are removed.
+ *
+ * `nameSuffix` (aws.buckets.name_suffix) is appended to every bucket name: an unresolved token
+ * (account id, region) known only at plan time, so the names are fitted to leave room for it.
  */
 import { Construct } from 'constructs';
 import type { DeploySettings } from '../settings.ts';
-import { bucketName } from '../names.ts';
+import { fit } from '../names.ts';
 import { SecureBucket, type LifecycleRule } from './secure-bucket.ts';
 import type { ServiceRole } from './iam.ts';
 
@@ -45,6 +53,8 @@ export interface LakeStorageProps {
   settings: DeploySettings;
   /** For the access-log bucket policy's aws:SourceAccount condition. */
   accountId: string;
+  /** Appended to every bucket name (`-<account id>`, ...), and the most characters it can resolve to. */
+  nameSuffix?: { text: string; maxLength: number };
 }
 
 export class LakeStorage extends Construct {
@@ -62,12 +72,16 @@ export class LakeStorage extends Construct {
     const lc = s.lifecycle;
     this.prefix = props.prefix;
     validateLifecycle(lc);
+    const suffix = props.nameSuffix ?? { text: '', maxLength: 0 };
+    // S3 bucket names: at most 63 characters, the suffix included.
+    const named = (base: string) => `${fit(base, 63 - suffix.maxLength)}${suffix.text}`;
+    const lakeName = named(props.bucketName);
 
     let logTarget: ((bucket: string) => { bucket: string; prefix: string }) | undefined;
     if (s.accessLogging) {
       const logging = s.accessLogging;
       if (!logging.bucket) {
-        const name = bucketName(`${props.bucketName}-access-logs`);
+        const name = named(`${props.bucketName}-access-logs`);
         this.accessLogs = new SecureBucket(this, 'access-logs', {
           bucketName: name,
           purpose: 'access-logs',
@@ -101,22 +115,32 @@ export class LakeStorage extends Construct {
 
     const rawTransitions: NonNullable<LifecycleRule['transitions']> = [{ days: lc.rawTransitionDays, storageClass: 'STANDARD_IA' }];
     if (lc.rawArchiveDays) rawTransitions.push({ days: lc.rawArchiveDays, storageClass: 'GLACIER_IR' });
+    const area = (a: LakeArea) => `${props.prefix}${LAKE_AREAS[a]}`;
+    // S3 applies the earliest of overlapping expirations, so the bucket-wide rule (raw's period)
+    // leaves the shorter per-area ones in force. Versioning suspended: nothing noncurrent to expire.
+    const noncurrent: LifecycleRule[] = s.buckets.rawVersioning
+      ? [
+          { id: 'expire-noncurrent-versions', noncurrentExpirationDays: lc.noncurrentVersionExpirationDays, expiredDeleteMarker: lc.expiredDeleteMarkers },
+          ...(['curated', 'quarantine'] as const).map((a) => ({ id: `expire-noncurrent-${a}`, prefix: area(a), noncurrentExpirationDays: lc.curatedNoncurrentDays })),
+          ...(['state', 'lease'] as const).map((a) => ({ id: `expire-noncurrent-${a}`, prefix: area(a), noncurrentExpirationDays: lc.stateNoncurrentDays })),
+        ]
+      : [];
     this.lake = new SecureBucket(this, 'lake', {
       ...common,
-      bucketName: props.bucketName,
+      bucketName: lakeName,
       purpose: 'lake',
       versioned: s.buckets.rawVersioning,
       eventBridge: true,
-      accessLogs: logTarget?.(props.bucketName),
+      accessLogs: logTarget?.(lakeName),
       lifecycleRules: [
-        { id: 'raw-to-cheaper-storage', prefix: `${props.prefix}${LAKE_AREAS.raw}`, transitions: rawTransitions, expirationDays: lc.rawExpirationDays },
-        ...(s.buckets.rawVersioning ? [{ id: 'expire-noncurrent-versions', noncurrentExpirationDays: lc.noncurrentVersionExpirationDays }] : []),
+        { id: 'raw-to-cheaper-storage', prefix: area('raw'), transitions: rawTransitions, expirationDays: lc.rawExpirationDays },
+        ...noncurrent,
         abort,
       ],
     });
     this.bucket = this.lake.bucket;
 
-    const resultsName = bucketName(`${props.bucketName}-athena-results`);
+    const resultsName = named(`${props.bucketName}-athena-results`);
     this.results = new SecureBucket(this, 'athena-results', {
       ...common,
       bucketName: resultsName,
@@ -125,7 +149,7 @@ export class LakeStorage extends Construct {
       lifecycleRules: [{ id: 'expire-query-results', expirationDays: lc.queryResultsExpirationDays, abortIncompleteUploadDays: lc.abortIncompleteUploadDays }],
     });
 
-    const artifactsName = bucketName(`${props.bucketName}-artifacts`);
+    const artifactsName = named(`${props.bucketName}-artifacts`);
     this.artifacts = new SecureBucket(this, 'artifacts', {
       ...common,
       bucketName: artifactsName,

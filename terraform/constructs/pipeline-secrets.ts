@@ -25,6 +25,11 @@ export interface PipelineSecretsProps {
   refs: SecretRef[];
   /** Encrypt with this customer-managed key instead of the AWS-managed aws/secretsmanager key. */
   kmsKeyArn?: string;
+  /**
+   * Days a destroyed secret stays restorable (7..30), or 0: deleted at once. While it is
+   * restorable its name is taken, so a redeploy within that time fails to create it.
+   */
+  recoveryWindowDays: number;
 }
 
 /**
@@ -54,7 +59,7 @@ export class PipelineSecrets extends Construct {
             name: secretId,
             description: `${ref.path} of pipeline ${pipeline}. Set the value out of band: aws secretsmanager put-secret-value --secret-id ${secretId} --secret-string ...`,
             kmsKeyId: props.kmsKeyArn,
-            recoveryWindowInDays: 7,
+            recoveryWindowInDays: props.recoveryWindowDays,
           }),
         );
       }
@@ -66,10 +71,13 @@ export class PipelineSecrets extends Construct {
     return [...this.secrets.values()].map((s) => s.arn);
   }
 
-  /** Read every secret (GetSecretValue), and write back the rotating ones (PutSecretValue). */
+  /**
+   * Read every secret (GetSecretValue), and write back the rotating ones (PutSecretValue): the only
+   * Secrets Manager calls the extractor makes (core/secrets/aws.ts).
+   */
   grantToExtractor(role: ServiceRole): void {
     if (this.secrets.size === 0) return;
-    role.addToPolicy({ sid: 'ReadSecrets', actions: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'], resources: this.arns });
+    role.addToPolicy({ sid: 'ReadSecrets', actions: ['secretsmanager:GetSecretValue'], resources: this.arns });
     const rotating = [...this.rotating].map((n) => this.secrets.get(n)!.arn);
     if (rotating.length) role.addToPolicy({ sid: 'WriteRotatingSecrets', actions: ['secretsmanager:PutSecretValue'], resources: rotating });
     if (this.kmsKeyArn) {

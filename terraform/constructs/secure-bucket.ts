@@ -25,6 +25,11 @@ export interface LifecycleRule {
   transitions?: { days: number; storageClass: 'STANDARD_IA' | 'GLACIER_IR' | 'INTELLIGENT_TIERING' | 'GLACIER' }[];
   expirationDays?: number;
   noncurrentExpirationDays?: number;
+  /**
+   * Remove delete markers that no noncurrent version is left behind (a versioned bucket). S3 takes
+   * it only in a rule without `expirationDays` (both live in the rule's one Expiration element).
+   */
+  expiredDeleteMarker?: boolean;
   abortIncompleteUploadDays?: number;
 }
 
@@ -190,12 +195,14 @@ export class SecureBucket extends Construct {
 }
 
 function lifecycleRule(r: LifecycleRule): S3BucketLifecycleConfigurationRule {
+  if (r.expirationDays && r.expiredDeleteMarker) throw new Error(`lifecycle rule ${r.id}: S3 refuses expiration days and expired delete markers in one rule`);
   return {
     id: r.id,
     status: 'Enabled',
     filter: [r.prefix ? { prefix: r.prefix } : {}],
     ...(r.transitions?.length ? { transition: r.transitions.map((t) => ({ days: t.days, storageClass: t.storageClass })) } : {}),
     ...(r.expirationDays ? { expiration: [{ days: r.expirationDays }] } : {}),
+    ...(r.expiredDeleteMarker ? { expiration: [{ expiredObjectDeleteMarker: true }] } : {}),
     ...(r.noncurrentExpirationDays ? { noncurrentVersionExpiration: [{ noncurrentDays: r.noncurrentExpirationDays }] } : {}),
     ...(r.abortIncompleteUploadDays ? { abortIncompleteMultipartUpload: [{ daysAfterInitiation: r.abortIncompleteUploadDays }] } : {}),
   };

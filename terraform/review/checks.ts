@@ -5,6 +5,7 @@
  */
 import type { ExtractorBundle } from '../bundle.ts';
 import { looksLikeCredential } from '../../core/secrets/names.ts';
+import { LEASE_KEY } from '../../core/lambda/lease.ts';
 import { BUCKET_ROLE_TAG } from '../constructs/ownership.ts';
 import { asList, dig, jsonText, parsePolicy, physicalName, type JsonObject, type SynthModel, type SynthResource } from './model.ts';
 import { rolePolicies } from './permissions.ts';
@@ -61,6 +62,44 @@ function policyDocs(model: SynthModel): { source: SynthResource; kind: 'identity
   }
   for (const k of model.ofType('aws_kms_key')) out.push({ source: k, kind: 'key', statements: parsePolicy(k.config.policy)?.Statement ?? [] });
   return out;
+}
+
+/** Whether an IAM pattern (`*` and `?` wildcards) matches a name. */
+const matches = (pattern: string, name: string) =>
+  new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`).test(name);
+
+/**
+ * Why function `f` would not hold the lake's lease while it runs (empty: it does). The handler
+ * (core/lambda/handler.ts) takes `<LAKE_PREFIX>_lease/extractor.json` in LAKE_BUCKET with a
+ * conditional PutObject, reads a held one (GetObject) and deletes its own at the end.
+ */
+function leaseProblems(m: SynthModel, f: SynthResource, ctx: CheckContext): string[] {
+  const problems: string[] = [];
+  const handler = ctx.bundle?.handler ?? 'index.handler';
+  if (f.config.handler !== handler || (ctx.bundle && f.config.source_code_hash !== ctx.bundle.hash)) {
+    problems.push(`runs ${jsonText(f.config.handler ?? 'no handler')} of other code than the extractor bundle's leased ${handler}`);
+  }
+  const vars = (first(f.config.environment)?.variables ?? {}) as Record<string, unknown>;
+  const bucket = typeof vars.LAKE_BUCKET === 'string' ? vars.LAKE_BUCKET : undefined;
+  if (!bucket) return [...problems, 'has no LAKE_BUCKET in its environment (the lease is in the lake)'];
+  const key = `${typeof vars.LAKE_PREFIX === 'string' ? vars.LAKE_PREFIX : ''}${LEASE_KEY}`;
+  // The lease object as a policy names it: the bucket's ARN by reference or literally.
+  const lake = m.ofType('aws_s3_bucket').find((b) => b.config.bucket === bucket);
+  const arns = [`arn:aws:s3:::${bucket}`, ...(lake ? [`\${${lake.address}.arn}`] : [])];
+  const role = m.resolve(String(f.config.role ?? ''));
+  const allowed = (action: string) =>
+    !!role &&
+    rolePolicies(m, role).some((p) =>
+      p.statements.some(
+        (st) =>
+          st.Effect === 'Allow' &&
+          asList(st.Action).some((a) => matches(a.toLowerCase(), action.toLowerCase())) &&
+          asList(st.Resource).some((r) => arns.some((arn) => r.startsWith(`${arn}/`) && matches(r.slice(arn.length + 1), key))),
+      ),
+    );
+  const missing = ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'].filter((a) => !allowed(a));
+  if (missing.length) problems.push(`its role may not ${missing.join(', ')} the lease ${bucket}/${key}`);
+  return problems;
 }
 
 export const CHECKS: Check[] = [
@@ -159,12 +198,17 @@ export const CHECKS: Check[] = [
   },
   {
     id: 'SP008',
-    title: 'Lambda reserved concurrency 1',
-    description: 'every function has reserved concurrency 1 (one run per pipeline at a time)',
-    run: (m) =>
-      m.ofType('aws_lambda_function').flatMap((f) =>
-        Number(f.config.reserved_concurrent_executions) === 1 ? [] : [{ resource: label(f), message: `reserved concurrency ${f.config.reserved_concurrent_executions ?? 'unset'}` }],
-      ),
+    title: 'one extractor run at a time',
+    description: "every function runs the extractor bundle's handler, which takes the lake's lease, with a role that may read, write and delete the lease object; or has reserved concurrency 1",
+    run: (m, ctx) =>
+      m.ofType('aws_lambda_function').flatMap((f) => {
+        const reserved: unknown = f.config.reserved_concurrent_executions;
+        if (Number(reserved) === 1) return [];
+        const problems = leaseProblems(m, f, ctx);
+        return problems.length
+          ? [{ resource: label(f), message: `${problems.join('; ')}, and reserved concurrency is ${jsonText(reserved ?? 'unset')}: overlapping runs could write the same stream state` }]
+          : [];
+      }),
   },
   {
     id: 'SP009',

@@ -62,6 +62,8 @@ export interface Review {
   principals: Principal[];
   checks: CheckResult[];
   warnings: string[];
+  /** How the deployment behaves where a reviewer might expect otherwise (the stack's notes: one run at a time by lease). */
+  notes: string[];
   changes?: PlanChanges;
   changeGroups?: { key: string; changes: PlanChanges['changes'] }[];
   ok: boolean;
@@ -126,6 +128,7 @@ export function reviewPipeline(pipeline: PipelineConfig, opts: ReviewOptions): R
     principals: principals(model),
     checks,
     warnings: stack.warnings,
+    notes: stack.notes,
     changes,
     changeGroups,
     ok: checks.every((c) => c.ok),

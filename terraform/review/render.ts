@@ -62,6 +62,7 @@ function text(r: Review): string {
     out.push(`  ${c.ok ? 'ok  ' : 'FAIL'} ${c.id} ${c.title}`);
     for (const v of c.violations) out.push(`         ${v.resource}: ${v.message}`);
   }
+  for (const n of r.notes) out.push(`  note: ${n}`);
   if (r.warnings.length) {
     out.push('');
     out.push('Warnings');
@@ -127,6 +128,7 @@ function markdown(r: Review): string {
     out.push('');
   }
   out.push('</details>');
+  if (r.notes.length) out.push('', ...r.notes.map((n) => `> **Note:** ${cell(n)}`));
   if (r.warnings.length) {
     out.push('');
     out.push('#### Warnings');

@@ -9,7 +9,7 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, 
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import yauzl from 'yauzl';
-import { ROOT } from './helpers.ts';
+import { ENV, ROOT } from './helpers.ts';
 
 const NOT_IN_A_CLONE = new Set(['node_modules', '.git', 'cdktf.out', '.tmp', '.lake', 'coverage']);
 
@@ -52,7 +52,8 @@ describe('npx cdktf synth (fresh copy, no credentials, no Terraform needed)', ()
       symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'));
       const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^AWS_|^TF_STATE_/.test(k)));
       const started = Date.now();
-      const r = spawnSync('npx', ['cdktf', 'synth'], { cwd: dir, encoding: 'utf8', env: { ...env, CHECKPOINT_DISABLE: '1', CI: '1' }, timeout: 170_000 });
+      // The deploy-time client id: without it the synth refuses (exit 2, naming the variable).
+      const r = spawnSync('npx', ['cdktf', 'synth'], { cwd: dir, encoding: 'utf8', env: { ...env, ...ENV, CHECKPOINT_DISABLE: '1', CI: '1' }, timeout: 170_000 });
       const seconds = (Date.now() - started) / 1000;
       expect(r.status, `${r.stdout}\n${r.stderr}`).toBe(0);
       const stackDir = join(dir, 'cdktf.out', 'stacks', 'my-spotify-lake');

@@ -61,13 +61,33 @@ const FIXTURES: Record<string, Fixture[]> = {
     { why: 'workgroup not enforced (override)', mutate: (s) => s.athena.workgroup.addOverride('configuration.enforce_workgroup_configuration', false), names: /does not enforce/ },
     { why: 'no scan cutoff (override)', mutate: (s) => s.athena.workgroup.addOverride('configuration.bytes_scanned_cutoff_per_query', null), names: /no bytes_scanned_cutoff/ },
   ],
-  SP008: [{ why: 'reserved concurrency 10 (override)', mutate: (s) => s.extractor.fn.addOverride('reserved_concurrent_executions', 10), names: /my-spotify-lake-extractor\): reserved concurrency 10/ }],
+  SP008: [
+    {
+      why: 'the function runs another handler than the bundle\'s leased one, reserved concurrency 10 (override)',
+      mutate: (s) => {
+        s.extractor.fn.addOverride('handler', 'other.handler');
+        s.extractor.fn.addOverride('reserved_concurrent_executions', 10);
+      },
+      names: /my-spotify-lake-extractor\): runs other\.handler of other code than the extractor bundle's leased index\.handler, and reserved concurrency is 10/,
+    },
+    {
+      why: 'the extractor may not write or delete the lease (its grants taken out)',
+      mutate: (s) => {
+        // The role's statements as its policy is rendered at synth: drop the _lease/ resources.
+        for (const st of (s.extractor.role as unknown as { statements: Array<{ resources: string[] }> }).statements) {
+          st.resources = st.resources.filter((r) => !r.endsWith('/_lease/*'));
+        }
+      },
+      names: /my-spotify-lake-extractor\): its role may not s3:GetObject, s3:PutObject, s3:DeleteObject the lease my-spotify-lake\/_lease\/extractor\.json, and reserved concurrency is unset/,
+    },
+  ],
   SP009: [{ why: 'aws.log_retention_days: never', yaml: 'log_retention_days: never', names: /\/aws\/lambda\/my-spotify-lake-extractor\): no retention/ }],
   SP010: [
     {
       why: 'Resource "*" (override)',
+      // The Glue role's policy: overriding the extractor's would also drop its lease grants (SP008).
       mutate: (s) =>
-        extractorPolicy(s).addOverride('policy', JSON.stringify({ Version: '2012-10-17', Statement: [{ Sid: 'Broad', Effect: 'Allow', Action: 's3:GetObject', Resource: '*' }] })),
+        child(s.transform.role, 'policy').addOverride('policy', JSON.stringify({ Version: '2012-10-17', Statement: [{ Sid: 'Broad', Effect: 'Allow', Action: 's3:GetObject', Resource: '*' }] })),
       names: /statement Broad is not scoped/,
     },
   ],

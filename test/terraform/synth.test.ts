@@ -6,6 +6,7 @@ import { TrinoSQL } from 'dt-sql-parser';
 import { describe, expect, it } from 'vitest';
 import { ENV, SHIPPED, check, connectors, loadText, only, policyOf, synth, withAws, type Synth } from './helpers.ts';
 import { LOG_RETENTION_DAYS } from '../../terraform/settings.ts';
+import { ConfigError, formatProblem } from '../../core/config/index.ts';
 import { PipelineStack } from '../../terraform/stack.ts';
 import { Testing } from 'cdktf';
 import { curatedUrl, glueDatabaseName } from '../../core/storage/names.ts';
@@ -94,7 +95,12 @@ describe('synthesized stack: shipped pipeline', () => {
       status: 'Enabled', filter: [{ prefix: 'raw/' }], transition: [{ days: 90, storage_class: 'STANDARD_IA' }],
     });
     expect(rules.find((r: { id: string }) => r.id === 'abort-incomplete-multipart-uploads').abort_incomplete_multipart_upload).toEqual([{ days_after_initiation: 7 }]);
-    expect(rules.find((r: { id: string }) => r.id === 'expire-noncurrent-versions').noncurrent_version_expiration).toEqual([{ noncurrent_days: 30 }]);
+    expect(rules.find((r: { id: string }) => r.id === 'expire-noncurrent-versions')).toMatchObject({
+      filter: [{}], noncurrent_version_expiration: [{ noncurrent_days: 30 }], expiration: [{ expired_object_delete_marker: true }],
+    });
+    // Every area rewritten by runs and builds has its own, shorter noncurrent expiration.
+    const noncurrent = Object.fromEntries(rules.filter((r: { filter: [{ prefix?: string }] }) => r.filter[0].prefix && !r.filter[0].prefix.startsWith('raw')).map((r: any) => [r.filter[0].prefix, r.noncurrent_version_expiration[0].noncurrent_days]));
+    expect(noncurrent).toEqual({ 'curated/': 7, 'quarantine/': 7, '_state/': 7, '_lease/': 7 });
     const results = byBucket(s, 'aws_s3_bucket_lifecycle_configuration', 'my-spotify-lake-athena-results').rule[0];
     expect(results).toMatchObject({ expiration: [{ days: 30 }], abort_incomplete_multipart_upload: [{ days_after_initiation: 7 }] });
     // Object Created events go to EventBridge (the transform's trigger).
@@ -102,7 +108,7 @@ describe('synthesized stack: shipped pipeline', () => {
     expect(s.model.ofType('aws_s3_bucket_logging')).toEqual([]);
   });
 
-  it('runs the extractor on nodejs22.x arm64 with reserved concurrency 1, a DLQ and retained logs', () => {
+  it('runs the extractor on nodejs22.x arm64 without reserved concurrency (one run at a time by the lease), a DLQ and retained logs', () => {
     const fn = only(s, 'aws_lambda_function');
     expect(fn).toMatchObject({
       function_name: 'my-spotify-lake-extractor',
@@ -111,8 +117,10 @@ describe('synthesized stack: shipped pipeline', () => {
       handler: 'index.handler',
       memory_size: 512,
       timeout: 900,
-      reserved_concurrent_executions: 1,
     });
+    // New accounts (concurrency quota 10) cannot reserve any: the lease is what SP008 checks.
+    expect(fn.reserved_concurrent_executions).toBeUndefined();
+    expect(check(s, 'SP008').ok).toBe(true);
     expect(fn.filename).toMatch(/^assets\/extractor_code_[A-Z0-9]+\/[0-9a-f]{32}\/archive\.zip$/);
     expect(fn.source_code_hash).toBe(s.bundle.hash);
     expect(fn.environment.variables).toEqual({
@@ -153,7 +161,9 @@ describe('synthesized stack: shipped pipeline', () => {
     const st = policyOf(policy.config).Statement;
     const read = st.find((x) => x.Sid === 'ReadSecrets')!;
     const write = st.find((x) => x.Sid === 'WriteRotatingSecrets')!;
-    expect(read.Action).toEqual(['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret']);
+    // Only the calls core/secrets/aws.ts makes: no DescribeSecret.
+    expect(read.Action).toEqual(['secretsmanager:GetSecretValue']);
+    for (const sec of s.model.ofType('aws_secretsmanager_secret')) expect(sec.config.recovery_window_in_days).toBe(7);
     expect(read.Resource).toHaveLength(2);
     expect(write.Action).toEqual(['secretsmanager:PutSecretValue']);
     expect(write.Resource).toEqual([expect.stringContaining('secrets_spotify_refresh_token')]);
@@ -262,6 +272,14 @@ describe('synthesized stack: shipped pipeline', () => {
       }
     }
     expect(s.model.ofType('aws_iam_role_policy_attachment')).toEqual([]);
+  });
+
+  it('gives the Glue job no Glue catalog access (the script reads and writes by path, with temp views only)', () => {
+    const glue = s.model.ofType('aws_iam_role').find((r) => r.config.name === 'my-spotify-lake-transform')!;
+    const policy = s.model.ofType('aws_iam_role_policy').find((p) => s.model.resolve(p.config.role)?.address === glue.address)!;
+    const actions = policyOf(policy.config).Statement.flatMap((x) => [x.Action].flat());
+    expect(actions.filter((a: string) => a.startsWith('glue:'))).toEqual([]);
+    expect(only(s, 'aws_glue_job').default_arguments['--database']).toBeUndefined();
   });
 
   it('raises no alarms when nobody would receive them, keeps state local, tags every taggable resource', () => {
@@ -378,10 +396,16 @@ describe('synthesized stack: KMS, existing alarm topic, state backends', () => {
     expect(() => new PipelineStack(Testing.app(), 'x', { pipeline: config, pipelineFile: file, env: ENV, bundle: synth(SHIPPED).bundle, connectors })).toThrow(/aws\.lifecycle\.raw_archive_days/);
   });
 
-  it('warns (does not fail) when an ${env:...} the extractor needs is not set at synth', () => {
-    const s = synth(SHIPPED, { env: {} });
-    expect(s.stack.warnings.join('\n')).toMatch(/SPOTIFY_CLIENT_ID/);
-    expect(only(s, 'aws_lambda_function').environment.variables.SPOTIFY_CLIENT_ID).toBeUndefined();
+  it('refuses (ConfigError, one line) an ${env:...} the extractor needs that is not set at synth, naming it and the fix', () => {
+    let err: unknown;
+    try {
+      synth(SHIPPED, { env: {} });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(ConfigError);
+    const lines = (err as ConfigError).problems.map(formatProblem);
+    expect(lines).toEqual([expect.stringMatching(/^\S+pipeline-\d+\.yaml:\d+:\d+ connector\.config\.client_id: takes \$\{env:SPOTIFY_CLIENT_ID\}, which is not set in the synth environment: .*export SPOTIFY_CLIENT_ID=\.\.\. and synthesize \(or plan\) again$/)]);
   });
 
   it('only accepts CloudWatch retention values', () => {
@@ -504,5 +528,78 @@ describe('no placeholder deploys', () => {
 
   it('a missing module of the script fails the synth instead of a job that cannot import it', () => {
     expect(() => synth(SHIPPED, { props: { glueModules: ['/nonexistent/lake_io.py'] } })).toThrow(/\/nonexistent\/lake_io\.py does not exist: the Glue job script imports it/);
+  });
+});
+
+describe('synthesized stack: deploy settings a first deploy needs (issue 13)', () => {
+  const ACCOUNT = '${data.aws_caller_identity.account.account_id}';
+  const REGION = '${data.aws_region.region.region}';
+  const s = synth(withAws([
+    'lambda: { reserved_concurrency: 1 }',
+    'secrets: { recovery_window_days: 0 }',
+    'buckets: { name_suffix: account-region }',
+    'lifecycle: { noncurrent_version_expiration_days: 60, curated_noncurrent_days: 3, state_noncurrent_days: 2, expired_delete_markers: false }',
+  ].join('\n')));
+  const buckets = s.model.ofType('aws_s3_bucket').map((b) => String(b.config.bucket)).sort();
+
+  it('reserves concurrency only when aws.lambda.reserved_concurrency asks, and says so in the note plan prints', () => {
+    expect(only(s, 'aws_lambda_function').reserved_concurrent_executions).toBe(1);
+    expect(s.stack.notes.join('\n')).toMatch(/lease _lease\/extractor\.json .*reserved concurrency 1 \(aws\.lambda\.reserved_concurrency; needs an account concurrency quota of at least 11\)/);
+    expect(check(s, 'SP008').ok).toBe(true);
+  });
+
+  it('force-deletes secrets on destroy with recovery_window_days: 0', () => {
+    const secrets = s.model.ofType('aws_secretsmanager_secret');
+    expect(secrets).toHaveLength(2);
+    for (const sec of secrets) expect(sec.config.recovery_window_in_days).toBe(0);
+  });
+
+  it('appends the account id and region, resolved at plan time from the data sources, to every bucket name', () => {
+    expect(buckets).toEqual([
+      `my-spotify-lake-${ACCOUNT}-${REGION}`,
+      `my-spotify-lake-artifacts-${ACCOUNT}-${REGION}`,
+      `my-spotify-lake-athena-results-${ACCOUNT}-${REGION}`,
+    ]);
+    expect(s.json.data.aws_caller_identity.account).toEqual({});
+    // What reads the lake follows the name: the function's environment, the Glue job, the catalog.
+    expect(only(s, 'aws_lambda_function').environment.variables.LAKE_BUCKET).toBe(`my-spotify-lake-${ACCOUNT}-${REGION}`);
+    expect(only(s, 'aws_glue_job').default_arguments['--lake_bucket']).toBe(`my-spotify-lake-${ACCOUNT}-${REGION}`);
+    for (const t of s.model.ofType('aws_glue_catalog_table')) expect(t.config.storage_descriptor.location).toMatch(new RegExp(`^s3://my-spotify-lake-\\$\\{data`));
+    expect(s.checks.filter((c) => !c.ok)).toEqual([]);
+  });
+
+  it('leaves room for the suffix in long names (63 characters once resolved)', () => {
+    const bucket = `lake-${'x'.repeat(40)}`;
+    const long = synth(withAws('buckets: { name_suffix: account }', SHIPPED.replace('bucket: my-spotify-lake', `bucket: ${bucket}`)));
+    const names = long.model.ofType('aws_s3_bucket').map((b) => String(b.config.bucket));
+    expect(names).toHaveLength(3);
+    for (const name of names) {
+      expect(name.endsWith(`-${ACCOUNT}`)).toBe(true);
+      // An account id is 12 digits.
+      expect(name.length - ACCOUNT.length + 12).toBeLessThanOrEqual(63);
+    }
+    // The lake keeps its name; the longer derived names are cut and hashed (names.ts fit).
+    expect(names).toContain(`${bucket}-${ACCOUNT}`);
+    expect(names.filter((n) => /-[0-9a-f]{8}-\$\{data/.test(n))).toHaveLength(2);
+  });
+
+  it('takes the noncurrent-version periods and the delete-marker rule from aws.lifecycle', () => {
+    const rules = s.model.ofType('aws_s3_bucket_lifecycle_configuration').find((r) => s.model.resolve(r.config.bucket)?.config.bucket === buckets[0])!.config.rule;
+    const days = Object.fromEntries(rules.filter((r: any) => r.noncurrent_version_expiration).map((r: any) => [r.filter[0].prefix ?? '*', r.noncurrent_version_expiration[0].noncurrent_days]));
+    expect(days).toEqual({ '*': 60, 'curated/': 3, 'quarantine/': 3, '_state/': 2, '_lease/': 2 });
+    expect(rules.find((r: { id: string }) => r.id === 'expire-noncurrent-versions').expiration).toBeUndefined();
+  });
+
+  it('keeps the bucket names and a 7-day recovery window by default', () => {
+    const shipped = synth(SHIPPED);
+    expect(shipped.model.ofType('aws_s3_bucket').map((b) => b.config.bucket).sort()).toEqual(['my-spotify-lake', 'my-spotify-lake-artifacts', 'my-spotify-lake-athena-results']);
+    expect(only(shipped, 'aws_lambda_function').reserved_concurrent_executions).toBeUndefined();
+  });
+
+  it('refuses what AWS would refuse, naming the key', () => {
+    expect(() => loadText(withAws('secrets: { recovery_window_days: 3 }'))).toThrow(/aws\.secrets\.recovery_window_days/);
+    expect(() => loadText(withAws('secrets: { recovery_window_days: 31 }'))).toThrow(/aws\.secrets\.recovery_window_days/);
+    expect(() => loadText(withAws('buckets: { name_suffix: random }'))).toThrow(/aws\.buckets\.name_suffix/);
+    expect(() => loadText(withAws('lambda: { reserved_concurrency: 0 }'))).toThrow(/aws\.lambda\.reserved_concurrency/);
   });
 });
