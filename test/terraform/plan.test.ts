@@ -174,6 +174,19 @@ describe('spotify-pipeline plan (CLI)', () => {
     expect(lines).toEqual([expect.stringMatching(/^\S+\.yaml:\d+:\d+ connector\.config\.client_id: takes \$\{env:SPOTIFY_CLIENT_ID\}, which is not set in the synth environment: .*; export SPOTIFY_CLIENT_ID=\.\.\. and synthesize \(or plan\) again$/)]);
   });
 
+  it('the CDKTF app (bin/synth.ts, what cdktf synth runs) refuses the same way, before bundling anything', () => {
+    const { file } = loadText(SHIPPED);
+    const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== 'SPOTIFY_CLIENT_ID'));
+    const r = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'bin', 'synth.ts')], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      env: { ...env, PIPELINE_FILE: file, CDKTF_OUTDIR: join(mkdtempSync(join(tmpdir(), 'synth-')), 'cdktf.out'), CHECKPOINT_DISABLE: '1' },
+      timeout: 120_000,
+    });
+    expect(r.status).toBe(2);
+    expect(r.stderr.trim().split('\n')).toEqual([expect.stringMatching(/connector\.config\.client_id: takes \$\{env:SPOTIFY_CLIENT_ID\}, which is not set in the synth environment: .*export SPOTIFY_CLIENT_ID=\.\.\./)]);
+  });
+
   it('says in a note line that runs are one at a time by the lease, without reserved concurrency', async () => {
     const { file } = loadText(SHIPPED);
     const r = await cli(['plan', '-c', file]);
