@@ -8,6 +8,7 @@
  */
 import type { PipelineConfig } from '../../core/config/types.ts';
 import type { ConnectorPlugin } from '../../core/plugin-api.ts';
+import { UserError } from '../../core/errors.ts';
 import { costInputs, currentInputs } from './inputs.ts';
 import { estimateCost } from './estimate.ts';
 import { costReport, type CostReport } from './render.ts';
@@ -36,6 +37,10 @@ export function pipelineCost(pipeline: PipelineConfig, opts: PipelineCostOptions
   const usage = typeof opts.usage === 'string' ? loadUsage(opts.usage, inputs.queries.value) : opts.usage;
   const planned = estimateCost(inputs, usage);
   if (opts.planJson === undefined) return costReport(planned);
+  const plan = opts.planJson;
+  if (!plan || typeof plan !== 'object' || !Array.isArray((plan as { resource_changes?: unknown }).resource_changes)) {
+    throw new UserError('--plan-json is not a Terraform plan in JSON (expected the output of `terraform show -json plan.out`, with resource_changes)');
+  }
   const current = currentInputs(opts.planJson, inputs);
   if (!current) return costReport(planned, undefined, 'nothing deployed yet (every resource of the plan is created), $0.00/month');
   return costReport(planned, estimateCost(current, usage));
