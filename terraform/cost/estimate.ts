@@ -186,10 +186,12 @@ export function estimateCost(inputs: CostInputs, usage?: Usage): CostEstimate {
   for (const [name, n] of Object.entries(usage?.queriesPerMonth ?? {})) note(`athena.queries_per_month.${name}`, `${n} runs`, 'usage file', usage!.file);
   const scanned = use('athena.gb_scanned_per_query', { value: curated, rule: 'a full scan of curated (an upper bound: partition filters scan less)' }, 'GB');
   const minGb = p.athena.minimum_mb_per_query / 1024;
+  const cutoffGb = inputs.athenaCutoffBytes / GiB;
+  if (scanned > cutoffGb) note('athena billed scan per query', `${fmt(cutoffGb)} GB`, 'derived', 'athena.gb_scanned_per_query capped at aws.athena.bytes_scanned_cutoff (the workgroup cancels a query there)');
   note('athena named queries', String(inputs.queries.value.length), inputs.queries.source, `${inputs.queries.from} ${inputs.queries.value.join(', ')}`);
   for (const q of inputs.queries.value) {
     const n = usage?.queriesPerMonth?.[q] ?? perQuery;
-    line('Athena', `query ${q} (${fmt(n)} runs, >= ${p.athena.minimum_mb_per_query} MB each)`, (n * Math.max(scanned, minGb) * GiB) / TiB, 'TB scanned', p.athena.per_tb_scanned, 'TB', 1);
+    line('Athena', `query ${q} (${fmt(n)} runs, >= ${p.athena.minimum_mb_per_query} MB each)`, (n * Math.max(Math.min(scanned, cutoffGb), minGb) * GiB) / TiB, 'TB scanned', p.athena.per_tb_scanned, 'TB', 1);
   }
 
   // Secrets Manager and KMS.
@@ -231,7 +233,7 @@ export function estimateCost(inputs: CostInputs, usage?: Usage): CostEstimate {
       'Glue Data Catalog (the first million objects and requests a month are free)',
       'EventBridge rules on S3 events (AWS service events are free)',
       'Athena query results (expire after aws.lifecycle.query_results_expiration_days)',
-      'data transfer, S3 Standard-IA retrieval and minimum-size charges, free tiers',
+      'data transfer, S3 Standard-IA retrieval and minimum-size charges',
     ],
   };
 }

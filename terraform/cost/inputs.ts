@@ -43,6 +43,8 @@ export interface CostInputs {
   secrets: Fact<string[]>;
   /** Secrets the extractor writes back each run (rotating refresh tokens). */
   rotatingSecrets: number;
+  /** Athena cancels a query past this many bytes (aws.athena.bytes_scanned_cutoff): it is billed up to there. */
+  athenaCutoffBytes: number;
   /** Customer-managed keys: aws.kms_key_arn, or the key the Glue transform creates. */
   kmsKeys: Fact<string[]>;
   logRetentionDays: Fact<number>;
@@ -134,6 +136,7 @@ export function costInputs(
     glue: { workers: fact(s.glue.workers, 'aws.glue.workers', ['glue', 'workers']), workerType: fact(s.glue.workerType, 'aws.glue.worker_type', ['glue', 'worker_type']) },
     tables,
     queries: { value: queries, source: 'pipeline.yaml', from: 'queries:' },
+    athenaCutoffBytes: s.athena.bytesScannedCutoff,
     secrets: { value: secretIds, source: 'pipeline.yaml', from: '${secret:...} in connector.config' },
     rotatingSecrets: rotating,
     kmsKeys: s.kmsKeyArn
@@ -207,8 +210,19 @@ export function currentInputs(plan: unknown, planned: CostInputs): CostInputs | 
     if (typeof job.number_of_workers === 'number') cur.glue.workers = fromPlan(job.number_of_workers, 'before of aws_glue_job.number_of_workers');
     if (typeof job.worker_type === 'string') cur.glue.workerType = fromPlan(job.worker_type, 'before of aws_glue_job.worker_type');
   }
-  if (mentions('aws_secretsmanager_secret')) cur.secrets = fromPlan(before('aws_secretsmanager_secret').map((b) => String(b.name)), 'before of aws_secretsmanager_secret');
-  if (mentions('aws_athena_named_query')) cur.queries = fromPlan(before('aws_athena_named_query').map((b) => String(b.name)), 'before of aws_athena_named_query');
+  // Named things: the planned set, without what the plan creates, with what it deletes (so a
+  // plan listing only its changes, not every no-op, still gives the deployed set).
+  const named = (type: string, planned: string[]): string[] | undefined => {
+    if (!mentions(type)) return undefined;
+    const changes = managed.filter((r) => r.type === type).map((r) => r.change!);
+    const created = new Set(changes.filter((c) => !c.before && c.after).map((c) => String(c.after!.name)));
+    const existing = changes.filter((c) => c.before).map((c) => String(c.before!.name));
+    return [...new Set([...planned.filter((n) => !created.has(n)), ...existing])];
+  };
+  const secrets = named('aws_secretsmanager_secret', planned.secrets.value);
+  if (secrets) cur.secrets = fromPlan(secrets, 'aws_secretsmanager_secret changes of the plan (before)');
+  const queries = named('aws_athena_named_query', planned.queries.value);
+  if (queries) cur.queries = fromPlan(queries, 'aws_athena_named_query changes of the plan (before)');
   const logs = before('aws_cloudwatch_log_group').find((b) => String(b.name).startsWith('/aws/lambda/'));
   if (logs && typeof logs.retention_in_days === 'number') cur.logRetentionDays = fromPlan(logs.retention_in_days, 'before of aws_cloudwatch_log_group.retention_in_days');
   return cur;

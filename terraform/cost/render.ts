@@ -31,9 +31,13 @@ export function costReport(planned: CostEstimate, previous?: CostEstimate, previ
   return { monthlyUsd: planned.monthlyUsd, previousMonthlyUsd: prevTotal, text: text(planned, previous, prevTotal, previousNote), markdown: markdown(planned, previous, prevTotal, previousNote) };
 }
 
+/** Planned lines with the current cost of the same line; lines only deployed now (a query removed) follow at $0 planned. */
 function pairs(planned: CostEstimate, previous?: CostEstimate): { line: CostLine; before?: number }[] {
   const prev = new Map((previous?.lines ?? []).map((l) => [key(l), l.monthlyUsd]));
-  return planned.lines.map((line) => ({ line, before: previous ? (prev.get(key(line)) ?? 0) : undefined }));
+  const rows: { line: CostLine; before?: number }[] = planned.lines.map((line) => ({ line, before: previous ? (prev.get(key(line)) ?? 0) : undefined }));
+  const plannedKeys = new Set(planned.lines.map(key));
+  for (const l of previous?.lines ?? []) if (!plannedKeys.has(key(l))) rows.push({ line: { ...l, item: `${l.item.replace(/ \(.*$/, '')} (removed)`, quantity: 0, monthlyUsd: 0 }, before: l.monthlyUsd });
+  return rows;
 }
 
 function headline(e: CostEstimate, prevTotal?: number): string {
@@ -75,7 +79,7 @@ function text(e: CostEstimate, previous: CostEstimate | undefined, prevTotal: nu
   }
   out.push('');
   out.push(`Prices: ${e.prices.file} (${e.prices.region_name}, as of ${e.prices.as_of}; AWS pricing pages: ${Object.values(e.prices.sources).join(' ')})`);
-  out.push(`Not estimated: ${e.notEstimated.join('; ')}.`);
+  out.push(`Free tiers are not subtracted, except EventBridge Scheduler's. Not estimated: ${e.notEstimated.join('; ')}.`);
   return out.join('\n');
 }
 
@@ -101,6 +105,6 @@ function markdown(e: CostEstimate, previous: CostEstimate | undefined, prevTotal
   out.push('');
   out.push('</details>');
   out.push('');
-  out.push(`Prices: \`${e.prices.file}\` (${e.prices.region_name}, as of ${e.prices.as_of}, from the [AWS pricing pages](${e.prices.sources.lambda})). Not estimated: ${cell(e.notEstimated.join('; '))}.`);
+  out.push(`Prices: \`${e.prices.file}\` (${e.prices.region_name}, as of ${e.prices.as_of}, from the [AWS pricing pages](${e.prices.sources.lambda})). Free tiers are not subtracted, except EventBridge Scheduler's. Not estimated: ${cell(e.notEstimated.join('; '))}.`);
   return out.join('\n');
 }

@@ -10,7 +10,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { run as main } from '../../bin/main.ts';
-import { costInputs, estimateCost, parseUsage, pipelineCost, runsPerMonth, USAGE_KEYS, type CostEstimate } from '../../terraform/cost/index.ts';
+import { costInputs, estimateCost, parseUsage, pipelineCost, runsPerMonth, usd, USAGE_KEYS, type CostEstimate } from '../../terraform/cost/index.ts';
 import { loadIncludes } from '../../terraform/stack.ts';
 import { ENV, PLUGINS, SHIPPED, loadText, withAws } from './helpers.ts';
 
@@ -130,6 +130,8 @@ describe('cost estimate', () => {
     expect(line(e, 'Lambda', /^duration/).monthlyUsd).toBeCloseTo(3 * line(base, 'Lambda', /^duration/).monthlyUsd, 12);
     expect(line(e, 'Athena', /^query playlist_sizes/).monthlyUsd).toBeCloseTo(10 * line(base, 'Athena', /^query playlist_sizes/).monthlyUsd, 12);
     expect(line(e, 'Athena', /^query listening_minutes_per_day/).monthlyUsd).toBe(line(base, 'Athena', /^query listening_minutes_per_day/).monthlyUsd);
+    // A scan past the workgroup's cutoff (1 GiB by default) is billed up to the cutoff.
+    expect(line(estimate(SHIPPED, 'athena: { gb_scanned_per_query: 5 }'), 'Athena', /^query playlist_sizes/).quantity).toBeCloseTo(30 / 1024, 12);
     // A duration past the timeout is billed up to the timeout.
     const capped = estimate(withAws('lambda: { timeout_seconds: 60 }'), 'lambda: { duration_seconds: 600 }');
     expect(assumption(capped, 'lambda billed duration')).toMatchObject({ value: '60 s' });
@@ -178,6 +180,8 @@ describe('cost estimate', () => {
       resource_changes: [
         schedule('rate(1 day)', 'rate(1 hour)'),
         { address: 'aws_lambda_function.extractor_function_5E6F7A8B', mode: 'managed', type: 'aws_lambda_function', change: { actions: ['update'], before: { memory_size: 256, timeout: 900, architectures: ['x86_64'] }, after: { memory_size: 512, timeout: 900, architectures: ['arm64'] } } },
+        // A named query the plan deletes: deployed now, not planned.
+        { address: 'aws_athena_named_query.athena_query-old_query_query_0F1E2D3C', mode: 'managed', type: 'aws_athena_named_query', change: { actions: ['delete'], before: { name: 'old_query' }, after: null } },
         { address: 'aws_glue_job.transform_job_9A8B7C6D', mode: 'managed', type: 'aws_glue_job', change: { actions: ['no-op'], before: { number_of_workers: 2, worker_type: 'G.1X' }, after: { number_of_workers: 2, worker_type: 'G.1X' } } },
       ],
     };
@@ -189,7 +193,10 @@ describe('cost estimate', () => {
     expect(report.monthlyUsd).toBeCloseTo(planned.monthlyUsd, 9);
     // The current side: daily runs of a 256 MB x86 function; everything else as planned.
     const x86Daily = estimate(withAws('lambda: { memory_mb: 256, architecture: x86_64 }', DAILY));
-    expect(report.previousMonthlyUsd).toBeCloseTo(x86Daily.monthlyUsd, 9);
+    const oldQuery = line(x86Daily, 'Athena', /^query playlist_sizes /).monthlyUsd;
+    expect(report.previousMonthlyUsd).toBeCloseTo(x86Daily.monthlyUsd + oldQuery, 9);
+    const esc = (t: string) => t.replace(/[.$]/g, '\\$&');
+    expect(report.text).toMatch(new RegExp(`\\n {2}Athena +query old_query \\(removed\\) +0 TB scanned .+ ${esc(usd(oldQuery))} +\\$0\\.00 +-${esc(usd(oldQuery))}\\n`));
     // ... not the planned function's memory and architecture.
     expect(report.previousMonthlyUsd).not.toBeCloseTo(dailyAsPlanned.monthlyUsd, 6);
     const d = planned.monthlyUsd - report.previousMonthlyUsd!;
