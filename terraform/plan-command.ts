@@ -32,7 +32,9 @@ export function registerPlan(program: Command, ctx: CliContext): void {
     .option('-c, --config <file>', 'pipeline file', 'pipeline.yaml')
     .addOption(new Option('--format <format>', 'output format (markdown for a pull-request comment)').choices(['text', 'markdown']).default('text'))
     .option('--plan-json <file>', 'also summarize the changes of a plan: the output of `terraform show -json plan.out`')
-    .action(async (o: { config: string; format: 'text' | 'markdown'; planJson?: string }) => {
+    .option('--cost', 'print only the monthly cost estimate (no synth); with --plan-json, the current and planned cost and the delta')
+    .option('--usage <file>', 'usage file (YAML) overriding the cost estimate\'s assumptions, e.g. lambda.duration_seconds')
+    .action(async (o: { config: string; format: 'text' | 'markdown'; planJson?: string; cost?: boolean; usage?: string }) => {
       const prep = await ctx.prepare(o.config);
       let planJson: unknown;
       if (o.planJson) {
@@ -48,6 +50,19 @@ export function registerPlan(program: Command, ctx: CliContext): void {
           throw new UserError(`--plan-json ${o.planJson} is not JSON`, 'give it the output of `terraform show -json plan.out`');
         }
       }
+      // The monthly cost estimate (terraform/cost): from pipeline.yaml alone, no synth.
+      const { pipelineCost, NoPricesError } = await import('./cost/index.ts');
+      let cost: { text: string; markdown: string } | undefined;
+      try {
+        cost = pipelineCost(prep.loaded.config, { includes: (prep.includes ?? []).map((i) => i.loaded.config), plugins: Object.fromEntries([prep, ...(prep.includes ?? [])].map((p) => [p.loaded.config.connector.use, p.plugin])), env: process.env, usage: o.usage, planJson });
+      } catch (e) {
+        if (!(e instanceof NoPricesError) || o.cost) throw e instanceof NoPricesError ? new UserError(e.message) : e;
+        cost = { text: `Cost estimate: ${e.message}`, markdown: `#### Cost estimate\n\n${e.message}` };
+      }
+      if (o.cost) {
+        process.stdout.write(cost[o.format] + '\n');
+        return;
+      }
       const [{ reviewPipeline, renderReview }, { stackInputs }] = await Promise.all([import('./review/index.ts'), import('./stack.ts')]);
       let review;
       try {
@@ -58,6 +73,7 @@ export function registerPlan(program: Command, ctx: CliContext): void {
         throw e;
       }
       process.stdout.write(renderReview(review, o.format) + '\n');
+      process.stdout.write(`\n${cost[o.format]}\n`);
       const failed = review.checks.filter((c) => !c.ok);
       if (failed.length) {
         const lines = failed.flatMap((c) => c.violations.map((v) => `  ${c.id} ${c.title}: ${v.resource}: ${v.message}`));
