@@ -63,6 +63,9 @@ export class LakeStorage extends Construct {
     this.prefix = props.prefix;
     validateLifecycle(lc);
 
+    // Profile hardened: every bucket versioned (noncurrent copies expire) and sending events (checkov CKV_AWS_21, CKV2_AWS_62).
+    const everyBucket = s.hardening.allBuckets ? { versioned: true, eventBridge: true } : {};
+    const noncurrent: LifecycleRule[] = s.hardening.allBuckets ? [{ id: 'expire-noncurrent-versions', noncurrentExpirationDays: lc.noncurrentVersionExpirationDays }] : [];
     let logTarget: ((bucket: string) => { bucket: string; prefix: string }) | undefined;
     if (s.accessLogging) {
       const logging = s.accessLogging;
@@ -71,10 +74,11 @@ export class LakeStorage extends Construct {
         this.accessLogs = new SecureBucket(this, 'access-logs', {
           bucketName: name,
           purpose: 'access-logs',
+          ...everyBucket,
           encrypt: s.buckets.encrypt,
           blockPublicAccess: s.buckets.blockPublicAccess,
           tlsOnly: s.buckets.tlsOnly,
-          lifecycleRules: [{ id: 'expire-access-logs', expirationDays: 365, abortIncompleteUploadDays: lc.abortIncompleteUploadDays }],
+          lifecycleRules: [{ id: 'expire-access-logs', expirationDays: 365, abortIncompleteUploadDays: lc.abortIncompleteUploadDays }, ...noncurrent],
           policyStatements: (arn) => [
             {
               Sid: 'AllowS3ServerAccessLogDelivery',
@@ -119,19 +123,21 @@ export class LakeStorage extends Construct {
     const resultsName = bucketName(`${props.bucketName}-athena-results`);
     this.results = new SecureBucket(this, 'athena-results', {
       ...common,
+      ...everyBucket,
       bucketName: resultsName,
       purpose: 'athena-results',
       accessLogs: logTarget?.(resultsName),
-      lifecycleRules: [{ id: 'expire-query-results', expirationDays: lc.queryResultsExpirationDays, abortIncompleteUploadDays: lc.abortIncompleteUploadDays }],
+      lifecycleRules: [{ id: 'expire-query-results', expirationDays: lc.queryResultsExpirationDays, abortIncompleteUploadDays: lc.abortIncompleteUploadDays }, ...noncurrent],
     });
 
     const artifactsName = bucketName(`${props.bucketName}-artifacts`);
     this.artifacts = new SecureBucket(this, 'artifacts', {
       ...common,
+      ...everyBucket,
       bucketName: artifactsName,
       purpose: 'artifacts',
       accessLogs: logTarget?.(artifactsName),
-      lifecycleRules: [{ id: 'expire-glue-temp', prefix: ARTIFACT_PREFIXES.glueTemp, expirationDays: 7 }, abort],
+      lifecycleRules: [{ id: 'expire-glue-temp', prefix: ARTIFACT_PREFIXES.glueTemp, expirationDays: 7 }, abort, ...noncurrent],
     });
   }
 
