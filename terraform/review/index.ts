@@ -21,7 +21,7 @@ export { modelOf, ownersOf, type SynthModel, type SynthResource } from './model.
 export { principals, type Principal } from './permissions.ts';
 export { summarizePlan, actionOf, type PlanChanges, type ResourceChange } from './plan-json.ts';
 export { renderReview } from './render.ts';
-export { BY_DESIGN, classify, findCheckov, runCheckov, type ByDesign, type CheckovFinding, type CheckovReport } from './checkov.ts';
+export { BY_DESIGN, classify, findCheckov, runCheckov, type ByDesign, type CheckovFinding, type CheckovReport, type Profile } from './checkov.ts';
 
 export interface Synthesized {
   stack: PipelineStack;
