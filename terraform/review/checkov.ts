@@ -54,7 +54,7 @@ export const BY_DESIGN: ByDesign[] = [
   { id: 'CKV_AWS_158', profiles: DEFAULT, reason: "the extractor's log group uses CloudWatch's own encryption unless aws.kms_key_arn is set (the Glue log groups always use a key: Glue requires one)" },
   { id: 'CKV_AWS_173', profiles: DEFAULT, reason: 'the Lambda environment (bucket names, no credentials: SP016) uses the AWS-managed key unless aws.kms_key_arn is set' },
   { id: 'CKV_AWS_297', profiles: DEFAULT, reason: 'schedules use an AWS-owned key unless aws.kms_key_arn is set (their payload is stream names)' },
-  { id: 'CKV_AWS_338', profiles: DEFAULT, reason: `logs are kept aws.log_retention_days (30) days, not a year: debugging logs, not an audit trail; ${HARDENED_HAS_IT} (365)` },
+  { id: 'CKV_AWS_338', profiles: DEFAULT, reason: `logs are kept aws.log_retention_days days (default 30), not a year: debugging logs, not an audit trail; ${HARDENED_HAS_IT} (365)` },
   { id: 'CKV_AWS_50', profiles: DEFAULT, reason: `no X-Ray tracing of the Lambda (a run is one function); ${HARDENED_HAS_IT}` },
   { id: 'CKV_AWS_284', profiles: DEFAULT, reason: `no X-Ray tracing of the starter state machine; ${HARDENED_HAS_IT}` },
   { id: 'CKV_AWS_116', profiles: DEFAULT, reason: `failed async invocations go to an on-failure destination (the SQS failure queue, SP014), which checkov does not recognise; ${HARDENED_HAS_IT} as a dead-letter queue` },
