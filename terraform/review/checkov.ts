@@ -112,9 +112,15 @@ function bucketPurpose(addr: string, json: Json): string | undefined {
 
 /** Sorts checkov's results into failures and documented exceptions (pure: the tests' and `plan`'s rule). */
 export function classify(output: unknown, json: Json, profile: Profile): CheckovReport {
-  const reports = (Array.isArray(output) ? output : [output]) as Array<{ check_type?: string; summary?: { passed?: number; checkov_version?: string }; results?: { failed_checks?: CheckovRecord[] } }>;
+  const reports = (Array.isArray(output) ? output : [output]) as Array<{
+    check_type?: string;
+    summary?: { passed?: number; failed?: number; parsing_errors?: number; checkov_version?: string };
+    results?: { failed_checks?: CheckovRecord[] };
+  }>;
   const report = reports.find((r) => r.check_type === 'terraform_json') ?? reports.find((r) => r.results);
-  if (!report?.results) return { status: 'error', message: 'checkov scanned no Terraform JSON resource' };
+  // Nothing scanned, or a file it could not parse, is no pass.
+  if (!report?.results || !((report.summary?.passed ?? 0) + (report.summary?.failed ?? 0))) return { status: 'error', message: 'checkov: scanned no Terraform JSON resource' };
+  if (report.summary?.parsing_errors) return { status: 'error', message: `checkov: could not parse the synthesized stack (${report.summary.parsing_errors} parsing error(s))` };
   const exceptions = BY_DESIGN.filter((e) => e.profiles.includes(profile));
   const failed: CheckovFinding[] = [];
   const skipped: CheckovFinding[] = [];

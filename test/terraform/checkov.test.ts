@@ -58,10 +58,13 @@ describe('checkov on the synthesized stack', () => {
   it('a finding that is no documented exception fails; a bucket-scoped exception covers only its bucket', () => {
     const record = (check_id: string, resource: string) => ({ check_id, check_name: check_id, resource });
     const lake = Object.keys(hard.json.resource.aws_s3_bucket as object).find((n) => n.startsWith('lake_bucket_'))!;
-    const out = { check_type: 'terraform_json', summary: { passed: 1, checkov_version: 'x' }, results: { failed_checks: [record('CKV_AWS_145', `aws_s3_bucket.${lake}`), record('CKV_AWS_999', 'resource.extractor_function_44B6A519')] } };
+    const out = { check_type: 'terraform_json', summary: { passed: 1, failed: 2, checkov_version: 'x' }, results: { failed_checks: [record('CKV_AWS_145', `aws_s3_bucket.${lake}`), record('CKV_AWS_999', 'resource.extractor_function_44B6A519')] } };
     const r = ran(classify(out, hard.json, 'hardened'));
     expect(r.failed.map((f) => `${f.id} ${f.resource}`)).toEqual([`CKV_AWS_145 aws_s3_bucket.${lake}`, 'CKV_AWS_999 aws_lambda_function.extractor_function_44B6A519']);
     expect(r.skipped).toEqual([]);
+    // Output that scanned nothing, or failed to parse the stack, is an error, never a pass.
+    expect(classify({ check_type: 'terraform_json', summary: { passed: 0, failed: 0 }, results: { failed_checks: [] } }, hard.json, 'hardened').status).toBe('error');
+    expect(classify({ ...out, summary: { ...out.summary, parsing_errors: 1 } }, hard.json, 'hardened').status).toBe('error');
   });
 
   it('says in one line when checkov is absent or broken, and never passes then', () => {
