@@ -5,7 +5,12 @@
  * Used by the test suite (vitest's global setup) and the rehearsal; `npm install && npm start`
  * never need it.
  *
+ * checkov (terraform/checkov/requirements.txt) gets a virtualenv of its own, keyed the same way
+ * (`.venv/checkov-py<version>-<hash>`): its dependencies must not clash with the Glue pins.
+ * `spotify-pipeline plan` uses it when it exists and never creates it.
+ *
  *   node scripts/python.mjs            create or reuse it; prints its folder
+ *   node scripts/python.mjs checkov    the same for checkov's; prints its folder
  *
  * Plain JavaScript, like scripts/build.mjs: it runs before anything is compiled.
  */
@@ -18,6 +23,7 @@ import { fileURLToPath } from 'node:url';
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const VENVS = join(ROOT, '.venv');
 const REQUIREMENTS = ['glue-jobs/requirements.txt', 'glue-jobs/requirements-dev.txt'];
+const CHECKOV_REQUIREMENTS = 'terraform/checkov/requirements.txt';
 /** Creating one takes about a minute (pyspark is 300 MB); waiting for another process's is bounded. */
 const LOCK_WAIT_MS = 15 * 60 * 1000;
 
@@ -33,17 +39,23 @@ function run(cmd, args, opts = {}) {
   return spawnSync(cmd, args, { encoding: 'utf8', ...opts });
 }
 
-/** python3 and java, or a MissingTool naming what to install. */
-export function checkTools(env = process.env) {
+/** python3 with the venv module and its version, or a MissingTool naming what to install. */
+function checkPython(env, purpose) {
   const py = run(env.PYTHON || 'python3', ['-c', 'import sys, venv; print("%d.%d" % sys.version_info[:2])']);
   if (py.error || py.status !== 0) {
-    throw new MissingTool('python3 (3.11, the Python of AWS Glue 5) with the venv module is needed for the Glue job tests: install it (Debian: apt-get install python3 python3-venv)');
+    throw new MissingTool(`python3 (3.11, the Python of AWS Glue 5) with the venv module is needed ${purpose}: install it (Debian: apt-get install python3 python3-venv)`);
   }
+  return { python: env.PYTHON || 'python3', version: py.stdout.trim() };
+}
+
+/** python3 and java, or a MissingTool naming what to install. */
+export function checkTools(env = process.env) {
+  const py = checkPython(env, 'for the Glue job tests');
   const java = run('java', ['-version']);
   if (java.error || java.status !== 0) {
     throw new MissingTool('java (17, the Java of AWS Glue 5) is needed to run Spark: install a JDK 17 (Debian: apt-get install openjdk-17-jre-headless) or set JAVA_HOME');
   }
-  return { python: env.PYTHON || 'python3', version: py.stdout.trim() };
+  return py;
 }
 
 /** The venv's folder for these requirements and this Python: `.venv/py<version>-<hash>`. */
@@ -81,10 +93,50 @@ function sleep(ms) {
 export function ensurePython({ env = process.env, log = (line) => process.stderr.write(line + '\n') } = {}) {
   const tools = checkTools(env);
   const dir = venvDir(tools.version);
-  const done = join(dir, '.complete');
   const paths = venvPaths(dir, tools.version);
-  if (existsSync(done)) return paths;
+  const created = createVenv({ python: tools.python, dir, requirements: 'glue-jobs/requirements-dev.txt', describe: REQUIREMENTS.join(', '), log });
+  if (created) {
+    // Venvs of older pins are 300+ MB each: keep only this one.
+    for (const e of readdirSync(VENVS, { withFileTypes: true })) {
+      if (e.isDirectory() && /^py\d/.test(e.name) && join(VENVS, e.name) !== dir && !e.name.endsWith('.lock')) rmSync(join(VENVS, e.name), { recursive: true, force: true });
+    }
+  }
+  return paths;
+}
 
+/** checkov's venv folder for its pinned requirements and this Python: `.venv/checkov-py<version>-<hash>`. */
+export function checkovVenvDir(version) {
+  const h = createHash('sha256').update(CHECKOV_REQUIREMENTS).update('\0').update(readFileSync(join(ROOT, CHECKOV_REQUIREMENTS)));
+  return join(VENVS, `checkov-py${version}-${h.digest('hex').slice(0, 12)}`);
+}
+
+/**
+ * checkov's executable when its venv is complete, else undefined; never creates anything (what
+ * `plan` calls: a missing checkov is a one-line note there, not an install).
+ */
+export function findCheckov({ env = process.env } = {}) {
+  let py;
+  try {
+    py = checkPython(env, 'for checkov');
+  } catch {
+    return undefined;
+  }
+  const dir = checkovVenvDir(py.version);
+  return existsSync(join(dir, '.complete')) ? join(dir, 'bin', 'checkov') : undefined;
+}
+
+/** Creates checkov's venv (terraform/checkov/requirements.txt) if it is not there; returns its folder and executable. */
+export function ensureCheckov({ env = process.env, log = (line) => process.stderr.write(line + '\n') } = {}) {
+  const py = checkPython(env, 'for checkov');
+  const dir = checkovVenvDir(py.version);
+  createVenv({ python: py.python, dir, requirements: CHECKOV_REQUIREMENTS, describe: CHECKOV_REQUIREMENTS, log });
+  return { dir, checkov: join(dir, 'bin', 'checkov') };
+}
+
+/** Creates `dir` from a requirements file unless it is complete; true when it was created now. */
+function createVenv({ python, dir, requirements, describe, log }) {
+  const done = join(dir, '.complete');
+  if (existsSync(done)) return false;
   mkdirSync(VENVS, { recursive: true });
   const lock = `${dir}.lock`;
   const start = Date.now();
@@ -93,29 +145,25 @@ export function ensurePython({ env = process.env, log = (line) => process.stderr
       mkdirSync(lock);
       break;
     } catch {
-      if (existsSync(done)) return paths;
+      if (existsSync(done)) return false;
       if (Date.now() - start > LOCK_WAIT_MS) throw new Error(`waited ${LOCK_WAIT_MS / 60000} min for another process creating ${dir} (remove ${lock} if none is running)`);
       sleep(500);
     }
   }
   try {
-    if (existsSync(done)) return paths;
+    if (existsSync(done)) return false;
     rmSync(dir, { recursive: true, force: true });
-    log(`python: creating ${dir} (${REQUIREMENTS.join(', ')}; once per change of the pins)`);
+    log(`python: creating ${dir} (${describe}; once per change of the pins)`);
     const t0 = Date.now();
-    const mk = run(tools.python, ['-m', 'venv', dir], { stdio: ['ignore', 'inherit', 'inherit'] });
+    const mk = run(python, ['-m', 'venv', dir], { stdio: ['ignore', 'inherit', 'inherit'] });
     if (mk.status !== 0) throw new Error(`python3 -m venv ${dir} failed (exit ${mk.status})`);
-    const pip = run(paths.python, ['-m', 'pip', 'install', '--disable-pip-version-check', '--no-input', '-q', '-r', join(ROOT, 'glue-jobs', 'requirements-dev.txt')], {
+    const pip = run(join(dir, 'bin', 'python'), ['-m', 'pip', 'install', '--disable-pip-version-check', '--no-input', '-q', '-r', join(ROOT, requirements)], {
       stdio: ['ignore', 'inherit', 'inherit'],
     });
-    if (pip.status !== 0) throw new Error(`pip install -r glue-jobs/requirements-dev.txt into ${dir} failed (exit ${pip.status})`);
+    if (pip.status !== 0) throw new Error(`pip install -r ${requirements} into ${dir} failed (exit ${pip.status})`);
     writeFileSync(done, `${new Date().toISOString()}\n`);
     log(`python: ready in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
-    // Venvs of older pins are 300+ MB each: keep only this one.
-    for (const e of readdirSync(VENVS, { withFileTypes: true })) {
-      if (e.isDirectory() && /^py\d/.test(e.name) && join(VENVS, e.name) !== dir && !e.name.endsWith('.lock')) rmSync(join(VENVS, e.name), { recursive: true, force: true });
-    }
-    return paths;
+    return true;
   } finally {
     rmSync(lock, { recursive: true, force: true });
   }
@@ -154,7 +202,9 @@ export async function ensureJars({ log = (line) => process.stderr.write(line + '
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   try {
-    process.stdout.write(ensurePython().dir + '\n');
+    const which = process.argv[2];
+    if (which !== undefined && which !== 'checkov') throw new MissingTool(`usage: node scripts/python.mjs [checkov] (not ${which})`);
+    process.stdout.write((which === 'checkov' ? ensureCheckov() : ensurePython()).dir + '\n');
   } catch (e) {
     process.stderr.write(`${e instanceof MissingTool ? '' : 'error: '}${e instanceof Error ? e.message : String(e)}\n`);
     process.exit(2);

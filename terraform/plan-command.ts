@@ -34,7 +34,8 @@ export function registerPlan(program: Command, ctx: CliContext): void {
     .option('--plan-json <file>', 'also summarize the changes of a plan: the output of `terraform show -json plan.out`')
     .option('--cost', 'print only the monthly cost estimate (no synth); with --plan-json, the current and planned cost and the delta')
     .option('--usage <file>', 'usage file (YAML) overriding the cost estimate\'s assumptions, e.g. lambda.duration_seconds')
-    .action(async (o: { config: string; format: 'text' | 'markdown'; planJson?: string; cost?: boolean; usage?: string }) => {
+    .option('--no-checkov', 'do not run checkov on the synthesized stack (it runs when its venv exists: node scripts/python.mjs checkov)')
+    .action(async (o: { config: string; format: 'text' | 'markdown'; planJson?: string; cost?: boolean; usage?: string; checkov: boolean }) => {
       const prep = await ctx.prepare(o.config);
       let planJson: unknown;
       if (o.planJson) {
@@ -63,11 +64,12 @@ export function registerPlan(program: Command, ctx: CliContext): void {
         process.stdout.write(cost[o.format] + '\n');
         return;
       }
-      const [{ reviewPipeline, renderReview }, { stackInputs }] = await Promise.all([import('./review/index.ts'), import('./stack.ts')]);
+      const [{ reviewPipeline, renderReview, findCheckov }, { stackInputs }] = await Promise.all([import('./review/index.ts'), import('./stack.ts')]);
+      const checkov = o.checkov ? { bin: await findCheckov() } : undefined;
       let review;
       try {
         const { pipeline, ...inputs } = stackInputs(prep);
-        review = reviewPipeline(pipeline, { ...inputs, pipelineFile: o.config, env: process.env, planJson, connectors: ctx.plugins.registry });
+        review = reviewPipeline(pipeline, { ...inputs, pipelineFile: o.config, env: process.env, planJson, checkov, connectors: ctx.plugins.registry });
       } catch (e) {
         if (e instanceof Error && /not a Terraform plan|unknown change actions|invalid lifecycle settings/.test(e.message)) throw new UserError(e.message);
         throw e;
@@ -75,9 +77,12 @@ export function registerPlan(program: Command, ctx: CliContext): void {
       process.stdout.write(renderReview(review, o.format) + '\n');
       process.stdout.write(`\n${cost[o.format]}\n`);
       const failed = review.checks.filter((c) => !c.ok);
-      if (failed.length) {
+      const checkovFailed = review.checkov?.status === 'ran' ? review.checkov.failed : [];
+      if (failed.length || checkovFailed.length) {
         const lines = failed.flatMap((c) => c.violations.map((v) => `  ${c.id} ${c.title}: ${v.resource}: ${v.message}`));
-        throw new PolicyCheckFailed(`plan: ${failed.length} policy check(s) failed (${failed.map((c) => c.id).join(', ')})\n${lines.join('\n')}`);
+        lines.push(...checkovFailed.map((f) => `  checkov ${f.id} ${f.title}: ${f.resource}`));
+        const ids = [...failed.map((c) => c.id), ...new Set(checkovFailed.map((f) => f.id))];
+        throw new PolicyCheckFailed(`plan: ${ids.length} policy check(s) failed (${ids.join(', ')})\n${lines.join('\n')}`);
       }
     });
 }

@@ -24,6 +24,7 @@ export interface AwsDeploySettings extends AwsSettings {
   };
   secrets?: { recovery_window_days?: number };
   alarm_topic_arn?: string;
+  profile?: 'default' | 'hardened';
   log_retention_days?: number | 'never';
   access_logging?: { bucket?: string; prefix?: string };
   buckets?: {
@@ -42,7 +43,15 @@ export type BucketNameSuffix = 'none' | 'account' | 'region' | 'account-region';
 /** Every deployment setting with its default applied. */
 export interface DeploySettings {
   region?: string;
+  /** `aws.profile`: hardened implies a stack-created key, access logs, tracing, a DLQ (see `hardening`). */
+  profile: 'default' | 'hardened';
   kmsKeyArn?: string;
+  /**
+   * What the profile turns on (all false in the default profile): `createKey` a customer-managed
+   * key when kms_key_arn is absent; `tracing` X-Ray for the Lambda and the state machine;
+   * `deadLetterQueue` the Lambda's DLQ; `allBuckets` versioning and event notifications on every bucket.
+   */
+  hardening: { createKey: boolean; tracing: boolean; deadLetterQueue: boolean; allBuckets: boolean };
   /**
    * reservedConcurrency: opt-in (`aws.lambda.reserved_concurrency`); unset by default, because a
    * new account's concurrency quota (10) cannot spare any. One run at a time is the S3 lease's job.
@@ -98,6 +107,8 @@ export const DEFAULTS = {
   logRetentionDays: 30,
   // Secrets Manager's own default; 0 (force delete) is an explicit choice: a deleted secret is gone.
   secretRecoveryWindowDays: 7,
+  /** Profile hardened: a year, what checkov's CKV_AWS_338 asks. */
+  hardenedLogRetentionDays: 365,
   schedule: 'rate(1 day)',
 } as const;
 
@@ -112,7 +123,10 @@ export function awsSettings(pipeline: PipelineConfig): AwsDeploySettings {
  */
 export function deploySettings(pipeline: PipelineConfig, env: Record<string, string | undefined> = {}): DeploySettings {
   const aws = awsSettings(pipeline);
-  const retention = aws.log_retention_days === 'never' ? 0 : (aws.log_retention_days ?? DEFAULTS.logRetentionDays);
+  const hardened = aws.profile === 'hardened';
+  const retention = aws.log_retention_days === 'never' ? 0 : (aws.log_retention_days ?? (hardened ? DEFAULTS.hardenedLogRetentionDays : DEFAULTS.logRetentionDays));
+  // Hardened turns access logging on (a created log bucket) unless aws.access_logging says where.
+  const accessLogging = aws.access_logging ?? (hardened ? {} : undefined);
   const b = aws.buckets ?? {};
   let backend: DeploySettings['backend'];
   const defaultKey = `${pipeline.name}/terraform.tfstate`;
@@ -124,7 +138,9 @@ export function deploySettings(pipeline: PipelineConfig, env: Record<string, str
   }
   return {
     region: aws.region,
+    profile: hardened ? 'hardened' : 'default',
     kmsKeyArn: aws.kms_key_arn,
+    hardening: { createKey: hardened && !aws.kms_key_arn, tracing: hardened, deadLetterQueue: hardened, allBuckets: hardened },
     lambda: {
       memoryMb: aws.lambda?.memory_mb ?? DEFAULTS.memoryMb,
       timeoutSeconds: aws.lambda?.timeout_seconds ?? DEFAULTS.timeoutSeconds,
@@ -152,7 +168,7 @@ export function deploySettings(pipeline: PipelineConfig, env: Record<string, str
     logRetentionDays: retention,
     alarmEmail: aws.alarm_email,
     alarmTopicArn: aws.alarm_topic_arn,
-    accessLogging: aws.access_logging ? { bucket: aws.access_logging.bucket, prefix: aws.access_logging.prefix ?? '' } : undefined,
+    accessLogging: accessLogging ? { bucket: accessLogging.bucket, prefix: accessLogging.prefix ?? '' } : undefined,
     buckets: {
       blockPublicAccess: b.public_access !== 'allow',
       encrypt: b.encryption !== 'none',

@@ -18,7 +18,7 @@ import { loadPipeline } from '../core/config/load.ts';
 import { sparkJobSpec } from '../core/transform/jobspec.ts';
 import { planTable } from '../core/transform/plan.ts';
 import { deploySettings, type DeploySettings } from './settings.ts';
-import { escapeTf, glueDatabaseName, lakeBucketName, lakePrefix } from './names.ts';
+import { escapeTf, glueDatabaseName, lakeBucketName, lakePrefix, shortName } from './names.ts';
 import { buildExtractorBundle, ROOT, type ExtractorBundle } from './bundle.ts';
 import { refuseSecretLeaks } from './secrets.ts';
 import { refuseMissingEnv, type MissingEnv } from './deploy-env.ts';
@@ -30,6 +30,7 @@ import { GlueTransform, type AwsContext } from './constructs/glue-transform.ts';
 import { AthenaAnalytics } from './constructs/athena-analytics.ts';
 import { Alarms } from './constructs/alarms.ts';
 import { PipelineTags } from './constructs/ownership.ts';
+import { PipelineKey } from './constructs/pipeline-key.ts';
 
 export interface PipelineStackProps {
   pipeline: PipelineConfig;
@@ -103,6 +104,8 @@ export class PipelineStack extends TerraformStack {
   readonly transform: GlueTransform;
   readonly athena: AthenaAnalytics;
   readonly alarms?: Alarms;
+  /** Profile hardened without aws.kms_key_arn: the key the stack creates (settings.kmsKeyArn is its ARN). */
+  readonly key?: PipelineKey;
   /** Things a reviewer should know that are not policy violations (printed by `plan`). */
   readonly warnings: string[] = [];
   /** How the deployment behaves where a reviewer might expect otherwise (printed by `plan` as notes). */
@@ -133,6 +136,18 @@ export class PipelineStack extends TerraformStack {
       region: new DataAwsRegion(this, 'region').region,
       partition: new DataAwsPartition(this, 'partition').partition,
     };
+
+    if (settings.hardening.createKey) {
+      this.key = new PipelineKey(this, 'key', {
+        pipelineName: pipeline.name,
+        alias: shortName(pipeline.name),
+        // The extractor's and the Glue job's log groups (names as their constructs derive them).
+        logGroups: [`/aws/lambda/${shortName(`${pipeline.name}-extractor`)}*`, `/aws-glue/jobs/${shortName(`${pipeline.name}-transform`)}*`],
+        aws,
+      });
+      // From here on every construct sees the created key as the pipeline's key.
+      settings.kmsKeyArn = this.key.arn;
+    }
 
     const prefix = lakePrefix(pipeline);
     this.lake = new LakeStorage(this, 'lake', { bucketName: lakeBucketName(pipeline), prefix, settings, accountId: aws.accountId, nameSuffix: bucketNameSuffix(settings, aws) });
@@ -214,6 +229,8 @@ export class PipelineStack extends TerraformStack {
       streamSchedules: scheduled.map(([stream, s]) => ({ stream, expression: s.schedule! })),
       included,
       kmsKeyArn: settings.kmsKeyArn,
+      tracing: settings.hardening.tracing,
+      deadLetterQueue: settings.hardening.deadLetterQueue,
       accountId: aws.accountId,
     });
     // The extractor lands raw data, commits runs, keeps stream state; it deletes only the raw
@@ -252,6 +269,7 @@ export class PipelineStack extends TerraformStack {
       timeoutMinutes: settings.glue.timeoutMinutes,
       logRetentionDays: settings.logRetentionDays,
       kmsKeyArn: settings.kmsKeyArn,
+      tracing: settings.hardening.tracing,
       aws,
     });
 
@@ -272,6 +290,7 @@ export class PipelineStack extends TerraformStack {
         topicArn: settings.alarmTopicArn,
         extractor: this.extractor,
         transform: this.transform,
+        kmsKeyArn: settings.kmsKeyArn,
         accountId: aws.accountId,
       });
     } else {

@@ -25,6 +25,8 @@ export interface AlarmsProps {
   topicArn?: string;
   extractor: ExtractorFunction;
   transform: GlueTransform;
+  /** Encrypts the created topic (its key policy must let CloudWatch and EventBridge use it). */
+  kmsKeyArn?: string;
   accountId: string;
 }
 
@@ -48,7 +50,7 @@ export class Alarms extends Construct {
       // An existing topic: its owner must let events.amazonaws.com and CloudWatch publish to it.
       this.topicArn = props.topicArn;
     } else {
-      this.topic = new SnsTopic(this, 'topic', { name: shortName(`${name}-alarms`), displayName: `${name} alarms` });
+      this.topic = new SnsTopic(this, 'topic', { name: shortName(`${name}-alarms`), displayName: `${name} alarms`, kmsMasterKeyId: props.kmsKeyArn });
       this.topicArn = this.topic.arn;
       new SnsTopicPolicy(this, 'topic-policy', {
         arn: this.topic.arn,

@@ -47,8 +47,15 @@ export interface ExtractorFunctionProps {
   streamSchedules: { stream: string; expression: string }[];
   /** The pipelines the main one includes: their own schedules, or the upload that runs them. */
   included?: IncludedRuns[];
-  /** Encrypts the environment variables (AWS-managed key when absent). */
+  /**
+   * The pipeline's customer-managed key: encrypts the environment variables, the log group, the
+   * failure queue and the schedules (AWS-managed or AWS-owned keys when absent).
+   */
   kmsKeyArn?: string;
+  /** X-Ray tracing (Active) of the function (profile hardened). */
+  tracing?: boolean;
+  /** Failed async invocations go to the failure queue as the function's dead-letter queue instead of an on-failure destination (profile hardened). */
+  deadLetterQueue?: boolean;
   accountId: string;
 }
 
@@ -72,6 +79,7 @@ export class ExtractorFunction extends Construct {
   /** Rules that run an included pipeline when its files are uploaded, by pipeline name. */
   readonly uploadRules = new Map<string, CloudwatchEventRule>();
   readonly bundle: ExtractorBundle;
+  private readonly kmsKeyArn?: string;
 
   constructor(scope: Construct, id: string, props: ExtractorFunctionProps) {
     super(scope, id);
@@ -86,6 +94,7 @@ export class ExtractorFunction extends Construct {
     this.logGroup = new CloudwatchLogGroup(this, 'logs', {
       name: `/aws/lambda/${name}`,
       retentionInDays: props.logRetentionDays,
+      kmsKeyId: props.kmsKeyArn,
     });
     this.role.addToPolicy({
       sid: 'WriteOwnLogs',
@@ -94,10 +103,16 @@ export class ExtractorFunction extends Construct {
     });
     this.failures = new SqsQueue(this, 'failures', {
       name: `${name}-failures`,
-      sqsManagedSseEnabled: true,
+      ...(props.kmsKeyArn ? { kmsMasterKeyId: props.kmsKeyArn } : { sqsManagedSseEnabled: true }),
       messageRetentionSeconds: 14 * 24 * 3600,
     });
     this.role.addToPolicy({ sid: 'SendFailures', actions: ['sqs:SendMessage'], resources: [this.failures.arn] });
+    // Sending to a queue encrypted with the key needs a data key; Decrypt for the environment.
+    if (props.kmsKeyArn) this.role.addToPolicy({ sid: 'KmsForEnvironmentAndQueue', actions: ['kms:Decrypt', 'kms:GenerateDataKey'], resources: [props.kmsKeyArn] });
+    if (props.tracing) {
+      // X-Ray's PutTraceSegments and PutTelemetryRecords have no resource-level permissions: `*` is the only resource they take.
+      this.role.addToPolicy({ sid: 'WriteTraces', actions: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'], resources: ['*'] });
+    }
 
     const asset = new TerraformAsset(this, 'code', { path: props.bundle.dir, type: AssetType.ARCHIVE, assetHash: props.bundle.hash.slice(0, 32) });
     this.fn = new LambdaFunction(this, 'function', {
@@ -116,16 +131,18 @@ export class ExtractorFunction extends Construct {
       reservedConcurrentExecutions: props.reservedConcurrency,
       environment: { variables: { ...props.environment, NODE_OPTIONS: '--enable-source-maps' } },
       kmsKeyArn: props.kmsKeyArn,
+      ...(props.tracing ? { tracingConfig: { mode: 'Active' } } : {}),
+      ...(props.deadLetterQueue ? { deadLetterConfig: { targetArn: this.failures.arn } } : {}),
       loggingConfig: { logFormat: 'Text', logGroup: this.logGroup.name },
       dependsOn: [this.logGroup],
     });
-    if (props.kmsKeyArn) this.role.addToPolicy({ sid: 'KmsForEnvironment', actions: ['kms:Decrypt'], resources: [props.kmsKeyArn] });
     new LambdaFunctionEventInvokeConfig(this, 'async', {
       functionName: this.fn.functionName,
       // No blind retry: the next scheduled run resumes from the committed state.
       maximumRetryAttempts: 0,
       maximumEventAgeInSeconds: 3600,
-      destinationConfig: { onFailure: { destination: this.failures.arn } },
+      // With a dead-letter queue a destination would record each failure twice.
+      ...(props.deadLetterQueue ? {} : { destinationConfig: { onFailure: { destination: this.failures.arn } } }),
     });
 
     this.schedulerRole = new ServiceRole(this, 'scheduler-role', {
@@ -136,6 +153,9 @@ export class ExtractorFunction extends Construct {
     });
     this.schedulerRole.addToPolicy({ sid: 'InvokeExtractor', actions: ['lambda:InvokeFunction'], resources: [this.fn.arn] });
     this.schedulerRole.addToPolicy({ sid: 'SendFailures', actions: ['sqs:SendMessage'], resources: [this.failures.arn] });
+    // The schedules are encrypted with the key, and their dead letters go to a queue encrypted with it.
+    if (props.kmsKeyArn) this.schedulerRole.addToPolicy({ sid: 'KmsForSchedulesAndQueue', actions: ['kms:Decrypt', 'kms:GenerateDataKey'], resources: [props.kmsKeyArn] });
+    this.kmsKeyArn = props.kmsKeyArn;
 
     if (props.schedule.streams.length) {
       this.schedules.push(this.schedule(this, 'schedule', name, props.schedule.expression, props.pipelineName, props.schedule.streams));
@@ -197,6 +217,7 @@ export class ExtractorFunction extends Construct {
       scheduleExpressionTimezone: 'UTC',
       flexibleTimeWindow: { mode: 'OFF' },
       state: 'ENABLED',
+      kmsKeyArn: this.kmsKeyArn,
       target: {
         arn: this.fn.arn,
         roleArn: this.schedulerRole.arn,

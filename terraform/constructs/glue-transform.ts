@@ -71,6 +71,8 @@ export interface GlueTransformProps {
   logRetentionDays: number;
   /** The pipeline's customer-managed key; a key is created for logs and bookmarks when absent. */
   kmsKeyArn?: string;
+  /** X-Ray tracing of the starter state machine (profile hardened). */
+  tracing?: boolean;
   aws: AwsContext;
 }
 
@@ -229,10 +231,15 @@ export class GlueTransform extends Construct {
       trustConditions: { StringEquals: { 'aws:SourceAccount': aws.accountId } },
     });
     this.grantStart(this.starterRole);
+    if (props.tracing) {
+      // Step Functions sends traces with the machine's role; these X-Ray actions take no resource but `*`.
+      this.starterRole.addToPolicy({ sid: 'WriteTraces', actions: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords', 'xray:GetSamplingRules', 'xray:GetSamplingTargets'], resources: ['*'] });
+    }
     this.starter = new SfnStateMachine(this, 'starter', {
       name: `${name}-starter`,
       type: 'STANDARD',
       roleArn: this.starterRole.arn,
+      ...(props.tracing ? { tracingConfiguration: { enabled: true } } : {}),
       definition: JSON.stringify(
         starterDefinition({
           comment: `Starts ${name} when a run of pipeline ${props.pipelineName} commits`,

@@ -11,6 +11,13 @@ import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy/index.js'
 
 export type Conditions = Record<string, Record<string, string | string[]>>;
 
+/**
+ * Actions that support no resource-level permissions (the service authorizes them only on `*`):
+ * a statement of these alone may name `*` (the X-Ray tracing of profile hardened). Check SP010
+ * accepts exactly these.
+ */
+export const ACTIONS_WITHOUT_RESOURCES: readonly string[] = ['xray:PutTraceSegments', 'xray:PutTelemetryRecords', 'xray:GetSamplingRules', 'xray:GetSamplingTargets'];
+
 export interface PolicyStatement {
   /** Statement id: letters and digits, unique per role (a repeated sid merges resources). */
   sid: string;
@@ -72,7 +79,7 @@ export class ServiceRole extends Construct {
     const wild = statement.actions.filter((a) => a.includes('*'));
     if (wild.length) throw new Error(`${this.node.path}: wildcard action(s) ${wild.join(', ')} in ${statement.sid}; name each action`);
     if (statement.resources.length === 0) throw new Error(`${this.node.path}: statement ${statement.sid} names no resource`);
-    if (statement.resources.includes('*')) throw new Error(`${this.node.path}: statement ${statement.sid} applies to every resource (*); scope it`);
+    if (statement.resources.includes('*') && !statement.actions.every((a) => ACTIONS_WITHOUT_RESOURCES.includes(a))) throw new Error(`${this.node.path}: statement ${statement.sid} applies to every resource (*); scope it`);
     const same = this.statements.find((s) => s.sid === statement.sid);
     if (same) {
       union(same.actions, statement.actions);

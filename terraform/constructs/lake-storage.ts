@@ -77,6 +77,9 @@ export class LakeStorage extends Construct {
     const named = (base: string) => `${fit(base, 63 - suffix.maxLength)}${suffix.text}`;
     const lakeName = named(props.bucketName);
 
+    // Profile hardened: every bucket versioned (noncurrent copies expire) and sending events (checkov CKV_AWS_21, CKV2_AWS_62).
+    const everyBucket = s.hardening.allBuckets ? { versioned: true, eventBridge: true } : {};
+    const otherNoncurrent: LifecycleRule[] = s.hardening.allBuckets ? [{ id: 'expire-noncurrent-versions', noncurrentExpirationDays: lc.noncurrentVersionExpirationDays, expiredDeleteMarker: lc.expiredDeleteMarkers }] : [];
     let logTarget: ((bucket: string) => { bucket: string; prefix: string }) | undefined;
     if (s.accessLogging) {
       const logging = s.accessLogging;
@@ -85,10 +88,11 @@ export class LakeStorage extends Construct {
         this.accessLogs = new SecureBucket(this, 'access-logs', {
           bucketName: name,
           purpose: 'access-logs',
+          ...everyBucket,
           encrypt: s.buckets.encrypt,
           blockPublicAccess: s.buckets.blockPublicAccess,
           tlsOnly: s.buckets.tlsOnly,
-          lifecycleRules: [{ id: 'expire-access-logs', expirationDays: 365, abortIncompleteUploadDays: lc.abortIncompleteUploadDays }],
+          lifecycleRules: [{ id: 'expire-access-logs', expirationDays: 365, abortIncompleteUploadDays: lc.abortIncompleteUploadDays }, ...otherNoncurrent],
           policyStatements: (arn) => [
             {
               Sid: 'AllowS3ServerAccessLogDelivery',
@@ -143,19 +147,21 @@ export class LakeStorage extends Construct {
     const resultsName = named(`${props.bucketName}-athena-results`);
     this.results = new SecureBucket(this, 'athena-results', {
       ...common,
+      ...everyBucket,
       bucketName: resultsName,
       purpose: 'athena-results',
       accessLogs: logTarget?.(resultsName),
-      lifecycleRules: [{ id: 'expire-query-results', expirationDays: lc.queryResultsExpirationDays, abortIncompleteUploadDays: lc.abortIncompleteUploadDays }],
+      lifecycleRules: [{ id: 'expire-query-results', expirationDays: lc.queryResultsExpirationDays, abortIncompleteUploadDays: lc.abortIncompleteUploadDays }, ...otherNoncurrent],
     });
 
     const artifactsName = named(`${props.bucketName}-artifacts`);
     this.artifacts = new SecureBucket(this, 'artifacts', {
       ...common,
+      ...everyBucket,
       bucketName: artifactsName,
       purpose: 'artifacts',
       accessLogs: logTarget?.(artifactsName),
-      lifecycleRules: [{ id: 'expire-glue-temp', prefix: ARTIFACT_PREFIXES.glueTemp, expirationDays: 7 }, abort],
+      lifecycleRules: [{ id: 'expire-glue-temp', prefix: ARTIFACT_PREFIXES.glueTemp, expirationDays: 7 }, abort, ...otherNoncurrent],
     });
   }
 

@@ -9,6 +9,7 @@ import { LEASE_KEY } from '../../core/lambda/lease.ts';
 import { BUCKET_ROLE_TAG } from '../constructs/ownership.ts';
 import { asList, dig, jsonText, parsePolicy, physicalName, type JsonObject, type SynthModel, type SynthResource } from './model.ts';
 import { rolePolicies } from './permissions.ts';
+import { ACTIONS_WITHOUT_RESOURCES } from '../constructs/iam.ts';
 
 export interface Violation {
   /** Resource address (or `bundle`). */
@@ -229,12 +230,13 @@ export const CHECKS: Check[] = [
   {
     id: 'SP010',
     title: 'IAM resources scoped',
-    description: 'no identity-policy Allow statement applies to Resource "*"',
+    description: 'no identity-policy Allow statement applies to Resource "*", but those of actions that take no other (X-Ray\'s PutTraceSegments, ...)',
     run: (m) =>
       policyDocs(m)
         .filter((d) => d.kind === 'identity')
         .flatMap(({ source, statements }) =>
           statements
+            .filter((s) => !(asList(s.Action).length > 0 && asList(s.Action).every((a) => ACTIONS_WITHOUT_RESOURCES.includes(a)) && asList(s.Resource).every((r) => r === '*')))
             .filter((s) => s.Effect === 'Allow' && (s.NotResource || asList(s.Resource).some((r) => r === '*' || /^arn:aws[a-z-]*:[a-z0-9-]+:[^:]*:[^:]*:\*$/.test(r) || r === 'arn:aws:s3:::*')))
             .map((s) => ({ resource: source.address, message: `statement ${jsonText(s.Sid ?? '(no sid)')} is not scoped to named resources` })),
         ),

@@ -14,12 +14,14 @@ import { runChecks, type CheckResult } from './checks.ts';
 import { modelOf, ownersOf, physicalName, type Json, type SynthModel } from './model.ts';
 import { principals, type Principal } from './permissions.ts';
 import { summarizePlan, type PlanChanges } from './plan-json.ts';
+import { runCheckov, type CheckovReport } from './checkov.ts';
 
 export { CHECKS, runChecks, type Check, type CheckResult, type Violation } from './checks.ts';
 export { modelOf, ownersOf, type SynthModel, type SynthResource } from './model.ts';
 export { principals, type Principal } from './permissions.ts';
 export { summarizePlan, actionOf, type PlanChanges, type ResourceChange } from './plan-json.ts';
 export { renderReview } from './render.ts';
+export { BY_DESIGN, classify, findCheckov, runCheckov, type ByDesign, type CheckovFinding, type CheckovReport, type Profile } from './checkov.ts';
 
 export interface Synthesized {
   stack: PipelineStack;
@@ -66,6 +68,8 @@ export interface Review {
   notes: string[];
   changes?: PlanChanges;
   changeGroups?: { key: string; changes: PlanChanges['changes'] }[];
+  /** checkov's findings on the synthesized stack (when the review ran it; terraform/review/checkov.ts). */
+  checkov?: CheckovReport;
   ok: boolean;
 }
 
@@ -88,10 +92,12 @@ function orderGroups<T extends { key: string }>(pipelines: PipelineConfig[], gro
 export interface ReviewOptions extends Omit<PipelineStackProps, 'pipeline'> {
   /** Parsed `terraform show -json` output. */
   planJson?: unknown;
+  /** Run checkov on the synthesized stack with this executable (`findCheckov()`); undefined `bin`: reported as not installed. Absent: not run. */
+  checkov?: { bin?: string; timeoutMs?: number };
 }
 
 export function reviewPipeline(pipeline: PipelineConfig, opts: ReviewOptions): Review {
-  const { stack, model, owners } = synthesize({ ...opts, pipeline });
+  const { stack, json, model, owners } = synthesize({ ...opts, pipeline });
   const groups = new Map<string, ResourceGroup>();
   for (const r of model.resources) {
     const key = groupKey(r.owner);
@@ -116,6 +122,7 @@ export function reviewPipeline(pipeline: PipelineConfig, opts: ReviewOptions): R
     changeGroups = orderGroups([pipeline, ...stack.includes], byKey);
   }
 
+  const checkov = opts.checkov ? runCheckov(json, { checkov: opts.checkov.bin, profile: stack.settings.profile, timeoutMs: opts.checkov.timeoutMs }) : undefined;
   const b = stack.settings.backend;
   return {
     pipeline: pipeline.name,
@@ -131,6 +138,7 @@ export function reviewPipeline(pipeline: PipelineConfig, opts: ReviewOptions): R
     notes: stack.notes,
     changes,
     changeGroups,
-    ok: checks.every((c) => c.ok),
+    checkov,
+    ok: checks.every((c) => c.ok) && !(checkov?.status === 'ran' && checkov.failed.length),
   };
 }

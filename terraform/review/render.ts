@@ -1,6 +1,7 @@
 /** A review as terminal text or as Markdown (a pull-request comment). */
 import type { Review } from './index.ts';
 import type { ChangeAction } from './plan-json.ts';
+import type { CheckovReport } from './checkov.ts';
 
 const bytes = (n: number) => `${n.toLocaleString('en-US')} bytes (${n < 1024 * 1024 ? `${(n / 1024).toFixed(1)} KiB` : `${(n / 1024 / 1024).toFixed(2)} MiB`})`;
 const SIGN: Record<ChangeAction, string> = { create: '+', update: '~', replace: '-/+', destroy: '-', read: '<=', 'no-op': ' ' };
@@ -63,6 +64,7 @@ function text(r: Review): string {
     for (const v of c.violations) out.push(`         ${v.resource}: ${v.message}`);
   }
   for (const n of r.notes) out.push(`  note: ${n}`);
+  if (r.checkov) out.push(...checkovText(r.checkov));
   if (r.warnings.length) {
     out.push('');
     out.push('Warnings');
@@ -70,6 +72,8 @@ function text(r: Review): string {
   }
   out.push('');
   out.push(failed.length ? `${failed.length} of ${r.checks.length} policy checks FAILED: ${failed.map((c) => `${c.id} ${c.title}`).join('; ')}` : `All ${r.checks.length} policy checks passed.`);
+  const ck = checkovFailed(r);
+  if (ck.length) out.push(`${ck.length} checkov finding(s) FAILED: ${[...new Set(ck.map((f) => f.id))].join(', ')}`);
   return out.join('\n');
 }
 
@@ -79,7 +83,7 @@ const code = (s: string) => `\`${s.replace(/`/g, "'")}\``;
 function markdown(r: Review): string {
   const out: string[] = [];
   const failed = r.checks.filter((c) => !c.ok);
-  out.push(`### Plan review: \`${r.pipeline}\` ${failed.length ? `— ❌ ${failed.length} policy check(s) failed` : '— ✅ all policy checks passed'}`);
+  out.push(`### Plan review: \`${r.pipeline}\` ${failed.length ? `— ❌ ${failed.length} policy check(s) failed` : '— ✅ all policy checks passed'}${checkovFailed(r).length ? `, ❌ ${checkovFailed(r).length} checkov finding(s)` : ''}`);
   out.push('');
   out.push(`- **Region:** ${r.region ?? 'from the AWS environment'}`);
   out.push(`- **State:** ${r.state}`);
@@ -94,6 +98,7 @@ function markdown(r: Review): string {
   for (const c of r.checks) {
     out.push(`| ${c.ok ? '✅' : '❌'} | ${c.id} | ${cell(c.title)} | ${c.violations.map((v) => `${code(v.resource)}: ${cell(v.message)}`).join('<br>')} |`);
   }
+  if (r.checkov) out.push('', ...checkovMarkdown(r.checkov));
   if (r.changes) {
     out.push('');
     out.push('#### Changes');
@@ -137,3 +142,39 @@ function markdown(r: Review): string {
   }
   return out.join('\n');
 }
+
+/** Skipped findings by check id: one line per check, however many resources. */
+function byCheck(skipped: { id: string; resource: string; reason?: string }[]): { id: string; resources: string[]; reason: string }[] {
+  const m = new Map<string, { id: string; resources: string[]; reason: string }>();
+  for (const s of skipped) {
+    const g = m.get(s.id) ?? { id: s.id, resources: [], reason: s.reason ?? '' };
+    g.resources.push(s.resource);
+    m.set(s.id, g);
+  }
+  return [...m.values()];
+}
+
+function checkovText(c: CheckovReport): string[] {
+  if (c.status !== 'ran') return [`  ${c.message}`];
+  const out = [`  checkov ${c.version} (profile ${c.profile}): ${c.passed} passed, ${c.failed.length} failed, ${c.skipped.length} skipped by design`];
+  for (const f of c.failed) out.push(`  FAIL ${f.id} ${f.title}: ${f.resource}`);
+  for (const g of byCheck(c.skipped)) out.push(`  skip ${g.id} (${g.resources.length}): ${g.reason}`);
+  return out;
+}
+
+function checkovMarkdown(c: CheckovReport): string[] {
+  if (c.status !== 'ran') return [`**checkov:** ${cell(c.message)}`];
+  const out = [`**checkov ${c.version}** (profile ${c.profile}): ${c.passed} passed, ${c.failed.length} failed, ${c.skipped.length} skipped by design`];
+  if (c.failed.length) {
+    out.push('', '| | check | resource |', '|---|---|---|');
+    for (const f of c.failed) out.push(`| ❌ | ${f.id} ${cell(f.title)} | ${code(f.resource)} |`);
+  }
+  if (c.skipped.length) {
+    out.push('', '<details><summary>checkov checks skipped by design</summary>', '', '| check | resources | why |', '|---|---|---|');
+    for (const g of byCheck(c.skipped)) out.push(`| ${g.id} | ${g.resources.length} | ${cell(g.reason)} |`);
+    out.push('', '</details>');
+  }
+  return out;
+}
+
+const checkovFailed = (r: Review) => (r.checkov?.status === 'ran' ? r.checkov.failed : []);
