@@ -168,8 +168,10 @@ export function estimateCost(inputs: CostInputs, usage?: Usage): CostEstimate {
   let noncurrent = 0;
   if (inputs.versioned) {
     const share = use('s3.curated_rewritten_share');
-    noncurrent = (glueRuns / DAYS_PER_MONTH) * share * curated * Math.min(lc.noncurrentVersionExpirationDays, days);
-    note('noncurrent versions of curated', `${fmt(noncurrent)} GB`, 'derived', `transform runs/day x rewritten share x curated x ${lc.noncurrentVersionExpirationDays} d kept (aws.lifecycle.noncurrent_version_expiration_days)`);
+    // curated/ has its own, shorter noncurrent rule; S3 applies the earliest expiration.
+    const kept = Math.min(lc.curatedNoncurrentDays, lc.noncurrentVersionExpirationDays);
+    noncurrent = (glueRuns / DAYS_PER_MONTH) * share * curated * Math.min(kept, days);
+    note('noncurrent versions of curated', `${fmt(noncurrent)} GB`, 'derived', `transform runs/day x rewritten share x curated x ${kept} d kept (aws.lifecycle.curated_noncurrent_days)`);
   }
   const st = p.s3.storage_gb_month;
   line('S3', 'Standard storage (recent raw, curated, noncurrent curated)', rawStandard + curated + noncurrent, 'GB-month', st.STANDARD, 'GB-month', 1);

@@ -48,7 +48,7 @@ export interface CostInputs {
   /** Customer-managed keys: aws.kms_key_arn, or the key the Glue transform creates. */
   kmsKeys: Fact<string[]>;
   logRetentionDays: Fact<number>;
-  lifecycle: { rawTransitionDays: number; rawArchiveDays?: number; rawExpirationDays?: number; noncurrentVersionExpirationDays: number };
+  lifecycle: { rawTransitionDays: number; rawArchiveDays?: number; rawExpirationDays?: number; noncurrentVersionExpirationDays: number; curatedNoncurrentDays: number };
   versioned: boolean;
   /** Metric alarms (aws.alarm_email / alarm_topic_arn), and whether a topic with an e-mail subscription is created. */
   alarms: { count: number; emailTopic: boolean };
@@ -141,13 +141,16 @@ export function costInputs(
     rotatingSecrets: rotating,
     kmsKeys: s.kmsKeyArn
       ? { value: [s.kmsKeyArn], source: 'pipeline.yaml', from: 'aws.kms_key_arn (your key: its monthly fee is counted here, shared or not)' }
-      : { value: [`${pipeline.name}-transform key`], source: 'default', from: 'the Glue transform creates a key for its logs and bookmarks' },
+      : s.hardening.createKey
+        ? { value: [`${pipeline.name} key`], source: 'pipeline.yaml', from: 'aws.profile: hardened (the stack creates one key for everything)' }
+        : { value: [`${pipeline.name}-transform key`], source: 'default', from: 'the Glue transform creates a key for its logs and bookmarks' },
     logRetentionDays: fact(s.logRetentionDays, 'aws.log_retention_days', ['log_retention_days']),
     lifecycle: {
       rawTransitionDays: s.lifecycle.rawTransitionDays,
       rawArchiveDays: s.lifecycle.rawArchiveDays,
       rawExpirationDays: s.lifecycle.rawExpirationDays,
       noncurrentVersionExpirationDays: s.lifecycle.noncurrentVersionExpirationDays,
+      curatedNoncurrentDays: s.lifecycle.curatedNoncurrentDays,
     },
     versioned: s.buckets.rawVersioning,
     alarms: s.alarmEmail || s.alarmTopicArn ? { count: 3, emailTopic: !s.alarmTopicArn && !!s.alarmEmail } : { count: 0, emailTopic: false },
