@@ -13,13 +13,13 @@ import type { Owner, OwnerKind } from '../constructs/ownership.ts';
 import { runChecks, type CheckResult } from './checks.ts';
 import { modelOf, ownersOf, physicalName, type Json, type SynthModel } from './model.ts';
 import { principals, type Principal } from './permissions.ts';
-import { summarizePlan, type PlanChanges } from './plan-json.ts';
+import { staleness, summarizePlan, type PlanChanges } from './plan-json.ts';
 
 export { CHECKS, runChecks, type Check, type CheckResult, type Violation } from './checks.ts';
 export { modelOf, ownersOf, type SynthModel, type SynthResource } from './model.ts';
 export { principals, type Principal } from './permissions.ts';
-export { summarizePlan, actionOf, type PlanChanges, type ResourceChange } from './plan-json.ts';
-export { renderReview } from './render.ts';
+export { summarizePlan, actionOf, attributeDiff, dataHeld, secretPath, staleness, UnknownPlanAction, type AttributeChange, type ChangeAction, type PlanChanges, type ResourceChange } from './plan-json.ts';
+export { renderReview, GITHUB_COMMENT_LIMIT } from './render.ts';
 
 export interface Synthesized {
   stack: PipelineStack;
@@ -64,7 +64,43 @@ export interface Review {
   warnings: string[];
   changes?: PlanChanges;
   changeGroups?: { key: string; changes: PlanChanges['changes'] }[];
+  /**
+   * With a plan: whether it was made from the current synth (the plan's configured resource
+   * addresses against the stack's). `checked` is false when the plan has no `configuration`.
+   */
+  stale?: { checked: boolean; missing: string[]; extra: string[] };
+  /**
+   * The monthly cost estimate (terraform/cost/ builds it; the review only prints it): its own
+   * section, and `est. $1.84/mo (+$0.12)` in the Markdown headline.
+   */
+  cost?: { monthlyUsd: number; previousMonthlyUsd?: number; text: string; markdown: string };
   ok: boolean;
+}
+
+/** Conditions `plan --fail-on` can turn into a non-zero exit. */
+export const FAIL_ON = ['destroy', 'replace', 'policy', 'drift', 'data-loss', 'errored', 'stale'] as const;
+export type FailOn = (typeof FAIL_ON)[number];
+
+/**
+ * The conditions of `failOn` the review meets, each with the reason in words. An errored plan
+ * always fails, whatever `failOn` says.
+ */
+export function failures(r: Review, failOn: readonly FailOn[]): { on: FailOn; reason: string }[] {
+  const out: { on: FailOn; reason: string }[] = [];
+  const on = new Set<FailOn>([...failOn, 'errored']);
+  const c = r.changes;
+  const list = (xs: { address: string }[]) => `${xs.slice(0, 3).map((x) => x.address).join(', ')}${xs.length > 3 ? `, … (${xs.length})` : ''}`;
+  if (c && on.has('errored') && c.errored) out.push({ on: 'errored', reason: 'the plan errored (or Terraform marks it not applyable): it is not what an apply would do' });
+  const destroyed = c?.changes.filter((x) => x.action === 'destroy') ?? [];
+  if (on.has('destroy') && destroyed.length) out.push({ on: 'destroy', reason: `${destroyed.length} resource(s) destroyed: ${list(destroyed)}` });
+  const replaced = c?.changes.filter((x) => x.action === 'replace') ?? [];
+  if (on.has('replace') && replaced.length) out.push({ on: 'replace', reason: `${replaced.length} resource(s) replaced: ${list(replaced)}` });
+  if (on.has('data-loss') && c?.dataAtRisk.length) out.push({ on: 'data-loss', reason: `${c.dataAtRisk.length} data-bearing resource(s) destroyed or replaced: ${list(c.dataAtRisk)}` });
+  if (on.has('drift') && c?.drift.length) out.push({ on: 'drift', reason: `${c.drift.length} resource(s) changed outside Terraform: ${list(c.drift)}` });
+  if (on.has('stale') && r.stale && (r.stale.missing.length || r.stale.extra.length)) out.push({ on: 'stale', reason: `the plan was made from another synth (${r.stale.missing.length} resource(s) of the current synth missing, ${r.stale.extra.length} not in it)` });
+  const failed = r.checks.filter((x) => !x.ok);
+  if (on.has('policy') && failed.length) out.push({ on: 'policy', reason: `${failed.length} policy check(s) failed (${failed.map((x) => x.id).join(', ')})` });
+  return out;
 }
 
 const KIND_ORDER: OwnerKind[] = ['stream', 'table', 'query'];
@@ -113,6 +149,7 @@ export function reviewPipeline(pipeline: PipelineConfig, opts: ReviewOptions): R
     }
     changeGroups = orderGroups([pipeline, ...stack.includes], byKey);
   }
+  const stale = changes ? staleness(changes, model.resources.map((r) => r.address)) : undefined;
 
   const b = stack.settings.backend;
   return {
@@ -128,6 +165,7 @@ export function reviewPipeline(pipeline: PipelineConfig, opts: ReviewOptions): R
     warnings: stack.warnings,
     changes,
     changeGroups,
+    ...(stale ? { stale } : {}),
     ok: checks.every((c) => c.ok),
   };
 }
