@@ -158,7 +158,9 @@ export function secretPath(steps: readonly (string | number)[]): boolean {
 }
 
 type Step = string | number;
-const pathText = (steps: Step[]) => steps.map((s, i) => (typeof s === 'number' ? `[${s}]` : i === 0 ? s : `.${s}`)).join('');
+/** `rule[0].expiration[0].days`; a key that is no identifier in brackets, as Terraform writes it: `tags["spotify-pipeline:table"]`. */
+const pathText = (steps: Step[]) =>
+  steps.map((s, i) => (typeof s === 'number' ? `[${s}]` : !/^[A-Za-z_][A-Za-z0-9_-]*$/.test(s) ? `[${JSON.stringify(s)}]` : i === 0 ? s : `.${s}`)).join('');
 
 /** True where `marks` (a `*_sensitive` / `after_unknown` structure) has `true` at `steps` or above it. */
 function marked(marks: unknown, steps: Step[]): boolean {
@@ -195,6 +197,9 @@ function unknownPaths(marks: unknown, steps: Step[] = [], out = new Map<string, 
   return out;
 }
 
+const isEmpty = (v: unknown) => v === null || v === undefined || (Array.isArray(v) && !v.length) || (isObject(v) && !Object.keys(v).length);
+const hasBelow = (side: Leaves, path: string) => [...side.keys()].some((k) => k.startsWith(`${path}.`) || k.startsWith(`${path}[`));
+
 const SENSITIVE = '(sensitive)';
 const UNKNOWN = '(known after apply)';
 /** Attributes that only repeat others (tags_all = provider default tags + tags). */
@@ -220,6 +225,8 @@ export function attributeDiff(change: PlanResourceChange['change'], mode: 'diff'
     const bText = b === undefined ? undefined : JSON.stringify(b.value);
     const aText = a === undefined ? undefined : JSON.stringify(a.value);
     if (!isUnknown && bText === aText) continue;
+    // An empty block on one side whose other side has attributes below it: those say it all.
+    if (mode === 'diff' && !isUnknown && isEmpty((b ?? a)!.value) && (b === undefined || a === undefined || isEmpty(b.value) !== isEmpty(a.value)) && hasBelow(b ? after : before, path)) continue;
     // A create's/destroy's nulls and empties say nothing.
     if (mode !== 'diff' && !isUnknown && (b?.value ?? a?.value) === null) continue;
     const secret = secretPath(steps);
@@ -229,7 +236,9 @@ export function attributeDiff(change: PlanResourceChange['change'], mode: 'diff'
       if (secret || marked(side === 'before' ? change?.before_sensitive : change?.after_sensitive, steps)) return SENSITIVE;
       return valueText(leaf.value);
     };
-    out.push({ path, before: mask('before', b), after: mode === 'before' ? undefined : mask('after', a) });
+    // A diff names both sides: `null` where one has no value.
+    const [bShown, aShown] = [mask('before', b), mode === 'before' ? undefined : mask('after', a)];
+    out.push(mode === 'diff' ? { path, before: bShown ?? 'null', after: aShown ?? 'null' } : { path, before: bShown, after: aShown });
   }
   return out.sort((x, y) => x.path.localeCompare(y.path));
 }
@@ -346,7 +355,7 @@ export function summarizePlan(plan: unknown, owners: Map<string, Owner> = new Ma
       counts['no-op']++;
       continue;
     }
-    counts[c.action]++;
+    if (c.action !== 'no-op') counts[c.action]++;
     changes.push(c);
   }
   const drift: ResourceChange[] = [];

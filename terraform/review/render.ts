@@ -71,6 +71,9 @@ function costShort(r: Review): string | undefined {
   return `est. ${usd(m)}/mo${delta}`;
 }
 
+/** ` (name)`, or ` (name sensitive)` where the plan marks it so. */
+const nameText = (c: ResourceChange) => (!c.name ? '' : c.name === '(sensitive)' ? ' (name sensitive)' : ` (${c.name})`);
+
 function dataAtRiskLine(c: ResourceChange): string {
   const what = c.action === 'replace' ? `REPLACE (${c.replaceOrder})` : 'DESTROY';
   return `${what} ${c.lakeBucket ? 'the lake bucket ' : ''}${c.name ? `${c.name} ` : ''}(${c.address}): ${c.dataAtRisk}`;
@@ -97,7 +100,7 @@ export function renderReview(r: Review, format: 'text' | 'markdown'): string {
 
 function changeLines(c: ResourceChange, indent: string): string[] {
   const x = extras(c);
-  const out = [`${indent}${sign(c).padEnd(3)} ${verb(c).padEnd(7)} ${c.address}${c.name ? ` (${c.name})` : ''}${x.length ? `  ${x.join('; ')}` : ''}`];
+  const out = [`${indent}${sign(c).padEnd(3)} ${verb(c).padEnd(7)} ${c.address}${nameText(c)}${x.length ? `  ${x.join('; ')}` : ''}`];
   for (const a of c.attributes.slice(0, MAX_ATTRIBUTES)) out.push(`${indent}      ${attributeText(c, a)}`);
   if (c.attributes.length > MAX_ATTRIBUTES) out.push(`${indent}      … ${c.attributes.length - MAX_ATTRIBUTES} more attributes`);
   return out;
@@ -151,7 +154,7 @@ function text(r: Review): string {
       out.push(`Drift: ${ch.drift.length} resource(s) changed outside Terraform since the last apply (the plan reverts or keeps them)`);
       for (const c of ch.drift) out.push(...changeLines(c, '  '));
     }
-    if (ch.deferred.length || ch.incomplete) {
+    if (ch.deferred.length || (ch.incomplete && !ch.errored)) {
       out.push('');
       out.push(`Deferred: ${ch.deferred.length} change(s) Terraform will plan in a later run${ch.incomplete ? ' (the plan is incomplete: apply, then plan again)' : ''}`);
       for (const c of ch.deferred) out.push(...changeLines(c, '  '));
@@ -220,16 +223,20 @@ export function fitSections(sections: Section[], budget: number): string {
     kept.set(s, 0);
     used += frame;
   }
-  for (const s of byPriority) {
-    if (!kept.has(s)) continue;
-    let n = 0;
-    for (const item of s.items) {
-      const len = item.length + 1;
-      if (used + len > budget - NOTE_ROOM) break;
-      used += len;
-      n++;
+  // Two passes in priority order: first each section takes at most 60% of what is left (so a
+  // huge table leaves room for the diffs after it), then each fills up what remains.
+  for (const share of [0.6, 1]) {
+    for (const s of byPriority) {
+      let n = kept.get(s);
+      if (n === undefined) continue;
+      const cap = used + (budget - NOTE_ROOM - used) * share;
+      for (; n < s.items.length; n++) {
+        const len = s.items[n].length + 1;
+        if (used + len > cap) break;
+        used += len;
+      }
+      kept.set(s, n);
     }
-    kept.set(s, n);
   }
   const cut: string[] = [];
   const out: string[] = [];
@@ -264,7 +271,9 @@ function headline(r: Review): string {
     ch?.dataAtRisk.length && !ch.dataAtRisk[0].lakeBucket && `⚠️ ${ch.dataAtRisk.length} data-bearing resource(s) at risk`,
     staleLine(r) && '⚠️ stale plan',
   ].filter(Boolean);
-  return `### ${code(r.pipeline)}: ${flags.length ? `${flags.join(' · ')} · ` : ''}${parts.join(', ')}${failed || ch?.errored ? ' ❌' : ' ✅'}`;
+  // The success mark only when there is nothing to look at twice.
+  const mark = failed || ch?.errored ? ' ❌' : flags.length ? '' : ' ✅';
+  return `### ${code(r.pipeline)}: ${flags.length ? `${flags.join(' · ')} · ` : ''}${parts.join(', ')}${mark}`;
 }
 
 function markdownDetails(c: ResourceChange): string {
@@ -302,7 +311,7 @@ function markdown(r: Review): string {
   if (ch) {
     add('Changes', 3, ['#### Changes']);
     for (const g of r.changeGroups ?? []) {
-      add(`Changes: ${g.key}`, 4, ['', `**${g.key}**`, '', '| action | resource | name |', '|---|---|---|'], g.changes.map((c) => {
+      add(`Changes: ${g.key}`, 5, ['', `**${g.key}**`, '', '| action | resource | name |', '|---|---|---|'], g.changes.map((c) => {
         const x = extras(c);
         return `| ${sign(c)} ${verb(c)} | ${code(c.address)} | ${cell(c.name ?? '')}${x.length ? ` (${cell(x.join('; '))})` : ''} |`;
       }));
@@ -310,12 +319,12 @@ function markdown(r: Review): string {
     add('Changes', 3, ['']);
     const withAttributes = ch.changes.filter((c) => c.attributes.length);
     if (withAttributes.length) add('Attribute changes', 6, [`<details><summary>Attribute changes of ${withAttributes.length} resource(s) (sensitive values masked)</summary>`, ''], withAttributes.map(markdownDetails), ['', '</details>', '']);
-    if (ch.drift.length) add('Drift', 5, [`<details open><summary>Drift: ${ch.drift.length} resource(s) changed outside Terraform since the last apply</summary>`, ''], ch.drift.map(markdownDetails), ['', '</details>', '']);
-    if (ch.deferred.length || ch.incomplete) add('Deferred', 5, [`<details open><summary>Deferred: ${ch.deferred.length} change(s) Terraform will plan in a later run${ch.incomplete ? ' (incomplete plan)' : ''}</summary>`, ''], ch.deferred.map(markdownDetails), ['', '</details>', '']);
+    if (ch.drift.length) add('Drift', 4, [`<details open><summary>Drift: ${ch.drift.length} resource(s) changed outside Terraform since the last apply</summary>`, ''], ch.drift.map(markdownDetails), ['', '</details>', '']);
+    if (ch.deferred.length || (ch.incomplete && !ch.errored)) add('Deferred', 4, [`<details open><summary>Deferred: ${ch.deferred.length} change(s) Terraform will plan in a later run${ch.incomplete ? ' (incomplete plan)' : ''}</summary>`, ''], ch.deferred.map(markdownDetails), ['', '</details>', '']);
   }
-  if (r.cost) add('Cost estimate', 5, [`<details><summary>Cost estimate: ${html(costShort(r)!)}</summary>`, ''], [r.cost.markdown], ['', '</details>', '']);
+  if (r.cost) add('Cost estimate', 4, [`<details><summary>Cost estimate: ${html(costShort(r)!)}</summary>`, ''], [r.cost.markdown], ['', '</details>', '']);
   add('Policy checks', 3, ['<details' + (failed.length ? ' open' : '') + `><summary>Policy checks: ${failed.length ? `${failed.length} failed` : 'all passed'}</summary>`, '', '| | id | check | violations |', '|---|---|---|---|'], r.checks.map((c) => `| ${c.ok ? '✅' : '❌'} | ${c.id} | ${cell(c.title)} | ${c.violations.map((v) => `${code(v.resource)}: ${cell(v.message)}`).join('<br>')} |`), ['', '</details>', '']);
-  if (r.warnings.length) add('Warnings', 4, ['#### Warnings', ''], r.warnings.map((w) => `- ${cell(w)}`), ['']);
+  if (r.warnings.length) add('Warnings', 3, ['#### Warnings', ''], r.warnings.map((w) => `- ${cell(w)}`), ['']);
   add('Resources by stream, table and query', 8, ['<details><summary>Resources by stream, table and query</summary>', ''], r.groups.map((g) => [`**${g.key}** (${g.resources.length})`, '', ...g.resources.map((x) => `- ${code(x.type)} ${cell(x.name)}`), ''].join('\n')), ['</details>', '']);
   add('IAM permissions per principal', 7, ['<details><summary>IAM permissions per principal</summary>', ''], r.principals.map((p) => [
     `**${p.name}** (assumed by ${p.trusts.join(', ')})`,

@@ -82,7 +82,7 @@ describe('plan JSON summary', () => {
     expect(md).toContain('#### Changes');
     expect(md).toMatch(/\*\*query playlist_sizes\*\*\n\n\| action \| resource \| name \|\n\|---\|---\|---\|\n\| \+ create \| `aws_athena_named_query\.athena_query-playlist_sizes_query_\w+` \| playlist_sizes \|/);
     // The headline comes first: +create ~update -destroy ±replace, then the policy failures.
-    expect(md.split('\n')[0]).toBe('### `my-spotify-lake`: ⚠️ 2 data-bearing resource(s) at risk · +1 ~3 -2 ±2, 0 policy failures ✅');
+    expect(md.split('\n')[0]).toBe('### `my-spotify-lake`: ⚠️ 2 data-bearing resource(s) at risk · +1 ~3 -2 ±2, 0 policy failures');
   });
 });
 
