@@ -134,12 +134,13 @@ export function reviewPipeline(pipeline: PipelineConfig, opts: ReviewOptions): R
     groups.set(key, g);
   }
   for (const g of groups.values()) g.resources.sort((a, b) => a.type.localeCompare(b.type) || a.name.localeCompare(b.name));
-  const checks = runChecks(model, { bundle: stack.bundle, secretValues: knownSecretValues(opts.pipelineFile, opts.env ?? {}, pipeline) });
+  const secretValues = knownSecretValues(opts.pipelineFile, opts.env ?? {}, pipeline);
+  const checks = runChecks(model, { bundle: stack.bundle, secretValues });
 
   let changes: PlanChanges | undefined;
   let changeGroups: Review['changeGroups'];
   if (opts.planJson !== undefined) {
-    changes = summarizePlan(opts.planJson, owners);
+    changes = summarizePlan(opts.planJson, owners, secretValues);
     const byKey = new Map<string, { key: string; changes: PlanChanges['changes'] }>();
     for (const c of changes.changes) {
       const key = groupKey(c.owner);

@@ -336,9 +336,11 @@ function readChange(rc: PlanResourceChange, owners: Map<string, Owner>): Resourc
 
 /**
  * Summarizes a plan. `owners` maps resource addresses of the current stack to their owner;
- * resources it does not know (being destroyed) are placed by their tags.
+ * resources it does not know (being destroyed) are placed by their tags. A value that holds one
+ * of `secretValues` (the local secrets, credential-named environment variables) is masked
+ * wherever it appears, whatever its attribute is called.
  */
-export function summarizePlan(plan: unknown, owners: Map<string, Owner> = new Map()): PlanChanges {
+export function summarizePlan(plan: unknown, owners: Map<string, Owner> = new Map(), secretValues: readonly string[] = []): PlanChanges {
   if (!isObject(plan) || !Array.isArray(plan.resource_changes)) {
     throw new Error('not a Terraform plan in JSON (expected the output of `terraform show -json plan.out`, with resource_changes)');
   }
@@ -375,6 +377,8 @@ export function summarizePlan(plan: unknown, owners: Map<string, Owner> = new Ma
     c.deferredReason = typeof d.reason === 'string' ? d.reason : 'unknown';
     deferred.push(c);
   }
+  const known = secretValues.filter((v) => v.length >= 6);
+  if (known.length) for (const c of [...changes, ...drift, ...deferred]) scrub(c, known);
   const dataAtRisk = changes.filter((c) => c.dataAtRisk).sort((a, b) => Number(!!b.lakeBucket) - Number(!!a.lakeBucket));
   const hasChanges = changes.some((c) => c.action !== 'read');
   const rootResources = (plan.configuration as { root_module?: { resources?: unknown } } | undefined)?.root_module?.resources;
@@ -390,6 +394,18 @@ export function summarizePlan(plan: unknown, owners: Map<string, Owner> = new Ma
       ? { configuredAddresses: (rootResources as { mode?: unknown; address?: unknown }[]).filter((r) => r?.mode !== 'data' && typeof r?.address === 'string').map((r) => String(r.address)) }
       : {}),
   };
+}
+
+/** Masks every rendered value of a change that holds a known secret value. */
+function scrub(c: ResourceChange, known: readonly string[]): void {
+  const leaks = (v: string | undefined) => v !== undefined && known.some((k) => v.includes(k));
+  for (const a of c.attributes) {
+    if (leaks(a.before)) a.before = SENSITIVE;
+    if (leaks(a.after)) a.after = SENSITIVE;
+  }
+  if (leaks(c.name)) c.name = SENSITIVE;
+  if (leaks(c.dataAtRisk)) c.dataAtRisk = `${c.type}: ${SENSITIVE}`;
+  if (c.importing?.id && leaks(c.importing.id)) c.importing.id = SENSITIVE;
 }
 
 /**

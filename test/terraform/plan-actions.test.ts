@@ -221,6 +221,26 @@ describe('plan made from another synth', () => {
   });
 });
 
+describe('known secret values', () => {
+  it('are masked in any attribute, whatever it is called (a credential-named environment variable\'s value)', async () => {
+    const leaked = 'leaky-value-5150-abcdef';
+    vi.stubEnv('SPOTIFY_EXTRA_TOKEN', leaked);
+    const p = JSON.parse(readFileSync(fixture('create'), 'utf8'));
+    p.resource_changes[0].change.after.description = `debug ${leaked}`;
+    const f = join(tmp, 'leak.json');
+    writeFileSync(f, JSON.stringify(p));
+    try {
+      for (const format of ['text', 'markdown']) {
+        const r = await cli(['plan', '-c', PIPELINE, '--plan-json', f, '--format', format]);
+        expect(r.stdout).not.toContain(leaked);
+        expect(r.stdout).toContain(format === 'text' ? '      description = (sensitive)\n' : '+ description = (sensitive)\n');
+      }
+    } finally {
+      vi.stubEnv('SPOTIFY_EXTRA_TOKEN', undefined);
+    }
+  });
+});
+
 describe('--fail-on', () => {
   it('knows the same conditions as the review', () => {
     expect([...FAIL_ON_VALUES]).toEqual([...FAIL_ON]);
