@@ -48,6 +48,8 @@ export interface ResourceChange {
   lakeBucket?: boolean;
   /** For deferred changes: Terraform's reason. */
   deferredReason?: string;
+  /** A deposed object (left by a failed create-before-destroy): its key. */
+  deposed?: string;
 }
 
 export type ChangeCount = ChangeAction | 'import' | 'move';
@@ -112,6 +114,7 @@ interface PlanResourceChange {
   mode?: unknown;
   address?: unknown;
   previous_address?: unknown;
+  deposed?: unknown;
   type?: unknown;
   action_reason?: unknown;
   change?: {
@@ -275,8 +278,8 @@ export function dataHeld(type: string, values: JsonObject | undefined, sensitive
     case 'aws_secretsmanager_secret':
     case 'aws_secretsmanager_secret_version': {
       const n = name ?? plain('secret_id');
-      if (/refresh_token$/.test(n)) return `the Spotify refresh token (${n}): a user must log in again to recreate it`;
-      if (/client_secret$/.test(n)) return `the Spotify client secret (${n})`;
+      if (/refresh_token/.test(n)) return `the Spotify refresh token (${n}): a user must log in again to recreate it`;
+      if (/client_secret/.test(n)) return `the Spotify client secret (${n})`;
       return `the secret value of ${n || 'a secret'}`;
     }
     case 'aws_kms_key':
@@ -321,6 +324,7 @@ function readChange(rc: PlanResourceChange, owners: Map<string, Owner>): Resourc
     if (Array.isArray(rc.change?.replace_paths)) c.replacePaths = (rc.change.replace_paths as unknown[]).map((p) => (Array.isArray(p) ? pathText(p as Step[]) : String(p)));
   }
   if (typeof rc.action_reason === 'string') c.reason = rc.action_reason;
+  if (typeof rc.deposed === 'string') c.deposed = rc.deposed;
   if (importing) c.importing = importing;
   if (previousAddress) c.previousAddress = previousAddress;
   if (action === 'destroy' || action === 'replace') {

@@ -40,6 +40,7 @@ function extras(c: ResourceChange): string[] {
   if (c.replacePaths?.length) out.push(`forced by ${c.replacePaths.join(', ')}`);
   if (c.replaceOrder) out.push(c.replaceOrder === 'delete-before-create' ? 'delete before create: the old object is gone before the new one exists' : 'create before destroy');
   if (c.action === 'forget') out.push('removed from state only: the object is kept in AWS, unmanaged');
+  if (c.deposed) out.push(`deposed object ${c.deposed} (left by a failed create-before-destroy)`);
   if (c.importing) out.push(`imported${c.importing.id ? ` from id ${c.importing.id}` : ''}`);
   if (c.previousAddress) out.push(`moved from ${c.previousAddress}`);
   if (c.reason) out.push(c.reason.replace(/_/g, ' '));
@@ -75,7 +76,7 @@ function costShort(r: Review): string | undefined {
 const nameText = (c: ResourceChange) => (!c.name ? '' : c.name === '(sensitive)' ? ' (name sensitive)' : ` (${c.name})`);
 
 function dataAtRiskLine(c: ResourceChange): string {
-  const what = c.action === 'replace' ? `REPLACE (${c.replaceOrder})` : 'DESTROY';
+  const what = c.action === 'replace' ? `REPLACE (${c.replaceOrder})` : c.deposed ? `DESTROY (deposed object ${c.deposed})` : 'DESTROY';
   return `${what} ${c.lakeBucket ? 'the lake bucket ' : ''}${c.name ? `${c.name} ` : ''}(${c.address}): ${c.dataAtRisk}`;
 }
 

@@ -118,11 +118,14 @@ describe('plan --plan-json: one fixture per action', () => {
     expect((await plan('replace-delete-first', '--fail-on', 'destroy')).code).toBe(0);
   });
 
-  it('replace, create before destroy: says so; the secret it replaces is data at risk', async () => {
+  it('replace, create before destroy: says so; the secret it replaces is data at risk, and a deposed object', async () => {
     const r = await plan('replace-create-first', '--fail-on', 'data-loss');
     expect(r.code).toBe(1);
     expect(r.stdout.split('\n')[0]).toMatch(/^DATA AT RISK: REPLACE \(create-before-destroy\) .*: the Spotify client secret \(my-spotify-lake\/spotify\/client_secret\)$/);
     expect(changesOf(r.stdout)).toMatch(/\+\/- replace aws_secretsmanager_secret\.secrets_spotify_client_secret_450E0B8D \(my-spotify-lake\/spotify\/client_secret_v2\) {2}forced by name; create before destroy/);
+    // A deposed object (a failed earlier create-before-destroy left it) goes too: said so, and at risk.
+    expect(changesOf(r.stdout)).toMatch(/\n {4}- {3}destroy aws_secretsmanager_secret\.secrets_spotify_client_secret_450E0B8D \(my-spotify-lake\/spotify\/client_secret_v1\) {2}deposed object 3f8a9c1e \(left by a failed create-before-destroy\)\n/);
+    expect(r.stdout).toContain('\n  also DESTROY (deposed object 3f8a9c1e) my-spotify-lake/spotify/client_secret_v1 (aws_secretsmanager_secret.secrets_spotify_client_secret_450E0B8D): the Spotify client secret (my-spotify-lake/spotify/client_secret_v1)\n');
   });
 
   it('read: a data source read during apply is listed and counted', async () => {
