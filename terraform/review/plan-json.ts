@@ -183,9 +183,22 @@ function valueText(v: unknown): string {
   return s.length > MAX_VALUE ? `${s.slice(0, MAX_VALUE)}… (${s.length.toLocaleString('en-US')} chars)` : s;
 }
 
-/** Leaves of a value: path -> value; empty objects/lists and nulls are leaves. */
+/** A JSON document held in a string attribute (an IAM policy, a state machine definition), parsed; else undefined. */
+function jsonDocument(v: unknown): unknown {
+  if (typeof v !== 'string' || !/^\s*[[{]/.test(v)) return undefined;
+  try {
+    const doc = JSON.parse(v) as unknown;
+    return doc !== null && typeof doc === 'object' ? doc : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 type Leaves = Map<string, { steps: Step[]; value: unknown }>;
+/** Leaves of a value: path -> value; empty objects/lists and nulls are leaves; a JSON document in a string is walked too (`policy.Statement[0].Action[1]`). */
 function leaves(v: unknown, steps: Step[] = [], out: Leaves = new Map()): Leaves {
+  const doc = jsonDocument(v);
+  if (doc !== undefined) return leaves(doc, steps, out);
   if (Array.isArray(v) && v.length) v.forEach((x, i) => leaves(x, [...steps, i], out));
   else if (isObject(v) && Object.keys(v).length) for (const [k, x] of Object.entries(v)) leaves(x, [...steps, k], out);
   else if (steps.length) out.set(pathText(steps), { steps, value: v });

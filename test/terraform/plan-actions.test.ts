@@ -73,7 +73,10 @@ describe('plan --plan-json: one fixture per action', () => {
       'environment[0].variables.LEGACY_REFRESH_TOKEN: (sensitive) -> null',
       'rule[0].expiration[0].days: 30 -> 7',
       'recovery_window_in_days: 7 -> 0',
+      // A JSON document in a string (an IAM policy) is diffed inside.
+      'policy.Statement[0].Action[2]: "secretsmanager:DescribeSecret" -> null',
     ]) expect(ch).toContain(`      ${line}\n`);
+    expect(ch).not.toContain('policy.Version');
     expect(ch).not.toContain('timeout'); // unchanged attributes are not listed
     expect(ch).not.toContain('tags_all'); // nor the provider's copy of the tags
     // A name the provider marks sensitive is not printed (it was, before).
