@@ -68,7 +68,7 @@ export interface Review {
    * With a plan: whether it was made from the current synth (the plan's configured resource
    * addresses against the stack's). `checked` is false when the plan has no `configuration`.
    */
-  stale?: { checked: boolean; missing: string[]; extra: string[] };
+  stale?: { checked: boolean; missing: string[]; extra: string[]; changed: string[] };
   /**
    * The monthly cost estimate (terraform/cost/ builds it; the review only prints it): its own
    * section, and `est. $1.84/mo (+$0.12)` in the Markdown headline.
@@ -97,7 +97,10 @@ export function failures(r: Review, failOn: readonly FailOn[]): { on: FailOn; re
   if (on.has('replace') && replaced.length) out.push({ on: 'replace', reason: `${replaced.length} resource(s) replaced: ${list(replaced)}` });
   if (on.has('data-loss') && c?.dataAtRisk.length) out.push({ on: 'data-loss', reason: `${c.dataAtRisk.length} data-bearing resource(s) destroyed or replaced: ${list(c.dataAtRisk)}` });
   if (on.has('drift') && c?.drift.length) out.push({ on: 'drift', reason: `${c.drift.length} resource(s) changed outside Terraform: ${list(c.drift)}` });
-  if (on.has('stale') && r.stale && (r.stale.missing.length || r.stale.extra.length)) out.push({ on: 'stale', reason: `the plan was made from another synth (${r.stale.missing.length} resource(s) of the current synth missing, ${r.stale.extra.length} not in it)` });
+  const s = r.stale;
+  if (on.has('stale') && s && (s.missing.length || s.extra.length || s.changed.length)) {
+    out.push({ on: 'stale', reason: `the plan was made from another synth (${s.missing.length} resource(s) of the current synth missing, ${s.extra.length} not in it, ${s.changed.length} attribute(s) changed since)` });
+  }
   const failed = r.checks.filter((x) => !x.ok);
   if (on.has('policy') && failed.length) out.push({ on: 'policy', reason: `${failed.length} policy check(s) failed (${failed.map((x) => x.id).join(', ')})` });
   return out;
@@ -150,7 +153,7 @@ export function reviewPipeline(pipeline: PipelineConfig, opts: ReviewOptions): R
     }
     changeGroups = orderGroups([pipeline, ...stack.includes], byKey);
   }
-  const stale = changes ? staleness(changes, model.resources.map((r) => r.address)) : undefined;
+  const stale = changes ? staleness(changes, model.resources) : undefined;
 
   const b = stack.settings.backend;
   return {

@@ -70,6 +70,8 @@ export interface PlanChanges {
   incomplete: boolean;
   /** Addresses of the plan's own configuration (`configuration.root_module.resources`), managed only. */
   configuredAddresses?: string[];
+  /** Per configured resource, its attributes set to a literal (`expressions.X.constant_value`, scalars only). */
+  configuredConstants?: Map<string, Record<string, string | number | boolean>>;
 }
 
 /** An action list Terraform wrote that this review does not know: exit 2 naming the resource. */
@@ -407,9 +409,7 @@ export function summarizePlan(plan: unknown, owners: Map<string, Owner> = new Ma
     dataAtRisk,
     errored: plan.errored === true || (plan.applyable === false && hasChanges),
     incomplete: plan.complete === false,
-    ...(Array.isArray(rootResources)
-      ? { configuredAddresses: (rootResources as { mode?: unknown; address?: unknown }[]).filter((r) => r?.mode !== 'data' && typeof r?.address === 'string').map((r) => String(r.address)) }
-      : {}),
+    ...(Array.isArray(rootResources) ? configured(rootResources) : {}),
   };
 }
 
@@ -440,11 +440,44 @@ export function ownerFromAddress(address: string): Owner | undefined {
  * against the stack's. cdktf's logical ids carry a hash of the construct path, so a renamed or
  * added stream, table or query shows up as an address difference.
  */
-export function staleness(changes: PlanChanges, current: string[]): { checked: boolean; missing: string[]; extra: string[] } {
-  if (!changes.configuredAddresses) return { checked: false, missing: [], extra: [] };
+export function staleness(
+  changes: PlanChanges,
+  current: { address: string; config: Record<string, unknown> }[],
+): { checked: boolean; missing: string[]; extra: string[]; changed: string[] } {
+  if (!changes.configuredAddresses) return { checked: false, missing: [], extra: [], changed: [] };
   const planned = new Set(changes.configuredAddresses);
-  const now = new Set(current);
-  return { checked: true, missing: current.filter((a) => !planned.has(a)).sort(), extra: [...planned].filter((a) => !now.has(a)).sort() };
+  const now = new Set(current.map((r) => r.address));
+  // The literal attributes both know: a bundle rebuilt since the plan (source_code_hash), a
+  // memory size or schedule changed in pipeline.yaml keep the addresses but not these.
+  const changed: string[] = [];
+  for (const r of current) {
+    const constants = changes.configuredConstants?.get(r.address);
+    if (!constants) continue;
+    for (const [k, v] of Object.entries(constants)) {
+      const mine = r.config[k];
+      if ((typeof mine === 'string' && !mine.includes('${')) || typeof mine === 'number' || typeof mine === 'boolean') {
+        if (mine !== v) changed.push(`${r.address}.${k}`);
+      }
+    }
+  }
+  return { checked: true, missing: [...now].filter((a) => !planned.has(a)).sort(), extra: [...planned].filter((a) => !now.has(a)).sort(), changed: changed.sort() };
+}
+
+/** The plan's configured managed resources: their addresses and literal attributes. */
+function configured(resources: unknown[]): Pick<PlanChanges, 'configuredAddresses' | 'configuredConstants'> {
+  const configuredAddresses: string[] = [];
+  const configuredConstants = new Map<string, Record<string, string | number | boolean>>();
+  for (const r of resources) {
+    if (!isObject(r) || r.mode === 'data' || typeof r.address !== 'string') continue;
+    configuredAddresses.push(r.address);
+    const constants: Record<string, string | number | boolean> = {};
+    for (const [k, e] of Object.entries(obj(r.expressions) ?? {})) {
+      const v = obj(e)?.constant_value;
+      if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') constants[k] = v;
+    }
+    configuredConstants.set(r.address, constants);
+  }
+  return { configuredAddresses, configuredConstants };
 }
 
 const asStrings = (v: unknown): string[] => (Array.isArray(v) ? v.map(String) : []);

@@ -82,9 +82,9 @@ function dataAtRiskLine(c: ResourceChange): string {
 
 function staleLine(r: Review): string | undefined {
   const s = r.stale;
-  if (!s?.checked || (!s.missing.length && !s.extra.length)) return undefined;
+  if (!s?.checked || (!s.missing.length && !s.extra.length && !s.changed.length)) return undefined;
   const few = (xs: string[]) => `${xs.slice(0, 3).join(', ')}${xs.length > 3 ? `, … (${xs.length})` : ''}`;
-  return `STALE PLAN: it was made from another synth than the current one${s.missing.length ? `; not in the plan: ${few(s.missing)}` : ''}${s.extra.length ? `; in the plan, not in the synth: ${few(s.extra)}` : ''}. Synthesize and plan again.`;
+  return `STALE PLAN: it was made from another synth than the current one${s.missing.length ? `; not in the plan: ${few(s.missing)}` : ''}${s.extra.length ? `; in the plan, not in the synth: ${few(s.extra)}` : ''}${s.changed.length ? `; changed since: ${few(s.changed)}` : ''}. Synthesize and plan again.`;
 }
 const ERRORED_LINE = 'PLAN ERRORED: Terraform could not finish this plan (errored, or not applyable); what it shows is not what an apply would do.';
 

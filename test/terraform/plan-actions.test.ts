@@ -207,23 +207,46 @@ describe('plan --plan-json: one fixture per action', () => {
 });
 
 describe('plan made from another synth', () => {
-  const current = synth(SHIPPED).model.resources.map((r) => r.address);
+  const { model } = synth(SHIPPED);
+  const current = model.resources.map((r) => r.address);
+  const LAMBDA = 'aws_lambda_function.extractor_function_44B6A519';
+  /** The update fixture with a `configuration` of the current synth; the extractor's literal memory size as given. */
+  function planOfCurrent(memorySize: unknown): string {
+    const p = JSON.parse(readFileSync(fixture('update'), 'utf8'));
+    p.configuration = {
+      root_module: {
+        resources: current.map((address) => ({
+          address,
+          mode: 'managed',
+          expressions: address === LAMBDA ? { function_name: { constant_value: 'my-spotify-lake-extractor' }, memory_size: { constant_value: memorySize }, role: { references: ['aws_iam_role.extractor_role_F9CB21F1.arn'] } } : {},
+        })),
+      },
+    };
+    const f = join(tmp, `current-${String(memorySize)}.json`);
+    writeFileSync(f, JSON.stringify(p));
+    return f;
+  }
 
   it('is named stale, with what differs; --fail-on stale exits 1', async () => {
     const r = await plan('stale', '--fail-on', 'stale');
     expect(r.code).toBe(1);
     expect(r.stdout.split('\n')[0]).toMatch(new RegExp(`^STALE PLAN: .*; not in the plan: .*, … \\(${current.length - 1}\\); in the plan, not in the synth: aws_scheduler_schedule\\.extractor_stream-old_stream_schedule_1A2B3C4D\\. Synthesize and plan again\\.$`));
-    expect(r.stderr).toContain(`failing on stale: the plan was made from another synth (${current.length - 1} resource(s) of the current synth missing, 1 not in it)`);
+    expect(r.stderr).toContain(`failing on stale: the plan was made from another synth (${current.length - 1} resource(s) of the current synth missing, 1 not in it, 0 attribute(s) changed since)`);
   });
 
   it('a plan of the current synth is not', async () => {
-    const p = JSON.parse(readFileSync(fixture('update'), 'utf8'));
-    p.configuration = { root_module: { resources: current.map((address) => ({ address, mode: 'managed' })) } };
-    const f = join(tmp, 'current.json');
-    writeFileSync(f, JSON.stringify(p));
-    const r = await cli(['plan', '-c', PIPELINE, '--plan-json', f, '--fail-on', 'stale']);
+    const memory = model.byAddress.get(LAMBDA)!.config.memory_size as number;
+    const r = await cli(['plan', '-c', PIPELINE, '--plan-json', planOfCurrent(memory), '--fail-on', 'stale']);
     expect(r.code).toBe(0);
     expect(r.stdout).not.toContain('STALE');
+  });
+
+  it('one with the same addresses but another literal value is (pipeline.yaml changed since)', async () => {
+    const memory = model.byAddress.get(LAMBDA)!.config.memory_size as number;
+    const r = await cli(['plan', '-c', PIPELINE, '--plan-json', planOfCurrent(memory + 64), '--fail-on', 'stale']);
+    expect(r.code).toBe(1);
+    expect(r.stdout.split('\n')[0]).toBe(`STALE PLAN: it was made from another synth than the current one; changed since: ${LAMBDA}.memory_size. Synthesize and plan again.`);
+    expect(r.stderr).toContain('failing on stale: the plan was made from another synth (0 resource(s) of the current synth missing, 0 not in it, 1 attribute(s) changed since)');
   });
 });
 
