@@ -23,7 +23,7 @@ import type { FailOn } from './review/index.ts';
 /** Kept in step with review/index.ts FAIL_ON (a test checks it); here so `--help` needs no cdktf. */
 export const FAIL_ON_VALUES: readonly FailOn[] = ['destroy', 'replace', 'policy', 'drift', 'data-loss', 'errored', 'stale'];
 
-const FAIL_ON_HELP = `comma list of conditions that make the command exit 1, for CI: ${FAIL_ON_VALUES.join(', ')} (data-loss: a data-bearing resource destroyed or replaced; stale: the plan was made from another synth), or none. Default: policy. An errored plan always exits 1`;
+const FAIL_ON_HELP = `comma list of conditions that make the command exit 1, for CI: ${FAIL_ON_VALUES.join(', ')} (data-loss: a data-bearing resource destroyed or replaced; stale: the plan was made from another synth, or has no configuration to tell), or none. Default: policy. An errored plan always exits 1`;
 
 /** `--fail-on a,b`: each value checked; `none` alone means report only. */
 export function parseFailOn(text: string): FailOn[] {

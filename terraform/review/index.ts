@@ -98,6 +98,7 @@ export function failures(r: Review, failOn: readonly FailOn[]): { on: FailOn; re
   if (on.has('data-loss') && c?.dataAtRisk.length) out.push({ on: 'data-loss', reason: `${c.dataAtRisk.length} data-bearing resource(s) destroyed or replaced: ${list(c.dataAtRisk)}` });
   if (on.has('drift') && c?.drift.length) out.push({ on: 'drift', reason: `${c.drift.length} resource(s) changed outside Terraform: ${list(c.drift)}` });
   const s = r.stale;
+  if (on.has('stale') && s && !s.checked) out.push({ on: 'stale', reason: 'the plan has no `configuration`, so whether it was made from the current synth cannot be checked' });
   if (on.has('stale') && s && (s.missing.length || s.extra.length || s.changed.length)) {
     out.push({ on: 'stale', reason: `the plan was made from another synth (${s.missing.length} resource(s) of the current synth missing, ${s.extra.length} not in it, ${s.changed.length} attribute(s) changed since)` });
   }

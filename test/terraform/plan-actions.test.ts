@@ -138,7 +138,7 @@ describe('plan --plan-json: one fixture per action', () => {
   });
 
   it('no-op: nothing to fail on, a no-change plan is not "errored"', async () => {
-    const r = await plan('noop', '--fail-on', 'destroy,replace,drift,data-loss,stale');
+    const r = await plan('noop', '--fail-on', 'destroy,replace,drift,data-loss');
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('Changes (terraform plan): 0 to create, 0 to update, 0 to replace, 0 to destroy (1 unchanged)\n');
     expect(r.stdout).not.toContain('PLAN ERRORED');
@@ -232,6 +232,13 @@ describe('plan made from another synth', () => {
     expect(r.code).toBe(1);
     expect(r.stdout.split('\n')[0]).toMatch(new RegExp(`^STALE PLAN: .*; not in the plan: .*, … \\(${current.length - 1}\\); in the plan, not in the synth: aws_scheduler_schedule\\.extractor_stream-old_stream_schedule_1A2B3C4D\\. Synthesize and plan again\\.$`));
     expect(r.stderr).toContain(`failing on stale: the plan was made from another synth (${current.length - 1} resource(s) of the current synth missing, 1 not in it, 0 attribute(s) changed since)`);
+  });
+
+  it('--fail-on stale fails on a plan that cannot be checked (no configuration)', async () => {
+    const r = await plan('noop', '--fail-on', 'stale');
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain('(the plan has no `configuration`: whether it was made from the current synth is not checked)');
+    expect(r.stderr).toBe('error: plan: failing on stale: the plan has no `configuration`, so whether it was made from the current synth cannot be checked\n');
   });
 
   it('a plan of the current synth is not', async () => {
