@@ -13,14 +13,14 @@ import type { Owner, OwnerKind } from '../constructs/ownership.ts';
 import { runChecks, type CheckResult } from './checks.ts';
 import { modelOf, ownersOf, physicalName, type Json, type SynthModel } from './model.ts';
 import { principals, type Principal } from './permissions.ts';
-import { summarizePlan, type PlanChanges } from './plan-json.ts';
+import { staleness, summarizePlan, type PlanChanges } from './plan-json.ts';
 import { runCheckov, type CheckovReport } from './checkov.ts';
 
 export { CHECKS, runChecks, type Check, type CheckResult, type Violation } from './checks.ts';
 export { modelOf, ownersOf, type SynthModel, type SynthResource } from './model.ts';
 export { principals, type Principal } from './permissions.ts';
-export { summarizePlan, actionOf, type PlanChanges, type ResourceChange } from './plan-json.ts';
-export { renderReview } from './render.ts';
+export { summarizePlan, actionOf, attributeDiff, dataHeld, secretPath, staleness, UnknownPlanAction, type AttributeChange, type ChangeAction, type PlanChanges, type ResourceChange } from './plan-json.ts';
+export { renderReview, GITHUB_COMMENT_LIMIT } from './render.ts';
 export { BY_DESIGN, classify, findCheckov, runCheckov, type ByDesign, type CheckovFinding, type CheckovReport, type Profile } from './checkov.ts';
 
 export interface Synthesized {
@@ -70,7 +70,48 @@ export interface Review {
   changeGroups?: { key: string; changes: PlanChanges['changes'] }[];
   /** checkov's findings on the synthesized stack (when the review ran it; terraform/review/checkov.ts). */
   checkov?: CheckovReport;
+  /**
+   * With a plan: whether it was made from the current synth (the plan's configured resource
+   * addresses against the stack's). `checked` is false when the plan has no `configuration`.
+   */
+  stale?: { checked: boolean; missing: string[]; extra: string[]; changed: string[] };
+  /**
+   * The monthly cost estimate (terraform/cost/ builds it; the review only prints it): its own
+   * section, and `est. $1.84/mo (+$0.12)` in the Markdown headline.
+   */
+  cost?: { monthlyUsd: number; previousMonthlyUsd?: number; text: string; markdown: string };
   ok: boolean;
+}
+
+/** Conditions `plan --fail-on` can turn into a non-zero exit. */
+export const FAIL_ON = ['destroy', 'replace', 'policy', 'drift', 'data-loss', 'errored', 'stale'] as const;
+export type FailOn = (typeof FAIL_ON)[number];
+
+/**
+ * The conditions of `failOn` the review meets, each with the reason in words. An errored plan
+ * always fails, whatever `failOn` says.
+ */
+export function failures(r: Review, failOn: readonly FailOn[]): { on: FailOn; reason: string }[] {
+  const out: { on: FailOn; reason: string }[] = [];
+  const on = new Set<FailOn>([...failOn, 'errored']);
+  const c = r.changes;
+  const list = (xs: { address: string }[]) => `${xs.slice(0, 3).map((x) => x.address).join(', ')}${xs.length > 3 ? `, … (${xs.length})` : ''}`;
+  if (c && on.has('errored') && c.errored) out.push({ on: 'errored', reason: 'the plan errored (or Terraform marks it not applyable): it is not what an apply would do' });
+  const destroyed = c?.changes.filter((x) => x.action === 'destroy') ?? [];
+  if (on.has('destroy') && destroyed.length) out.push({ on: 'destroy', reason: `${destroyed.length} resource(s) destroyed: ${list(destroyed)}` });
+  const replaced = c?.changes.filter((x) => x.action === 'replace') ?? [];
+  if (on.has('replace') && replaced.length) out.push({ on: 'replace', reason: `${replaced.length} resource(s) replaced: ${list(replaced)}` });
+  if (on.has('data-loss') && c?.dataAtRisk.length) out.push({ on: 'data-loss', reason: `${c.dataAtRisk.length} data-bearing resource(s) destroyed or replaced: ${list(c.dataAtRisk)}` });
+  if (on.has('drift') && c?.drift.length) out.push({ on: 'drift', reason: `${c.drift.length} resource(s) changed outside Terraform: ${list(c.drift)}` });
+  const s = r.stale;
+  if (on.has('stale') && s && !s.checked) out.push({ on: 'stale', reason: 'the plan has no `configuration`, so whether it was made from the current synth cannot be checked' });
+  if (on.has('stale') && s && (s.missing.length || s.extra.length || s.changed.length)) {
+    out.push({ on: 'stale', reason: `the plan was made from another synth (${s.missing.length} resource(s) of the current synth missing, ${s.extra.length} not in it, ${s.changed.length} attribute(s) changed since)` });
+  }
+  // SP checks and checkov's findings beyond its documented exceptions are both policy.
+  const ids = [...r.checks.filter((x) => !x.ok).map((x) => x.id), ...new Set(r.checkov?.status === 'ran' ? r.checkov.failed.map((f) => `checkov ${f.id}`) : [])];
+  if (on.has('policy') && ids.length) out.push({ on: 'policy', reason: `${ids.length} policy check(s) failed (${ids.join(', ')})` });
+  return out;
 }
 
 const KIND_ORDER: OwnerKind[] = ['stream', 'table', 'query'];
@@ -106,12 +147,13 @@ export function reviewPipeline(pipeline: PipelineConfig, opts: ReviewOptions): R
     groups.set(key, g);
   }
   for (const g of groups.values()) g.resources.sort((a, b) => a.type.localeCompare(b.type) || a.name.localeCompare(b.name));
-  const checks = runChecks(model, { bundle: stack.bundle, secretValues: knownSecretValues(opts.pipelineFile, opts.env ?? {}, pipeline) });
+  const secretValues = knownSecretValues(opts.pipelineFile, opts.env ?? {}, pipeline);
+  const checks = runChecks(model, { bundle: stack.bundle, secretValues });
 
   let changes: PlanChanges | undefined;
   let changeGroups: Review['changeGroups'];
   if (opts.planJson !== undefined) {
-    changes = summarizePlan(opts.planJson, owners);
+    changes = summarizePlan(opts.planJson, owners, secretValues);
     const byKey = new Map<string, { key: string; changes: PlanChanges['changes'] }>();
     for (const c of changes.changes) {
       const key = groupKey(c.owner);
@@ -121,6 +163,7 @@ export function reviewPipeline(pipeline: PipelineConfig, opts: ReviewOptions): R
     }
     changeGroups = orderGroups([pipeline, ...stack.includes], byKey);
   }
+  const stale = changes ? staleness(changes, model.resources) : undefined;
 
   const checkov = opts.checkov ? runCheckov(json, { checkov: opts.checkov.bin, profile: stack.settings.profile, timeoutMs: opts.checkov.timeoutMs }) : undefined;
   const b = stack.settings.backend;
@@ -139,6 +182,7 @@ export function reviewPipeline(pipeline: PipelineConfig, opts: ReviewOptions): R
     changes,
     changeGroups,
     checkov,
+    ...(stale ? { stale } : {}),
     ok: checks.every((c) => c.ok) && !(checkov?.status === 'ran' && checkov.failed.length),
   };
 }

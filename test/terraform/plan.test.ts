@@ -49,9 +49,11 @@ describe('plan JSON summary', () => {
 
   it('counts and groups each change by stream, table, query or shared', () => {
     const p = summarizePlan(PLAN, owners);
-    expect(p.counts).toEqual({ create: 1, update: 3, replace: 2, destroy: 2, read: 0, 'no-op': 1 });
+    expect(p.counts).toEqual({ create: 1, update: 3, replace: 2, destroy: 2, read: 1, 'no-op': 1, forget: 0, import: 0, move: 0 });
     const rows = p.changes.map((c) => `${c.action} ${c.owner ? `${c.owner.kind}:${c.owner.name}` : 'shared'} ${c.type} ${c.name ?? ''}`.trim());
     expect(rows).toEqual([
+      // A data source read during apply (its config unknown at plan time).
+      'read shared aws_caller_identity',
       'update shared aws_lambda_function my-spotify-lake-extractor',
       'replace table:plays aws_glue_catalog_table plays',
       'update table:plays aws_s3_object my-spotify-lake-artifacts',
@@ -76,11 +78,13 @@ describe('plan JSON summary', () => {
     const r = reviewPipeline(config, { pipelineFile: file, env: ENV, bundle, planJson: PLAN, connectors, plugins: PLUGINS });
     expect(r.changeGroups!.map((g) => g.key)).toEqual(['shared', 'table plays', 'query playlist_sizes', 'stream old_stream', 'table old_table']);
     const text = renderReview(r, 'text');
-    expect(text).toContain('Changes (terraform plan): 1 to create, 3 to update, 2 to replace, 2 to destroy (1 unchanged)');
+    expect(text).toContain('Changes (terraform plan): 1 to create, 3 to update, 2 to replace, 2 to destroy, 1 to read (1 unchanged)');
     expect(text).toMatch(/table plays\n\s+-\/\+ replace aws_glue_catalog_table\.catalog_table-plays_table_\w+ \(plays\) {2}forced by partition_keys/);
     const md = renderReview(r, 'markdown');
     expect(md).toContain('#### Changes');
-    expect(md).toMatch(/\*\*query playlist_sizes\*\*\n\n\| action \| resource \| name \|\n\|---\|---\|---\|\n\| create \| `aws_athena_named_query\.athena_query-playlist_sizes_query_\w+` \| playlist_sizes \|/);
+    expect(md).toMatch(/\*\*query playlist_sizes\*\*\n\n\| action \| resource \| name \|\n\|---\|---\|---\|\n\| \+ create \| `aws_athena_named_query\.athena_query-playlist_sizes_query_\w+` \| playlist_sizes \|/);
+    // The headline comes first: +create ~update -destroy ±replace, then the policy failures.
+    expect(md.split('\n')[0]).toBe('### `my-spotify-lake`: ⚠️ 2 data-bearing resource(s) at risk · +1 ~3 -2 ±2, 0 policy failures');
   });
 });
 
@@ -129,7 +133,7 @@ describe('review summary', () => {
     expect(text).toContain(`extractor bundle: ${bundle.bytes.toLocaleString('en-US')} bytes`);
     expect(text).toMatch(/^ {2}ok {3}SP001 buckets block public access$/m);
     expect(text).toContain('All 18 policy checks passed.');
-    expect(renderReview(r, 'markdown')).toMatch(/^### Plan review: `my-spotify-lake` — ✅ all policy checks passed/);
+    expect(renderReview(r, 'markdown').split('\n')[0]).toBe(`### \`my-spotify-lake\`: ${r.resourceCount} resources (no plan given), 0 policy failures ✅`);
   });
 });
 
@@ -160,8 +164,8 @@ describe('spotify-pipeline plan (CLI)', () => {
   it('--format markdown --plan-json prints a PR comment with the plan\'s changes', async () => {
     const { file } = loadText(SHIPPED);
     const r = await cli(['plan', '-c', file, '--format', 'markdown', '--plan-json', join(import.meta.dirname, 'fixtures', 'plan.json')]);
-    expect(r.stdout).toMatch(/^### Plan review: `my-spotify-lake`/);
-    expect(r.stdout).toContain('- **Changes:** 1 to create, 3 to update, 2 to replace, 2 to destroy (1 unchanged)');
+    expect(r.stdout).toMatch(/^### `my-spotify-lake`: /);
+    expect(r.stdout).toContain('- **Changes:** 1 to create, 3 to update, 2 to replace, 2 to destroy, 1 to read (1 unchanged)');
     expect(r.stdout).toContain('| ✅ | SP005 | no IAM wildcard actions |  |');
   });
 
