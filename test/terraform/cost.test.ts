@@ -223,7 +223,8 @@ describe('cost estimate', () => {
     vi.stubEnv('SPOTIFY_CLIENT_ID', ENV.SPOTIFY_CLIENT_ID);
     const { file } = loadText(SHIPPED);
     const r = await cli(['plan', '-c', file, '--format', 'markdown']);
-    expect(r.stdout).toMatch(/^### Plan review: `my-spotify-lake`/);
+    // The PR comment's headline carries the total, and the estimate is a section of its own.
+    expect(r.stdout).toMatch(/^### `my-spotify-lake`: 7\d resources \(no plan given\), est\. \$\d+\.\d\d\/mo, 0 policy failures/);
     expect(r.stdout).toMatch(/\n#### Cost estimate: est\. \$\d+\.\d\d\/month\n/);
     expect(r.stdout).toContain('<details><summary>Assumptions (override with <code>--usage FILE</code>)</summary>');
   }, 120_000);
