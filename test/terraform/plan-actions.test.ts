@@ -44,7 +44,8 @@ async function cli(args: string[]): Promise<{ code: number; stdout: string; stde
   }
 }
 
-const plan = (name: string, ...more: string[]) => cli(['plan', '-c', PIPELINE, '--plan-json', fixture(name), ...more]);
+// checkov reviews the synth, not the plan: its run (seconds each) is test/terraform/checkov.test.ts's and plan.test.ts's.
+const plan = (name: string, ...more: string[]) => cli(['plan', '-c', PIPELINE, '--plan-json', fixture(name), '--no-checkov', ...more]);
 /** The text output's "Changes" section (to the policy checks). */
 /** The changes section: up to the cost estimate (or the policy checks when there is none). */
 const changesOf = (stdout: string) => {
@@ -252,14 +253,14 @@ describe('plan made from another synth', () => {
 
   it('a plan of the current synth is not', async () => {
     const memory = model.byAddress.get(LAMBDA)!.config.memory_size as number;
-    const r = await cli(['plan', '-c', PIPELINE, '--plan-json', planOfCurrent(memory), '--fail-on', 'stale']);
+    const r = await cli(['plan', '-c', PIPELINE, '--plan-json', planOfCurrent(memory), '--fail-on', 'stale', '--no-checkov']);
     expect(r.code).toBe(0);
     expect(r.stdout).not.toContain('STALE');
   });
 
   it('one with the same addresses but another literal value is (pipeline.yaml changed since)', async () => {
     const memory = model.byAddress.get(LAMBDA)!.config.memory_size as number;
-    const r = await cli(['plan', '-c', PIPELINE, '--plan-json', planOfCurrent(memory + 64), '--fail-on', 'stale']);
+    const r = await cli(['plan', '-c', PIPELINE, '--plan-json', planOfCurrent(memory + 64), '--fail-on', 'stale', '--no-checkov']);
     expect(r.code).toBe(1);
     expect(r.stdout.split('\n')[0]).toBe(`STALE PLAN: it was made from another synth than the current one; changed since: ${LAMBDA}.memory_size. Synthesize and plan again.`);
     expect(r.stderr).toContain('failing on stale: the plan was made from another synth (0 resource(s) of the current synth missing, 0 not in it, 1 attribute(s) changed since)');
@@ -276,7 +277,7 @@ describe('known secret values', () => {
     writeFileSync(f, JSON.stringify(p));
     try {
       for (const format of ['text', 'markdown']) {
-        const r = await cli(['plan', '-c', PIPELINE, '--plan-json', f, '--format', format]);
+        const r = await cli(['plan', '-c', PIPELINE, '--plan-json', f, '--format', format, '--no-checkov']);
         expect(r.stdout).not.toContain(leaked);
         expect(r.stdout).toContain(format === 'text' ? '      description = (sensitive)\n' : '+ description = (sensitive)\n');
       }

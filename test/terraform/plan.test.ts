@@ -163,7 +163,7 @@ describe('spotify-pipeline plan (CLI)', () => {
 
   it('--format markdown --plan-json prints a PR comment with the plan\'s changes', async () => {
     const { file } = loadText(SHIPPED);
-    const r = await cli(['plan', '-c', file, '--format', 'markdown', '--plan-json', join(import.meta.dirname, 'fixtures', 'plan.json')]);
+    const r = await cli(['plan', '-c', file, '--format', 'markdown', '--plan-json', join(import.meta.dirname, 'fixtures', 'plan.json'), '--no-checkov']);
     expect(r.stdout).toMatch(/^### `my-spotify-lake`: /);
     expect(r.stdout).toContain('- **Changes:** 1 to create, 3 to update, 2 to replace, 2 to destroy, 1 to read (1 unchanged)');
     expect(r.stdout).toContain('| ✅ | SP005 | no IAM wildcard actions |  |');
@@ -193,7 +193,7 @@ describe('spotify-pipeline plan (CLI)', () => {
 
   it('says in a note line that runs are one at a time by the lease, without reserved concurrency', async () => {
     const { file } = loadText(SHIPPED);
-    const r = await cli(['plan', '-c', file]);
+    const r = await cli(['plan', '-c', file, '--no-checkov']);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^ {2}ok {3}SP008 one extractor run at a time$/m);
     expect(r.stdout).toMatch(/^ {2}note: one extractor run at a time: each invocation takes the lease _lease\/extractor\.json in the lake bucket .*no reserved concurrency \(new accounts, quota 10, cannot reserve any; aws\.lambda\.reserved_concurrency: 1 adds it\)$/m);
