@@ -53,7 +53,7 @@ function listed(names: string[], max = 8): string {
 }
 
 const FORMAT_WHY: Record<FormatChoice, string> = {
-  auto: 'formats: auto reads the Extended Streaming History when the export has it, and the account data repeats its last year without URIs (formats: both reads them too)',
+  auto: 'formats: auto takes the Extended Streaming History when present, as the account data repeats its last year; formats: both reads both',
   extended: 'formats: extended',
   account: 'formats: account',
   both: 'formats: both',
