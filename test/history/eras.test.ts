@@ -115,6 +115,13 @@ describe('the <= 2023 account file StreamingHistory0.json', () => {
     expect(r.records.every((x) => x.kind === 'track' && x.kind_source === 'assumed')).toBe(true);
     expect(r.records[0]).toMatchObject({ ts: '2020-06-16T16:55:00.000Z', artist_name: 'Daft Punk', track_name: 'One More Time', ms_played: 320_357, uri: null, track_id: null });
     expect(r.details).toContainEqual(expect.stringContaining('MyData/SearchQueries.json, MyData/Userdata.json: no listening history'));
+    // The same export as the zip Spotify sent then.
+    const dir = join(FIXTURES, 'account-2023');
+    const zip = join(base, 'my_spotify_data_2023.zip');
+    await writeZip(zip, ['StreamingHistory0.json', 'Userdata.json'].map((f) => ({ name: `MyData/${f}`, path: join(dir, 'MyData', f) })));
+    const zipped = await read(zip);
+    expect(zipped.records.map((x) => [x.play_id, x.kind, x.kind_source])).toEqual(r.records.map((x) => [x.play_id, 'track', 'assumed']));
+    expect(zipped.details).toEqual(['files_not_history: my_spotify_data_2023.zip/MyData/Userdata.json: no listening history (the rest of the download): not read']);
   });
 
   it('next to the extended history: a show of its episodes makes an episode, its tracks a matched track; the extended files not read are named', async () => {
