@@ -247,8 +247,12 @@ export interface ReadContext<C = JsonRecord> {
   parents?: JsonRecord[];
   /** For `ids` streams: the distinct ids to fetch (the engine has already de-duplicated them). */
   ids?: string[];
-  /** Tell the engine a request was spared (skip-unchanged, cache) for the run summary. */
-  note(key: string, n?: number): void;
+  /**
+   * Count something for the run summary's notes column (a request spared, a file skipped). With
+   * `detail`, the summary also lists that line under the table (e.g. which files were not imported
+   * and why): say what and why in one line, never a secret.
+   */
+  note(key: string, n?: number, detail?: string): void;
   /**
    * For `ids` streams: tell the engine the API rejects this id as invalid (e.g. HTTP 400 for a URI
    * given where an id belongs), so it is dropped from the ids the stream owes instead of being

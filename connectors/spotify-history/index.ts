@@ -12,7 +12,7 @@ import { checkConfig, countHistoryFiles, readPlays } from './read.ts';
 export const endpoints: Record<string, EndpointDescriptor> = {
   plays: {
     description: 'Every play of the streaming history files in the export (both formats), one record per play',
-    path: 'Streaming_History_{Audio,Video}_*.json, endsong_*.json, StreamingHistory_{music,podcast}_*.json',
+    path: 'Streaming_History_{Audio,Video}_*.json, endsong_*.json, endvideo.json, StreamingHistory_{music,podcast,audiobook}_*.json, StreamingHistory*.json',
     auth: 'none',
     scopes: [],
     paginator: { type: 'none' },

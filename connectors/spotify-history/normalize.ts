@@ -48,6 +48,61 @@ export interface NormalizeOptions {
   kind: HistoryFileKind;
   policy: Record<PersonalField, PersonalDataPolicy>;
   salt?: string;
+  /** What the rest of the export says about names, for the <= 2023 account file (see `classifyLegacy`). */
+  hints?: ExportHints;
+}
+
+/**
+ * Names the other history files of the same export know: the shows of its podcast plays (account
+ * podcast files, extended episode rows) and the artist/track pairs of its music plays (account
+ * music files, extended track rows). Keys are `lower(artist or show) \u0000 lower(track)`.
+ */
+export interface ExportHints {
+  shows: Set<string>;
+  tracks: Set<string>;
+}
+
+export const nameKey = (a: string, b = ''): string => `${a.trim().toLowerCase()}\u0000${b.trim().toLowerCase()}`;
+
+export function emptyHints(): ExportHints {
+  return { shows: new Set(), tracks: new Set() };
+}
+
+/** Adds what one raw play of a non-legacy history file says to `hints`. */
+export function learnHints(hints: ExportHints, raw: Raw, kind: HistoryFileKind): void {
+  if (kind.format === 'extended') {
+    const show = str(raw.episode_show_name);
+    if (show && str(raw.spotify_episode_uri)) hints.shows.add(nameKey(show));
+    const artist = str(raw.master_metadata_album_artist_name);
+    const track = str(raw.master_metadata_track_name);
+    if (artist && track && str(raw.spotify_track_uri)) hints.tracks.add(nameKey(artist, track));
+  } else if (kind.media === 'podcast') {
+    const show = str(raw.podcastName);
+    if (show) hints.shows.add(nameKey(show));
+  } else if (kind.media === 'music') {
+    const artist = str(raw.artistName);
+    const track = str(raw.trackName);
+    if (artist && track) hints.tracks.add(nameKey(artist, track));
+  }
+}
+
+/** How a play's `kind` was decided (the record's `kind_source`), most reliable first. */
+export type KindSource = 'uri' | 'file' | 'track_match' | 'show_match' | 'assumed';
+
+/**
+ * The kind of a play of the <= 2023 account file (`StreamingHistory0.json`), which lists music and
+ * podcasts alike as artistName/trackName (a podcast's show and episode):
+ * 1. the artist/track pair is a track elsewhere in the export -> track (`track_match`);
+ * 2. the artistName is a show of the export's podcast plays -> episode (`show_match`);
+ * 3. artistName and trackName are set -> track (`assumed`: a podcast whose show appears nowhere
+ *    else in the export is counted as a track);
+ * 4. else unknown (kind_source null).
+ */
+export function classifyLegacy(artist: string | null, track: string | null, hints?: ExportHints): { kind: 'track' | 'episode' | 'unknown'; source: KindSource | null } {
+  if (artist && track && hints?.tracks.has(nameKey(artist, track))) return { kind: 'track', source: 'track_match' };
+  if (artist && hints?.shows.has(nameKey(artist))) return { kind: 'episode', source: 'show_match' };
+  if (artist && track) return { kind: 'track', source: 'assumed' };
+  return { kind: 'unknown', source: null };
 }
 
 /** The personal fields of a raw play, by the record field they become. */
@@ -71,7 +126,7 @@ export function normalizePlay(raw: Raw, opts: NormalizeOptions): JsonRecord | un
   if (!ts) return undefined;
   const msRaw = Number(extended ? raw.ms_played : (raw.msPlayed ?? raw.ms_played));
   const ms = Number.isFinite(msRaw) && msRaw > 0 ? Math.round(msRaw) : 0;
-  const rec: JsonRecord = extended ? fromExtended(raw) : fromAccount(raw, opts.kind);
+  const rec: JsonRecord = extended ? fromExtended(raw) : fromAccount(raw, opts.kind, opts.hints);
   const what = (rec.uri as string | null) ?? [rec.artist_name ?? rec.show_name ?? rec.audiobook_title, rec.track_name ?? rec.episode_name ?? rec.chapter_title].map((x) => str(x) ?? '').join('|');
   const out: JsonRecord = { play_id: playId(ts, ms, what), ts, ms_played: ms, ...rec, source_file: opts.sourceFile, format: opts.kind.format };
   const values = personal(raw);
@@ -85,9 +140,9 @@ export function normalizePlay(raw: Raw, opts: NormalizeOptions): JsonRecord | un
 
 function base(): JsonRecord {
   return {
-    kind: 'unknown', uri: null, track_id: null, track_name: null, artist_name: null, album_name: null,
+    kind: 'unknown', kind_source: null, uri: null, track_id: null, track_name: null, artist_name: null, album_name: null,
     episode_id: null, episode_name: null, show_name: null, audiobook_id: null, audiobook_title: null,
-    chapter_id: null, chapter_title: null, reason_start: null, reason_end: null, shuffle: null,
+    chapter_id: null, chapter_title: null, author_name: null, reason_start: null, reason_end: null, shuffle: null,
     skipped: null, offline: null, offline_ts: null, incognito: null, platform: null,
   };
 }
@@ -101,6 +156,7 @@ function fromExtended(raw: Raw): JsonRecord {
   return {
     ...base(),
     kind,
+    kind_source: kind === 'unknown' ? null : 'uri',
     uri: trackUri ?? episodeUri ?? chapterUri ?? bookUri,
     track_id: idFromUri(trackUri, 'track'),
     track_name: str(raw.master_metadata_track_name),
@@ -124,10 +180,18 @@ function fromExtended(raw: Raw): JsonRecord {
   };
 }
 
-function fromAccount(raw: Raw, kind: HistoryFileKind): JsonRecord {
+function fromAccount(raw: Raw, kind: HistoryFileKind, hints?: ExportHints): JsonRecord {
   if (kind.media === 'podcast') {
-    return { ...base(), kind: 'episode', show_name: str(raw.podcastName), episode_name: str(raw.episodeName) };
+    return { ...base(), kind: 'episode', kind_source: 'file', show_name: str(raw.podcastName), episode_name: str(raw.episodeName) };
   }
-  // The legacy mixed file lists podcasts as artist/track too: what was played is unknown.
-  return { ...base(), kind: kind.media === 'music' ? 'track' : 'unknown', artist_name: str(raw.artistName), track_name: str(raw.trackName) };
+  if (kind.media === 'audiobook') {
+    return { ...base(), kind: 'audiobook', kind_source: 'file', audiobook_title: str(raw.audiobookName), chapter_title: str(raw.chapterName), author_name: str(raw.authorName) };
+  }
+  const artist = str(raw.artistName);
+  const track = str(raw.trackName);
+  if (kind.media === 'music') return { ...base(), kind: 'track', kind_source: 'file', artist_name: artist, track_name: track };
+  const legacy = classifyLegacy(artist, track, hints);
+  // A podcast play of the legacy file names its show and episode as artist and track.
+  if (legacy.kind === 'episode') return { ...base(), kind: 'episode', kind_source: legacy.source, show_name: artist, episode_name: track };
+  return { ...base(), kind: legacy.kind, kind_source: legacy.source, artist_name: artist, track_name: track };
 }

@@ -39,6 +39,8 @@ export interface ExportFile {
 export interface ExportSource {
   /** Every history file, sorted by name. */
   files(): Promise<ExportFile[]>;
+  /** Every other file of the export (names as `ExportFile.name`), known once `files()` resolved: the run summary lists them. */
+  readonly others: string[];
   close(): Promise<void>;
 }
 
@@ -67,6 +69,7 @@ export async function openSource(path: string, opts: SourceOptions = {}): Promis
 
 class FolderSource implements ExportSource {
   private readonly zips: ZipSource[] = [];
+  readonly others: string[] = [];
   constructor(private readonly root: string) {}
 
   async files(): Promise<ExportFile[]> {
@@ -81,13 +84,18 @@ class FolderSource implements ExportSource {
         const zip = await ZipSource.open(full, rel);
         this.zips.push(zip);
         out.push(...(await zip.files()));
+        this.others.push(...zip.others);
         continue;
       }
       const kind = classify(e.name);
-      if (!kind) continue;
+      if (!kind) {
+        this.others.push(rel);
+        continue;
+      }
       const st = await stat(full);
       out.push({ name: rel, basename: e.name, kind, size: st.size, mtimeMs: Math.floor(st.mtimeMs), open: async () => createReadStream(full, { highWaterMark: 1 << 20 }) });
     }
+    this.others.sort();
     return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   }
 
@@ -97,6 +105,7 @@ class FolderSource implements ExportSource {
 }
 
 class ZipSource implements ExportSource {
+  readonly others: string[] = [];
   private constructor(
     private readonly zip: yauzl.ZipFile,
     private readonly entries: yauzl.Entry[],
@@ -136,7 +145,10 @@ class ZipSource implements ExportSource {
       if (entry.fileName.endsWith('/') || ignored(entry.fileName)) continue;
       const base = entry.fileName.split('/').pop()!;
       const kind = classify(base);
-      if (!kind) continue;
+      if (!kind) {
+        this.others.push(`${this.label}/${entry.fileName}`);
+        continue;
+      }
       out.push({
         name: `${this.label}/${entry.fileName}`,
         basename: base,
@@ -160,6 +172,7 @@ const MAX_LIST_PAGES = 10_000;
 /** An export uploaded to S3: every object under the prefix, zips read by ranged GETs. */
 class S3Source implements ExportSource {
   private readonly zips: ZipSource[] = [];
+  readonly others: string[] = [];
 
   private constructor(
     private readonly client: S3Client,
@@ -194,10 +207,14 @@ class S3Source implements ExportSource {
           const zip = await ZipSource.fromReader(new S3RangeReader(this.client, this.bucket, o.Key), size, rel);
           this.zips.push(zip);
           out.push(...(await zip.files()));
+          this.others.push(...zip.others);
           continue;
         }
         const kind = classify(base);
-        if (!kind) continue;
+        if (!kind) {
+          this.others.push(rel);
+          continue;
+        }
         const key = o.Key;
         out.push({
           name: rel,

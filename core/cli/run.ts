@@ -238,6 +238,8 @@ export function printSummary(s: RunSummary, stoppedBy?: StopReason): void {
       })),
     ),
   );
+  const details = s.streams.flatMap((x) => (x.details ?? []).map((d) => `  ${x.stream}: ${d}`));
+  if (details.length) out(`Notes:\n${details.join('\n')}`);
   if (s.tables.length) {
     out('');
     out(

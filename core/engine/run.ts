@@ -25,6 +25,8 @@ export interface StreamSummary {
   requests: number;
   seconds: number;
   notes: Record<string, number>;
+  /** Lines the plugin gave with a note (`note(key, n, detail)`), listed under the summary as `key: detail`. */
+  details?: string[];
 }
 
 export interface RunSummary {
@@ -271,8 +273,9 @@ async function readStream(run: Run, name: string, summary: StreamSummary): Promi
     parents: sc.for_each ? (run.kept.get(parseFieldRef(sc.for_each).stream) ?? []) : undefined,
     ids: isIds ? wantedIds : undefined,
     updateSecret: opts.updateSecret && ((key: string, value: string) => rotateSecret(run, key, value)),
-    note: (key: string, n = 1) => {
+    note: (key: string, n = 1, detail?: string) => {
       summary.notes[key] = (summary.notes[key] ?? 0) + n;
+      if (detail) (summary.details ??= []).push(`${key}: ${redact(detail)}`);
     },
     rejectId: (id: string, reason: string) => {
       if (!isIds || rejected.has(id)) return;

@@ -85,6 +85,8 @@ export interface ExtractorStreamResult {
   files: number;
   bytes: number;
   requests: number;
+  /** What the connector said it left out and why (`note` with a detail, e.g. export files not imported); only when there is any. */
+  details?: string[];
 }
 
 /** What an invocation returns (and logs): counts only, never a record or a secret. */
@@ -276,7 +278,15 @@ function toResult(pipeline: string, lake: string, s: RunSummary): ExtractorResul
     lake,
     stoppedEarly: s.stoppedEarly === true,
     ...(s.stoppedEarly && s.error ? { reason: redact(s.error) } : {}),
-    streams: s.streams.map((x) => ({ stream: x.stream, status: x.status, records: x.records, files: x.files, bytes: x.bytes, requests: x.requests })),
+    streams: s.streams.map((x) => ({
+      stream: x.stream,
+      status: x.status,
+      records: x.records,
+      files: x.files,
+      bytes: x.bytes,
+      requests: x.requests,
+      ...(x.details?.length ? { details: x.details } : {}),
+    })),
     requests: Object.values(s.requestsByEndpoint).reduce((a, b) => a + b, 0),
     requestsByEndpoint: s.requestsByEndpoint,
     seconds: s.seconds,

@@ -41,6 +41,8 @@ describe('files', () => {
     expect(classify('StreamingHistory_music_0.json')).toEqual({ format: 'account', media: 'music' });
     expect(classify('StreamingHistory_podcast_2.json')).toEqual({ format: 'account', media: 'podcast' });
     expect(classify('StreamingHistory0.json')).toEqual({ format: 'account', media: 'mixed' });
+    expect(classify('StreamingHistory_audiobook_0.json')).toEqual({ format: 'account', media: 'audiobook' });
+    expect(classify('endvideo.json')).toEqual({ format: 'extended', media: 'video' });
     for (const other of ['Userdata.json', 'Playlist1.json', 'SearchQueries.json', 'ReadMeFirst_ExtendedStreamingHistory.pdf']) expect(classify(other)).toBeUndefined();
   });
 });
@@ -113,8 +115,12 @@ describe('account data history', () => {
     const pod = normalizePlay({ endTime: '2024-03-01 15:00', podcastName: 'Show', episodeName: 'Ep 1', msPlayed: 60_000 }, opts('StreamingHistory_podcast_0.json'))!;
     expect(pod).toMatchObject({ kind: 'episode', show_name: 'Show', episode_name: 'Ep 1', format: 'account' });
     const legacy = normalizePlay({ endTime: '2019-01-01 00:01', artistName: 'Show?', trackName: 'Ep?', msPlayed: 5 }, opts('StreamingHistory0.json'))!;
-    expect(legacy.kind).toBe('unknown');
+    expect(legacy).toMatchObject({ kind: 'track', kind_source: 'assumed' });
+    const book = normalizePlay({ endTime: '2024-03-03 21:10', audiobookName: 'Book', chapterName: 'Chapter 1', authorName: 'Author', msPlayed: 7 }, opts('StreamingHistory_audiobook_0.json'))!;
+    expect(book).toMatchObject({ kind: 'audiobook', kind_source: 'file', audiobook_title: 'Book', chapter_title: 'Chapter 1', author_name: 'Author' });
+    const nameless = normalizePlay({ endTime: '2019-01-01 00:02', msPlayed: 5 }, opts('StreamingHistory0.json'))!;
+    expect(nameless).toMatchObject({ kind: 'unknown', kind_source: null });
     expect(music.play_id).toBe(playId('2024-03-01T14:03:00.000Z', 1234, 'Band|Song'));
-    for (const r of [music, pod, legacy]) expect(schema.check(r)).toEqual([]);
+    for (const r of [music, pod, legacy, book, nameless]) expect(schema.check(r)).toEqual([]);
   });
 });

@@ -480,6 +480,10 @@ describe('the included export pipeline, run by its upload (the event the upload 
 
       const again = await invoke(context(900_000), { pipeline: 'my-spotify-history' });
       expect(again.result!.streams[0].records).toBe(0);
+      // The result (the invocation's log) names the files of the upload it did not import, and why.
+      expect(again.result!.streams[0].details).toEqual(
+        expect.arrayContaining([expect.stringMatching(/^files_not_history: my_spotify_data\.zip\/.*ReadMeFirst_ExtendedStreamingHistory\.pdf: no listening history/), expect.stringMatching(/^skipped_imported_file: .*: imported by an earlier run/)]),
+      );
     } finally {
       delete process.env.SPOTIFY_EXPORT_PATH;
     }
