@@ -289,7 +289,9 @@ async function readStream(run: Run, name: string, summary: StreamSummary): Promi
   };
   const valid = (ids: string[]) => ids.filter((id) => !rejected.has(id));
   const progress = opts.progress;
-  if (progress) ctx.expectTotal = (n: number) => progress({ type: 'stream-total', stream: name, add: n });
+  // A total the API gives (an offset page's `total`) is the stream's only for a single read: a
+  // for_each stream learns one per parent, never the whole, so it shows no ETA.
+  if (progress && !sc.for_each) ctx.expectTotal = (n: number) => progress({ type: 'stream-total', stream: name, add: n });
   progress?.({ type: 'stream-start', stream: name, endpoint: sc.endpoint, total: isIds ? wantedIds.length : undefined });
   let status: StreamManifest['status'] = 'complete';
   try {
