@@ -30,9 +30,9 @@ export interface Reporter {
 }
 
 /** The mode for this process: the display on a terminal (not TERM=dumb), plain lines otherwise. */
-export function progressMode(stream: NodeJS.WriteStream, enabled = true): ProgressMode {
+export function progressMode(stream: NodeJS.WriteStream, enabled = true, term = process.env.TERM): ProgressMode {
   if (!enabled) return 'off';
-  return stream.isTTY && process.env.TERM !== 'dumb' ? 'tty' : 'plain';
+  return stream.isTTY && term !== 'dumb' ? 'tty' : 'plain';
 }
 
 interface StreamLine {
