@@ -120,6 +120,11 @@ export function createReporter(o: ProgressOptions): Reporter {
     const name = (s: string) => (s.length > 22 ? `${s.slice(0, 21)}…` : s);
     const stopped = { yes: false };
     let bars = 0;
+    // A second Ctrl-C exits at once, past stop(): the cursor and line wrapping must come back.
+    const restore = () => {
+      if (!stopped.yes && bars) o.out.write('\x1b[?25h\x1b[?7h\n');
+    };
+    process.once('exit', restore);
     const listener: ProgressListener = (e) => {
       if (stopped.yes) return;
       applyEvent(e);
@@ -144,6 +149,7 @@ export function createReporter(o: ProgressOptions): Reporter {
       stop: () => {
         if (stopped.yes) return;
         stopped.yes = true;
+        process.off('exit', restore);
         if (!bars) return;
         multi.update(); // flushes log lines still buffered
         multi.stop();
