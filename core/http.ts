@@ -107,7 +107,7 @@ export class HttpClient implements PluginHttpClient {
     });
     if (options.rateLimit) {
       const { maxRequests, windowMs } = options.rateLimit;
-      this.limiter = new RollingWindowLimiter(options.rateLimit, (ms) => this.sleepCounted(ms, `rate limit: ${maxRequests} requests per ${Math.round(windowMs / 1000)} s`));
+      this.limiter = new RollingWindowLimiter(options.rateLimit, (ms) => this.sleepCounted(ms, `client rate limit: ${maxRequests} requests per ${Math.round(windowMs / 1000)} s`));
     }
   }
 
