@@ -153,10 +153,10 @@ describe('run shows progress', () => {
     expect(summary).toBeGreaterThan(0);
     const before = text.slice(0, summary);
     // The display's final frame: each stream with its counts and outcome, the ids stream with its total.
-    expect(before).toMatch(/recently_played +█+ 50 records, 2 requests, 1 page, ok in /);
-    expect(before).toMatch(/my_playlists +█+ 7\/7 records \(100%\), 1 request, 1 page, ok in /);
+    expect(before).toMatch(/recently_played +█+ \d+ records, \d+ requests, \d+ pages?, ok in /);
+    expect(before).toMatch(/my_playlists +█+ (\d+)\/\1 records \(100%\), \d+ requests?, \d+ pages?, ok in /);
     expect(before).toMatch(/artists +█+ \d+\/\d+ records \(100%\), \d+ requests, \d+ pages, ok in /);
-    expect(before).toMatch(/transform +█+ 5\/5 tables, \d+ rows, built /);
+    expect(before).toMatch(/transform +█+ (\d+)\/\1 tables, \d+ rows, built /);
     // Drawn in place (cursor movements), not as plain lines.
     expect(before).toContain('\x1b[');
     expect(before).not.toContain('progress: ');
@@ -168,10 +168,10 @@ describe('run shows progress', () => {
     const every = run('--lake', 'plain-lake', '--progress-every', '0');
     expect(every.status, every.stderr).toBe(0);
     const lines = every.stderr.split('\n').filter((l) => l.startsWith('progress: '));
-    expect(lines.some((l) => /^progress: recently_played 50 records, 2 requests, 1 page, ok in [\d.]+ s$/.test(l))).toBe(true);
+    expect(lines.some((l) => /^progress: recently_played \d+ records, \d+ requests, \d+ pages?, ok in [\d.]+ s$/.test(l))).toBe(true);
     expect(lines.some((l) => /^progress: artists \d+\/\d+ records \(\d+%\), \d+ requests, \d+ pages/.test(l))).toBe(true);
-    expect(lines.some((l) => /^progress: transform 5\/5 tables, \d+ rows, built /.test(l))).toBe(true);
-    expect(lines.some((l) => /^progress: listening_history 2970 records, ok in /.test(l))).toBe(true);
+    expect(lines.some((l) => /^progress: transform (\d+)\/\1 tables, \d+ rows, built /.test(l))).toBe(true);
+    expect(lines.some((l) => /^progress: listening_history \d+ records, ok in /.test(l))).toBe(true);
     expect(every.stdout).not.toContain('progress: ');
     expect(every.stdout).toMatch(/^Run \S+: ok in /m);
   });
