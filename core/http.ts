@@ -6,6 +6,7 @@
 import axios, { type AxiosInstance, type AxiosResponse, AxiosError } from 'axios';
 import { HttpError, StopRun } from './errors.ts';
 import type { HttpClient as PluginHttpClient, HttpOptions, HttpResponse, RateLimit, RequestOptions } from './plugin-api.ts';
+import type { ProgressListener } from './progress.ts';
 
 export { HttpError, StopRun } from './errors.ts';
 export type { AuthProvider, HttpOptions, HttpResponse, RateLimit, RequestOptions } from './plugin-api.ts';
@@ -89,6 +90,8 @@ export class HttpClient implements PluginHttpClient {
   private readonly limiter?: RollingWindowLimiter;
   private readonly etags = new Map<string, { etag: string; data: unknown }>();
   private readonly sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
+  /** Told of every request, page read and wait, for live progress (set by the engine). */
+  progress?: ProgressListener;
 
   constructor(readonly options: HttpOptions) {
     this.sleep = options.sleep ?? defaultSleep;
@@ -102,11 +105,15 @@ export class HttpClient implements PluginHttpClient {
       responseType: 'text',
       maxRedirects: 0,
     });
-    if (options.rateLimit) this.limiter = new RollingWindowLimiter(options.rateLimit, (ms) => this.sleepCounted(ms));
+    if (options.rateLimit) {
+      const { maxRequests, windowMs } = options.rateLimit;
+      this.limiter = new RollingWindowLimiter(options.rateLimit, (ms) => this.sleepCounted(ms, `client rate limit: ${maxRequests} requests per ${Math.round(windowMs / 1000)} s`));
+    }
   }
 
-  private async sleepCounted(ms: number): Promise<void> {
+  private async sleepCounted(ms: number, reason: string): Promise<void> {
     this.waitedMs += ms;
+    this.progress?.({ type: 'wait', ms, reason });
     await this.sleep(ms, this.options.signal);
   }
 
@@ -134,6 +141,7 @@ export class HttpClient implements PluginHttpClient {
       const cached = cacheKey ? this.etags.get(cacheKey) : undefined;
       if (cached) headers['If-None-Match'] = cached.etag;
       this.counts[opts.label] = (this.counts[opts.label] ?? 0) + 1;
+      this.progress?.({ type: 'request', label: opts.label });
       let res: AxiosResponse<string>;
       try {
         res = await this.ax.get<string>(url, { params: opts.params, headers, signal: this.options.signal });
@@ -149,6 +157,7 @@ export class HttpClient implements PluginHttpClient {
       const status = res.status;
       const hdrs = Object.fromEntries(Object.entries(res.headers).map(([k, v]) => [k.toLowerCase(), String(v)]));
       if (status === 304 && cached) {
+        this.progress?.({ type: 'page', label: opts.label });
         return { status: 200, data: cached.data as T, headers: hdrs, notModified: true };
       }
       let body: unknown = res.data;
@@ -168,6 +177,7 @@ export class HttpClient implements PluginHttpClient {
       }
       if (status >= 200 && status < 300) {
         if (cacheKey && hdrs.etag) this.etags.set(cacheKey, { etag: hdrs.etag, data: body });
+        this.progress?.({ type: 'page', label: opts.label });
         return { status, data: body as T, headers: hdrs };
       }
       if (opts.accept?.includes(status)) return { status, data: body as T, headers: hdrs };
@@ -190,7 +200,7 @@ export class HttpClient implements PluginHttpClient {
         this.retries++;
         this.retryAfterMs += waitMs;
         this.options.logger?.debug(`${opts.label}: 429, waiting ${waitMs} ms (Retry-After)`);
-        await this.sleepCounted(waitMs);
+        await this.sleepCounted(waitMs, `${opts.label}: 429 Too Many Requests, Retry-After ${hdrs['retry-after'] ?? 'absent'}`);
         attempt--; // 429s are governed by the wait budget, not by the attempt count
         continue;
       }
@@ -212,6 +222,7 @@ export class HttpClient implements PluginHttpClient {
     for (let attempt = 1; ; attempt++) {
       if (this.limiter) await this.limiter.acquire();
       this.counts[opts.label] = (this.counts[opts.label] ?? 0) + 1;
+      this.progress?.({ type: 'request', label: opts.label });
       let res: AxiosResponse<string>;
       try {
         res = await this.ax.post<string>(url, new URLSearchParams(form).toString(), {
@@ -246,7 +257,7 @@ export class HttpClient implements PluginHttpClient {
     const ms = Math.round(random() * Math.min(max, base * 2 ** (attempt - 1)));
     this.retries++;
     this.options.logger?.debug(`${why}; retry ${attempt} in ${ms} ms`);
-    await this.sleepCounted(ms);
+    await this.sleepCounted(ms, `${why}, retry ${attempt}`);
   }
 
   private cacheKey(url: string, params?: RequestOptions['params']): string {

@@ -210,6 +210,7 @@ export interface LocalRunOptions {
   signal?: AbortSignal;
   http?: RunOptions['http'];
   updateSecret?: RunOptions['updateSecret'];
+  progress?: RunOptions['progress'];
 }
 
 /** Run a prepared pipeline on the embedded default (a folder on disk + DuckDB). */
@@ -226,6 +227,7 @@ export async function runLocal(prep: Prepared, opts: LocalRunOptions): Promise<R
     signal: opts.signal,
     http: opts.http,
     updateSecret: opts.updateSecret,
+    progress: opts.progress,
   });
 }
 

@@ -269,6 +269,11 @@ export interface ReadContext<C = JsonRecord> {
    * without it just lose the rotation, so plugins must call it as `ctx.updateSecret?.(...)`.
    */
   updateSecret?(configKey: string, value: string): Promise<void>;
+  /**
+   * Tell the engine how many more records this read expects (e.g. an offset page's `total`), for
+   * the progress display's ETA. Optional: plugins call it as `ctx.expectTotal?.(n)`.
+   */
+  expectTotal?(n: number): void;
 }
 
 export interface CheckContext<C = JsonRecord> {

@@ -69,7 +69,9 @@ export function buildProgram(deps: CliDeps): Command {
     .option('--queries', "print every named query's result after the run")
     .option('--repair', 'first verify every committed raw file; take the runs of files that fail out of the lake (into _quarantine/) and read their streams again')
     .option('-v, --verbose', 'debug logging')
-    .action(async (o: { config: string; lake?: string; sandbox?: boolean; sandboxFallback?: boolean; seed?: number; queries?: boolean; verbose?: boolean; repair?: boolean }) => {
+    .option('--no-progress', 'no live progress on stderr (by default a display on a terminal, plain lines otherwise)')
+    .option('--progress-every <seconds>', 'without a terminal: at most one progress line per this many seconds (0: one per page and table)', integer(0, 86_400, 'a number of seconds'), 10)
+    .action(async (o: { config: string; lake?: string; sandbox?: boolean; sandboxFallback?: boolean; seed?: number; queries?: boolean; verbose?: boolean; repair?: boolean; progress?: boolean; progressEvery?: number }) => {
       const { runCommand } = await import('./run.ts');
       await runCommand(ctx, o);
     });

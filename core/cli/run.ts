@@ -21,6 +21,7 @@ import { authorizationWarningLines } from './login.ts';
 import { CommandFailed, type CliContext } from './context.ts';
 import { STOP_EXIT_CODE, stdoutIsClosed, stopOnSignals, type SignalStop, type StopReason } from './process.ts';
 import { terminalSafe } from '../terminal.ts';
+import { createReporter, progressMode } from './progress.ts';
 
 // Both redacted: a query result, like a log line, must never show a registered secret. Control
 // characters from data or config are shown as escapes.
@@ -47,6 +48,10 @@ interface RunFlags {
   queries?: boolean;
   verbose?: boolean;
   repair?: boolean;
+  /** Live progress on stderr (commander's --no-progress sets false). */
+  progress?: boolean;
+  /** Plain progress lines: at most one per this many seconds. */
+  progressEvery?: number;
 }
 
 const STOP_SAYS: Record<StopReason, string> = {
@@ -259,13 +264,15 @@ export function printSummary(s: RunSummary, stoppedBy?: StopReason): void {
 /** Runs one pipeline into `lake` and prints its summary; `signal` stops it cleanly. */
 async function runOne(
   prep: Prepared,
-  o: { mode: 'always' | 'fallback' | 'never'; seed?: number; verbose?: boolean; lake: string; peers: Record<string, JsonRecord>; signal: AbortSignal },
+  o: { mode: 'always' | 'fallback' | 'never'; seed?: number; verbose?: boolean; progress?: boolean; progressEvery?: number; lake: string; peers: Record<string, JsonRecord>; signal: AbortSignal },
 ): Promise<RunSummary> {
   const choice = await connectorConfig(prep, { sandbox: o.mode, seed: o.seed, peers: o.peers });
   if (choice.reason) out(choice.reason);
   else for (const line of authorizationWarningLines(prep.loaded)) err(line);
   if (choice.sandbox?.shared) o.peers[prep.plugin.name] = choice.sandbox.shared;
-  const logger = createLogger({ level: o.verbose ? 'debug' : 'info' });
+  // Progress and log lines share stderr: the reporter prints log lines above its display.
+  const reporter = createReporter({ mode: progressMode(process.stderr, o.progress !== false), out: process.stderr, everyMs: (o.progressEvery ?? 10) * 1000 });
+  const logger = createLogger({ level: o.verbose ? 'debug' : 'info', sink: (_level, line) => reporter.log(line) });
   let summary: RunSummary;
   try {
     summary = await runLocal(prep, {
@@ -275,8 +282,10 @@ async function runOne(
       signal: o.signal,
       // Never in sandbox runs: the demo token must not overwrite the user's secrets file.
       updateSecret: choice.sandbox ? undefined : localSecretUpdater(prep.loaded, logger),
+      progress: reporter.listener,
     });
   } finally {
+    reporter.stop();
     await choice.sandbox?.close();
   }
   printSummary(summary, o.signal.aborted ? (o.signal.reason as { stop?: StopReason } | undefined)?.stop : undefined);

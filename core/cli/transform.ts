@@ -18,6 +18,7 @@ import { athenaDdl, buildTables, planTable, renderDuckdb, renderSpark, sparkJobS
 import { humanBytes, textTable } from './format.ts';
 import { acquireLakeLock } from '../engine/lock.ts';
 import { createLogger } from '../log.ts';
+import { createReporter, progressMode } from './progress.ts';
 import type { Logger } from '../plugin-api.ts';
 
 const out = (s = '') => process.stdout.write(s + '\n');
@@ -120,7 +121,13 @@ export async function transformCommand(ctx: CliContext, o: TransformOptions): Pr
       results = await buildTablesSpark({ lakeDir: dir, tables, runId, only: o.table, targetFileMb: o.targetFileMb, master, sparkSubmit });
       on = ` on Spark (${master})`;
     } else {
-      results = await buildTables({ lakeDir: dir, tables, files, runId, only: o.table, targetFileMb: o.targetFileMb });
+      // Per-table progress on stderr, as `run` shows it (a display on a terminal, a line per 10 s otherwise).
+      const reporter = createReporter({ mode: progressMode(process.stderr), out: process.stderr, everyMs: 10_000 });
+      try {
+        results = await buildTables({ lakeDir: dir, tables, files, runId, only: o.table, targetFileMb: o.targetFileMb, progress: reporter.listener });
+      } finally {
+        reporter.stop();
+      }
     }
   } finally {
     await lock.release();

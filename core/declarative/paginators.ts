@@ -98,7 +98,9 @@ async function* offsetPages(src: PageSource, req: PageRequest, p: Paged<'offset'
   for (let n = 0; n < src.maxPages; n++) {
     const query = { ...req.query, [limitParam]: limit, [offsetParam]: offset };
     const { items, container } = pick(src, await get(src, req, req.url, query, n === 0), query);
+    const first = total === undefined;
     total = totalOf(container, p.totalField) ?? total;
+    if (first && total !== undefined) ctx.expectTotal?.(total);
     seen += items.length;
     yield items;
     const next = at(container, p.nextField ?? 'next');

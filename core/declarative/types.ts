@@ -48,7 +48,7 @@ export interface PageSource {
   desc: RestEndpoint;
   mode: string;
   auth?: AuthProvider;
-  ctx: { http: HttpClient; logger: Logger; note(key: string, n?: number): void };
+  ctx: { http: HttpClient; logger: Logger; note(key: string, n?: number): void; expectTotal?(n: number): void };
   maxPages: number;
 }
 

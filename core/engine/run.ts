@@ -14,6 +14,7 @@ import { loadState, saveState } from './state.ts';
 import { parseFieldRef, valuesAt } from './fields.ts';
 import type { BuildOptions, TableResult } from '../transform/index.ts';
 import { redact, registerSecret } from '../redact.ts';
+import type { ProgressListener } from '../progress.ts';
 
 export interface StreamSummary {
   stream: string;
@@ -72,6 +73,8 @@ export interface RunOptions {
   streams?: string[];
   /** Stores a secret the plugin rotated (a new refresh token) where the config's reference points. */
   updateSecret?: (configKey: string, value: string) => Promise<void>;
+  /** Told of the run's live progress: streams, records, requests, pages, waits, tables. */
+  progress?: ProgressListener;
 }
 
 /**
@@ -199,6 +202,7 @@ function planRun(opts: RunOptions): Run {
     signal,
     ...opts.http,
   });
+  http.progress = opts.progress;
   const order = selectStreams(config.streams, opts.streams);
   const keepRecords = new Set<string>();
   for (const s of Object.values(config.streams)) if (s.for_each) keepRecords.add(parseFieldRef(s.for_each).stream);
@@ -287,10 +291,16 @@ async function readStream(run: Run, name: string, summary: StreamSummary): Promi
     },
   };
   const valid = (ids: string[]) => ids.filter((id) => !rejected.has(id));
+  const progress = opts.progress;
+  // A total the API gives (an offset page's `total`) is the stream's only for a single read: a
+  // for_each stream learns one per parent, never the whole, so it shows no ETA.
+  if (progress && !sc.for_each) ctx.expectTotal = (n: number) => progress({ type: 'stream-total', stream: name, add: n });
+  progress?.({ type: 'stream-start', stream: name, endpoint: sc.endpoint, total: isIds ? wantedIds.length : undefined });
   let status: StreamManifest['status'] = 'complete';
   try {
     for await (const record of plugin.read(spec, ctx)) {
       await writer.write(record);
+      progress?.({ type: 'record', stream: name });
       if (isIds && typeof record[idField] === 'string') fetched.add(record[idField]);
       if (run.keepRecords.has(name)) {
         const list = run.kept.get(name) ?? [];
@@ -323,6 +333,7 @@ async function readStream(run: Run, name: string, summary: StreamSummary): Promi
       summary.seconds = (Date.now() - ts) / 1000;
       summary.requests = http.total - sum(before);
       if (isIds) run.pendingIds.set(name, { state, ids: valid(wantedIds) });
+      progress?.({ type: 'stream-end', stream: name, status: 'failed' });
       return 'stop';
     }
   }
@@ -343,6 +354,7 @@ async function readStream(run: Run, name: string, summary: StreamSummary): Promi
     requests: sum(requests),
     seconds: (Date.now() - ts) / 1000,
   });
+  progress?.({ type: 'stream-end', stream: name, status: summary.status as 'ok' | 'partial' });
   return run.stoppedEarly ? 'stop' : 'continue';
 }
 
@@ -386,7 +398,7 @@ async function buildRunTables(run: Run): Promise<TableResult[]> {
   const { opts } = run;
   if (!opts.lakeDir || !opts.buildTables || opts.skipTransform) return [];
   const files = committedFiles(await listManifests(opts.storage, { quarantine: opts.logger }));
-  return opts.buildTables({ lakeDir: opts.lakeDir, tables: opts.pipeline.config.tables, files, runId: run.runId });
+  return opts.buildTables({ lakeDir: opts.lakeDir, tables: opts.pipeline.config.tables, files, runId: run.runId, progress: opts.progress });
 }
 
 /** Step 6: the run's summary. */

@@ -42,6 +42,7 @@ import { runPipeline, type RunSummary } from '../engine/run.ts';
 import { StopRun } from '../errors.ts';
 import { createLogger, redact, type LogLevel } from '../log.ts';
 import { UserError } from '../errors.ts';
+import { plainProgress } from '../progress.ts';
 import type { ConnectorPlugin, JsonRecord, Logger } from '../plugin-api.ts';
 import { AwsSecrets, awsSecretUpdater } from '../secrets/aws.ts';
 import { resolveConnectorConfig } from '../secrets/source.ts';
@@ -121,6 +122,8 @@ export class ExtractorRunError extends Error {
 }
 
 const DEFAULT_SAFETY_MARGIN_MS = 30_000;
+/** The least time between two progress lines in the function's log. */
+const PROGRESS_EVERY_MS = 10_000;
 /** Lambda's longest timeout: the lease of an invocation whose deadline is unknown. */
 const MAX_LAMBDA_MS = 15 * 60_000;
 /** A lease outlives its invocation's deadline by this much (clock skew, the commit's last writes). */
@@ -170,6 +173,8 @@ export function createHandler(opts: HandlerOptions): ExtractorHandler {
     if (taken.tookOver) logger.warn(`took over the expired lease of ${describeLease(taken.tookOver)} on ${storage.location}`);
 
     const deadline = deadlineSignal(context, opts.safetyMarginMs ?? DEFAULT_SAFETY_MARGIN_MS);
+    // A long extraction says what it does in the function's log: a `progress:` line per 10 s at most.
+    const progress = plainProgress({ write: (line) => logger.info(line), everyMs: PROGRESS_EVERY_MS });
     let summary: RunSummary;
     try {
       summary = await runPipeline({
@@ -183,8 +188,10 @@ export function createHandler(opts: HandlerOptions): ExtractorHandler {
         // A per-stream schedule names its streams ({pipeline, streams}); otherwise run them all.
         streams: streamsOf(event),
         updateSecret: awsSecretUpdater(loaded, secrets, logger),
+        progress: progress.listener,
       });
     } finally {
+      progress.stop();
       deadline.clear();
       await releaseLease(storage, taken.lease);
     }

@@ -22,6 +22,7 @@ import { type SwapHooks, type TableDirs, listPartitions, parquetStats, quarantin
 import { IntegrityError, verifyFiles, type FileProblem } from '../engine/integrity.ts';
 import { rawKeyProblem } from '../engine/manifest.ts';
 import { crashPoint } from '../crash.ts';
+import type { ProgressListener } from '../progress.ts';
 
 export { compileTable, renderDuckdb, type CompiledTable } from './compile.ts';
 export { renderSpark, RAW_VIEW, type SparkTable } from './spark.ts';
@@ -94,6 +95,8 @@ export interface BuildOptions {
   targetFileMb?: number;
   /** Check the raw data for schema drift (default true). */
   drift?: boolean;
+  /** Told when each table's build starts and ends, for live progress. */
+  progress?: ProgressListener;
 }
 
 const RUN_ID = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
@@ -124,13 +127,18 @@ export async function buildTables(opts: BuildOptions): Promise<TableResult[]> {
   const { conn } = db;
   try {
     const results: TableResult[] = [];
+    opts.progress?.({ type: 'tables-start', tables: plans.map((p) => p.table) });
     for (const plan of plans) {
       try {
-        results.push(await buildOne(conn, plan, opts));
+        opts.progress?.({ type: 'table-start', table: plan.table });
+        const r = await buildOne(conn, plan, opts);
+        results.push(r);
+        opts.progress?.({ type: 'table-end', table: plan.table, rows: r.rows });
       } catch (e) {
         throw new Error(`building table ${plan.table}: ${(e as Error).message}`, { cause: e });
       }
     }
+    opts.progress?.({ type: 'tables-end' });
     return results;
   } finally {
     db.close();
