@@ -9,7 +9,7 @@ import { HttpClient } from '../http.ts';
 import type { Storage } from '../storage/storage.ts';
 import type { LoadedPipeline, StreamConfig } from '../config/types.ts';
 import { RawWriter } from './raw.ts';
-import { MANIFEST_FORMAT, committedFiles, listManifests, writeManifest, type RunManifest, type StreamManifest } from './manifest.ts';
+import { MANIFEST_FORMAT, committedFiles, completeReads, listManifests, writeManifest, type RunManifest, type StreamManifest } from './manifest.ts';
 import { loadState, saveState } from './state.ts';
 import { parseFieldRef, valuesAt } from './fields.ts';
 import type { BuildOptions, TableResult } from '../transform/index.ts';
@@ -402,8 +402,9 @@ async function commitRun(run: Run): Promise<void> {
 async function buildRunTables(run: Run): Promise<TableResult[]> {
   const { opts } = run;
   if (!opts.lakeDir || !opts.buildTables || opts.skipTransform) return [];
-  const files = committedFiles(await listManifests(opts.storage, { quarantine: opts.logger }));
-  return opts.buildTables({ lakeDir: opts.lakeDir, tables: opts.pipeline.config.tables, files, runId: run.runId });
+  const manifests = await listManifests(opts.storage, { quarantine: opts.logger });
+  const files = committedFiles(manifests);
+  return opts.buildTables({ lakeDir: opts.lakeDir, tables: opts.pipeline.config.tables, files, completeReads: completeReads(manifests), runId: run.runId });
 }
 
 /** Step 6: the run's summary. */
