@@ -67,7 +67,7 @@ export async function* readForEach<C>(r: StreamRead<C>): AsyncGenerator<JsonReco
     try {
       buffer = await readOne(r, id, added, true);
     } catch (e) {
-      const refusal = parentRefusal(e, hooks.explainError);
+      const refusal = parentRefusal(e, (x) => (hooks.explainError ? hooks.explainError(x) : x));
       if (!refusal) throw e;
       ctx.logger.warn(`${spec.endpoint}: ${label(id, parent)} skipped: ${refusal} (the API refuses to read it for this user); read again next run`);
       ctx.note('skipped_forbidden');
@@ -94,8 +94,8 @@ export async function* readForEach<C>(r: StreamRead<C>): AsyncGenerator<JsonReco
  * `HTTP 403 <the API's message>` when `e` is a 403 about this one parent; undefined for anything
  * else, including a 403 the connector explains as an account problem (a UserError).
  */
-function parentRefusal(e: unknown, explain: ((e: unknown) => unknown) | undefined): string | undefined {
+function parentRefusal(e: unknown, explain: (e: unknown) => unknown): string | undefined {
   if (!(e instanceof HttpError) || e.status !== 403) return undefined;
-  if (explain && explain(e) instanceof UserError) return undefined;
+  if (explain(e) instanceof UserError) return undefined;
   return `HTTP 403 ${e.apiMessage || 'Forbidden'}`;
 }

@@ -89,7 +89,15 @@ streams:
   my_playlists:   { endpoint: me/playlists }
   playlist_items: { endpoint: "playlists/{id}/items", for_each: my_playlists.id, skip_unchanged: snapshot_id }
   saved:          { endpoint: me/tracks }
-tables: {}
+tables:
+  playlist_tracks:
+    from: playlist_items
+    columns:
+      playlist_id: { path: playlist_id, type: string, required: true }
+      position:    { path: position, type: int, required: true }
+      track_id:    { path: item.id, type: string }
+    latest_per: [playlist_id]
+    parents: my_playlists.id
 `;
 
 describe('failure semantics of a run', () => {
@@ -116,11 +124,13 @@ describe('failure semantics of a run', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  async function run(): Promise<{ summary: RunSummary; lines: string[]; records: Record<string, JsonRecord[]> }> {
+  async function run(tables = false): Promise<{ summary: RunSummary; lines: string[]; records: Record<string, JsonRecord[]> }> {
     const { port } = server.address() as AddressInfo;
     const read = parsePipeline(PIPELINE, 'pipeline.yaml');
+    expect(read.problems).toEqual([]);
     const logger = memoryLogger();
-    const summary = await runPipeline({ pipeline: read.loaded, plugin: pluginFor(`http://127.0.0.1:${port}`, tokens), connectorConfig: {}, storage, logger, skipTransform: true });
+    const build = tables ? { lakeDir: dir, buildTables: (await import('../../core/transform/index.ts')).buildTables } : { skipTransform: true };
+    const summary = await runPipeline({ pipeline: read.loaded, plugin: pluginFor(`http://127.0.0.1:${port}`, tokens), connectorConfig: {}, storage, logger, ...build });
     const records: Record<string, JsonRecord[]> = {};
     const manifest = (await listManifests(storage)).find((m) => m.run_id === summary.runId);
     for (const [name, s] of Object.entries(manifest?.streams ?? {})) {
@@ -225,5 +235,23 @@ describe('failure semantics of a run', () => {
     expect(records.playlist_items.map((r) => r.playlist_id)).toEqual(['own1', 'own1']);
     expect((await loadState(storage, 'playlist_items')).versions).toEqual({ own1: 'AAAA' });
     expect(status(summary, 'saved')).toBe('not run');
+  });
+
+  it('an unfollowed playlist loses its rows in playlist_tracks (parents); one not re-read keeps them', async () => {
+    let listed = playlists;
+    script = (path) => {
+      if (path === '/me/playlists') return { status: 200, body: page(listed) };
+      if (path.startsWith('/playlists/')) return { status: 200, body: items(path.split('/')[2]) };
+      return { status: 200, body: page([]) };
+    };
+    const first = await run(true);
+    expect(first.summary.ok, first.summary.error).toBe(true);
+    expect(first.summary.tables.find((t) => t.table === 'playlist_tracks')?.rows).toBe(6);
+    // Unfollowed: the next (complete) list no longer has it; the others are unchanged (not re-read).
+    listed = playlists.filter((p) => p.id !== 'collab');
+    const second = await run(true);
+    expect(second.summary.ok, second.summary.error).toBe(true);
+    expect(second.summary.streams.find((x) => x.stream === 'playlist_items')!.notes).toMatchObject({ skipped_unchanged: 2 });
+    expect(second.summary.tables.find((t) => t.table === 'playlist_tracks')?.rows).toBe(4);
   });
 });
