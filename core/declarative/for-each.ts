@@ -34,7 +34,7 @@ export async function* readForEach<C>(r: StreamRead<C>): AsyncGenerator<JsonReco
     return undefined;
   };
   const done = new Set<string>();
-  /** Parents asked for and not read (404, a parent-level 403), with why; and parents read or unchanged. */
+  /** Parents asked for and not read (404, a parent-level 403), with why; and how many are current (read, or unchanged). */
   const failed: string[] = [];
   let current = 0;
   const label = (id: string, parent: JsonRecord) => `${id}${typeof parent.name === 'string' ? ` (${parent.name})` : ''}`;
@@ -48,7 +48,7 @@ export async function* readForEach<C>(r: StreamRead<C>): AsyncGenerator<JsonReco
     done.add(id);
     const rule = await refusedBy(parent);
     if (rule) {
-      if (rule.reason) ctx.logger.warn(`${spec.endpoint}: ${id}${typeof parent.name === 'string' ? ` (${parent.name})` : ''} skipped: ${rule.reason}`);
+      if (rule.reason) ctx.logger.warn(`${spec.endpoint}: ${label(id, parent)} skipped: ${rule.reason}`);
       ctx.note(rule.note);
       continue;
     }
