@@ -27,6 +27,7 @@ function branded(name: string) {
 const userBrand = branded('UserError');
 const httpBrand = branded('HttpError');
 const stopBrand = branded('StopRun');
+const streamBrand = branded('StreamFailed');
 
 /** An error the user can fix; the CLI exits 2 and prints `message` alone (and `hint` as the fix). */
 export class UserError extends Error {
@@ -76,5 +77,21 @@ export class StopRun extends Error {
     super(redact(message));
     this.name = 'StopRun';
     stopBrand.mark(this);
+  }
+}
+
+/**
+ * One stream failed on its own (e.g. every parent of a fan-out was refused): the stream commits
+ * nothing and the run fails (exit 1), but the streams that do not read from it still run.
+ */
+export class StreamFailed extends Error {
+  static override [Symbol.hasInstance](x: unknown): boolean {
+    return streamBrand.test(this, StreamFailed, x);
+  }
+
+  constructor(message: string) {
+    super(redact(message));
+    this.name = 'StreamFailed';
+    streamBrand.mark(this);
   }
 }

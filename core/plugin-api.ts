@@ -8,7 +8,7 @@
  * the engine). Engine modules (the HTTP client, logging, config) import their types from here,
  * never the other way round; test/core/walls.test.ts keeps it so.
  */
-export { HttpError, StopRun, UserError } from './errors.ts';
+export { HttpError, StopRun, StreamFailed, UserError } from './errors.ts';
 // Helpers for a plugin's `login` (PKCE, the loopback redirect, calendar months).
 export { pkceChallenge, pkceVerifier, randomState } from './auth/pkce.ts';
 export { startLoopbackCallback, type CallbackPage, type CallbackResult, type LoopbackCallback, type LoopbackOptions } from './auth/loopback.ts';

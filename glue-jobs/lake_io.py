@@ -468,7 +468,21 @@ def load_spec(text, table=None):
 
 
 def spec_streams(spec):
-    return sorted({s["stream"] for s in spec["sources"]})
+    """The streams a table reads: its sources, and (with `parents`) the stream listing its parents."""
+    parents = spec.get("parents")
+    return sorted({s["stream"] for s in spec["sources"]} | ({parents["stream"]} if parents else set()))
+
+
+def complete_reads(manifests):
+    """(stream, run_id) of every stream a committed manifest read completely (status not "partial";
+    manifests from before `status` count as complete), as core/engine/manifest.ts completeReads: a
+    table with `parents` keeps only the parents of the newest complete read of their stream."""
+    return sorted(
+        (stream, m["run_id"])
+        for m in manifests
+        for stream, s in m["streams"].items()
+        if s.get("status") != "partial"
+    )
 
 
 def hive_escape(value):
@@ -518,6 +532,8 @@ def plan_tables(args, manifests, specs):
             "output": args["output_root"] + "curated/%s/" % name,
             "quarantine": args["output_root"] + "quarantine/%s/" % name,
             "partition_columns": [p["name"] for p in spec["partition_by"]],
+            # A table with `parents` reads the complete reads of its parent stream from this view.
+            "complete_reads": complete_reads(manifests) if spec.get("parents") else None,
             "max_records_per_file": rows_per_file(args["target_file_mb"] or spec.get("target_file_mb"), args["bytes_per_row"]),
             # With --run_id only the partitions holding that run's rows are replaced (dynamic overwrite).
             "only_run": args["run_id"],

@@ -176,6 +176,13 @@ def run_table(spark, plan, log=print):
         return {"table": table, "rows": 0, "quarantined": 0, "seconds": 0.0, "skipped": plan["skip"]}
 
     raw_lines(spark, plan).createOrReplaceTempView(spec["input_view"])
+    if spec.get("parents"):
+        from pyspark.sql.types import StringType, StructField, StructType
+
+        spark.createDataFrame(
+            plan["complete_reads"] or [],
+            StructType([StructField("_stream", StringType()), StructField("_run_id", StringType())]),
+        ).createOrReplaceTempView(spec["parents"]["view"])
     judged = spark.sql(spec["judged_sql"]).persist(StorageLevel.MEMORY_AND_DISK)
     judged.createOrReplaceTempView("__judged")
     try:

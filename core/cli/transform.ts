@@ -11,7 +11,7 @@ import { lakeTables } from '../pipeline.ts';
 import type { CliContext } from './context.ts';
 import { lakeDir } from '../config/index.ts';
 import { LocalStorage } from '../storage/local.ts';
-import { committedFiles, listManifests } from '../engine/manifest.ts';
+import { committedFiles, completeReads, listManifests } from '../engine/manifest.ts';
 import { newRunId } from '../engine/run.ts';
 import { curatedUrl, glueDatabaseName } from '../storage/names.ts';
 import { athenaDdl, buildTables, planTable, renderDuckdb, renderSpark, sparkJobSpec, tableDoc, RAW_VIEW, type CommittedFile, type TableResult } from '../transform/index.ts';
@@ -107,12 +107,15 @@ export async function transformCommand(ctx: CliContext, o: TransformOptions): Pr
   // One writer at a time: the build holds the lake's lock (readers need none).
   const lock = await acquireLakeLock(dir, { command: `transform${engine === 'spark' ? ' --engine spark' : ''}`, logger });
   let files: CommittedFile[];
+  let complete: Record<string, string[]>;
   const runId = newRunId(new Date());
   const t0 = Date.now();
   let results: TableResult[];
   let on = '';
   try {
-    files = await committed(dir, logger);
+    const manifests = await listManifests(new LocalStorage(dir), { quarantine: logger });
+    files = committedFiles(manifests);
+    complete = completeReads(manifests);
     if (engine === 'spark') {
       const { buildTablesSpark, findSparkSubmit } = await import('../transform/spark-engine.ts');
       const master = o.master?.trim() ?? 'local[*]';
@@ -124,7 +127,7 @@ export async function transformCommand(ctx: CliContext, o: TransformOptions): Pr
       // Per-table progress on stderr, as `run` shows it (a display on a terminal, a line per 10 s otherwise).
       const reporter = createReporter({ mode: progressMode(process.stderr), out: process.stderr, everyMs: 10_000 });
       try {
-        results = await buildTables({ lakeDir: dir, tables, files, runId, only: o.table, targetFileMb: o.targetFileMb, progress: reporter.listener });
+        results = await buildTables({ lakeDir: dir, tables, files, completeReads: complete, runId, only: o.table, targetFileMb: o.targetFileMb, progress: reporter.listener });
       } finally {
         reporter.stop();
       }

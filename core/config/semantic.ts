@@ -261,6 +261,14 @@ function checkTables(config: Obj, report: Report): void {
       colRef([...base, 'dedupe', 'order_by'], t.dedupe.order_by);
     }
     if (Array.isArray(t.latest_per)) t.latest_per.forEach((k, i) => colRef([...base, 'latest_per', i], k));
+    if (typeof t.parents === 'string') {
+      const stream = t.parents.split('.')[0];
+      if (!Array.isArray(t.latest_per) || t.latest_per.length !== 1) {
+        report([...base, 'parents'], 'parents needs latest_per with exactly one column (the parent id each row belongs to)');
+      } else if (!streamNames.includes(stream)) {
+        report([...base, 'parents'], unknownWord('stream', stream, streamNames));
+      }
+    }
 
     checkExplodes(base, sources, columns, report);
   }

@@ -45,6 +45,12 @@ export interface TableSpec {
   dedupe?: { key: string[]; order_by?: string };
   /** For each value of these columns keep only the rows of the newest run that delivered it. */
   latest_per?: string[];
+  /**
+   * With `latest_per` (one column): `<stream>.<field>`, where the current parents are listed. A
+   * value missing from that stream's latest complete read (an unfollowed or deleted playlist)
+   * loses its rows too.
+   */
+  parents?: string;
   partition_by?: PartitionSpec[];
   /** Split partitions into files of about this size (MiB); default 128. */
   target_file_mb?: number;

@@ -135,6 +135,19 @@ export interface CommittedRawFile {
   sha256?: string;
 }
 
+/**
+ * Per stream, the committed runs that read it completely (not stopped part-way; manifests from
+ * before `status` count as complete), oldest first: a table with `parents` keeps only the parents
+ * of the newest one.
+ */
+export function completeReads(manifests: RunManifest[]): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const m of manifests) {
+    for (const [stream, s] of Object.entries(m.streams)) if (s.status !== 'partial') (out[stream] ??= []).push(m.run_id);
+  }
+  return out;
+}
+
 /** The raw files of committed runs, per stream, in run order, with what their manifest says of them. */
 export function committedFiles(manifests: RunManifest[]): CommittedRawFile[] {
   const out: CommittedRawFile[] = [];

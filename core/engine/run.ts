@@ -3,13 +3,13 @@
  * manifest, save stream state, then rebuild the curated tables from all committed raw data.
  */
 import { randomBytes } from 'node:crypto';
-import { StopRun, UserError } from '../errors.ts';
+import { HttpError, StopRun, StreamFailed, UserError } from '../errors.ts';
 import type { ConnectorPlugin, JsonRecord, Logger, ReadContext, StreamSpec, StreamState } from '../plugin-api.ts';
 import { HttpClient } from '../http.ts';
 import type { Storage } from '../storage/storage.ts';
 import type { LoadedPipeline, StreamConfig } from '../config/types.ts';
 import { RawWriter } from './raw.ts';
-import { MANIFEST_FORMAT, committedFiles, listManifests, writeManifest, type RunManifest, type StreamManifest } from './manifest.ts';
+import { MANIFEST_FORMAT, committedFiles, completeReads, listManifests, writeManifest, type RunManifest, type StreamManifest } from './manifest.ts';
 import { loadState, saveState } from './state.ts';
 import { parseFieldRef, valuesAt } from './fields.ts';
 import type { BuildOptions, TableResult } from '../transform/index.ts';
@@ -315,14 +315,24 @@ async function readStream(run: Run, name: string, summary: StreamSummary): Promi
     }
     await writer.flush();
   } catch (e) {
-    if (e instanceof StopRun) {
+    const unauthorized = e instanceof HttpError && e.status === 401;
+    if (e instanceof StopRun || unauthorized) {
       // Keep what was read: the plugin's state covers exactly the records it yielded.
       await writer.flush();
       status = 'partial';
-      run.stoppedEarly = true;
-      run.error = `connector ${plugin.name}, stream ${name}: ${e.message}`;
+      if (unauthorized) {
+        // The client already refreshed the token once and the API still says 401: the
+        // authorization itself is gone (revoked, or the app's access removed). Retrying cannot
+        // help; logging in again does. What was read so far is committed as after a quota stop.
+        run.userError = true;
+        run.hint = AUTH_HINT;
+        run.error = failure(run.error, `connector ${plugin.name}, stream ${name}: the API refused the authorization even after a token refresh: ${e.message}`);
+      } else {
+        run.stoppedEarly = true;
+        run.error = failure(run.error, `connector ${plugin.name}, stream ${name}: ${e.message}`);
+      }
     } else {
-      run.error = `connector ${plugin.name}, stream ${name}: ${redact(e instanceof Error ? e.message : String(e))}`;
+      run.error = failure(run.error, `connector ${plugin.name}, stream ${name}: ${redact(e instanceof Error ? e.message : String(e))}`);
       if (e instanceof UserError) {
         run.userError = true;
         run.hint = e.hint;
@@ -334,7 +344,9 @@ async function readStream(run: Run, name: string, summary: StreamSummary): Promi
       summary.requests = http.total - sum(before);
       if (isIds) run.pendingIds.set(name, { state, ids: valid(wantedIds) });
       progress?.({ type: 'stream-end', stream: name, status: 'failed' });
-      return 'stop';
+      // A stream that failed on its own (every parent refused) stops only itself: the streams
+      // after it still run (those reading from it get nothing of it this run).
+      return e instanceof StreamFailed ? 'continue' : 'stop';
     }
   }
   const requests = diff(http.counts, before);
@@ -355,7 +367,15 @@ async function readStream(run: Run, name: string, summary: StreamSummary): Promi
     seconds: (Date.now() - ts) / 1000,
   });
   progress?.({ type: 'stream-end', stream: name, status: summary.status as 'ok' | 'partial' });
-  return run.stoppedEarly ? 'stop' : 'continue';
+  return run.stoppedEarly || status === 'partial' ? 'stop' : 'continue';
+}
+
+/** What `run` prints as the fix when the API refuses the authorization itself (401 after a refresh). */
+export const AUTH_HINT = 'run `spotify-pipeline login` to authorize again (the API refused the stored authorization even with a fresh token), then run again: what was read before is committed';
+
+/** The run's error so far with one more stream's failure. */
+function failure(so: string | undefined, more: string): string {
+  return so ? `${so}; ${more}` : more;
 }
 
 /** A plugin rotated a secret (a new refresh token): mask it at once and store it before the run ends. */
@@ -397,8 +417,9 @@ async function commitRun(run: Run): Promise<void> {
 async function buildRunTables(run: Run): Promise<TableResult[]> {
   const { opts } = run;
   if (!opts.lakeDir || !opts.buildTables || opts.skipTransform) return [];
-  const files = committedFiles(await listManifests(opts.storage, { quarantine: opts.logger }));
-  return opts.buildTables({ lakeDir: opts.lakeDir, tables: opts.pipeline.config.tables, files, runId: run.runId, progress: opts.progress });
+  const manifests = await listManifests(opts.storage, { quarantine: opts.logger });
+  const files = committedFiles(manifests);
+  return opts.buildTables({ lakeDir: opts.lakeDir, tables: opts.pipeline.config.tables, files, completeReads: completeReads(manifests), runId: run.runId, progress: opts.progress });
 }
 
 /** Step 6: the run's summary. */

@@ -60,10 +60,20 @@ export function rawStream(files: RawFileRef[]): string {
   ].join('\n');
 }
 
-export function renderDuckdb(plan: TablePlan, files: Record<string, RawFileRef[]>): CompiledTable {
+/**
+ * The runs whose read of a stream was complete, as a relation (__run_id): what a table with
+ * `parents` needs to know the parent stream's latest complete read, even one that had no records.
+ */
+export function completeRunsRelation(runs: string[]): string {
+  if (runs.length === 0) return 'SELECT CAST(NULL AS VARCHAR) AS __run_id WHERE false';
+  return `SELECT * FROM (VALUES ${[...runs].sort().map((r) => `(${literal(r)})`).join(', ')}) AS __v(__run_id)`;
+}
+
+export function renderDuckdb(plan: TablePlan, files: Record<string, RawFileRef[]>, completeReads: Record<string, string[]> = {}): CompiledTable {
   const byPath = (a: RawFileRef, b: RawFileRef) => (refPath(a) < refPath(b) ? -1 : refPath(a) > refPath(b) ? 1 : 0);
   return renderTable(plan, duckdb, {
     rawLines: (stream) => rawStream([...(files[stream] ?? [])].sort(byPath)),
+    completeRuns: (stream) => completeRunsRelation(completeReads[stream] ?? []),
     fileKey: FILE_KEY,
     // ORDER BY ALL makes the written files byte-stable across reruns of the same raw data.
     rowsOrder: 'ORDER BY ALL',

@@ -21,6 +21,7 @@ export function tableDoc(plan: TablePlan): string {
     `From ${plan.sources.map(source).join(', ')}${plan.explode ? `, one row per element of ${code(`${plan.explode.text}[]`)}` : ''}.`,
     ...(plan.filter ? [`Keeps the rows where ${code(cell(plan.filter))}.`] : []),
     ...(plan.latestPer.length ? [`Per ${plan.latestPer.map(code).join(', ')}, only the newest run's rows.`] : []),
+    ...(plan.latestParents ? [`Only ${code(plan.latestPer[0])} values that the latest complete read of ${code(plan.latestParents.stream)} still lists (${code(plan.latestParents.path.text)}).`] : []),
     ...(plan.dedupe
       ? [`One row per ${plan.dedupe.key.map(code).join(', ')} (${plan.dedupe.orderBy ? plan.dedupe.orderBy.map((k) => `${k.desc ? 'greatest' : 'least'} ${code(k.column)}`).join(', then ') : 'newest run'} wins).`]
       : []),

@@ -97,6 +97,12 @@ export interface BuildOptions {
   drift?: boolean;
   /** Told when each table's build starts and ends, for live progress. */
   progress?: ProgressListener;
+  /**
+   * Per stream, the committed runs that read it completely (core/engine/manifest.ts
+   * `completeReads`): a table with `parents` keeps only the parents of the newest one. Without
+   * it, such a table drops no parent.
+   */
+  completeReads?: Record<string, string[]>;
 }
 
 const RUN_ID = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
@@ -111,7 +117,7 @@ export async function buildTables(opts: BuildOptions): Promise<TableResult[]> {
   // others half rebuilt.
   const plans = names.map((n) => planTable(n, tables[n]));
   // Every raw file the build reads must be what its manifest says, or nothing is built.
-  await verifyCommitted(opts.lakeDir, opts.files, new Set(plans.flatMap((p) => p.sources.map((s) => s.stream))));
+  await verifyCommitted(opts.lakeDir, opts.files, new Set(plans.flatMap(planStreams)));
 
   // The build runs the table's SQL (with the `sql:` columns and `filter` of pipeline.yaml) in a
   // sandboxed DuckDB (core/query/sandbox.ts) that can reach exactly the lake folders a build
@@ -145,6 +151,11 @@ export async function buildTables(opts: BuildOptions): Promise<TableResult[]> {
     await rm(tempDir, { recursive: true, force: true });
     await rmdir(join(opts.lakeDir, '_tmp')).catch(() => undefined); // only when empty: a Spark job may be using it
   }
+}
+
+/** The streams a table reads: its sources, and the stream listing its parents. */
+function planStreams(plan: TablePlan): string[] {
+  return [...plan.sources.map((s) => s.stream), ...(plan.latestParents ? [plan.latestParents.stream] : [])];
 }
 
 /**
@@ -182,11 +193,11 @@ async function buildOne(conn: DuckDBConnection, plan: TablePlan, opts: BuildOpti
   const streams = new Set(plan.sources.map((s) => s.stream));
   const mine = files.filter((f) => streams.has(f.stream));
   const sources: Record<string, RawFileRef[]> = {};
-  for (const s of streams) {
+  for (const s of planStreams(plan)) {
     // Line counts from the manifests let the reader number lines without sorting every record.
-    sources[s] = mine.filter((f) => f.stream === s).map((f) => (f.records > 0 ? { path: join(lakeDir, f.key), records: f.records } : join(lakeDir, f.key)));
+    sources[s] = files.filter((f) => f.stream === s).map((f) => (f.records > 0 ? { path: join(lakeDir, f.key), records: f.records } : join(lakeDir, f.key)));
   }
-  const sql = renderDuckdb(plan, sources);
+  const sql = renderDuckdb(plan, sources, opts.completeReads);
 
   // The JSON extraction and casts run once; the table and the quarantine both read the result.
   await conn.run(`CREATE OR REPLACE TEMP TABLE __judged AS ${sql.judged}`);

@@ -5,7 +5,7 @@
  */
 import type { TableSpec } from '../config/types.ts';
 import { planTable, storedColumnPlans } from './plan.ts';
-import { RAW_VIEW, renderSpark } from './spark.ts';
+import { COMPLETE_VIEW, RAW_VIEW, renderSpark } from './spark.ts';
 import { formatPath } from './paths.ts';
 import { COLUMN_TYPE_INFO } from './types.ts';
 
@@ -32,6 +32,11 @@ export interface SparkJobSpec {
   sources: Array<{ stream: string; root: string }>;
   /** Split partitions into files near this size (MB); absent: the job's default. */
   target_file_mb?: number;
+  /**
+   * A table with `parents`: the stream listing them (its committed files feed the raw view too)
+   * and the view of complete reads (_stream, _run_id) the job registers from the manifests.
+   */
+  parents?: { stream: string; view: string };
 }
 
 export function sparkJobSpec(name: string, spec: TableSpec): SparkJobSpec {
@@ -54,5 +59,6 @@ export function sparkJobSpec(name: string, spec: TableSpec): SparkJobSpec {
       root: s.eachOf ? `${formatPath(s.eachOf.segments)}[]${s.path.segments.length ? `.${formatPath(s.path.segments)}` : ''}` : formatPath(s.path.segments),
     })),
     ...(plan.targetFileMb !== undefined && { target_file_mb: plan.targetFileMb }),
+    ...(plan.latestParents && { parents: { stream: plan.latestParents.stream, view: COMPLETE_VIEW } }),
   };
 }

@@ -75,6 +75,11 @@ export interface TablePlan {
   columns: ColumnPlan[];
   filter?: string;
   latestPer: string[];
+  /**
+   * With `parents` (one latest_per column): the stream and field listing the current parents. A
+   * row whose latest_per value is not among them in that stream's latest complete read is dropped.
+   */
+  latestParents?: { stream: string; path: JsonPath };
   dedupe?: { key: string[]; orderBy?: OrderKey[] };
   partitions: PartitionPlan[];
   /** Split a partition's data into files near this size (MB); unset: the build's default. */
@@ -216,6 +221,15 @@ export function planTable(table: string, tableSpec: TableSpec): TablePlan {
     if (d.order_by !== undefined) dedupe.orderBy = orderKeys(d.order_by, types, (reason) => fail('dedupe.order_by', reason));
   }
   const latestPer = spec.latest_per ? known('latest_per', spec.latest_per, 'latest_per') : [];
+  let latestParents: TablePlan['latestParents'];
+  if (spec.parents !== undefined) {
+    const m = typeof spec.parents === 'string' ? /^([A-Za-z][A-Za-z0-9_]*)\.(.+)$/.exec(spec.parents) : null;
+    if (!m) fail('parents', 'must be <stream>.<field>, e.g. my_playlists.id');
+    if (latestPer.length !== 1) fail('parents', 'needs latest_per with exactly one column (the parent id each row belongs to)');
+    const path = parse('parents', m![2]);
+    if (countEach(path) > 0) fail('parents', 'names one field per parent record, without []');
+    latestParents = { stream: m![1], path };
+  }
 
   const partitions: PartitionPlan[] = (spec.partition_by ?? []).map((p, i) => {
     const key = `partition_by[${i}]`;
@@ -254,6 +268,7 @@ export function planTable(table: string, tableSpec: TableSpec): TablePlan {
     columns,
     filter: spec.filter?.trim(),
     latestPer,
+    ...(latestParents && { latestParents }),
     dedupe,
     partitions,
     storedColumns,

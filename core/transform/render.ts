@@ -43,6 +43,11 @@ export interface RenderTarget {
   rowsOrder?: string;
   /** A clause after the quarantine query. */
   quarantineOrder?: string;
+  /**
+   * The runs whose read of `stream` was complete (the manifest's status), as a relation with the
+   * one column __run_id; needed by a plan with `latestParents` (a complete read may have no lines).
+   */
+  completeRuns?(stream: string): string;
 }
 
 /** Newest run first, then the latest file part and line: "the last delivery wins". */
@@ -92,6 +97,28 @@ export function renderTable(plan: TablePlan, d: SqlDialect, target: RenderTarget
     const window = `max(__run_id) OVER (PARTITION BY ${by})`;
     steps.push(['__latest', d.qualify('__checked', window, (v) => d.notDistinct('__run_id', v), { column: '__newest_run', alias: '__l' })]);
     judgedFrom = '__latest';
+  }
+  // parents: a value missing from the parent stream's latest complete read (an unfollowed or
+  // deleted playlist) is gone, rows and all. Before any complete read of it nothing is dropped;
+  // a row without the value is left to its reasons (quarantined when required).
+  if (plan.latestParents && plan.latestPer.length === 1) {
+    if (!target.completeRuns) throw new Error(`table ${plan.table}: parents needs the complete reads of stream ${plan.latestParents.stream}`);
+    const { stream, path } = plan.latestParents;
+    const col = `__c.${d.ident(plan.latestPer[0])}`;
+    steps.push(
+      ['__parent_reads', target.completeRuns(stream)],
+      ['__parent_run', 'SELECT max(__run_id) AS __run_id FROM __parent_reads'],
+      ['__parent_lines', target.rawLines(stream)],
+      ['__parent_keys', `SELECT DISTINCT ${d.jsonText('__l.__rec', path)} AS __k FROM __parent_lines __l JOIN __parent_run __p ON __l.__run_id = __p.__run_id`],
+      [
+        '__current',
+        [
+          `SELECT __c.* FROM ${judgedFrom} __c CROSS JOIN __parent_run __p LEFT JOIN __parent_keys __k ON CAST(${col} AS ${d.type('string')}) = __k.__k`,
+          `WHERE __p.__run_id IS NULL OR ${col} IS NULL OR __k.__k IS NOT NULL`,
+        ].join('\n'),
+      ],
+    );
+    judgedFrom = '__current';
   }
   const judged = judgedRelation(plan, d, judgedFrom, streams.map(rawName));
 

@@ -19,6 +19,11 @@ export { sparkIdent, sparkJsonPath, sparkLiteral } from './dialects/spark.ts';
 
 /** The temp view the Glue job registers (see the file comment for its columns). */
 export const RAW_VIEW = 'raw_lines';
+/**
+ * The temp view of complete reads (_stream, _run_id: every stream a committed manifest says it
+ * read completely) the job registers for a table with `parents` (spec key `parents`).
+ */
+export const COMPLETE_VIEW = 'complete_reads';
 
 /**
  * The table's queries in Spark SQL. The rows query returns the stored columns, the partition
@@ -39,6 +44,7 @@ export function renderSpark(plan: TablePlan, inputView: string = RAW_VIEW): Spar
         `SELECT CASE WHEN json_array_length(concat('[', value, ']')) = 1 THEN value END AS __rec, _file AS __file, _line AS __line, _run_id AS __run_id`,
         `FROM ${sparkIdent(inputView)} WHERE _stream = ${sparkLiteral(stream)}`,
       ].join('\n'),
+    completeRuns: (stream) => `SELECT _run_id AS __run_id FROM ${sparkIdent(COMPLETE_VIEW)} WHERE _stream = ${sparkLiteral(stream)}`,
     // The view's _file is already the lake key.
     fileKey: '__file',
     extraOutputs: ['__run_id AS _source_run_id'],

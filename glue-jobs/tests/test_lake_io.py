@@ -366,6 +366,20 @@ class PlanTables(unittest.TestCase):
         full = lake_io.plan_tables(dict(args, run_id=None), [m1, m2], {"plays": SPEC, "artists": artists})
         self.assertEqual([p["skip"] for p in full], [None, None])
 
+    def test_a_table_with_parents_reads_the_parent_stream_and_its_complete_reads(self):
+        args = lake_io.parse_job_args(["--lake_bucket", "b", "--lake_prefix", "", "--spec_prefix", "specs", "--run_id", R2])
+        m1 = manifest(R1, {"my_playlists": ["raw/my_playlists/dt=2026-11-24/%s-00000.jsonl.gz" % R1], "playlist_items": ["raw/playlist_items/dt=2026-11-24/%s-00000.jsonl.gz" % R1]})
+        # Run 2 re-read no playlist (all unchanged) but listed them again: one was unfollowed.
+        m2 = manifest(R2, {"my_playlists": ["raw/my_playlists/dt=2026-11-24/%s-00000.jsonl.gz" % R2]})
+        m3 = manifest("20261124T120000000Z-cccccc", {"my_playlists": []})
+        m3["streams"]["my_playlists"]["status"] = "partial"
+        tracks = dict(SPEC, table="playlist_tracks", partition_by=[], sources=[{"stream": "playlist_items", "root": ""}], parents={"stream": "my_playlists", "view": "complete_reads"})
+        plan = lake_io.plan_tables(args, [m1, m2, m3], {"playlist_tracks": tracks})[0]
+        self.assertIsNone(plan["skip"])  # the parents changed: the table is rebuilt
+        self.assertEqual(sorted({f["stream"] for f in plan["files"]}), ["my_playlists", "playlist_items"])
+        self.assertEqual(plan["complete_reads"], [("my_playlists", R1), ("my_playlists", R2), ("playlist_items", R1)])
+        self.assertIsNone(lake_io.plan_tables(args, [m1, m2], {"plays": SPEC})[0]["complete_reads"])
+
 
 class CompiledSpecs(unittest.TestCase):
     """Specs compiled by `spotify-pipeline transform --spark-specs` (test/transform/glue.test.ts sets the folder)."""

@@ -180,6 +180,7 @@ tables:
       e: { sql: "upper(a)", type: string }
     dedupe: [a, zz]
     latest_per: [yy]
+    parents: zz.id
     partition_by:
       - { name: a, from: b }
       - { name: m, from: b, as: month }
@@ -189,6 +190,7 @@ tables:
     columns:
       a: { path: "x[].y", type: string }
     dedupe: { key: [a, zz], order_by: nope }
+    parents: s.id
   v:
     from: [{ stream: s, root: "items[].tracks[]" }]
     columns:
@@ -216,6 +218,13 @@ tables:
     expect(msg('tables.t.partition_by[2].from')).toBe('unknown column "nope"; expected one of a, b, c, d, e');
   });
 
+  it('checks that parents names a stream and goes with one latest_per column', () => {
+    const p = at(problems, 'tables.t.parents');
+    expect(pos(p)).toEqual(spot(text, 'parents: zz.id', 'zz.id'));
+    expect(p.message).toBe('unknown stream "zz"; expected one of s');
+    expect(msg('tables.u.parents')).toBe('parents needs latest_per with exactly one column (the parent id each row belongs to)');
+  });
+
   it('checks partition names and formats', () => {
     expect(msg('tables.t.partition_by[0].name')).toBe(
       '"a" is already a column; Glue and Athena need partition columns named apart from the table\'s columns (e.g. dt)',
@@ -237,7 +246,7 @@ tables:
   });
 
   it('says nothing more', () => {
-    expect(problems.length).toBe(14);
+    expect(problems.length).toBe(16);
   });
 });
 

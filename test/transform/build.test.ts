@@ -340,6 +340,26 @@ describe('buildTables', () => {
     ]);
   });
 
+  it('parents: nothing is dropped before a complete read of the parent stream; an empty complete read drops every parent', async () => {
+    const spec: TableSpec = {
+      from: [{ stream: 'playlist_items' }],
+      columns: { playlist_id: { path: 'playlist_id', type: 'string', required: true }, position: { path: 'position', type: 'int' } },
+      latest_per: ['playlist_id'],
+      parents: 'my_playlists.id',
+    };
+    const items = await writeRaw(lake, 'playlist_items', runId(10), [playlistItem('plA', 0, T1), playlistItem('plB', 0, T2)]);
+    const lists = await writeRaw(lake, 'my_playlists', runId(10), [{ id: 'plA' }]);
+    const rows = async (completeReads: Record<string, string[]>, files: CommittedFile[], build: number) => {
+      await buildTables({ lakeDir: lake, tables: { pt: spec }, files, completeReads, runId: runId(build) });
+      return (await query({ pt: spec }, 'SELECT playlist_id FROM pt ORDER BY 1')).rows.map((r) => r.playlist_id);
+    };
+    // Only a partial read of my_playlists so far (or an old lake): it says nothing.
+    expect(await rows({ playlist_items: [runId(10)] }, [items, lists], 11)).toEqual(['plA', 'plB']);
+    expect(await rows({ playlist_items: [runId(10)], my_playlists: [runId(10)] }, [items, lists], 12)).toEqual(['plA']);
+    // A later complete read with no playlist at all (every one unfollowed): no file, still complete.
+    expect(await rows({ playlist_items: [runId(10)], my_playlists: [runId(10), runId(13)] }, [items, lists], 14)).toEqual([]);
+  });
+
   it('unions several sources with roots (tracks from plays and playlists)', async () => {
     const plays = await writeRaw(lake, 'recently_played', runId(10), [play('2026-11-24T09:30:00Z', T1), play('2026-11-24T09:40:00Z', T2)]);
     const items = await writeRaw(lake, 'playlist_items', runId(12), [

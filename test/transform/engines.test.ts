@@ -24,7 +24,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TableSpec } from '../../core/config/types.ts';
-import { committedFiles, listManifests } from '../../core/engine/manifest.ts';
+import { committedFiles, completeReads, listManifests } from '../../core/engine/manifest.ts';
 import { lakeTables, preparePipeline } from '../../core/pipeline.ts';
 import { LocalStorage } from '../../core/storage/local.ts';
 import { buildTables, planTable, type TableResult } from '../../core/transform/index.ts';
@@ -210,8 +210,9 @@ const built: Promise<Built> = (async () => {
   for (const { name, tables, duck, spark, targetFileMb } of lakes) {
     // The same raw data and manifests in the Spark engine's lake.
     await cp(duck, spark, { recursive: true });
-    const files = committedFiles(await listManifests(new LocalStorage(duck)));
-    const duckResults = await buildTables({ lakeDir: duck, tables, files, runId: runId(90), targetFileMb, drift: false });
+    const manifests = await listManifests(new LocalStorage(duck));
+    const files = committedFiles(manifests);
+    const duckResults = await buildTables({ lakeDir: duck, tables, files, completeReads: completeReads(manifests), runId: runId(90), targetFileMb, drift: false });
     cases.set(name, { name, tables, duck, spark, duckResults });
     jobs.push({ id: name, job: await prepareSparkJob({ lakeDir: spark, tables, runId: runId(90), targetFileMb }) });
   }

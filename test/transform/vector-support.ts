@@ -24,6 +24,8 @@ export interface RawEntry {
   lines?: string[];
   /** Records made from a template: `{i}` in a string becomes 0..count-1, `{i%N}` the remainder. */
   generate?: { count: number; record: unknown };
+  /** How the run's manifest says it read the stream (default complete; `partial`: stopped part-way). */
+  status?: 'complete' | 'partial';
 }
 
 export interface Vector {
@@ -73,6 +75,16 @@ function tableStreams(table: Record<string, unknown>): string[] {
   return Array.isArray(from) ? from.map((f: { stream: string }) => f.stream) : [];
 }
 
+/** Per stream, the runs that read it completely (as completeReads of the manifests writeVectorRaw commits). */
+export function vectorCompleteReads(v: Vector): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const [i, r] of (v.raw ?? []).entries()) {
+    const run = runId(r.run ?? i + 1);
+    if (r.status !== 'partial' && !(out[r.stream] ??= []).includes(run)) out[r.stream].push(run);
+  }
+  return out;
+}
+
 /** The declaration through the real loader: schema-checked and normalized as pipeline.yaml would be. */
 export function loadSpec(name: string, v: Vector): TableSpec {
   const streams = [...new Set((v.raw ?? []).map((r) => r.stream)), ...tableStreams(v.table)];
@@ -104,6 +116,7 @@ export async function writeVectorRaw(lake: string, v: Vector, opts: { manifests?
     const lines = [...records.map((x) => JSON.stringify(x)), ...(r.lines ?? [])];
     committed.push(await writeRaw(lake, r.stream, run, [], { lines, part }));
   }
+  const partial = new Set((v.raw ?? []).flatMap((r, i) => (r.status === 'partial' ? [`${runId(r.run ?? i + 1)}/${r.stream}`] : [])));
   if (opts.manifests) {
     const storage = new LocalStorage(lake);
     for (const run of [...new Set(committed.map((f) => f.runId))]) {
@@ -112,7 +125,8 @@ export async function writeVectorRaw(lake: string, v: Vector, opts: { manifests?
         [...new Set(mine.map((f) => f.stream))].map((s) => {
           const files = mine.filter((f) => f.stream === s);
           const records = files.reduce((n, f) => n + f.records, 0);
-          return [s, { endpoint: 'x', records, files: files.map((f) => ({ key: f.key, records: f.records, bytes: f.bytes ?? 0, sha256: f.sha256 })), requests: {}, status: 'complete' as const }];
+          const status = partial.has(`${run}/${s}`) ? ('partial' as const) : ('complete' as const);
+          return [s, { endpoint: 'x', records, files: files.map((f) => ({ key: f.key, records: f.records, bytes: f.bytes ?? 0, sha256: f.sha256 })), requests: {}, status }];
         }),
       );
       await writeManifest(storage, { run_id: run, pipeline: 'vectors', started_at: '2026-11-24T10:15:02.000Z', committed_at: '2026-11-24T10:15:09.000Z', streams });

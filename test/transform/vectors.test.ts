@@ -20,7 +20,7 @@ import { openLake } from '../../core/query/index.ts';
 import { sparkChecker, type SqlChecker } from '../../core/query/parsers.ts';
 import { COLUMN_TYPES, buildTables, planTable, renderSpark, rowJsonSchema } from '../../core/transform/index.ts';
 import { listFiles, runId, tempLake } from './helpers.ts';
-import { VECTOR_DIR as DIR, countMatches, loadSpec, readVector, vectorFiles, writeVectorRaw } from './vector-support.ts';
+import { VECTOR_DIR as DIR, countMatches, loadSpec, readVector, vectorCompleteReads, vectorFiles, writeVectorRaw } from './vector-support.ts';
 
 const files = vectorFiles();
 
@@ -58,6 +58,7 @@ describe('transform conformance vectors', () => {
           lakeDir: lake,
           tables: { [name]: spec },
           files: committed,
+          completeReads: vectorCompleteReads(v),
           runId: runId(90),
           targetFileMb: v.build?.target_file_mb,
         });

@@ -5,6 +5,7 @@
  * latest_per, dedupe, partitions, the split at __judged); a dialect only says how to write it.
  */
 import type { ColumnPlan, PathColumnPlan, TablePlan } from '../plan.ts';
+import type { JsonPath } from '../paths.ts';
 import type { ColumnType } from '../types.ts';
 
 /** One step of the WITH clause: its name and its SQL. */
@@ -43,6 +44,8 @@ export interface SqlDialect {
   /** The raw value as text, for a quarantine reason (strings unquoted, as every engine shows them). */
   rawText(column: ColumnPlan, raw: string): string;
 
+  /** The value at `path` in the JSON record `rec` as text (strings unquoted; NULL when absent or JSON null). */
+  jsonText(rec: string, path: JsonPath): string;
   /** String concatenation. */
   concat(parts: string[]): string;
   /** A list (array) value of these items. */

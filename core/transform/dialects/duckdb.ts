@@ -126,6 +126,7 @@ export const duckdb: SqlDialect = {
   rawPresent: (c, raw) => (readsJson(c) ? `(${raw} IS NOT NULL AND json_type(${raw}) <> 'NULL')` : `${raw} IS NOT NULL`),
   // A JSON value (list columns) is shown as the other engines show it: strings unquoted.
   rawText: (c, raw) => (readsJson(c) ? `json_extract_string(${raw}, '$')` : `CAST(${raw} AS ${COLUMN_TYPE_INFO.string.duckdb})`),
+  jsonText,
   concat: (parts) => parts.join(' || '),
   array: (items, separator = ', ') => `[${items.join(separator)}]`,
   filterArray: (array, v, condition) => `list_filter(${array}, lambda ${v}: ${condition})`,

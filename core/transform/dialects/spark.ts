@@ -126,6 +126,7 @@ export const spark: SqlDialect = {
   cast,
   rawPresent: (_c, raw) => `${raw} IS NOT NULL`,
   rawText: (_c, raw) => `CAST(${raw} AS ${typeName('string')})`,
+  jsonText,
   concat: (parts) => `concat(${parts.join(', ')})`,
   array: (items, separator = ', ') => `array(${items.join(separator)})`,
   filterArray: (array, v, condition) => `filter(${array}, ${v} -> ${condition})`,
