@@ -45,7 +45,7 @@ export const simplifiedAlbum: JsonSchema = {
   properties: {
     id: nullableString,
     name: { type: 'string' },
-    album_type: { enum: ['album', 'single', 'compilation', null] },
+    album_type: { enum: ['album', 'single', 'compilation', 'ep', null], description: 'lowercase (normalized: Spotify has sent ALBUM, SINGLE, EP)' },
     total_tracks: { type: 'integer' },
     release_date: nullableString,
     release_date_precision: { enum: ['year', 'month', 'day', null] },
