@@ -405,6 +405,13 @@ export interface ConnectorPlugin<C = JsonRecord> {
    */
   uploads?: { configKey: string; description: string };
   endpoints: Record<string, EndpointDescriptor>;
+  /**
+   * Endpoints the provider removed that the plugin does not offer, by the names users copy from
+   * tutorials: `validate` says when, why and what to use instead rather than "unknown endpoint".
+   * A stream's endpoint is matched without a leading `/` or `v1/`, with any `{placeholder}` as
+   * `{id}` and `_` as `-` (so `/v1/artists/{artist_id}/related_artists` finds `artists/{id}/related-artists`).
+   */
+  retiredEndpoints?: Record<string, Removal>;
   /** Plugin-specific rules for the pipeline's streams (e.g. an endpoint the API mode forbids). */
   validate?(config: Partial<C>, streams: StreamSpec[]): PluginIssue[];
   /** Base URL, rate limit and wait budget of the run's shared HTTP client, from the config. */
