@@ -359,6 +359,13 @@ export const endpoints: Record<string, SpotifyEndpoint> = {
   },
 };
 
+// Fields Development Mode leaves out (popularity, followers, available_markets, ...) are expected
+// absences there, not schema drift: derived from the record schemas, which mark them.
+for (const e of Object.values(endpoints)) {
+  const absent = schema.developmentAbsences(e.recordSchema);
+  if (absent.length) e.absentFields = { development: absent };
+}
+
 /** The Web API changes of 2024-11-27 (doc §1): removed for new apps and Development Mode apps. */
 const NOV_2024 = '2024-11-27';
 

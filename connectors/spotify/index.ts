@@ -20,6 +20,7 @@ export default definePlugin<SpotifyConfig>({
   secretKeys: ['client_secret', 'refresh_token'],
   endpoints,
   retiredEndpoints,
+  apiMode,
 
   httpOptions(config) {
     const rl = config.rate_limit === undefined ? DEFAULT_RATE_LIMIT : config.rate_limit;

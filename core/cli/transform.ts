@@ -17,6 +17,7 @@ import { curatedUrl, glueDatabaseName } from '../storage/names.ts';
 import { athenaDdl, buildTables, planTable, renderDuckdb, renderSpark, sparkJobSpec, tableDoc, RAW_VIEW, type CommittedFile, type TableResult } from '../transform/index.ts';
 import { humanBytes, textTable } from './format.ts';
 import { acquireLakeLock } from '../engine/lock.ts';
+import { expectedAbsences } from '../engine/absences.ts';
 import { createLogger } from '../log.ts';
 import type { Logger } from '../plugin-api.ts';
 
@@ -120,7 +121,9 @@ export async function transformCommand(ctx: CliContext, o: TransformOptions): Pr
       results = await buildTablesSpark({ lakeDir: dir, tables, runId, only: o.table, targetFileMb: o.targetFileMb, master, sparkSubmit });
       on = ` on Spark (${master})`;
     } else {
-      results = await buildTables({ lakeDir: dir, tables, files, runId, only: o.table, targetFileMb: o.targetFileMb });
+      // Fields a connector leaves out by design in the pipeline's API mode are not schema drift.
+      const expectedAbsent = expectedAbsences([prep, ...(prep.includes ?? [])].map((p) => ({ plugin: p.plugin, connectorConfig: p.loaded.config.connector.config ?? {}, streams: p.loaded.config.streams })));
+      results = await buildTables({ lakeDir: dir, tables, files, runId, only: o.table, targetFileMb: o.targetFileMb, expectedAbsent });
     }
   } finally {
     await lock.release();

@@ -14,6 +14,7 @@ import { loadState, saveState } from './state.ts';
 import { parseFieldRef, valuesAt } from './fields.ts';
 import type { BuildOptions, TableResult } from '../transform/index.ts';
 import { redact, registerSecret } from '../redact.ts';
+import { expectedAbsences } from './absences.ts';
 
 export interface StreamSummary {
   stream: string;
@@ -383,7 +384,9 @@ async function buildRunTables(run: Run): Promise<TableResult[]> {
   const { opts } = run;
   if (!opts.lakeDir || !opts.buildTables || opts.skipTransform) return [];
   const files = committedFiles(await listManifests(opts.storage, { quarantine: opts.logger }));
-  return opts.buildTables({ lakeDir: opts.lakeDir, tables: opts.pipeline.config.tables, files, runId: run.runId });
+  // Fields the connector leaves out by design in this API mode are not schema drift.
+  const expectedAbsent = expectedAbsences([{ plugin: opts.plugin, connectorConfig: opts.connectorConfig, streams: opts.pipeline.config.streams }]);
+  return opts.buildTables({ lakeDir: opts.lakeDir, tables: opts.pipeline.config.tables, files, runId: run.runId, expectedAbsent });
 }
 
 /** Step 6: the run's summary. */

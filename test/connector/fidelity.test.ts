@@ -11,6 +11,7 @@ import plugin from '../../connectors/spotify/index.ts';
 import { memoryLogger } from '../../core/log.ts';
 import type { HttpClient, HttpResponse, JsonRecord, StreamSpec } from '../../core/plugin-api.ts';
 import { buildTables } from '../../core/transform/index.ts';
+import { expectedAbsences } from '../../core/engine/absences.ts';
 import { parsePipeline } from '../../core/config/index.ts';
 import { duck, runId, tempLake, writeRaw } from '../transform/helpers.ts';
 
@@ -143,5 +144,56 @@ describe('recorded shapes through the shipped tables', () => {
       { position: 3, added_at: '2022-05-06 07:08:09', added_by: 'alina.petrova' },
       { position: 4, added_at: '2024-06-07 08:09:10', added_by: 'alina.petrova' },
     ]);
+  });
+});
+
+describe('fields Development Mode removes are expected absences, not schema drift', () => {
+  const lakes: Array<() => Promise<void>> = [];
+  afterAll(async () => {
+    for (const c of lakes) await c();
+  });
+  const shippedFile = join(import.meta.dirname, '../../pipeline.yaml');
+  const config = parsePipeline(readFileSync(shippedFile, 'utf8'), shippedFile).loaded.config;
+
+  // GET /v1/artists/{id} in Development Mode (doc §3): followers and popularity are absent.
+  const devArtist = (id: string, name: string) => ({
+    external_urls: { spotify: `https://open.spotify.com/artist/${id}` },
+    genres: ['indie folk'],
+    href: `https://api.spotify.com/v1/artists/${id}`,
+    id,
+    images: [],
+    name,
+    type: 'artist',
+    uri: `spotify:artist:${id}`,
+  });
+
+  async function driftOf(mode: 'development' | 'extended'): Promise<string[]> {
+    const { dir, cleanup } = await tempLake();
+    lakes.push(cleanup);
+    const files = [
+      await writeRaw(dir, 'artists', runId(1), [devArtist('0OdUWJ0sBjDrqHygGUXeCF', 'Band of Horses')]),
+      await writeRaw(dir, 'artists', runId(2), [devArtist('3WrFJ7ztbogyGnTHbHJFl2', 'The Beatles')]),
+    ];
+    const expectedAbsent = expectedAbsences([{ plugin, connectorConfig: { api_mode: mode }, streams: config.streams }]);
+    const [artists] = await buildTables({ lakeDir: dir, tables: config.tables, files, runId: runId(2), only: ['artists'], expectedAbsent });
+    return artists.drift;
+  }
+
+  it('the connector declares them per API mode, from its record schemas', () => {
+    expect(plugin.apiMode?.({ api_mode: 'development' })).toBe('development');
+    expect(plugin.endpoints.artists.absentFields?.development).toEqual(expect.arrayContaining(['popularity', 'followers']));
+    expect(plugin.endpoints['playlists/{id}/items'].absentFields?.development).toEqual(expect.arrayContaining(['item.popularity', 'item.album.available_markets']));
+    expect(plugin.endpoints.artists.absentFields?.extended).toBeUndefined();
+  });
+
+  it('a Development Mode build reports no drift for popularity and followers.total', async () => {
+    expect(await driftOf('development')).toEqual([]);
+  });
+
+  it('in Extended Quota Mode the same absence is drift', async () => {
+    const drift = await driftOf('extended');
+    expect(drift).toHaveLength(2);
+    expect(drift[0]).toMatch(/declared path popularity \(column popularity\) has no value/);
+    expect(drift[1]).toMatch(/declared path followers\.total \(column followers\) has no value/);
   });
 });
