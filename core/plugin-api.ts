@@ -163,6 +163,13 @@ export interface EndpointDescriptor {
   /** JSON Schema of one record the stream yields. */
   recordSchema: JsonSchema;
   /**
+   * Per API mode: record fields the provider is known to leave out in that mode (dot paths, `[]`
+   * for the elements of an array, e.g. `popularity`, `track.album.available_markets`). A table
+   * column reading one (or a field inside one) is empty by design there, so the transform does not
+   * report it as schema drift. The mode is the plugin's `apiMode(config)`.
+   */
+  absentFields?: Record<string, string[]>;
+  /**
    * Fields (dot paths) that identify a record, e.g. `['play_id']`. The conformance kit compares
    * reads by them (otherwise by the whole record); tables usually dedupe on them.
    */
@@ -414,6 +421,15 @@ export interface ConnectorPlugin<C = JsonRecord> {
    */
   uploads?: { configKey: string; description: string };
   endpoints: Record<string, EndpointDescriptor>;
+  /**
+   * Endpoints the provider removed that the plugin does not offer, by the names users copy from
+   * tutorials: `validate` says when, why and what to use instead rather than "unknown endpoint".
+   * A stream's endpoint is matched without a leading `/` or `v1/`, with any `{placeholder}` as
+   * `{id}` and `_` as `-` (so `/v1/artists/{artist_id}/related_artists` finds `artists/{id}/related-artists`).
+   */
+  retiredEndpoints?: Record<string, Removal>;
+  /** The API mode a config selects: the key of the endpoints' `modes` and `absentFields`. */
+  apiMode?(config: Partial<C>): string;
   /** Plugin-specific rules for the pipeline's streams (e.g. an endpoint the API mode forbids). */
   validate?(config: Partial<C>, streams: StreamSpec[]): PluginIssue[];
   /** Base URL, rate limit and wait budget of the run's shared HTTP client, from the config. */

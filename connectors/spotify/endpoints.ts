@@ -359,6 +359,52 @@ export const endpoints: Record<string, SpotifyEndpoint> = {
   },
 };
 
+// Fields Development Mode leaves out (popularity, followers, available_markets, ...) are expected
+// absences there, not schema drift: derived from the record schemas, which mark them.
+for (const e of Object.values(endpoints)) {
+  const absent = schema.developmentAbsences(e.recordSchema);
+  if (absent.length) e.absentFields = { development: absent };
+}
+
+/** The Web API changes of 2024-11-27 (doc §1): removed for new apps and Development Mode apps. */
+const NOV_2024 = '2024-11-27';
+
+const removedNov2024 = (what: string, instead: string): Removal => ({
+  date: NOV_2024,
+  change: `Spotify's Web API changes of 2024-11-27 removed ${what} for new apps and apps in Development Mode (403); only Extended Quota Mode apps approved before that day keep it, and this connector does not read it`,
+  instead,
+});
+const removedFeb2026Dev = (what: string, instead: string): Removal => ({
+  date: FEB_2026,
+  change: `the February 2026 Web API changes removed ${what} for Development Mode apps (403 Forbidden); this connector does not read it in Extended Quota Mode either`,
+  instead,
+});
+
+const NO_AUDIO_FEATURES = 'the track object (endpoint: tracks: duration_ms, explicit); nothing in the Web API replaces audio features or analysis';
+const OWN_TASTE = "the user's own taste: endpoint: me/top/tracks and me/top/artists, or endpoint: search";
+const PLAYLISTS_INSTEAD = 'the playlists the user follows (endpoint: me/playlists) or endpoint: search with types: [playlist]';
+
+/**
+ * Endpoints users copy from tutorials that Spotify removed and this connector does not offer, with
+ * when, why and what to use instead (shared/spotify-api-2026.md §1, §2.1, §2.2): `validate` says so
+ * instead of "unknown endpoint" (core matches `/v1/...`, `{artist_id}` and `snake_case` spellings).
+ */
+export const retiredEndpoints: Record<string, Removal> = {
+  'audio-features': removedNov2024("Get Several Tracks' Audio Features", NO_AUDIO_FEATURES),
+  'audio-features/{id}': removedNov2024("Get Track's Audio Features", NO_AUDIO_FEATURES),
+  'audio-analysis/{id}': removedNov2024("Get Track's Audio Analysis", NO_AUDIO_FEATURES),
+  recommendations: removedNov2024('Get Recommendations', OWN_TASTE),
+  'recommendations/available-genre-seeds': removedNov2024('Get Available Genre Seeds (with Recommendations)', 'the genres of the artists you play (endpoint: artists, column genres)'),
+  'artists/{id}/related-artists': removedNov2024("Get Artist's Related Artists", "an artist's releases and appearances (endpoint: artists/{id}/albums, include_groups with appears_on) or endpoint: search"),
+  'browse/featured-playlists': removedNov2024('Get Featured Playlists', PLAYLISTS_INSTEAD),
+  'browse/categories/{id}/playlists': removedNov2024("Get Category's Playlists", PLAYLISTS_INSTEAD),
+  'browse/new-releases': removedFeb2026Dev('Get New Releases', "the releases of the artists you play or follow (endpoint: artists/{id}/albums with for_each over their ids; albums carry release_date)"),
+  'browse/categories': removedFeb2026Dev('Get Several Browse Categories', 'endpoint: search'),
+  'browse/categories/{id}': removedFeb2026Dev('Get Single Browse Category', 'endpoint: search'),
+  markets: removedFeb2026Dev('Get Available Markets', 'any ISO 3166-1 alpha-2 code as the `market` parameter (no endpoint lists them any more)'),
+  'users/{id}': removedFeb2026Dev("Get User's Profile for other users", "the owner objects of the user's playlists (endpoint: me/playlists, owner.id and owner.display_name)"),
+};
+
 /** The mode a config asks for (the connector's default is Development Mode, like almost every app). */
 export function apiMode(config: { api_mode?: unknown }): 'development' | 'extended' {
   return config.api_mode === 'extended' ? 'extended' : 'development';

@@ -3,7 +3,7 @@
  * It depends only on core's public plugin API.
  */
 import { definePlugin, PLUGIN_API_VERSION, UserError, type PluginIssue } from '../../core/plugin-api.ts';
-import { apiMode, endpoints } from './endpoints.ts';
+import { apiMode, endpoints, retiredEndpoints } from './endpoints.ts';
 import { configSchema, type SpotifyConfig } from './config.ts';
 import { explainApiError, readStream, session } from './read.ts';
 import { login } from './login.ts';
@@ -19,6 +19,8 @@ export default definePlugin<SpotifyConfig>({
   configSchema,
   secretKeys: ['client_secret', 'refresh_token'],
   endpoints,
+  retiredEndpoints,
+  apiMode,
 
   httpOptions(config) {
     const rl = config.rate_limit === undefined ? DEFAULT_RATE_LIMIT : config.rate_limit;

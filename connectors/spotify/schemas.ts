@@ -7,7 +7,35 @@
 import type { JsonSchema } from '../../core/plugin-api.ts';
 
 const nullableString = { type: ['string', 'null'] };
-const extendedOnly = (schema: JsonSchema): JsonSchema => ({ ...schema, description: 'Extended Quota Mode only (absent in Development Mode)' });
+/** Schemas of fields Development Mode leaves out (doc §3): what `developmentAbsences` collects. */
+const absentInDevelopment = new WeakSet<JsonSchema>();
+const extendedOnly = (schema: JsonSchema): JsonSchema => {
+  const out = { ...schema, description: 'Extended Quota Mode only (absent in Development Mode)' };
+  absentInDevelopment.add(out);
+  return out;
+};
+
+/**
+ * The fields of a record schema that Development Mode leaves out, as dot paths (`[]` for array
+ * elements), e.g. `track.popularity`: the endpoints declare them as expected absences, so a table
+ * column reading one is not reported as schema drift in that mode.
+ */
+export function developmentAbsences(schema: JsonSchema): string[] {
+  const out = new Set<string>();
+  const walk = (s: unknown, path: string): void => {
+    if (!s || typeof s !== 'object') return;
+    const node = s as JsonSchema;
+    if (absentInDevelopment.has(node)) {
+      if (path) out.add(path);
+      return;
+    }
+    for (const [k, v] of Object.entries((node.properties as Record<string, JsonSchema> | undefined) ?? {})) walk(v, path ? `${path}.${k}` : k);
+    if (node.items) walk(node.items, `${path}[]`);
+    for (const alt of [...((node.anyOf as JsonSchema[] | undefined) ?? []), ...((node.oneOf as JsonSchema[] | undefined) ?? [])]) walk(alt, path);
+  };
+  walk(schema, '');
+  return [...out].sort();
+}
 
 /** Keys the connector adds to a record, required on every record of that stream. */
 function withAdded(base: JsonSchema, added: Record<string, JsonSchema>): JsonSchema {
@@ -45,7 +73,7 @@ export const simplifiedAlbum: JsonSchema = {
   properties: {
     id: nullableString,
     name: { type: 'string' },
-    album_type: { enum: ['album', 'single', 'compilation', null] },
+    album_type: { enum: ['album', 'single', 'compilation', 'ep', null], description: 'lowercase (normalized: Spotify has sent ALBUM, SINGLE, EP)' },
     total_tracks: { type: 'integer' },
     release_date: nullableString,
     release_date_precision: { enum: ['year', 'month', 'day', null] },

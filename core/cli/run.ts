@@ -258,7 +258,10 @@ export function printSummary(s: RunSummary, stoppedBy?: StopReason): void {
   if (drift.length) out(`Schema drift (reported, not applied; the declared columns stay the schema):\n${drift.join('\n')}`);
   const token = s.requestsByEndpoint.token ?? 0;
   const me = s.requestsByEndpoint.me ?? 0;
-  if (token || me) out(`(plus ${token} token request(s) and ${me} /me request(s))`);
+  // Each stream's requests already count the token and /me calls made while it read: say what the
+  // column holds, never add them again.
+  const parts = [token && `${token} token request(s)`, me && `${me} /me request(s)`].filter(Boolean);
+  if (parts.length) out(`(the requests column includes ${parts.join(' and ')})`);
 }
 
 /** Runs one pipeline into `lake` and prints its summary; `signal` stops it cleanly. */

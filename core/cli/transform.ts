@@ -17,6 +17,7 @@ import { curatedUrl, glueDatabaseName } from '../storage/names.ts';
 import { athenaDdl, buildTables, planTable, renderDuckdb, renderSpark, sparkJobSpec, tableDoc, RAW_VIEW, type CommittedFile, type TableResult } from '../transform/index.ts';
 import { humanBytes, textTable } from './format.ts';
 import { acquireLakeLock } from '../engine/lock.ts';
+import { expectedAbsences } from '../engine/absences.ts';
 import { createLogger } from '../log.ts';
 import { createReporter, progressMode } from './progress.ts';
 import type { Logger } from '../plugin-api.ts';
@@ -124,10 +125,12 @@ export async function transformCommand(ctx: CliContext, o: TransformOptions): Pr
       results = await buildTablesSpark({ lakeDir: dir, tables, runId, only: o.table, targetFileMb: o.targetFileMb, master, sparkSubmit });
       on = ` on Spark (${master})`;
     } else {
+      // Fields a connector leaves out by design in the pipeline's API mode are not schema drift.
+      const expectedAbsent = expectedAbsences([prep, ...(prep.includes ?? [])].map((p) => ({ plugin: p.plugin, connectorConfig: p.loaded.config.connector.config ?? {}, streams: p.loaded.config.streams })));
       // Per-table progress on stderr, as `run` shows it (a display on a terminal, a line per 10 s otherwise).
       const reporter = createReporter({ mode: progressMode(process.stderr), out: process.stderr, everyMs: 10_000 });
       try {
-        results = await buildTables({ lakeDir: dir, tables, files, completeReads: complete, runId, only: o.table, targetFileMb: o.targetFileMb, progress: reporter.listener });
+        results = await buildTables({ lakeDir: dir, tables, files, completeReads: complete, runId, only: o.table, targetFileMb: o.targetFileMb, expectedAbsent, progress: reporter.listener });
       } finally {
         reporter.stop();
       }

@@ -3,7 +3,7 @@
  * sections (a table's stream, a partition's column). The schema has already judged the shape;
  * these checks skip values of the wrong type rather than report them twice.
  */
-import type { ConnectorPlugin, EndpointDescriptor, JsonSchema, StreamSpec } from '../plugin-api.ts';
+import type { ConnectorPlugin, EndpointDescriptor, JsonSchema, Removal, StreamSpec } from '../plugin-api.ts';
 import type { LoadedPipeline } from './types.ts';
 import { SchemaValidator, type Finding } from './errors.ts';
 import { parsePath, valueAt, type Segment } from './paths.ts';
@@ -120,7 +120,12 @@ function checkStreams(config: Obj, plugin: ConnectorPlugin, report: Report): voi
     const endpoint = s.endpoint;
     const ep = Object.hasOwn(plugin.endpoints, endpoint) ? plugin.endpoints[endpoint] : undefined;
     if (!ep) {
-      report([...base, 'endpoint'], unknownWord('endpoint', endpoint, endpointNames));
+      const retired = retiredEndpoint(plugin, endpoint);
+      if (retired) {
+        report([...base, 'endpoint'], `endpoint "${endpoint}" is not offered by connector "${plugin.name}": ${retired.change} (since ${retired.date}); use ${retired.instead}`);
+      } else {
+        report([...base, 'endpoint'], unknownWord('endpoint', endpoint, endpointNames));
+      }
       continue;
     }
 
@@ -330,6 +335,20 @@ function checkQueries(config: Obj, report: Report): void {
 /** Literals and comments may mention a table without using it. */
 function stripSql(sql: string): string {
   return sql.replace(/'(?:[^']|'')*'/g, "''").replace(/--[^\n]*/g, ' ').replace(/\/\*[\s\S]*?\*\//g, ' ');
+}
+
+/** The removal a plugin declares for an endpoint it no longer offers, however a tutorial spelt its name. */
+function retiredEndpoint(plugin: ConnectorPlugin, endpoint: string): Removal | undefined {
+  const retired = plugin.retiredEndpoints;
+  if (!retired) return undefined;
+  const key = endpoint
+    .trim()
+    .replace(/^\/+/, '')
+    .replace(/^v1\//, '')
+    .replace(/\{[^}]*\}/g, '{id}')
+    .replace(/_/g, '-')
+    .replace(/\/+$/, '');
+  return Object.hasOwn(retired, key) ? retired[key] : undefined;
 }
 
 /** The plugin's own rules (e.g. an endpoint its API mode forbids), at the paths it names. */

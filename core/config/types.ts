@@ -18,6 +18,8 @@ export interface ColumnSpec {
   required?: boolean;
   /** For `date` columns read from Spotify's `release_date`: the path of its precision (year/month/day). */
   precision_from?: string;
+  /** For `string` columns: store the value lowercased (enum-like values sent in either case). */
+  lower?: boolean;
   description?: string;
 }
 

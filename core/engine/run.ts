@@ -15,6 +15,7 @@ import { parseFieldRef, valuesAt } from './fields.ts';
 import type { BuildOptions, TableResult } from '../transform/index.ts';
 import { redact, registerSecret } from '../redact.ts';
 import type { ProgressListener } from '../progress.ts';
+import { expectedAbsences } from './absences.ts';
 
 export interface StreamSummary {
   stream: string;
@@ -419,7 +420,9 @@ async function buildRunTables(run: Run): Promise<TableResult[]> {
   if (!opts.lakeDir || !opts.buildTables || opts.skipTransform) return [];
   const manifests = await listManifests(opts.storage, { quarantine: opts.logger });
   const files = committedFiles(manifests);
-  return opts.buildTables({ lakeDir: opts.lakeDir, tables: opts.pipeline.config.tables, files, completeReads: completeReads(manifests), runId: run.runId, progress: opts.progress });
+  // Fields the connector leaves out by design in this API mode are not schema drift.
+  const expectedAbsent = expectedAbsences([{ plugin: opts.plugin, connectorConfig: opts.connectorConfig, streams: opts.pipeline.config.streams }]);
+  return opts.buildTables({ lakeDir: opts.lakeDir, tables: opts.pipeline.config.tables, files, completeReads: completeReads(manifests), runId: run.runId, expectedAbsent, progress: opts.progress });
 }
 
 /** Step 6: the run's summary. */

@@ -2,7 +2,9 @@
  * Schema drift of a table's raw data, reported (never acted on) after a build:
  * - a field that the newest run delivers, earlier runs did not, and no column declares;
  * - a field whose JSON type changed between earlier runs and the newest run;
- * - a declared path that no record of the newest run has a value at (missing or always null).
+ * - a declared path that no record of the newest run has a value at (missing or always null),
+ *   unless the stream's connector declares that field absent by design in the pipeline's API mode
+ *   (`expectedAbsent`, e.g. `popularity` in Spotify's Development Mode).
  *
  * "The newest run" is the latest committed run of each source stream (the run being built, when it
  * delivered that stream); earlier runs are the stream's previous BASELINE_RUNS runs.
@@ -15,7 +17,7 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { ident, literal, sourceRows } from './dialects/duckdb.ts';
 import { type PathSegment, formatPath } from './paths.ts';
-import type { SourcePlan, TablePlan } from './plan.ts';
+import type { PathColumnPlan, SourcePlan, TablePlan } from './plan.ts';
 
 /** How many earlier runs of a stream make the baseline that the newest run is compared with. */
 export const BASELINE_RUNS = 10;
@@ -119,7 +121,13 @@ function newestRuns(plan: TablePlan, files: DriftFile[]): Map<string, string> {
  * build's judged relation (`judged`: the declared columns plus __file, __run_id, __malformed), so it
  * must run while that still exists.
  */
-export async function declaredGaps(conn: DuckDBConnection, plan: TablePlan, files: DriftFile[], judged: string): Promise<string[]> {
+export async function declaredGaps(
+  conn: DuckDBConnection,
+  plan: TablePlan,
+  files: DriftFile[],
+  judged: string,
+  expectedAbsent: Record<string, string[]> = {},
+): Promise<string[]> {
   const cols = plan.columns.filter((c) => c.kind === 'path');
   const out: string[] = [];
   if (!cols.length) return out;
@@ -134,11 +142,34 @@ export async function declaredGaps(conn: DuckDBConnection, plan: TablePlan, file
     if (n === 0) continue;
     cols.forEach((c, i) => {
       if (Number(row[`c${i}`]) > 0 || c.kind !== 'path') return;
+      if (absentByDesign(plan, stream, c, expectedAbsent[stream])) return;
       const path = c.base === 'element' && plan.explode ? `${plan.explode.text}[]${c.path.text ? `.${c.path.text}` : ''}` : c.path.text;
       out.push(`stream ${stream}: declared path ${path || '(the row itself)'} (column ${c.name}) has no value in any of the ${n} rows of run ${run}`);
     });
   }
   return out;
+}
+
+/**
+ * Whether the column reads a field (or a field inside one) that the stream's connector declares
+ * absent: judged on the column's path in the record, from every source root of the stream.
+ */
+function absentByDesign(plan: TablePlan, stream: string, c: PathColumnPlan, absent: string[] | undefined): boolean {
+  if (!absent?.length) return false;
+  const each: PathSegment = { kind: 'each' };
+  const sources = plan.sources.filter((s) => s.stream === stream);
+  return (
+    sources.length > 0 &&
+    sources.every((s) => {
+      const key = structureKey([
+        ...(s.eachOf ? [...s.eachOf.segments, each] : []),
+        ...s.path.segments,
+        ...(c.base === 'element' && plan.explode ? [...plan.explode.segments, each] : []),
+        ...c.path.segments,
+      ]);
+      return absent.some((p) => key === p || key.startsWith(`${p}.`) || key.startsWith(`${p}[`));
+    })
+  );
 }
 
 function sourceName(s: SourcePlan): string {

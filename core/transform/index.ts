@@ -103,6 +103,11 @@ export interface BuildOptions {
    * it, such a table drops no parent.
    */
   completeReads?: Record<string, string[]>;
+  /**
+   * Per stream: record paths its connector leaves out by design in the pipeline's API mode
+   * (core/engine/absences.ts). A declared column reading one is not reported as drift.
+   */
+  expectedAbsent?: Record<string, string[]>;
 }
 
 const RUN_ID = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
@@ -211,7 +216,7 @@ async function buildOne(conn: DuckDBConnection, plan: TablePlan, opts: BuildOpti
     const quarantined = await writeQuarantine(conn, sql.fromJudged.quarantine, qdirs, runId, opts.hooks);
     const targetMb = plan.targetFileMb ?? opts.targetFileMb ?? DEFAULT_TARGET_FILE_MB;
     result = { ...(await writeTable(conn, plan, sql, dirs, runId, targetMb, opts.hooks)), quarantined };
-    drift = await advise(() => declaredGaps(conn, plan, driftFiles, '__judged'));
+    drift = await advise(() => declaredGaps(conn, plan, driftFiles, '__judged', opts.expectedAbsent));
   } finally {
     await conn.run('DROP TABLE IF EXISTS __judged');
   }

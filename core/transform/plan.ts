@@ -25,6 +25,8 @@ interface ColumnBase {
   required: boolean;
   /** From pipeline.yaml: the column comment in the catalog and the docs. */
   description?: string;
+  /** Store the (string) value lowercased: enum-like values a source sent in either case. */
+  lower?: boolean;
 }
 
 export interface PathColumnPlan extends ColumnBase {
@@ -163,7 +165,16 @@ export function planTable(table: string, tableSpec: TableSpec): TablePlan {
     const type: unknown = col?.type; // from YAML: may be anything until checked
     if (!isColumnType(type)) fail(`${key}.type`, `unknown type "${String(type)}" (one of ${COLUMN_TYPES.join(', ')})`);
     if ((col.path === undefined) === (col.sql === undefined)) fail(key, 'needs exactly one of path or sql');
-    const base = { name, type: col.type, required: col.required === true, ...(col.description !== undefined && { description: col.description }) };
+    if (col.lower !== undefined && col.lower !== false && !(col.lower === true && col.type === 'string')) {
+      fail(`${key}.lower`, col.lower === true ? `needs type: string (the column is ${col.type})` : 'must be true or false');
+    }
+    const base = {
+      name,
+      type: col.type,
+      required: col.required === true,
+      ...(col.description !== undefined && { description: col.description }),
+      ...(col.lower === true && { lower: true }),
+    };
     if (col.sql !== undefined) {
       if (typeof col.sql !== 'string' || !col.sql.trim()) fail(`${key}.sql`, 'is empty');
       columns.push({ ...base, kind: 'sql', sql: col.sql.trim() });

@@ -70,7 +70,9 @@ export function renderTable(plan: TablePlan, d: SqlDialect, target: RenderTarget
 
   const raw = (c: ColumnPlan) => d.ident(rawValueName(c));
   const precision = (c: ColumnPlan) => d.ident(rawPrecisionName(c));
-  const typed = (c: ColumnPlan) => (c.kind === 'path' ? d.readPath(c, raw(c), precision(c)) : d.cast(raw(c), c.type));
+  const readColumn = (c: ColumnPlan) => (c.kind === 'path' ? d.readPath(c, raw(c), precision(c)) : d.cast(raw(c), c.type));
+  // `lower: true` (string columns): both dialects share lower().
+  const typed = (c: ColumnPlan) => (c.lower ? `lower(${readColumn(c)})` : readColumn(c));
   const pathCols = plan.columns.filter((c) => c.kind === 'path');
   if (pathCols.length) {
     steps.push(['__typed', `SELECT *, ${pathCols.map((c) => `${typed(c)} AS ${d.ident(c.name)}`).join(', ')} FROM ${prev}`]);

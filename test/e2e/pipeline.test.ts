@@ -95,6 +95,10 @@ describe('shipped pipeline against the sandbox', () => {
     expect(by.artists.records).toBe(expected.artists.size);
   });
 
+  it('reports no schema drift: fields Development Mode removes (popularity, followers) are expected absences', () => {
+    expect(first.tables.flatMap((t) => t.drift.map((d) => `${t.table}: ${d}`))).toEqual([]);
+  });
+
   it('uses the fewest requests Development Mode allows', () => {
     const req = first.requestsByEndpoint;
     // One page of 50 covers the whole recently-played window.

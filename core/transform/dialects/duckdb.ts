@@ -46,11 +46,14 @@ const readsJson = (c: ColumnPlan) => c.kind === 'path' && readKind(c.type) === '
 
 const UNKNOWN_DATE_LIST = `(${UNKNOWN_DATES.map(literal).join(', ')})`;
 
-/** The first day of the period `raw` names at precision `precision` (both strings); NULL when it does not fit. */
+/**
+ * The first day of the period `raw` names at precision `precision` (both strings; the precision in
+ * any case, as Spotify has sent `DAY` in some years); NULL when it does not fit.
+ */
 function dateAtPrecision(raw: string, precision: string): string {
   const suffix = { year: "'-01-01'", month: "'-01'", day: "''" } as const;
   const whens = (Object.keys(DATE_PRECISIONS) as (keyof typeof DATE_PRECISIONS)[]).map(
-    (p) => `WHEN ${precision} = ${literal(p)} AND regexp_full_match(${raw}, ${literal(DATE_PRECISIONS[p])}) THEN TRY_CAST(${raw} || ${suffix[p]} AS DATE)`,
+    (p) => `WHEN lower(${precision}) = ${literal(p)} AND regexp_full_match(${raw}, ${literal(DATE_PRECISIONS[p])}) THEN TRY_CAST(${raw} || ${suffix[p]} AS DATE)`,
   );
   return `CASE WHEN ${raw} IN ${UNKNOWN_DATE_LIST} THEN NULL ${whens.join(' ')} END`;
 }

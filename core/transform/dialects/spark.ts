@@ -52,13 +52,14 @@ const UNKNOWN_DATE_LIST = `(${UNKNOWN_DATES.map(sparkLiteral).join(', ')})`;
 /** A full calendar date first: what DuckDB's DATE/TIMESTAMP casts require. */
 const FULL_DATE = sparkLiteral('^[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}([ T].*)?$');
 
+/** As DuckDB's: the precision is matched in any case (Spotify has sent `DAY` in some years). */
 function dateAtPrecision(raw: string, precision: string): string {
   const shape = { year: ['-01-01', 4], month: ['-01', 7], day: ['', 10] } as const;
   const whens = (Object.keys(DATE_PRECISIONS) as (keyof typeof DATE_PRECISIONS)[]).map((p) => {
     const [suffix, length] = shape[p];
     const value = suffix ? `concat(${raw}, ${sparkLiteral(suffix)})` : raw;
     // The length check pins the match: Java's `$` also matches before a trailing newline.
-    return `WHEN ${precision} = ${sparkLiteral(p)} AND length(${raw}) = ${length} AND ${raw} RLIKE ${sparkLiteral(`^${DATE_PRECISIONS[p]}$`)} THEN try_cast(${value} AS DATE)`;
+    return `WHEN lower(${precision}) = ${sparkLiteral(p)} AND length(${raw}) = ${length} AND ${raw} RLIKE ${sparkLiteral(`^${DATE_PRECISIONS[p]}$`)} THEN try_cast(${value} AS DATE)`;
   });
   return `CASE WHEN ${raw} IN ${UNKNOWN_DATE_LIST} THEN NULL ${whens.join(' ')} END`;
 }
