@@ -210,6 +210,9 @@ export interface LocalRunOptions {
   signal?: AbortSignal;
   http?: RunOptions['http'];
   updateSecret?: RunOptions['updateSecret'];
+  streams?: RunOptions['streams'];
+  fullRefresh?: RunOptions['fullRefresh'];
+  skipTransformWhenStopped?: RunOptions['skipTransformWhenStopped'];
 }
 
 /** Run a prepared pipeline on the embedded default (a folder on disk + DuckDB). */
@@ -226,6 +229,9 @@ export async function runLocal(prep: Prepared, opts: LocalRunOptions): Promise<R
     signal: opts.signal,
     http: opts.http,
     updateSecret: opts.updateSecret,
+    streams: opts.streams,
+    fullRefresh: opts.fullRefresh,
+    skipTransformWhenStopped: opts.skipTransformWhenStopped,
   });
 }
 

@@ -18,9 +18,10 @@ import { CommandFailed, type CliContext, type CliDeps } from './context.ts';
 import { registerLogin, registerCheck } from './login-command.ts';
 import { registerConnector } from './connector.ts';
 import { registerTransform } from './transform-command.ts';
-import { integer, port, seed } from './options.ts';
+import { duration, integer, nameList, port, seed } from './options.ts';
 import { guardOutput } from './process.ts';
 import { registerLake } from './lake-command.ts';
+import { registerState } from './state-command.ts';
 
 const err = (s: string) => process.stderr.write(terminalSafe(redact(s)) + '\n');
 
@@ -68,8 +69,11 @@ export function buildProgram(deps: CliDeps): Command {
     .option('--seed <n>', 'sandbox data seed', seed)
     .option('--queries', "print every named query's result after the run")
     .option('--repair', 'first verify every committed raw file; take the runs of files that fail out of the lake (into _quarantine/) and read their streams again')
+    .option('--streams <names>', 'run only these streams (comma-separated) and the streams they read from (for_each / ids_from parents)', nameList)
+    .option('--full-refresh [stream...]', "ignore the saved state (cursors, versions of skipped parents) of these streams this run; without names, of every stream it runs")
+    .option('--time-limit <duration>', 'stop cleanly before this much time has passed (90s, 10m, 2h): what was read is committed and the next run resumes, as the Lambda does at its deadline', duration)
     .option('-v, --verbose', 'debug logging')
-    .action(async (o: { config: string; lake?: string; sandbox?: boolean; sandboxFallback?: boolean; seed?: number; queries?: boolean; verbose?: boolean; repair?: boolean }) => {
+    .action(async (o: { config: string; lake?: string; sandbox?: boolean; sandboxFallback?: boolean; seed?: number; queries?: boolean; verbose?: boolean; repair?: boolean; streams?: string[]; fullRefresh?: boolean | string[]; timeLimit?: number }) => {
       const { runCommand } = await import('./run.ts');
       await runCommand(ctx, o);
     });
@@ -108,6 +112,7 @@ export function buildProgram(deps: CliDeps): Command {
   registerConnector(program, ctx);
   registerTransform(program, ctx);
   registerLake(program, ctx);
+  registerState(program, ctx);
   for (const register of deps.commands ?? []) register(program, ctx);
   return program;
 }

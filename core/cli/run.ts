@@ -10,7 +10,8 @@ import { createLogger, redact } from '../log.ts';
 import type { JsonRecord } from '../plugin-api.ts';
 import { connectorConfig, lakeTables, notConfigured, registerLocalSecrets, runLocal, type Prepared } from '../pipeline.ts';
 import { assertLakeFolder, openLake, tablesNamed, UnreadableTableError, type Lake, type QueryResult } from '../query/index.ts';
-import type { RunSummary } from '../engine/run.ts';
+import { selectStreams, type RunSummary } from '../engine/run.ts';
+import { deadlineSignal } from '../engine/deadline.ts';
 import { localSecretUpdater } from '../auth/store.ts';
 import { withLakeLock } from '../engine/lock.ts';
 import { repairLake } from '../engine/repair.ts';
@@ -47,6 +48,49 @@ interface RunFlags {
   queries?: boolean;
   verbose?: boolean;
   repair?: boolean;
+  /** `--streams a,b`: only these streams (and those they read from). */
+  streams?: string[];
+  /** `--full-refresh [STREAM...]`: ignore the saved state of these streams (true: of every stream run). */
+  fullRefresh?: boolean | string[];
+  /** `--time-limit`: stop cleanly this long after the start (milliseconds). */
+  timeLimit?: number;
+}
+
+/** What `--time-limit` leaves for the commit: the run stops reading this long before the limit. */
+export const TIME_LIMIT_MARGIN_MS = 10_000;
+
+/** The streams one pipeline runs: `undefined` all; what `--streams` added as dependencies; full refresh. */
+interface Selection {
+  streams?: string[];
+  added: string[];
+  fullRefresh?: string[];
+}
+
+/**
+ * `--streams` and `--full-refresh` per pipeline (the main one and those it includes share the
+ * command line): a name no pipeline has is a mistake (exit 2), and so is a full refresh of a
+ * stream the run does not read.
+ */
+export function selectRun(pipes: Prepared[], flags: Pick<RunFlags, 'config' | 'streams' | 'fullRefresh'>): Selection[] {
+  // `--full-refresh a,b` and `--full-refresh a b` alike.
+  const o = { ...flags, fullRefresh: Array.isArray(flags.fullRefresh) ? flags.fullRefresh.flatMap((x) => x.split(',')).map((x) => x.trim()).filter(Boolean) : flags.fullRefresh };
+  const all = [...new Set(pipes.flatMap((p) => Object.keys(p.loaded.config.streams)))];
+  const named = [...(o.streams ?? []), ...(Array.isArray(o.fullRefresh) ? o.fullRefresh : [])];
+  const unknown = [...new Set(named.filter((n) => !all.includes(n)))];
+  if (unknown.length) {
+    throw new UserError(`unknown stream${unknown.length === 1 ? '' : 's'} ${unknown.map((n) => `"${n}"`).join(', ')} (--streams / --full-refresh)`, `streams of ${o.config}${pipes.length > 1 ? ' and the pipelines it includes' : ''}: ${all.join(', ')}`);
+  }
+  const picks = pipes.map((p): Selection => {
+    const streams = p.loaded.config.streams;
+    const wanted = o.streams?.filter((n) => Object.hasOwn(streams, n));
+    const order = wanted ? (wanted.length ? selectStreams(streams, wanted) : []) : Object.keys(streams);
+    const fullRefresh = o.fullRefresh === true ? order : Array.isArray(o.fullRefresh) ? o.fullRefresh.filter((n) => Object.hasOwn(streams, n)) : undefined;
+    return { streams: wanted ? order : undefined, added: wanted ? order.filter((n) => !wanted.includes(n)) : [], fullRefresh };
+  });
+  const running = new Set(picks.flatMap((x, i) => x.streams ?? Object.keys(pipes[i].loaded.config.streams)));
+  const idle = Array.isArray(o.fullRefresh) ? o.fullRefresh.filter((n) => !running.has(n)) : [];
+  if (idle.length) throw new UserError(`--full-refresh names ${idle.join(', ')}, which this run does not read`, `add ${idle.length === 1 ? 'it' : 'them'} to --streams`);
+  return picks;
 }
 
 const STOP_SAYS: Record<StopReason, string> = {
@@ -83,8 +127,13 @@ async function runAll(ctx: CliContext, o: RunFlags, stop: SignalStop): Promise<v
   const prep = await ctx.prepare(o.config);
   const mode = o.sandbox ? 'always' : o.sandboxFallback ? 'fallback' : 'never';
   const lake = lakeDir(prep.loaded, o.lake);
+  const [mainPick, ...incPicks] = selectRun([prep, ...(prep.includes ?? [])], o);
   const early = stopped();
   if (early) throw early;
+  // --time-limit: the run stops like the Lambda at its deadline (engine/deadline.ts).
+  const limit = o.timeLimit === undefined ? undefined : timeLimit(o.timeLimit);
+  const signal = limit ? AbortSignal.any([stop.signal, limit.signal]) : stop.signal;
+  const timedOut = () => limit?.signal.aborted === true && !stop.reason();
   // One writer at a time: the lake's lock is held for every pipeline's run and build.
   const logger = createLogger();
   const summaries = await withLakeLock(lake, { command: o.repair ? 'run --repair' : 'run', logger }, async () => {
@@ -94,11 +143,14 @@ async function runAll(ctx: CliContext, o: RunFlags, stop: SignalStop): Promise<v
     if (o.repair) await repair(prep, lake);
     // What the main pipeline's sandbox shares with the sandboxes of the pipelines it includes.
     const peers: Record<string, JsonRecord> = {};
-    const done: RunSummary[] = [await runOne(prep, { ...o, mode, lake, peers, signal: stop.signal })];
+    const opts = { ...o, mode, lake, peers, signal, timeLimited: limit !== undefined } as const;
+    const done: RunSummary[] = [];
+    if (selected(prep, mainPick)) done.push(await runOne(prep, { ...opts, pick: mainPick }));
     // Included pipelines land in the same lake, after this one (one connector each).
-    for (const inc of prep.includes ?? []) {
-      if (stop.reason()) {
-        out(`\nNot run: ${inc.loaded.config.name} (${inc.plugin.name}), stopped before it started.`);
+    for (const [i, inc] of (prep.includes ?? []).entries()) {
+      if (!selected(inc, incPicks[i], true)) continue;
+      if (signal.aborted) {
+        out(`\nNot run: ${inc.loaded.config.name} (${inc.plugin.name}), ${timedOut() ? 'the time limit was reached' : 'stopped'} before it started.`);
         continue;
       }
       const missing = mode === 'never' ? notConfigured(inc) : undefined;
@@ -107,13 +159,18 @@ async function runAll(ctx: CliContext, o: RunFlags, stop: SignalStop): Promise<v
         continue;
       }
       out(`\nIncluded pipeline ${inc.loaded.config.name} (${inc.plugin.name}):`);
-      done.push(await runOne(inc, { ...o, mode, lake, peers, signal: stop.signal }));
+      done.push(await runOne(inc, { ...opts, pick: incPicks[i] }));
     }
     return done;
-  });
+  }).finally(() => limit?.clear());
   out(`Lake: ${lake}`);
   const interrupted = stopped();
   if (interrupted) throw interrupted;
+  if (timedOut() && summaries.every((x) => x.ok || x.stoppedEarly)) {
+    // Planned, like the Lambda's deadline: not a failure. What was read is committed; the next run resumes.
+    err(`time limit reached (--time-limit ${seconds(o.timeLimit!)}): what was read is committed with its state; run again to resume where this run stopped${summaries.some((x) => !x.tables.length) ? ' (the tables are built by the next run, or by `transform`)' : ''}`);
+    return;
+  }
   const failed = summaries.find((x) => !x.ok);
   if (failed) {
     err(`error: ${failed.error}`);
@@ -123,6 +180,21 @@ async function runAll(ctx: CliContext, o: RunFlags, stop: SignalStop): Promise<v
   if (o.queries) await printQueries(prep, lake, stop);
   const late = stopped();
   if (late) throw late;
+}
+
+/** Whether a pipeline has streams to run under `--streams`; says so when it has none. */
+function selected(p: Prepared, pick: Selection, included = false): boolean {
+  if (!pick.streams || pick.streams.length) return true;
+  out(`${included ? '\n' : ''}Not selected: ${p.loaded.config.name} (${p.plugin.name}): none of its streams is in --streams.`);
+  return false;
+}
+
+function seconds(ms: number): string {
+  return ms % 1000 ? `${ms} ms` : `${ms / 1000} s`;
+}
+
+function timeLimit(ms: number) {
+  return deadlineSignal(ms, TIME_LIMIT_MARGIN_MS, (s) => `the time limit (--time-limit ${seconds(ms)}) is ${s} s away; stopping with data and state saved, the next run resumes`);
 }
 
 /** `run --repair`: committed files that fail verification are taken out and their streams reset (engine/repair.ts). */
@@ -257,12 +329,18 @@ export function printSummary(s: RunSummary, stoppedBy?: StopReason): void {
 /** Runs one pipeline into `lake` and prints its summary; `signal` stops it cleanly. */
 async function runOne(
   prep: Prepared,
-  o: { mode: 'always' | 'fallback' | 'never'; seed?: number; verbose?: boolean; lake: string; peers: Record<string, JsonRecord>; signal: AbortSignal },
+  o: { mode: 'always' | 'fallback' | 'never'; seed?: number; verbose?: boolean; lake: string; peers: Record<string, JsonRecord>; signal: AbortSignal; pick?: Selection; timeLimited?: boolean },
 ): Promise<RunSummary> {
   const choice = await connectorConfig(prep, { sandbox: o.mode, seed: o.seed, peers: o.peers });
   if (choice.reason) out(choice.reason);
   else for (const line of authorizationWarningLines(prep.loaded)) err(line);
   if (choice.sandbox?.shared) o.peers[prep.plugin.name] = choice.sandbox.shared;
+  const pick = o.pick ?? { added: [] };
+  if (pick.streams) {
+    const wanted = pick.streams.filter((n) => !pick.added.includes(n));
+    out(`Streams: ${wanted.join(', ')}${pick.added.length ? `; added, as ${pick.added.length === 1 ? 'it feeds' : 'they feed'} them (for_each / ids_from): ${pick.added.join(', ')}` : ''}`);
+  }
+  if (pick.fullRefresh?.length) out(`Full refresh (saved state ignored this run): ${pick.fullRefresh.join(', ')}`);
   const logger = createLogger({ level: o.verbose ? 'debug' : 'info' });
   let summary: RunSummary;
   try {
@@ -273,6 +351,9 @@ async function runOne(
       signal: o.signal,
       // Never in sandbox runs: the demo token must not overwrite the user's secrets file.
       updateSecret: choice.sandbox ? undefined : localSecretUpdater(prep.loaded, logger),
+      streams: pick.streams,
+      fullRefresh: pick.fullRefresh,
+      skipTransformWhenStopped: o.timeLimited,
     });
   } finally {
     await choice.sandbox?.close();
