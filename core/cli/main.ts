@@ -8,7 +8,10 @@
  * registry and other parts' commands from the composition root (bin/main.ts). Only commander and
  * leaf modules are imported up front; every command imports what it needs when it runs.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
+import { projectRoot } from '../root.ts';
 import { ConfigError, formatProblem } from '../config/problem.ts';
 import { UserError } from '../errors.ts';
 import { redact } from '../redact.ts';
@@ -44,6 +47,7 @@ export function buildProgram(deps: CliDeps): Command {
   program
     .name('spotify-pipeline')
     .description('Build a Spotify data lake from one declarative pipeline.yaml')
+    .version(`spotify-pipeline ${packageVersion()} (Node.js ${process.versions.node})`, '-V, --version', 'print the version and exit')
     .option('--debug', 'print the stack trace of an error (for bug reports)')
     // Commander's own messages echo what was typed: shown terminal-safe, one line and a hint.
     .configureOutput({ writeErr: (s) => process.stderr.write(terminalSafe(s)), writeOut: (s) => process.stdout.write(s) })
@@ -87,8 +91,10 @@ export function buildProgram(deps: CliDeps): Command {
     .option('--lake <dir>', 'local lake folder')
     .addOption(new Option('--format <format>', 'output format').choices(['table', 'csv', 'json']).default('table'))
     .option('--unsafe', "run --sql without the sandbox (it may then read and write any file you can; see README, \"SQL is sandboxed\")")
-    .option('--max-rows <n>', 'table format: print at most this many rows (csv and json print all)', integer(1, 1_000_000_000, 'a number of rows'), 1000)
-    .action(async (name: string | undefined, o: { config: string; sql?: string; lake?: string; format: string; unsafe?: boolean; maxRows: number }) => {
+    .option('--limit <n>', 'print at most this many rows and say how many more there are (table format: 1000 unless given; csv and json: all unless given)', integer(1, 1_000_000_000, 'a number of rows'))
+    // The name before --limit; kept so scripts using it go on working.
+    .addOption(new Option('--max-rows <n>', 'same as --limit').argParser(integer(1, 1_000_000_000, 'a number of rows')).hideHelp())
+    .action(async (name: string | undefined, o: { config: string; sql?: string; lake?: string; format: string; unsafe?: boolean; limit?: number; maxRows?: number }) => {
       const { queryCommand } = await import('./run.ts');
       await queryCommand(ctx, name, o);
     });
@@ -115,6 +121,15 @@ export function buildProgram(deps: CliDeps): Command {
   registerState(program, ctx);
   for (const register of deps.commands ?? []) register(program, ctx);
   return program;
+}
+
+/** This package's version, from its package.json (the project root's, wherever the CLI runs from). */
+export function packageVersion(): string {
+  try {
+    return (JSON.parse(readFileSync(join(projectRoot(), 'package.json'), 'utf8')) as { version?: string }).version ?? 'unknown';
+  } catch {
+    return 'unknown';
+  }
 }
 
 export async function main(argv: string[], deps: CliDeps): Promise<number> {

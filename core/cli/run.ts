@@ -205,13 +205,13 @@ async function repair(prep: Prepared, lake: string): Promise<void> {
   else out(`Repair: ${report.problems.length} of ${report.checked} committed raw file(s) failed verification; stream(s) ${report.reset.join(', ')} are read again.`);
 }
 
-/** Rows `query` prints in table format unless --max-rows says otherwise (csv and json print all). */
+/** Rows `query` prints in table format unless --limit says otherwise (csv and json print all unless it is given). */
 export const QUERY_TABLE_ROWS = 1000;
 
 export async function queryCommand(
   ctx: CliContext,
   name: string | undefined,
-  o: { config: string; sql?: string; lake?: string; format: string; unsafe?: boolean; maxRows?: number },
+  o: { config: string; sql?: string; lake?: string; format: string; unsafe?: boolean; limit?: number; maxRows?: number },
 ): Promise<void> {
   const prep = await ctx.prepare(o.config);
   const queries = prep.loaded.config.queries;
@@ -226,15 +226,18 @@ export async function queryCommand(
     const sql = o.sql ?? queries[name!].sql;
     const res = redactResult(await runQuery(lake, sql));
     noteEmptyTables(lake, sql, dir);
-    if (o.format === 'json') await writeLines(jsonRows(res.rows));
-    else if (o.format === 'csv') await writeLines(csvLines(res.columns, res.rows, { terminal: process.stdout.isTTY === true }));
-    else {
-      const max = o.maxRows ?? QUERY_TABLE_ROWS;
-      out(textTable(res.columns, res.rows.slice(0, max)));
-      if (res.rows.length > max) {
-        const left = res.rows.length - max;
-        out(`… ${left.toLocaleString('en-US')} more row${left === 1 ? '' : 's'} not shown (${res.rows.length.toLocaleString('en-US')} in all): --max-rows N shows more, --format csv or json prints every row`);
-      }
+    const given = o.limit ?? o.maxRows;
+    const limit = given ?? (o.format === 'table' ? QUERY_TABLE_ROWS : Infinity);
+    const rows = res.rows.length > limit ? res.rows.slice(0, limit) : res.rows;
+    if (o.format === 'json') await writeLines(jsonRows(rows));
+    else if (o.format === 'csv') await writeLines(csvLines(res.columns, rows, { terminal: process.stdout.isTTY === true }));
+    else out(textTable(res.columns, rows));
+    if (res.rows.length > rows.length) {
+      const left = res.rows.length - rows.length;
+      const more = `… ${left.toLocaleString('en-US')} more row${left === 1 ? '' : 's'} not shown (${res.rows.length.toLocaleString('en-US')} in all): --limit N shows more${o.format === 'table' && given === undefined ? ', --format csv or json prints every row' : ''}`;
+      // Data formats keep stdout parseable: the note goes to stderr.
+      if (o.format === 'table') out(more);
+      else err(more);
     }
   } finally {
     lake.close();

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it, beforeAll, afterAll, vi } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { copyFile, mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { duration } from '../../core/cli/options.ts';
@@ -100,6 +100,42 @@ describe('run --streams, --full-refresh, --time-limit and state show|reset', () 
     expect(cli(['state', 'show', 'playlist_items'], dir).stdout).toBe('playlist_items: no saved state (the next run reads it from the start)\n');
     const again = cli(['run', '--sandbox', '--streams', 'playlist_items'], dir);
     expect(row(again.stdout, 'playlist_items')!.records).toBeGreaterThan(0);
+  });
+});
+
+describe('small CLI fixes', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'control-cli-'));
+    await copyFile(join(ROOT, 'pipeline.yaml'), join(dir, 'pipeline.yaml'));
+    await mkdir(join(dir, 'connectors', 'spotify-history'), { recursive: true });
+    await copyFile(join(ROOT, 'connectors', 'spotify-history', 'pipeline.yaml'), join(dir, 'connectors', 'spotify-history', 'pipeline.yaml'));
+    await mkdir(join(dir, '.lake', 'curated'), { recursive: true });
+  });
+  afterAll(async () => rm(dir, { recursive: true, force: true }));
+
+  it('--version prints the package version, exit 0', async () => {
+    const { version } = JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')) as { version: string };
+    for (const flag of ['--version', '-V']) {
+      const r = cli([flag], dir);
+      expect(r.code).toBe(0);
+      expect(r.stdout).toBe(`spotify-pipeline ${version} (Node.js ${process.versions.node})\n`);
+    }
+  });
+
+  it('query --limit N prints N rows in any format and says how many more there are; --max-rows is its alias', () => {
+    const sql = 'SELECT range AS n FROM range(5)';
+    const t = cli(['query', '--sql', sql, '--limit', '3'], dir);
+    expect(t.code).toBe(0);
+    expect(t.stdout.trimEnd().split('\n')).toEqual(['n', '-', '0', '1', '2', '… 2 more rows not shown (5 in all): --limit N shows more']);
+    expect(cli(['query', '--sql', sql, '--max-rows', '3'], dir).stdout).toBe(t.stdout);
+    const csv = cli(['query', '--sql', sql, '--limit', '2', '--format', 'csv'], dir);
+    expect(csv.stdout.trimEnd().split('\n')).toEqual(['n', '0', '1']);
+    expect(csv.stderr).toBe('… 3 more rows not shown (5 in all): --limit N shows more\n');
+    const json = cli(['query', '--sql', sql, '--limit', '4', '--format', 'json'], dir);
+    expect(JSON.parse(json.stdout)).toEqual([0, 1, 2, 3].map((n) => ({ n })));
+    expect(json.stderr).toBe('… 1 more row not shown (5 in all): --limit N shows more\n');
+    expect(cli(['query', '--help'], dir).stdout).toMatch(/--limit <n>/);
   });
 });
 
