@@ -95,3 +95,55 @@ export function humanBytes(n: number): string {
   if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KiB`;
   return `${(n / 1024 / 1024).toFixed(1)} MiB`;
 }
+
+/** A table's build result, as `run` and `transform` print it. */
+export interface BuiltTable {
+  table: string;
+  rows: number;
+  files: number;
+  bytes: number;
+  partitions: number;
+  quarantined: number;
+  seconds: number;
+  drift?: string[];
+  records?: number;
+  inputRows?: number;
+  filtered?: number;
+  duplicates?: number;
+}
+
+/**
+ * The tables of a build, one line each (`run` and `transform` alike): an unpartitioned table
+ * shows no partition count, and `notes` say where the records that are not rows went.
+ */
+export function builtTablesTable(results: BuiltTable[], partitioned: (table: string) => boolean): string {
+  const accounted = results.some((t) => t.records !== undefined);
+  return textTable(
+    ['table', ...(accounted ? ['records'] : []), 'rows', 'files', 'bytes', 'partitions', 'quarantined', 'seconds', ...(accounted ? ['notes'] : [])],
+    results.map((t) => ({
+      ...t,
+      records: t.records ?? '',
+      partitions: partitioned(t.table) ? t.partitions : '',
+      bytes: humanBytes(t.bytes),
+      seconds: Number(t.seconds.toFixed(2)),
+      notes: rowNotes(t),
+    })),
+  );
+}
+
+/** `rows_from_records=1449 filtered=3 duplicates=970`: only what applies (nothing when records = rows). */
+function rowNotes(t: BuiltTable): string {
+  if (t.records === undefined || t.inputRows === undefined) return '';
+  const notes: string[] = [];
+  // Unnested arrays give several rows per record; latest_per drops superseded reads.
+  if (t.inputRows !== t.records) notes.push(`rows_from_records=${t.inputRows}`);
+  if (t.filtered) notes.push(`filtered=${t.filtered}`);
+  if (t.duplicates) notes.push(`duplicates=${t.duplicates}`);
+  return notes.join(' ');
+}
+
+/** Schema drift of a build, in the one wording `run` and `transform` share; undefined when there is none. */
+export function driftSection(results: BuiltTable[]): string | undefined {
+  const drift = results.flatMap((t) => (t.drift ?? []).map((d) => `  ${t.table}: ${d}`));
+  return drift.length ? `Schema drift (reported, not applied; the declared columns stay the schema):\n${drift.join('\n')}` : undefined;
+}

@@ -17,7 +17,7 @@ import { withLakeLock } from '../engine/lock.ts';
 import { repairLake } from '../engine/repair.ts';
 import { listManifests } from '../engine/manifest.ts';
 import { LocalStorage } from '../storage/local.ts';
-import { csvLines, humanBytes, jsonRows, textTable } from './format.ts';
+import { builtTablesTable, csvLines, driftSection, humanBytes, jsonRows, textTable } from './format.ts';
 import { authorizationWarningLines } from './login.ts';
 import { CommandFailed, type CliContext } from './context.ts';
 import { STOP_EXIT_CODE, stdoutIsClosed, stopOnSignals, type SignalStop, type StopReason } from './process.ts';
@@ -299,7 +299,7 @@ async function writeLines(lines: string[]): Promise<void> {
   }
 }
 
-export function printSummary(s: RunSummary, stoppedBy?: StopReason): void {
+export function printSummary(s: RunSummary, stoppedBy?: StopReason, partitioned: (table: string) => boolean = () => true): void {
   const status = s.ok ? 'ok' : s.stoppedEarly ? 'stopped early (state saved)' : stoppedBy ? `stopped, ${STOP_SAYS[stoppedBy]} (the streams read completely are committed)` : 'FAILED';
   out(`\nRun ${s.runId}: ${status} in ${s.seconds.toFixed(1)} s`);
   out(
@@ -315,15 +315,10 @@ export function printSummary(s: RunSummary, stoppedBy?: StopReason): void {
   );
   if (s.tables.length) {
     out('');
-    out(
-      textTable(
-        ['table', 'rows', 'files', 'bytes', 'partitions', 'quarantined', 'seconds'],
-        s.tables.map((t) => ({ ...t, bytes: humanBytes(t.bytes), seconds: Number(t.seconds.toFixed(2)) })),
-      ),
-    );
+    out(builtTablesTable(s.tables, partitioned));
   }
-  const drift = s.tables.flatMap((t) => (t.drift ?? []).map((d) => `  ${t.table}: ${d}`));
-  if (drift.length) out(`Schema drift (reported, not applied; the declared columns stay the schema):\n${drift.join('\n')}`);
+  const drift = driftSection(s.tables);
+  if (drift) out(drift);
   const token = s.requestsByEndpoint.token ?? 0;
   const me = s.requestsByEndpoint.me ?? 0;
   if (token || me) out(`(plus ${token} token request(s) and ${me} /me request(s))`);
@@ -361,7 +356,8 @@ async function runOne(
   } finally {
     await choice.sandbox?.close();
   }
-  printSummary(summary, o.signal.aborted ? (o.signal.reason as { stop?: StopReason } | undefined)?.stop : undefined);
+  const tables = prep.loaded.config.tables;
+  printSummary(summary, o.signal.aborted ? (o.signal.reason as { stop?: StopReason } | undefined)?.stop : undefined, (t) => (tables[t]?.partition_by?.length ?? 0) > 0);
   return summary;
 }
 

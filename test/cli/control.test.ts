@@ -8,6 +8,7 @@ import { copyFile, mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promise
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { duration } from '../../core/cli/options.ts';
+import { builtTablesTable, driftSection, type BuiltTable } from '../../core/cli/format.ts';
 import { deadlineSignal } from '../../core/engine/deadline.ts';
 import { StopRun } from '../../core/errors.ts';
 
@@ -46,6 +47,14 @@ describe('run --streams, --full-refresh, --time-limit and state show|reset', () 
     expect(next.code).toBe(0);
     for (const s of ['recently_played', 'my_playlists', 'playlist_items', 'artists']) expect(row(next.stdout, s)?.status).toBe('ok');
     expect(row(next.stdout, 'playlist_items')!.records).toBeGreaterThan(0);
+    // The tables' lines say where the records that are not rows went (tracks: a filter and dedupe).
+    const tracks = /^tracks\s+(\d+)\s+(\d+)\s+\d+\s+[\d.]+ \S+\s+(\d+)\s+[\d.]+\s+(.*)$/m.exec(next.stdout);
+    expect(tracks, next.stdout).not.toBeNull();
+    const [records, rows, quarantined] = tracks!.slice(1, 4).map(Number);
+    const notes = Object.fromEntries(tracks![4].trim().split(' ').map((kv) => kv.split('=')).map(([k, v]) => [k, Number(v)]));
+    expect(notes.duplicates).toBeGreaterThan(0);
+    expect((notes.rows_from_records ?? records) - quarantined - (notes.filtered ?? 0) - notes.duplicates).toBe(rows);
+    expect(next.stdout).toMatch(/^table\s+records\s+rows\s+files\s+bytes\s+partitions\s+quarantined\s+seconds\s+notes$/m);
   });
 
   it('--streams runs the named streams and the streams they read from, and says which were added', () => {
@@ -136,6 +145,27 @@ describe('small CLI fixes', () => {
     expect(JSON.parse(json.stdout)).toEqual([0, 1, 2, 3].map((n) => ({ n })));
     expect(json.stderr).toBe('… 1 more row not shown (5 in all): --limit N shows more\n');
     expect(cli(['query', '--help'], dir).stdout).toMatch(/--limit <n>/);
+  });
+});
+
+describe('the tables of a build, as run and transform print them', () => {
+  const t = (table: string, more: Partial<BuiltTable> = {}): BuiltTable => ({ table, rows: 2000, files: 1, bytes: 1024, partitions: 0, quarantined: 0, seconds: 0.5, ...more });
+
+  it('an unpartitioned table shows no partition count; notes say where records that are not rows went', () => {
+    const text = builtTablesTable(
+      [t('history', { records: 2970, inputRows: 2970, duplicates: 960, filtered: 10, partitions: 8 }), t('playlists', { records: 7, inputRows: 7, rows: 7 }), t('items', { records: 5, inputRows: 40, rows: 40 })],
+      (name) => name === 'history',
+    );
+    const lines = text.split('\n');
+    expect(lines[0]).toMatch(/^table\s+records\s+rows\s+files\s+bytes\s+partitions\s+quarantined\s+seconds\s+notes$/);
+    expect(lines[2]).toMatch(/^history\s+2970\s+2000\s+1\s+1\.0 KiB\s+8\s+0\s+0\.5\s+filtered=10 duplicates=960$/);
+    expect(lines[3]).toMatch(/^playlists\s+7\s+7\s+1\s+1\.0 KiB\s+0\s+0\.5$/);
+    expect(lines[4]).toMatch(/rows_from_records=40$/);
+  });
+
+  it('drift has one wording', () => {
+    expect(driftSection([t('a', { drift: ['new field x'] })])).toBe('Schema drift (reported, not applied; the declared columns stay the schema):\n  a: new field x');
+    expect(driftSection([t('a', { drift: [] })])).toBeUndefined();
   });
 });
 
