@@ -11,6 +11,10 @@ import { duration } from '../../core/cli/options.ts';
 import { builtTablesTable, driftSection, type BuiltTable } from '../../core/cli/format.ts';
 import { deadlineSignal } from '../../core/engine/deadline.ts';
 import { StopRun } from '../../core/errors.ts';
+import { HttpClient } from '../../core/http.ts';
+import { rateLimitReport } from '../../core/cli/login.ts';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const BIN = join(ROOT, 'bin', 'spotify-pipeline.mjs');
@@ -166,6 +170,33 @@ describe('the tables of a build, as run and transform print them', () => {
   it('drift has one wording', () => {
     expect(driftSection([t('a', { drift: ['new field x'] })])).toBe('Schema drift (reported, not applied; the declared columns stay the schema):\n  a: new field x');
     expect(driftSection([t('a', { drift: [] })])).toBeUndefined();
+  });
+});
+
+describe('check reports the rate limit', () => {
+  it('the headers the API sent (Retry-After with a 429) beside the limiter, or that there were none', async () => {
+    let n = 0;
+    const server = createServer((req, res) => {
+      n++;
+      if (n === 1) res.writeHead(429, { 'Retry-After': '0', 'Content-Type': 'application/json' }).end('{"error":{"status":429,"message":"API rate limit exceeded"}}');
+      else res.writeHead(200, { 'Content-Type': 'application/json' }).end('{"id":"me"}');
+    });
+    await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+    try {
+      const http = new HttpClient({ baseURL: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, sleep: async () => undefined, logger: { info() {}, warn() {}, debug() {} } });
+      expect(rateLimitReport(http, { windowMs: 30_000, maxRequests: 100 })).toBe('rate limit: the run\'s limiter allows 100 requests per rolling 30 s; no rate-limit headers in the 0 response(s)');
+      await http.get('/me', { label: 'me' });
+      expect(rateLimitReport(http, { windowMs: 30_000, maxRequests: 100 })).toBe("rate limit: the run's limiter allows 100 requests per rolling 30 s; headers seen: retry-after: 0 (1 response(s) were 429)");
+      expect(rateLimitReport(http, null)).toMatch(/^rate limit: the run has no limiter; /);
+    } finally {
+      server.close();
+    }
+  });
+
+  it('check prints the line', () => {
+    const r = cli(['check', '--sandbox'], ROOT);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^rate limit: the run has no limiter; no rate-limit headers in the \d+ response\(s\)$/m);
   });
 });
 
