@@ -19,8 +19,11 @@ import type { AddressInfo } from 'node:net';
 const ROOT = join(import.meta.dirname, '..', '..');
 const BIN = join(ROOT, 'bin', 'spotify-pipeline.mjs');
 
+/** The sandbox's data is relative to this time, not the clock: runs in different minutes serve the same playlists. */
+const SANDBOX_NOW = '2026-06-01T12:00:00Z';
+
 function cli(args: string[], cwd: string) {
-  const r = spawnSync(process.execPath, [BIN, ...args], { cwd, encoding: 'utf8', env: { ...process.env, SPOTIFY_CLIENT_ID: '' }, timeout: 120_000 });
+  const r = spawnSync(process.execPath, [BIN, ...args], { cwd, encoding: 'utf8', env: { ...process.env, SPOTIFY_CLIENT_ID: '', SPOTIFY_SANDBOX_NOW: SANDBOX_NOW }, timeout: 120_000 });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
