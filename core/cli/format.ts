@@ -51,7 +51,9 @@ export function textTable(columns: string[], rows: Array<Record<string, unknown>
   const cells = rows.map((r) => columns.map((c) => clip(cell(r[c]))));
   const widths = heads.map((h) => displayWidth(h));
   for (const r of cells) for (let i = 0; i < r.length; i++) widths[i] = Math.max(widths[i], displayWidth(r[i]));
-  const numeric = columns.map((c) => rows.length > 0 && rows.every((r) => typeof r[c] === 'number' || typeof r[c] === 'bigint'));
+  // Numbers are right-aligned; a blank cell ('', e.g. no partition count) keeps its column numeric.
+  const isNumber = (v: unknown) => typeof v === 'number' || typeof v === 'bigint';
+  const numeric = columns.map((c) => rows.some((r) => isNumber(r[c])) && rows.every((r) => isNumber(r[c]) || r[c] === ''));
   const line = (vals: string[]) => vals.map((v, i) => pad(v, widths[i], numeric[i])).join('  ').trimEnd();
   const out = [line(heads), widths.map((w) => '-'.repeat(w)).join('  ')];
   for (const r of cells) out.push(line(r));

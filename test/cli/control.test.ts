@@ -168,6 +168,9 @@ describe('the tables of a build, as run and transform print them', () => {
     expect(lines[2]).toMatch(/^history\s+2970\s+2000\s+1\s+1\.0 KiB\s+8\s+0\s+0\.5\s+filtered=10 duplicates=960$/);
     expect(lines[3]).toMatch(/^playlists\s+7\s+7\s+1\s+1\.0 KiB\s+0\s+0\.5$/);
     expect(lines[4]).toMatch(/rows_from_records=40$/);
+    // The partitions column stays right-aligned around the blank cells.
+    const col = lines[0].indexOf('partitions') + 'partitions'.length;
+    expect(lines[2].slice(col - 1, col)).toBe('8');
   });
 
   it('drift has one wording', () => {
