@@ -79,6 +79,8 @@ function isQuotaExceeded(body: unknown): boolean {
   return !!err && typeof err === 'object' && err.reason === 'QUOTA_EXCEEDED';
 }
 
+const RATE_LIMIT_HEADER = /^(retry-after|x-ratelimit-[a-z-]+|ratelimit(-[a-z-]+)?)$/;
+
 export class HttpClient implements PluginHttpClient {
   readonly counts: Record<string, number> = {};
   /** Seconds slept on Retry-After and backoff, for the run summary. */
@@ -86,6 +88,9 @@ export class HttpClient implements PluginHttpClient {
   retries = 0;
   /** Time slept on Retry-After across the run, held against the wait budget. */
   retryAfterMs = 0;
+  /** Rate-limit headers the API sent (latest value of each: Retry-After, X-RateLimit-*, RateLimit-*), and 429s seen; `check` reports them. */
+  readonly limitHeaders: Record<string, string> = {};
+  throttled = 0;
   private readonly ax: AxiosInstance;
   private readonly limiter?: RollingWindowLimiter;
   private readonly etags = new Map<string, { etag: string; data: unknown }>();
@@ -156,6 +161,8 @@ export class HttpClient implements PluginHttpClient {
       }
       const status = res.status;
       const hdrs = Object.fromEntries(Object.entries(res.headers).map(([k, v]) => [k.toLowerCase(), String(v)]));
+      for (const [k, v] of Object.entries(hdrs)) if (RATE_LIMIT_HEADER.test(k)) this.limitHeaders[k] = v;
+      if (status === 429) this.throttled++;
       if (status === 304 && cached) {
         this.progress?.({ type: 'page', label: opts.label });
         return { status: 200, data: cached.data as T, headers: hdrs, notModified: true };

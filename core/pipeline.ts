@@ -211,6 +211,9 @@ export interface LocalRunOptions {
   http?: RunOptions['http'];
   updateSecret?: RunOptions['updateSecret'];
   progress?: RunOptions['progress'];
+  streams?: RunOptions['streams'];
+  fullRefresh?: RunOptions['fullRefresh'];
+  skipTransformWhenStopped?: RunOptions['skipTransformWhenStopped'];
 }
 
 /** Run a prepared pipeline on the embedded default (a folder on disk + DuckDB). */
@@ -228,6 +231,9 @@ export async function runLocal(prep: Prepared, opts: LocalRunOptions): Promise<R
     http: opts.http,
     updateSecret: opts.updateSecret,
     progress: opts.progress,
+    streams: opts.streams,
+    fullRefresh: opts.fullRefresh,
+    skipTransformWhenStopped: opts.skipTransformWhenStopped,
   });
 }
 

@@ -51,7 +51,9 @@ export function textTable(columns: string[], rows: Array<Record<string, unknown>
   const cells = rows.map((r) => columns.map((c) => clip(cell(r[c]))));
   const widths = heads.map((h) => displayWidth(h));
   for (const r of cells) for (let i = 0; i < r.length; i++) widths[i] = Math.max(widths[i], displayWidth(r[i]));
-  const numeric = columns.map((c) => rows.length > 0 && rows.every((r) => typeof r[c] === 'number' || typeof r[c] === 'bigint'));
+  // Numbers are right-aligned; a blank cell ('', e.g. no partition count) keeps its column numeric.
+  const isNumber = (v: unknown) => typeof v === 'number' || typeof v === 'bigint';
+  const numeric = columns.map((c) => rows.some((r) => isNumber(r[c])) && rows.every((r) => isNumber(r[c]) || r[c] === ''));
   const line = (vals: string[]) => vals.map((v, i) => pad(v, widths[i], numeric[i])).join('  ').trimEnd();
   const out = [line(heads), widths.map((w) => '-'.repeat(w)).join('  ')];
   for (const r of cells) out.push(line(r));
@@ -94,4 +96,56 @@ export function humanBytes(n: number): string {
   if (n < 1024) return `${n} B`;
   if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KiB`;
   return `${(n / 1024 / 1024).toFixed(1)} MiB`;
+}
+
+/** A table's build result, as `run` and `transform` print it. */
+export interface BuiltTable {
+  table: string;
+  rows: number;
+  files: number;
+  bytes: number;
+  partitions: number;
+  quarantined: number;
+  seconds: number;
+  drift?: string[];
+  records?: number;
+  inputRows?: number;
+  filtered?: number;
+  duplicates?: number;
+}
+
+/**
+ * The tables of a build, one line each (`run` and `transform` alike): an unpartitioned table
+ * shows no partition count, and `notes` say where the records that are not rows went.
+ */
+export function builtTablesTable(results: BuiltTable[], partitioned: (table: string) => boolean): string {
+  const accounted = results.some((t) => t.records !== undefined);
+  return textTable(
+    ['table', ...(accounted ? ['records'] : []), 'rows', 'files', 'bytes', 'partitions', 'quarantined', 'seconds', ...(accounted ? ['notes'] : [])],
+    results.map((t) => ({
+      ...t,
+      records: t.records ?? '',
+      partitions: partitioned(t.table) ? t.partitions : '',
+      bytes: humanBytes(t.bytes),
+      seconds: Number(t.seconds.toFixed(2)),
+      notes: rowNotes(t),
+    })),
+  );
+}
+
+/** `rows_from_records=1449 filtered=3 duplicates=970`: only what applies (nothing when records = rows). */
+function rowNotes(t: BuiltTable): string {
+  if (t.records === undefined || t.inputRows === undefined) return '';
+  const notes: string[] = [];
+  // Unnested arrays give several rows per record; latest_per drops superseded reads.
+  if (t.inputRows !== t.records) notes.push(`rows_from_records=${t.inputRows}`);
+  if (t.filtered) notes.push(`filtered=${t.filtered}`);
+  if (t.duplicates) notes.push(`duplicates=${t.duplicates}`);
+  return notes.join(' ');
+}
+
+/** Schema drift of a build, in the one wording `run` and `transform` share; undefined when there is none. */
+export function driftSection(results: BuiltTable[]): string | undefined {
+  const drift = results.flatMap((t) => (t.drift ?? []).map((d) => `  ${t.table}: ${d}`));
+  return drift.length ? `Schema drift (reported, not applied; the declared columns stay the schema):\n${drift.join('\n')}` : undefined;
 }

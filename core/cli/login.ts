@@ -229,4 +229,19 @@ export async function checkCommand(o: CheckCommandOptions, ioIn: CommandIO = std
     await choice.sandbox?.close();
   }
   io.out(`ok: connector ${plugin.name} accepted the credentials for the ${streams.length} stream(s) of ${o.config}`);
+  io.out(rateLimitReport(http, plugin.httpOptions?.(choice.config)?.rateLimit));
+}
+
+/**
+ * What `check` saw of the API's rate limit, beside the limiter the run uses: the headers are the
+ * only sign of the real limit (Spotify's is a rolling 30-second window it does not publish, and
+ * it sends Retry-After only with a 429).
+ */
+export function rateLimitReport(http: Pick<HttpClient, 'limitHeaders' | 'throttled' | 'total'>, limit: { windowMs: number; maxRequests: number } | null | undefined): string {
+  const limiter = limit ? `the run's limiter allows ${limit.maxRequests} requests per rolling ${limit.windowMs / 1000} s` : 'the run has no limiter';
+  const seen = Object.entries(http.limitHeaders);
+  const headers = seen.length
+    ? `headers seen: ${seen.map(([k, v]) => `${k}: ${v}`).join(', ')}${http.throttled ? ` (${http.throttled} response(s) were 429)` : ''}`
+    : `no rate-limit headers in the ${http.total} response(s)`;
+  return `rate limit: ${limiter}; ${headers}`;
 }

@@ -8,7 +8,10 @@
  * registry and other parts' commands from the composition root (bin/main.ts). Only commander and
  * leaf modules are imported up front; every command imports what it needs when it runs.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
+import { projectRoot } from '../root.ts';
 import { ConfigError, formatProblem } from '../config/problem.ts';
 import { UserError } from '../errors.ts';
 import { redact } from '../redact.ts';
@@ -18,9 +21,10 @@ import { CommandFailed, type CliContext, type CliDeps } from './context.ts';
 import { registerLogin, registerCheck } from './login-command.ts';
 import { registerConnector } from './connector.ts';
 import { registerTransform } from './transform-command.ts';
-import { integer, port, seed } from './options.ts';
+import { duration, integer, nameList, port, seed } from './options.ts';
 import { guardOutput } from './process.ts';
 import { registerLake } from './lake-command.ts';
+import { registerState } from './state-command.ts';
 
 const err = (s: string) => process.stderr.write(terminalSafe(redact(s)) + '\n');
 
@@ -43,6 +47,7 @@ export function buildProgram(deps: CliDeps): Command {
   program
     .name('spotify-pipeline')
     .description('Build a Spotify data lake from one declarative pipeline.yaml')
+    .version(`spotify-pipeline ${packageVersion()} (Node.js ${process.versions.node})`, '-V, --version', 'print the version and exit')
     .option('--debug', 'print the stack trace of an error (for bug reports)')
     // Commander's own messages echo what was typed: shown terminal-safe, one line and a hint.
     .configureOutput({ writeErr: (s) => process.stderr.write(terminalSafe(s)), writeOut: (s) => process.stdout.write(s) })
@@ -68,10 +73,13 @@ export function buildProgram(deps: CliDeps): Command {
     .option('--seed <n>', 'sandbox data seed', seed)
     .option('--queries', "print every named query's result after the run")
     .option('--repair', 'first verify every committed raw file; take the runs of files that fail out of the lake (into _quarantine/) and read their streams again')
+    .option('--streams <names>', 'run only these streams (comma-separated) and the streams they read from (for_each / ids_from parents)', nameList)
+    .option('--full-refresh [stream...]', "ignore the saved state (cursors, versions of skipped parents) of these streams this run; without names, of every stream it runs")
+    .option('--time-limit <duration>', 'stop cleanly before this much time has passed (90s, 10m, 2h): what was read is committed and the next run resumes, as the Lambda does at its deadline', duration)
     .option('-v, --verbose', 'debug logging')
     .option('--no-progress', 'no live progress on stderr (by default a display on a terminal, plain lines otherwise)')
     .option('--progress-every <seconds>', 'without a terminal: at most one progress line per this many seconds (0: one per page and table)', integer(0, 86_400, 'a number of seconds'), 10)
-    .action(async (o: { config: string; lake?: string; sandbox?: boolean; sandboxFallback?: boolean; seed?: number; queries?: boolean; verbose?: boolean; repair?: boolean; progress?: boolean; progressEvery?: number }) => {
+    .action(async (o: { config: string; lake?: string; sandbox?: boolean; sandboxFallback?: boolean; seed?: number; queries?: boolean; verbose?: boolean; repair?: boolean; progress?: boolean; progressEvery?: number; streams?: string[]; fullRefresh?: boolean | string[]; timeLimit?: number }) => {
       const { runCommand } = await import('./run.ts');
       await runCommand(ctx, o);
     });
@@ -85,8 +93,10 @@ export function buildProgram(deps: CliDeps): Command {
     .option('--lake <dir>', 'local lake folder')
     .addOption(new Option('--format <format>', 'output format').choices(['table', 'csv', 'json']).default('table'))
     .option('--unsafe', "run --sql without the sandbox (it may then read and write any file you can; see README, \"SQL is sandboxed\")")
-    .option('--max-rows <n>', 'table format: print at most this many rows (csv and json print all)', integer(1, 1_000_000_000, 'a number of rows'), 1000)
-    .action(async (name: string | undefined, o: { config: string; sql?: string; lake?: string; format: string; unsafe?: boolean; maxRows: number }) => {
+    .option('--limit <n>', 'print at most this many rows and say how many more there are (table format: 1000 unless given; csv and json: all unless given)', integer(1, 1_000_000_000, 'a number of rows'))
+    // The name before --limit; kept so scripts using it go on working.
+    .addOption(new Option('--max-rows <n>', 'same as --limit').argParser(integer(1, 1_000_000_000, 'a number of rows')).hideHelp())
+    .action(async (name: string | undefined, o: { config: string; sql?: string; lake?: string; format: string; unsafe?: boolean; limit?: number; maxRows?: number }) => {
       const { queryCommand } = await import('./run.ts');
       await queryCommand(ctx, name, o);
     });
@@ -110,8 +120,18 @@ export function buildProgram(deps: CliDeps): Command {
   registerConnector(program, ctx);
   registerTransform(program, ctx);
   registerLake(program, ctx);
+  registerState(program, ctx);
   for (const register of deps.commands ?? []) register(program, ctx);
   return program;
+}
+
+/** This package's version, from its package.json (the project root's, wherever the CLI runs from). */
+export function packageVersion(): string {
+  try {
+    return (JSON.parse(readFileSync(join(projectRoot(), 'package.json'), 'utf8')) as { version?: string }).version ?? 'unknown';
+  } catch {
+    return 'unknown';
+  }
 }
 
 export async function main(argv: string[], deps: CliDeps): Promise<number> {

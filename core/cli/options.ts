@@ -27,3 +27,21 @@ export function positive(what = 'a number'): (v: string) => number {
     return n;
   };
 }
+
+const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/** A duration such as `90s`, `10m`, `1.5h` or `500ms` (a bare number is seconds), in milliseconds. */
+export function duration(v: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(v.trim());
+  const ms = m ? Number(m[1]) * DURATION_UNITS[m[2] ?? 's'] : NaN;
+  // At most a week: a longer limit is a typo (and setTimeout overflows past 24.8 days).
+  if (!Number.isFinite(ms) || ms <= 0 || ms > 7 * 24 * 3_600_000) throw new InvalidArgumentError('expected a duration such as 90s, 10m or 2h (greater than 0, at most a week).');
+  return ms;
+}
+
+/** A comma-separated list of names (`a,b`); repeated options add up. */
+export function nameList(v: string, previous: string[] = []): string[] {
+  const names = v.split(',').map((x) => x.trim()).filter(Boolean);
+  if (!names.length) throw new InvalidArgumentError('expected one or more names separated by commas.');
+  return [...previous, ...names];
+}

@@ -10,13 +10,14 @@ import { createLogger, redact } from '../log.ts';
 import type { JsonRecord } from '../plugin-api.ts';
 import { connectorConfig, lakeTables, notConfigured, registerLocalSecrets, runLocal, type Prepared } from '../pipeline.ts';
 import { assertLakeFolder, openLake, tablesNamed, UnreadableTableError, type Lake, type QueryResult } from '../query/index.ts';
-import type { RunSummary } from '../engine/run.ts';
+import { selectStreams, type RunSummary } from '../engine/run.ts';
+import { deadlineSignal } from '../engine/deadline.ts';
 import { localSecretUpdater } from '../auth/store.ts';
 import { withLakeLock } from '../engine/lock.ts';
 import { repairLake } from '../engine/repair.ts';
 import { listManifests } from '../engine/manifest.ts';
 import { LocalStorage } from '../storage/local.ts';
-import { csvLines, humanBytes, jsonRows, textTable } from './format.ts';
+import { builtTablesTable, csvLines, driftSection, humanBytes, jsonRows, textTable } from './format.ts';
 import { authorizationWarningLines } from './login.ts';
 import { CommandFailed, type CliContext } from './context.ts';
 import { STOP_EXIT_CODE, stdoutIsClosed, stopOnSignals, type SignalStop, type StopReason } from './process.ts';
@@ -52,6 +53,49 @@ interface RunFlags {
   progress?: boolean;
   /** Plain progress lines: at most one per this many seconds. */
   progressEvery?: number;
+  /** `--streams a,b`: only these streams (and those they read from). */
+  streams?: string[];
+  /** `--full-refresh [STREAM...]`: ignore the saved state of these streams (true: of every stream run). */
+  fullRefresh?: boolean | string[];
+  /** `--time-limit`: stop cleanly this long after the start (milliseconds). */
+  timeLimit?: number;
+}
+
+/** What `--time-limit` leaves for the commit: the run stops reading this long before the limit. */
+export const TIME_LIMIT_MARGIN_MS = 10_000;
+
+/** The streams one pipeline runs: `undefined` all; what `--streams` added as dependencies; full refresh. */
+interface Selection {
+  streams?: string[];
+  added: string[];
+  fullRefresh?: string[];
+}
+
+/**
+ * `--streams` and `--full-refresh` per pipeline (the main one and those it includes share the
+ * command line): a name no pipeline has is a mistake (exit 2), and so is a full refresh of a
+ * stream the run does not read.
+ */
+export function selectRun(pipes: Prepared[], flags: Pick<RunFlags, 'config' | 'streams' | 'fullRefresh'>): Selection[] {
+  // `--full-refresh a,b` and `--full-refresh a b` alike.
+  const o = { ...flags, fullRefresh: Array.isArray(flags.fullRefresh) ? flags.fullRefresh.flatMap((x) => x.split(',')).map((x) => x.trim()).filter(Boolean) : flags.fullRefresh };
+  const all = [...new Set(pipes.flatMap((p) => Object.keys(p.loaded.config.streams)))];
+  const named = [...(o.streams ?? []), ...(Array.isArray(o.fullRefresh) ? o.fullRefresh : [])];
+  const unknown = [...new Set(named.filter((n) => !all.includes(n)))];
+  if (unknown.length) {
+    throw new UserError(`unknown stream${unknown.length === 1 ? '' : 's'} ${unknown.map((n) => `"${n}"`).join(', ')} (--streams / --full-refresh)`, `streams of ${o.config}${pipes.length > 1 ? ' and the pipelines it includes' : ''}: ${all.join(', ')}`);
+  }
+  const picks = pipes.map((p): Selection => {
+    const streams = p.loaded.config.streams;
+    const wanted = o.streams?.filter((n) => Object.hasOwn(streams, n));
+    const order = wanted ? (wanted.length ? selectStreams(streams, wanted) : []) : Object.keys(streams);
+    const fullRefresh = o.fullRefresh === true ? order : Array.isArray(o.fullRefresh) ? o.fullRefresh.filter((n) => Object.hasOwn(streams, n)) : undefined;
+    return { streams: wanted ? order : undefined, added: wanted ? order.filter((n) => !wanted.includes(n)) : [], fullRefresh };
+  });
+  const running = new Set(picks.flatMap((x, i) => x.streams ?? Object.keys(pipes[i].loaded.config.streams)));
+  const idle = Array.isArray(o.fullRefresh) ? o.fullRefresh.filter((n) => !running.has(n)) : [];
+  if (idle.length) throw new UserError(`--full-refresh names ${idle.join(', ')}, which this run does not read`, `add ${idle.length === 1 ? 'it' : 'them'} to --streams`);
+  return picks;
 }
 
 const STOP_SAYS: Record<StopReason, string> = {
@@ -88,8 +132,13 @@ async function runAll(ctx: CliContext, o: RunFlags, stop: SignalStop): Promise<v
   const prep = await ctx.prepare(o.config);
   const mode = o.sandbox ? 'always' : o.sandboxFallback ? 'fallback' : 'never';
   const lake = lakeDir(prep.loaded, o.lake);
+  const [mainPick, ...incPicks] = selectRun([prep, ...(prep.includes ?? [])], o);
   const early = stopped();
   if (early) throw early;
+  // --time-limit: the run stops like the Lambda at its deadline (engine/deadline.ts).
+  const limit = o.timeLimit === undefined ? undefined : timeLimit(o.timeLimit);
+  const signal = limit ? AbortSignal.any([stop.signal, limit.signal]) : stop.signal;
+  const timedOut = () => limit?.signal.aborted === true && !stop.reason();
   // One writer at a time: the lake's lock is held for every pipeline's run and build.
   const logger = createLogger();
   const summaries = await withLakeLock(lake, { command: o.repair ? 'run --repair' : 'run', logger }, async () => {
@@ -99,11 +148,14 @@ async function runAll(ctx: CliContext, o: RunFlags, stop: SignalStop): Promise<v
     if (o.repair) await repair(prep, lake);
     // What the main pipeline's sandbox shares with the sandboxes of the pipelines it includes.
     const peers: Record<string, JsonRecord> = {};
-    const done: RunSummary[] = [await runOne(prep, { ...o, mode, lake, peers, signal: stop.signal })];
+    const opts = { ...o, mode, lake, peers, signal, timeLimited: limit !== undefined } as const;
+    const done: RunSummary[] = [];
+    if (selected(prep, mainPick)) done.push(await runOne(prep, { ...opts, pick: mainPick }));
     // Included pipelines land in the same lake, after this one (one connector each).
-    for (const inc of prep.includes ?? []) {
-      if (stop.reason()) {
-        out(`\nNot run: ${inc.loaded.config.name} (${inc.plugin.name}), stopped before it started.`);
+    for (const [i, inc] of (prep.includes ?? []).entries()) {
+      if (!selected(inc, incPicks[i], true)) continue;
+      if (signal.aborted) {
+        out(`\nNot run: ${inc.loaded.config.name} (${inc.plugin.name}), ${timedOut() ? 'the time limit was reached' : 'stopped'} before it started.`);
         continue;
       }
       const missing = mode === 'never' ? notConfigured(inc) : undefined;
@@ -112,13 +164,18 @@ async function runAll(ctx: CliContext, o: RunFlags, stop: SignalStop): Promise<v
         continue;
       }
       out(`\nIncluded pipeline ${inc.loaded.config.name} (${inc.plugin.name}):`);
-      done.push(await runOne(inc, { ...o, mode, lake, peers, signal: stop.signal }));
+      done.push(await runOne(inc, { ...opts, pick: incPicks[i] }));
     }
     return done;
-  });
+  }).finally(() => limit?.clear());
   out(`Lake: ${lake}`);
   const interrupted = stopped();
   if (interrupted) throw interrupted;
+  if (timedOut() && summaries.every((x) => x.ok || x.stoppedEarly)) {
+    // Planned, like the Lambda's deadline: not a failure. What was read is committed; the next run resumes.
+    err(`time limit reached (--time-limit ${seconds(o.timeLimit!)}): what was read is committed with its state; run again to resume where this run stopped${summaries.some((x) => !x.tables.length) ? ' (the tables are built by the next run, or by `transform`)' : ''}`);
+    return;
+  }
   const failed = summaries.find((x) => !x.ok);
   if (failed) {
     err(`error: ${failed.error}`);
@@ -130,6 +187,21 @@ async function runAll(ctx: CliContext, o: RunFlags, stop: SignalStop): Promise<v
   if (late) throw late;
 }
 
+/** Whether a pipeline has streams to run under `--streams`; says so when it has none. */
+function selected(p: Prepared, pick: Selection, included = false): boolean {
+  if (!pick.streams || pick.streams.length) return true;
+  out(`${included ? '\n' : ''}Not selected: ${p.loaded.config.name} (${p.plugin.name}): none of its streams is in --streams.`);
+  return false;
+}
+
+function seconds(ms: number): string {
+  return ms % 1000 ? `${ms} ms` : `${ms / 1000} s`;
+}
+
+function timeLimit(ms: number) {
+  return deadlineSignal(ms, TIME_LIMIT_MARGIN_MS, (s) => `the time limit (--time-limit ${seconds(ms)}) is ${s} s away; stopping with data and state saved, the next run resumes`);
+}
+
 /** `run --repair`: committed files that fail verification are taken out and their streams reset (engine/repair.ts). */
 async function repair(prep: Prepared, lake: string): Promise<void> {
   const streams = Object.assign({}, ...[prep, ...(prep.includes ?? [])].map((p) => p.loaded.config.streams)) as Prepared['loaded']['config']['streams'];
@@ -138,13 +210,13 @@ async function repair(prep: Prepared, lake: string): Promise<void> {
   else out(`Repair: ${report.problems.length} of ${report.checked} committed raw file(s) failed verification; stream(s) ${report.reset.join(', ')} are read again.`);
 }
 
-/** Rows `query` prints in table format unless --max-rows says otherwise (csv and json print all). */
+/** Rows `query` prints in table format unless --limit says otherwise (csv and json print all unless it is given). */
 export const QUERY_TABLE_ROWS = 1000;
 
 export async function queryCommand(
   ctx: CliContext,
   name: string | undefined,
-  o: { config: string; sql?: string; lake?: string; format: string; unsafe?: boolean; maxRows?: number },
+  o: { config: string; sql?: string; lake?: string; format: string; unsafe?: boolean; limit?: number; maxRows?: number },
 ): Promise<void> {
   const prep = await ctx.prepare(o.config);
   const queries = prep.loaded.config.queries;
@@ -159,15 +231,18 @@ export async function queryCommand(
     const sql = o.sql ?? queries[name!].sql;
     const res = redactResult(await runQuery(lake, sql));
     noteEmptyTables(lake, sql, dir);
-    if (o.format === 'json') await writeLines(jsonRows(res.rows));
-    else if (o.format === 'csv') await writeLines(csvLines(res.columns, res.rows, { terminal: process.stdout.isTTY === true }));
-    else {
-      const max = o.maxRows ?? QUERY_TABLE_ROWS;
-      out(textTable(res.columns, res.rows.slice(0, max)));
-      if (res.rows.length > max) {
-        const left = res.rows.length - max;
-        out(`… ${left.toLocaleString('en-US')} more row${left === 1 ? '' : 's'} not shown (${res.rows.length.toLocaleString('en-US')} in all): --max-rows N shows more, --format csv or json prints every row`);
-      }
+    const given = o.limit ?? o.maxRows;
+    const limit = given ?? (o.format === 'table' ? QUERY_TABLE_ROWS : Infinity);
+    const rows = res.rows.length > limit ? res.rows.slice(0, limit) : res.rows;
+    if (o.format === 'json') await writeLines(jsonRows(rows));
+    else if (o.format === 'csv') await writeLines(csvLines(res.columns, rows, { terminal: process.stdout.isTTY === true }));
+    else out(textTable(res.columns, rows));
+    if (res.rows.length > rows.length) {
+      const left = res.rows.length - rows.length;
+      const more = `… ${left.toLocaleString('en-US')} more row${left === 1 ? '' : 's'} not shown (${res.rows.length.toLocaleString('en-US')} in all): --limit N shows more${o.format === 'table' && given === undefined ? ', --format csv or json prints every row' : ''}`;
+      // Data formats keep stdout parseable: the note goes to stderr.
+      if (o.format === 'table') out(more);
+      else err(more);
     }
   } finally {
     lake.close();
@@ -229,7 +304,7 @@ async function writeLines(lines: string[]): Promise<void> {
   }
 }
 
-export function printSummary(s: RunSummary, stoppedBy?: StopReason): void {
+export function printSummary(s: RunSummary, stoppedBy?: StopReason, partitioned: (table: string) => boolean = () => true): void {
   const status = s.ok ? 'ok' : s.stoppedEarly ? 'stopped early (state saved)' : stoppedBy ? `stopped, ${STOP_SAYS[stoppedBy]} (the streams read completely are committed)` : 'FAILED';
   out(`\nRun ${s.runId}: ${status} in ${s.seconds.toFixed(1)} s`);
   out(
@@ -247,15 +322,10 @@ export function printSummary(s: RunSummary, stoppedBy?: StopReason): void {
   if (details.length) out(`Notes:\n${details.join('\n')}`);
   if (s.tables.length) {
     out('');
-    out(
-      textTable(
-        ['table', 'rows', 'files', 'bytes', 'partitions', 'quarantined', 'seconds'],
-        s.tables.map((t) => ({ ...t, bytes: humanBytes(t.bytes), seconds: Number(t.seconds.toFixed(2)) })),
-      ),
-    );
+    out(builtTablesTable(s.tables, partitioned));
   }
-  const drift = s.tables.flatMap((t) => (t.drift ?? []).map((d) => `  ${t.table}: ${d}`));
-  if (drift.length) out(`Schema drift (reported, not applied; the declared columns stay the schema):\n${drift.join('\n')}`);
+  const drift = driftSection(s.tables);
+  if (drift) out(drift);
   const token = s.requestsByEndpoint.token ?? 0;
   const me = s.requestsByEndpoint.me ?? 0;
   // Each stream's requests already count the token and /me calls made while it read: say what the
@@ -267,12 +337,18 @@ export function printSummary(s: RunSummary, stoppedBy?: StopReason): void {
 /** Runs one pipeline into `lake` and prints its summary; `signal` stops it cleanly. */
 async function runOne(
   prep: Prepared,
-  o: { mode: 'always' | 'fallback' | 'never'; seed?: number; verbose?: boolean; progress?: boolean; progressEvery?: number; lake: string; peers: Record<string, JsonRecord>; signal: AbortSignal },
+  o: { mode: 'always' | 'fallback' | 'never'; seed?: number; verbose?: boolean; progress?: boolean; progressEvery?: number; lake: string; peers: Record<string, JsonRecord>; signal: AbortSignal; pick?: Selection; timeLimited?: boolean },
 ): Promise<RunSummary> {
   const choice = await connectorConfig(prep, { sandbox: o.mode, seed: o.seed, peers: o.peers });
   if (choice.reason) out(choice.reason);
   else for (const line of authorizationWarningLines(prep.loaded)) err(line);
   if (choice.sandbox?.shared) o.peers[prep.plugin.name] = choice.sandbox.shared;
+  const pick = o.pick ?? { added: [] };
+  if (pick.streams) {
+    const wanted = pick.streams.filter((n) => !pick.added.includes(n));
+    out(`Streams: ${wanted.join(', ')}${pick.added.length ? `; added, as ${pick.added.length === 1 ? 'it feeds' : 'they feed'} them (for_each / ids_from): ${pick.added.join(', ')}` : ''}`);
+  }
+  if (pick.fullRefresh?.length) out(`Full refresh (saved state ignored this run): ${pick.fullRefresh.join(', ')}`);
   // Progress and log lines share stderr: the reporter prints log lines above its display.
   const reporter = createReporter({ mode: progressMode(process.stderr, o.progress !== false), out: process.stderr, everyMs: (o.progressEvery ?? 10) * 1000 });
   const logger = createLogger({ level: o.verbose ? 'debug' : 'info', sink: (_level, line) => reporter.log(line) });
@@ -286,12 +362,16 @@ async function runOne(
       // Never in sandbox runs: the demo token must not overwrite the user's secrets file.
       updateSecret: choice.sandbox ? undefined : localSecretUpdater(prep.loaded, logger),
       progress: reporter.listener,
+      streams: pick.streams,
+      fullRefresh: pick.fullRefresh,
+      skipTransformWhenStopped: o.timeLimited,
     });
   } finally {
     reporter.stop();
     await choice.sandbox?.close();
   }
-  printSummary(summary, o.signal.aborted ? (o.signal.reason as { stop?: StopReason } | undefined)?.stop : undefined);
+  const tables = prep.loaded.config.tables;
+  printSummary(summary, o.signal.aborted ? (o.signal.reason as { stop?: StopReason } | undefined)?.stop : undefined, (t) => (tables[t]?.partition_by?.length ?? 0) > 0);
   return summary;
 }
 

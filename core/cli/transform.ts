@@ -15,7 +15,7 @@ import { committedFiles, completeReads, listManifests } from '../engine/manifest
 import { newRunId } from '../engine/run.ts';
 import { curatedUrl, glueDatabaseName } from '../storage/names.ts';
 import { athenaDdl, buildTables, planTable, renderDuckdb, renderSpark, sparkJobSpec, tableDoc, RAW_VIEW, type CommittedFile, type TableResult } from '../transform/index.ts';
-import { humanBytes, textTable } from './format.ts';
+import { builtTablesTable, driftSection } from './format.ts';
 import { acquireLakeLock } from '../engine/lock.ts';
 import { expectedAbsences } from '../engine/absences.ts';
 import { createLogger } from '../log.ts';
@@ -139,13 +139,8 @@ export async function transformCommand(ctx: CliContext, o: TransformOptions): Pr
     await lock.release();
   }
   out(`Transform ${runId}${on}: ${results.length} table(s) rebuilt from ${files.length} committed raw file(s) in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
-  out(
-    textTable(
-      ['table', 'rows', 'files', 'bytes', 'partitions', 'quarantined', 'seconds'],
-      results.map((t) => ({ ...t, bytes: humanBytes(t.bytes), seconds: Number(t.seconds.toFixed(2)) })),
-    ),
-  );
-  const drift = results.flatMap((t) => t.drift.map((d) => `  ${t.table}: ${d}`));
-  if (drift.length) out(`\nSchema drift (reported only; the tables are built as declared):\n${drift.join('\n')}`);
+  out(builtTablesTable(results, (t) => (tables[t]?.partition_by?.length ?? 0) > 0));
+  const drift = driftSection(results);
+  if (drift) out(`\n${drift}`);
   out(`Lake: ${dir}`);
 }

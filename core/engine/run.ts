@@ -72,6 +72,16 @@ export interface RunOptions {
    * they gather for streams left out are kept owed in those streams' state.
    */
   streams?: string[];
+  /**
+   * Read these streams as if they had never run: their saved cursors and parent versions are
+   * ignored this run (and replaced when it commits). Ids a stream still owes stay owed.
+   */
+  fullRefresh?: string[];
+  /**
+   * When `signal` stops the run with StopRun (a time limit, like the Lambda's deadline), commit
+   * and return without building the tables: the next run or `transform` builds them.
+   */
+  skipTransformWhenStopped?: boolean;
   /** Stores a secret the plugin rotated (a new refresh token) where the config's reference points. */
   updateSecret?: (configKey: string, value: string) => Promise<void>;
   /** Told of the run's live progress: streams, records, requests, pages, waits, tables. */
@@ -251,7 +261,7 @@ async function readStream(run: Run, name: string, summary: StreamSummary): Promi
   const ts = Date.now();
   const before = { ...http.counts };
   const spec = streamSpec(name, sc);
-  const state = await loadState(storage, name, logger);
+  const state = fresh(await loadState(storage, name, logger), opts.fullRefresh?.includes(name) === true);
   let nextState: StreamState | undefined;
   const writer = new RawWriter(storage, name, runId, run.ingestDate);
   const desc = plugin.endpoints[sc.endpoint];
@@ -379,6 +389,12 @@ function failure(so: string | undefined, more: string): string {
   return so ? `${so}; ${more}` : more;
 }
 
+/** A stream's saved state, or (full refresh) only the ids it still owes: no cursor, no versions. */
+function fresh(state: StreamState, full: boolean): StreamState {
+  if (!full) return state;
+  return Array.isArray(state._pending_ids) ? { _pending_ids: state._pending_ids } : {};
+}
+
 /** A plugin rotated a secret (a new refresh token): mask it at once and store it before the run ends. */
 function rotateSecret(run: Run, key: string, value: string): Promise<void> {
   registerSecret(value);
@@ -418,6 +434,7 @@ async function commitRun(run: Run): Promise<void> {
 async function buildRunTables(run: Run): Promise<TableResult[]> {
   const { opts } = run;
   if (!opts.lakeDir || !opts.buildTables || opts.skipTransform) return [];
+  if (opts.skipTransformWhenStopped && run.signal.aborted && run.signal.reason instanceof StopRun) return [];
   const manifests = await listManifests(opts.storage, { quarantine: opts.logger });
   const files = committedFiles(manifests);
   // Fields the connector leaves out by design in this API mode are not schema drift.

@@ -39,7 +39,7 @@ import { checkPipeline, parsePipeline } from '../config/load.ts';
 import { ConfigError, throwIfErrors, formatProblem } from '../config/problem.ts';
 import type { LoadedPipeline } from '../config/types.ts';
 import { runPipeline, type RunSummary } from '../engine/run.ts';
-import { StopRun } from '../errors.ts';
+import { deadlineSignal, type Deadline } from '../engine/deadline.ts';
 import { createLogger, redact, type LogLevel } from '../log.ts';
 import { UserError } from '../errors.ts';
 import { plainProgress } from '../progress.ts';
@@ -172,7 +172,7 @@ export function createHandler(opts: HandlerOptions): ExtractorHandler {
     }
     if (taken.tookOver) logger.warn(`took over the expired lease of ${describeLease(taken.tookOver)} on ${storage.location}`);
 
-    const deadline = deadlineSignal(context, opts.safetyMarginMs ?? DEFAULT_SAFETY_MARGIN_MS);
+    const deadline = lambdaDeadline(context, opts.safetyMarginMs ?? DEFAULT_SAFETY_MARGIN_MS);
     // A long extraction says what it does in the function's log: a `progress:` line per 10 s at most.
     const progress = plainProgress({ write: (line) => logger.info(line), everyMs: PROGRESS_EVERY_MS });
     let summary: RunSummary;
@@ -264,18 +264,12 @@ function prepare(text: string, file: string, plugins: Record<string, ConnectorPl
 
 /**
  * Aborts a bit before the Lambda deadline, with StopRun as the reason: the HTTP client throws
- * the reason, so the engine treats it as a clean stop and commits what was read. The margin never
- * takes more than half of the remaining time (short timeouts in tests and small functions).
+ * the reason, so the engine treats it as a clean stop and commits what was read.
  */
-function deadlineSignal(context: LambdaContext, marginMs: number): { signal: AbortSignal; clear(): void } {
-  const ac = new AbortController();
+function lambdaDeadline(context: LambdaContext, marginMs: number): Deadline {
   const remaining = context?.getRemainingTimeInMillis?.();
-  if (typeof remaining !== 'number' || !Number.isFinite(remaining)) return { signal: ac.signal, clear: () => undefined };
-  const stopIn = Math.max(0, remaining - Math.min(marginMs, remaining / 2));
-  const timer = setTimeout(() => {
-    ac.abort(new StopRun(`the Lambda time limit is ${Math.round((remaining - stopIn) / 1000)} s away; stopping with data and state saved, the next invocation resumes`));
-  }, stopIn);
-  return { signal: ac.signal, clear: () => clearTimeout(timer) };
+  if (typeof remaining !== 'number' || !Number.isFinite(remaining)) return { signal: new AbortController().signal, clear: () => undefined };
+  return deadlineSignal(remaining, marginMs, (s) => `the Lambda time limit is ${s} s away; stopping with data and state saved, the next invocation resumes`);
 }
 
 function toResult(pipeline: string, lake: string, s: RunSummary): ExtractorResult {

@@ -71,6 +71,16 @@ export interface TableResult {
   partitions: number;
   quarantined: number;
   /**
+   * How the raw records became `rows` (the DuckDB build; absent from Spark's): the raw records
+   * read, the rows they gave (one per record, or per array element where the table unnests;
+   * fewer where latest_per drops superseded reads), and those the table's filter and its dedupe
+   * dropped. inputRows = quarantined + filtered + duplicates + rows.
+   */
+  records?: number;
+  inputRows?: number;
+  filtered?: number;
+  duplicates?: number;
+  /**
    * Schema drift seen in the raw data (new undeclared fields, changed JSON types, declared paths
    * absent from the newest run), one line each. Reported only: the build is unaffected.
    */
@@ -215,13 +225,32 @@ async function buildOne(conn: DuckDBConnection, plan: TablePlan, opts: BuildOpti
   try {
     const quarantined = await writeQuarantine(conn, sql.fromJudged.quarantine, qdirs, runId, opts.hooks);
     const targetMb = plan.targetFileMb ?? opts.targetFileMb ?? DEFAULT_TARGET_FILE_MB;
-    result = { ...(await writeTable(conn, plan, sql, dirs, runId, targetMb, opts.hooks)), quarantined };
+    const written = await writeTable(conn, plan, sql, dirs, runId, targetMb, opts.hooks);
+    result = { ...written, quarantined, ...(await rowAccount(conn, plan, mine, quarantined, written.rows)) };
     drift = await advise(() => declaredGaps(conn, plan, driftFiles, '__judged', opts.expectedAbsent));
   } finally {
     await conn.run('DROP TABLE IF EXISTS __judged');
   }
   drift.push(...(await advise(() => shapeDrift(conn, plan, driftFiles))));
   return { ...result, drift, seconds: Math.round(performance.now() - started) / 1000 };
+}
+
+/**
+ * Where the raw records went: the summary explains "2970 records -> 2000 rows" instead of leaving
+ * the difference a mystery. Counted on `__judged` (bad rows are quarantined unless the filter
+ * drops them anyway: those count as filtered, as the quarantine does not keep them).
+ */
+async function rowAccount(conn: DuckDBConnection, plan: TablePlan, files: CommittedFile[], quarantined: number, rows: number) {
+  const pass = `len(__reasons) = 0${plan.filter ? ` AND (${plan.filter})` : ''}`;
+  const [[input, kept]] = (await conn.runAndReadAll(`SELECT count(*), count(*) FILTER (WHERE ${pass}) FROM __judged`)).getRows();
+  const inputRows = Number(input);
+  const keptRows = Number(kept);
+  return {
+    records: files.reduce((a, f) => a + f.records, 0),
+    inputRows,
+    filtered: Math.max(0, inputRows - quarantined - keptRows),
+    duplicates: Math.max(0, keptRows - rows),
+  };
 }
 
 async function writeTable(

@@ -145,7 +145,7 @@ describe('a closed stdout (EPIPE) ends every command quietly with exit 0', () =>
     const lines = r.stdout.trimEnd().split('\n');
     expect(lines).toHaveLength(2 + 1000 + 1);
     expect(lines.at(-2)).toBe('999');
-    expect(lines.at(-1)).toBe('… 199,000 more rows not shown (200,000 in all): --max-rows N shows more, --format csv or json prints every row');
+    expect(lines.at(-1)).toBe('… 199,000 more rows not shown (200,000 in all): --limit N shows more, --format csv or json prints every row');
     expect(cli(['query', '--sql', 'SELECT range AS n FROM range(5)', '--max-rows', '5'], dir).stdout.trimEnd().split('\n')).toHaveLength(7);
   });
 
