@@ -428,7 +428,7 @@ describe('synthesized stack: a table partitioned by its own value column', () =>
     expect(text).not.toBe(SHIPPED);
     expect(names(table.partition_keys)).toEqual(['playlist_id']);
     expect(table.partition_keys[0]).toMatchObject({ name: 'playlist_id', type: 'string' });
-    expect(names(table.storage_descriptor.columns)).toEqual(['position', 'added_at', 'is_local', 'item_type', 'track_id', 'track_name', 'artist_id', 'duration_ms']);
+    expect(names(table.storage_descriptor.columns)).toEqual(['position', 'added_at', 'added_by', 'is_local', 'item_type', 'track_id', 'track_name', 'artist_id', 'duration_ms']);
     expect(table.parameters).toMatchObject({
       'projection.enabled': 'true',
       'projection.playlist_id.type': 'injected',

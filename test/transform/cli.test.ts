@@ -54,9 +54,10 @@ describe('spotify-pipeline transform', () => {
     expect(first.code).toBe(0);
     // Every table of the lake, those of included pipelines too (they have no raw data here).
     expect(first.stdout).toMatch(/^Transform \S+: \d+ table\(s\) rebuilt from 2 committed raw file\(s\)/);
-    expect(first.stdout).toMatch(/^plays\s+2\s+2\s/m);
-    expect(first.stdout).toMatch(/^tracks\s+2\s+1\s/m);
-    expect(first.stdout).toMatch(/^playlist_tracks\s+2\s/m);
+    // table, records, rows, files
+    expect(first.stdout).toMatch(/^plays\s+2\s+2\s+2\s/m);
+    expect(first.stdout).toMatch(/^tracks\s+4\s+2\s+1\s.*filtered=1 duplicates=1$/m);
+    expect(first.stdout).toMatch(/^playlist_tracks\s+2\s+2\s/m);
     expect(await readdir(join(lake, 'curated', 'plays'))).toEqual(['dt=2026-11-23', 'dt=2026-11-24']);
 
     const again = await cli('transform', '-c', PIPELINE, '--lake', lake, '--table', 'plays', 'tracks');

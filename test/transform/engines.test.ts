@@ -80,13 +80,13 @@ function node(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | 
 function summary(stdout: string): Record<string, Record<string, string>> {
   const lines = stdout.split('\n');
   const head = lines.findIndex((l) => l.startsWith('table '));
-  const names = lines[head].trim().split(/\s+/);
+  // Columns by the dashes under the header: cells may be blank (no partitions, no notes).
+  const spans = [...lines[head + 1].matchAll(/-+/g)].map((m) => [m.index, m.index + m[0].length] as const);
+  const names = spans.map(([a, b]) => lines[head].slice(a, b).trim());
   const out: Record<string, Record<string, string>> = {};
   for (const line of lines.slice(head + 2)) {
     if (!line.trim() || line.startsWith('Lake:') || line.startsWith('Schema drift')) break;
-    // bytes has a space (`7.6 KiB`): join it back.
-    const cells = line.trim().split(/\s+/);
-    const row = [...cells.slice(0, 3), `${cells[3]} ${cells[4]}`, ...cells.slice(5)];
+    const row = spans.map(([a, b], i) => line.slice(a, i === spans.length - 1 ? undefined : b).trim());
     out[row[0]] = Object.fromEntries(names.map((n, i) => [n, row[i]]));
   }
   return out;
