@@ -19,7 +19,9 @@ export interface Problem {
  */
 export function formatProblem(p: Problem): string {
   const where = p.line > 0 ? `${p.file}:${p.line}:${p.col}` : p.file;
-  return p.path ? `${where} ${p.path}: ${p.message}` : `${where}: ${p.message}`;
+  // One line per problem, whatever the message quotes (a value from the file may hold line breaks).
+  const message = p.message.replace(/\r?\n|\r/g, (b) => (b === '\r' ? '\\r' : '\\n'));
+  return p.path ? `${where} ${p.path}: ${message}` : `${where}: ${message}`;
 }
 
 /**

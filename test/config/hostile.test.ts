@@ -25,6 +25,14 @@ function rejected(file: string): string[] {
 
 const STREAMS = 'streams:\n  s: { endpoint: me/playlists }\n';
 
+describe('formatProblem', () => {
+  it('keeps a problem on one line when its message quotes a value with line breaks (found by the config fuzzer)', () => {
+    const line = formatProblem({ file: 'p.yaml', line: 3, col: 5, path: 'streams.s.endpoint', message: 'unknown endpoint "a\nb\r\nc\rd"', severity: 'error' });
+    expect(line).toBe('p.yaml:3:5 streams.s.endpoint: unknown endpoint "a\\nb\\nc\\rd"');
+    expect(line.split('\n')).toHaveLength(1);
+  });
+});
+
 describe('hostile pipeline files', () => {
   it('refuses a "billion laughs" of YAML aliases at the first alias, quickly', () => {
     const levels = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]'];
