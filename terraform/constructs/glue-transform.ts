@@ -365,27 +365,36 @@ export function starterDefinition(opts: { comment: string; jobName: string; star
 }
 
 /**
+ * The statement of every key policy the stack writes: the account keeps administering the key
+ * without `kms:*` (the actions are listed, PutKeyPolicy included so nobody is ever locked out) and
+ * IAM policies may grant its use. `grants`: services that take grants (Lambda, SNS with a key) may be
+ * delegated them.
+ */
+export function accountAdministersKey(aws: AwsContext, opts: { grants?: boolean } = {}) {
+  return {
+    Sid: 'AccountAdministersAndDelegatesToIam',
+    Effect: 'Allow',
+    Principal: { AWS: `arn:${aws.partition}:iam::${aws.accountId}:root` },
+    Action: [
+      'kms:DescribeKey', 'kms:GetKeyPolicy', 'kms:PutKeyPolicy', 'kms:GetKeyRotationStatus', 'kms:EnableKeyRotation',
+      'kms:ListResourceTags', 'kms:TagResource', 'kms:UntagResource', 'kms:UpdateKeyDescription', 'kms:EnableKey',
+      'kms:DisableKey', 'kms:ScheduleKeyDeletion', 'kms:CancelKeyDeletion', 'kms:CreateAlias', 'kms:DeleteAlias',
+      'kms:UpdateAlias', ...(opts.grants ? ['kms:CreateGrant'] : []), 'kms:Encrypt', 'kms:Decrypt', 'kms:GenerateDataKey',
+    ],
+    Resource: '*',
+  };
+}
+
+/**
  * The created key's policy. The account keeps administering it (without `kms:*`: actions are
  * listed, PutKeyPolicy included so nobody is ever locked out); IAM policies may grant its use
  * (the Glue role's does); CloudWatch Logs may use it for this pipeline's Glue log groups only.
  */
 function keyPolicy(aws: AwsContext, logGroupPattern: string) {
-  const account = `arn:${aws.partition}:iam::${aws.accountId}:root`;
   return {
     Version: '2012-10-17',
     Statement: [
-      {
-        Sid: 'AccountAdministersAndDelegatesToIam',
-        Effect: 'Allow',
-        Principal: { AWS: account },
-        Action: [
-          'kms:DescribeKey', 'kms:GetKeyPolicy', 'kms:PutKeyPolicy', 'kms:GetKeyRotationStatus', 'kms:EnableKeyRotation',
-          'kms:ListResourceTags', 'kms:TagResource', 'kms:UntagResource', 'kms:UpdateKeyDescription', 'kms:EnableKey',
-          'kms:DisableKey', 'kms:ScheduleKeyDeletion', 'kms:CancelKeyDeletion', 'kms:CreateAlias', 'kms:DeleteAlias',
-          'kms:UpdateAlias', 'kms:Encrypt', 'kms:Decrypt', 'kms:GenerateDataKey',
-        ],
-        Resource: '*',
-      },
+      accountAdministersKey(aws),
       {
         Sid: 'CloudWatchLogsEncryptsGlueLogs',
         Effect: 'Allow',

@@ -12,7 +12,7 @@
 import { Construct } from 'constructs';
 import { KmsAlias } from '@cdktf/provider-aws/lib/kms-alias/index.js';
 import { KmsKey } from '@cdktf/provider-aws/lib/kms-key/index.js';
-import type { AwsContext } from './glue-transform.ts';
+import { accountAdministersKey, type AwsContext } from './glue-transform.ts';
 
 export interface PipelineKeyProps {
   pipelineName: string;
@@ -43,22 +43,10 @@ export class PipelineKey extends Construct {
 
 /** The key policy: no `kms:*`, no principal `*`; services scoped to this account and pipeline. */
 export function pipelineKeyPolicy(aws: AwsContext, logGroups: string[]) {
-  const account = `arn:${aws.partition}:iam::${aws.accountId}:root`;
   return {
     Version: '2012-10-17',
     Statement: [
-      {
-        Sid: 'AccountAdministersAndDelegatesToIam',
-        Effect: 'Allow',
-        Principal: { AWS: account },
-        Action: [
-          'kms:DescribeKey', 'kms:GetKeyPolicy', 'kms:PutKeyPolicy', 'kms:GetKeyRotationStatus', 'kms:EnableKeyRotation',
-          'kms:ListResourceTags', 'kms:TagResource', 'kms:UntagResource', 'kms:UpdateKeyDescription', 'kms:EnableKey',
-          'kms:DisableKey', 'kms:ScheduleKeyDeletion', 'kms:CancelKeyDeletion', 'kms:CreateAlias', 'kms:DeleteAlias',
-          'kms:UpdateAlias', 'kms:CreateGrant', 'kms:Encrypt', 'kms:Decrypt', 'kms:GenerateDataKey',
-        ],
-        Resource: '*',
-      },
+      accountAdministersKey(aws, { grants: true }),
       {
         Sid: 'CloudWatchLogsEncryptsPipelineLogs',
         Effect: 'Allow',
