@@ -5,7 +5,7 @@
 import type { TableSpec } from '../config/types.ts';
 import { duckdb, literal } from './dialects/duckdb.ts';
 import { type TablePlan, planTable } from './plan.ts';
-import { type RenderedTable, renderTable } from './render.ts';
+import { type RenderedTable, canRenderLean, renderTable } from './render.ts';
 
 export { ident, literal, sourceRows } from './dialects/duckdb.ts';
 
@@ -79,4 +79,84 @@ export function renderDuckdb(plan: TablePlan, files: Record<string, RawFileRef[]
     rowsOrder: 'ORDER BY ALL',
     quarantineOrder: 'ORDER BY file, line, reasons',
   });
+}
+
+/**
+ * The table's queries as the local build runs them (index.ts), which differ from the standalone
+ * ones above only in what the build's materialized __judged carries per row:
+ * - `__file` is the file's number in the table's sorted file list and `__run_id` the rank of its
+ *   run among the runs involved (integers sort as the paths and run ids do, and cost a fraction of
+ *   their text in a table of millions of rows); quarantine maps both back to text;
+ * - a plan with one row per raw line (`canRenderLean`) renders lean (render.ts) and reads without
+ *   WITH ORDINALITY, which doubled the cost of reading: `__line` is left NULL and `lineFromRowid`
+ *   numbers it from the row's position once __judged is materialized (CREATE TABLE AS keeps the
+ *   scan's order: files in list order, lines in file order), given every file's line count.
+ */
+export interface BuildSql extends CompiledTable {
+  /** Set for a lean build: the expression of `__line` over the materialized __judged (its rowid). */
+  lineFromRowid?: string;
+  /** Rows __judged must have for `lineFromRowid` to hold (the files' line counts summed). */
+  lines?: number;
+  /** `__file`'s value for a file path (a literal to compare with). */
+  fileRef(path: string): string;
+}
+
+export function renderDuckdbBuild(
+  plan: TablePlan,
+  files: Record<string, Array<{ path: string; records: number }>>,
+  completeReads: Record<string, string[]> = {},
+  opts: { lean?: boolean } = {},
+): BuildSql {
+  const streams = [...new Set([...plan.sources.map((s) => s.stream), ...(plan.latestParents ? [plan.latestParents.stream] : [])])];
+  const all = streams.flatMap((s) => files[s] ?? []).sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  const number = new Map(all.map((f, i) => [f.path, i]));
+  const runOf = (path: string) => /([^/]+)-[0-9]+\.jsonl(\.gz)?$/.exec(path)?.[1];
+  const runs = [...new Set([...all.map((f) => runOf(f.path)).filter((r): r is string => !!r), ...streams.flatMap((s) => completeReads[s] ?? [])])].sort();
+  const rank = new Map(runs.map((r, i) => [r, i]));
+  const lean = opts.lean !== false && canRenderLean(plan) && new Set(plan.sources.map((s) => s.stream)).size === plan.sources.length && plan.sources.length === 1;
+  const keys = all.map((f) => /(raw\/[^/]+\/[^/]+\/[^/]+)$/.exec(f.path)?.[1] ?? f.path);
+  const textOf = (list: string[], at: string) => (list.length ? `CAST([${list.map(literal).join(', ')}] AS VARCHAR[])[${at} + 1]` : 'CAST(NULL AS VARCHAR)');
+
+  const rawLines = (stream: string): string => {
+    const own = new Set(files[stream] ?? []);
+    const mine = all.filter((f) => own.has(f));
+    if (!mine.length) return `SELECT CAST(NULL AS JSON) AS __rec, CAST(NULL AS INTEGER) AS __file, CAST(NULL AS BIGINT) AS __line, CAST(NULL AS INTEGER) AS __run_id WHERE false`;
+    const base = number.get(mine[0].path) as number;
+    const index = 'CAST(file_index AS INTEGER)';
+    const offsets: number[] = [];
+    let before = 0;
+    for (const f of mine) {
+      offsets.push(before);
+      before += f.records;
+    }
+    const ranks = mine.map((f) => rank.get(runOf(f.path) ?? '') ?? 'NULL');
+    const scan = `read_json_objects([${mine.map((f) => literal(f.path)).join(', ')}], format = 'newline_delimited', ignore_errors = true, hive_partitioning = false)`;
+    const line = lean ? 'CAST(NULL AS BIGINT)' : `ordinality - CAST([${offsets.join(', ')}] AS BIGINT[])[${index} + 1]`;
+    return [
+      `SELECT json AS __rec, ${index} + ${base} AS __file, ${line} AS __line, CAST([${ranks.join(', ')}] AS INTEGER[])[${index} + 1] AS __run_id`,
+      `FROM ${scan}${lean ? '' : ' WITH ORDINALITY'}`,
+    ].join('\n');
+  };
+  const sql = renderTable(plan, duckdb, {
+    rawLines,
+    completeRuns: (stream) => {
+      const mine = (completeReads[stream] ?? []).map((r) => rank.get(r)).filter((r) => r !== undefined);
+      if (!mine.length) return 'SELECT CAST(NULL AS INTEGER) AS __run_id WHERE false';
+      return `SELECT * FROM (VALUES ${mine.map((r) => `(${r})`).join(', ')}) AS __v(__run_id)`;
+    },
+    fileKey: textOf(keys, '__file'),
+    runIdText: textOf(runs, '__run_id'),
+    rowsOrder: 'ORDER BY ALL',
+    quarantineOrder: 'ORDER BY file, line, reasons',
+    lean,
+  });
+  const fileRef = (path: string) => String(number.get(path) ?? -1);
+  if (!lean) return { ...sql, fileRef };
+  const offsets: number[] = [];
+  let lines = 0;
+  for (const f of all) {
+    offsets.push(lines);
+    lines += f.records;
+  }
+  return { ...sql, fileRef, lines, lineFromRowid: `rowid - CAST([${offsets.join(', ')}] AS BIGINT[])[__file + 1] + 1` };
 }

@@ -127,12 +127,14 @@ export async function declaredGaps(
   files: DriftFile[],
   judged: string,
   expectedAbsent: Record<string, string[]> = {},
+  /** `__file`'s value in `judged` for a file path (default: the path itself). */
+  fileRef: (path: string) => string = literal,
 ): Promise<string[]> {
   const cols = plan.columns.filter((c) => c.kind === 'path');
   const out: string[] = [];
   if (!cols.length) return out;
   for (const [stream, run] of newestRuns(plan, files)) {
-    const paths = files.filter((f) => f.stream === stream && f.runId === run).map((f) => literal(f.path));
+    const paths = files.filter((f) => f.stream === stream && f.runId === run).map((f) => fileRef(f.path));
     const row = (
       await conn.runAndReadAll(
         `SELECT count(*) AS n, ${cols.map((c, i) => `count(${ident(c.name)}) AS c${i}`).join(', ')} FROM ${judged} WHERE __malformed IS NOT TRUE AND __file IN (${paths.join(', ')})`,

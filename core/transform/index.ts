@@ -14,7 +14,7 @@ import { dirname, join, relative } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { openDuckdb } from '../query/sandbox.ts';
 import type { TableSpec } from '../config/types.ts';
-import { type CompiledTable, type RawFileRef, renderDuckdb } from './compile.ts';
+import { type BuildSql, renderDuckdbBuild } from './compile.ts';
 import { ident, literal } from './dialects/duckdb.ts';
 import { type DriftFile, declaredGaps, shapeDrift } from './drift.ts';
 import { type TablePlan, planTable } from './plan.ts';
@@ -118,9 +118,20 @@ export interface BuildOptions {
    * (core/engine/absences.ts). A declared column reading one is not reported as drift.
    */
   expectedAbsent?: Record<string, string[]>;
+  /** DuckDB's memory limit (MB) for the build; beyond it, work spills to the lake's _tmp folder. */
+  memoryLimitMb?: number;
 }
 
 const RUN_ID = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+
+/** DuckDB's memory for a build (MB): BuildOptions, else SPOTIFY_PIPELINE_MEMORY_MB, else 1024. */
+export const DEFAULT_MEMORY_LIMIT_MB = 1024;
+function memoryLimitMb(opts: BuildOptions): number {
+  const env = Number(process.env.SPOTIFY_PIPELINE_MEMORY_MB);
+  const mb = opts.memoryLimitMb ?? (Number.isInteger(env) && env > 0 ? env : DEFAULT_MEMORY_LIMIT_MB);
+  if (!Number.isInteger(mb) || mb < 64) throw new Error(`memory limit ${mb} MB: expected a whole number of MB, at least 64`);
+  return mb;
+}
 
 export async function buildTables(opts: BuildOptions): Promise<TableResult[]> {
   const { tables, runId } = opts;
@@ -142,8 +153,15 @@ export async function buildTables(opts: BuildOptions): Promise<TableResult[]> {
   const db = await openDuckdb({
     allow: ['raw', 'curated', 'quarantine'].map((area) => join(opts.lakeDir, area)),
     tempDir,
-    // Strings without an offset are UTC, and TIMESTAMPTZ -> TIMESTAMP conversions are UTC.
-    settings: [`SET TimeZone = 'UTC'`],
+    settings: [
+      // Strings without an offset are UTC, and TIMESTAMPTZ -> TIMESTAMP conversions are UTC.
+      `SET TimeZone = 'UTC'`,
+      // Bounded memory whatever the history's size: sorts, windows and the judged rows spill to
+      // the temp folder above beyond this.
+      `SET memory_limit = '${memoryLimitMb(opts)}MB'`,
+      // A lean build numbers lines by row position (judge below): results keep the scan's order.
+      'SET preserve_insertion_order = true',
+    ],
   });
   const { conn } = db;
   try {
@@ -207,15 +225,13 @@ async function buildOne(conn: DuckDBConnection, plan: TablePlan, opts: BuildOpti
 
   const streams = new Set(plan.sources.map((s) => s.stream));
   const mine = files.filter((f) => streams.has(f.stream));
-  const sources: Record<string, RawFileRef[]> = {};
+  const sources: Record<string, Array<{ path: string; records: number }>> = {};
   for (const s of planStreams(plan)) {
-    // Line counts from the manifests let the reader number lines without sorting every record.
-    sources[s] = files.filter((f) => f.stream === s).map((f) => (f.records > 0 ? { path: join(lakeDir, f.key), records: f.records } : join(lakeDir, f.key)));
+    // Line counts from the manifests (checked by verifyCommitted) number the lines.
+    sources[s] = files.filter((f) => f.stream === s).map((f) => ({ path: join(lakeDir, f.key), records: f.records }));
   }
-  const sql = renderDuckdb(plan, sources, opts.completeReads);
-
   // The JSON extraction and casts run once; the table and the quarantine both read the result.
-  await conn.run(`CREATE OR REPLACE TEMP TABLE __judged AS ${sql.judged}`);
+  const sql = await judge(conn, plan, sources, opts.completeReads);
   const driftFiles: DriftFile[] = mine.map((f) => ({ stream: f.stream, runId: f.runId, path: join(lakeDir, f.key), records: f.records }));
   // Drift is advice: failing to compute it must not fail a build.
   const advise = async (check: () => Promise<string[]>) =>
@@ -227,12 +243,41 @@ async function buildOne(conn: DuckDBConnection, plan: TablePlan, opts: BuildOpti
     const targetMb = plan.targetFileMb ?? opts.targetFileMb ?? DEFAULT_TARGET_FILE_MB;
     const written = await writeTable(conn, plan, sql, dirs, runId, targetMb, opts.hooks);
     result = { ...written, quarantined, ...(await rowAccount(conn, plan, mine, quarantined, written.rows)) };
-    drift = await advise(() => declaredGaps(conn, plan, driftFiles, '__judged', opts.expectedAbsent));
+    drift = await advise(() => declaredGaps(conn, plan, driftFiles, '__judged', opts.expectedAbsent, sql.fileRef));
   } finally {
-    await conn.run('DROP TABLE IF EXISTS __judged');
+    await dropJudged(conn);
   }
   drift.push(...(await advise(() => shapeDrift(conn, plan, driftFiles))));
   return { ...result, drift, seconds: Math.round(performance.now() - started) / 1000 };
+}
+
+/**
+ * Materializes the table's judged relation as `__judged`: a temp table, or (lean plans) a temp
+ * table in scan order under a view that numbers the lines from the row position. Should the row
+ * count not be the files' line count (the manifests were checked, so it cannot be short unless the
+ * reader skipped a line), the build falls back to numbering lines while reading.
+ */
+async function judge(conn: DuckDBConnection, plan: TablePlan, sources: Record<string, Array<{ path: string; records: number }>>, completeReads?: Record<string, string[]>): Promise<BuildSql> {
+  const sql = renderDuckdbBuild(plan, sources, completeReads);
+  if (sql.lineFromRowid) {
+    await conn.run(`CREATE OR REPLACE TEMP TABLE __judged_rows AS ${sql.judged}`);
+    const [[rows]] = (await conn.runAndReadAll('SELECT count(*) FROM __judged_rows')).getRows();
+    if (Number(rows) === sql.lines) {
+      await conn.run(`CREATE OR REPLACE TEMP VIEW __judged AS SELECT * REPLACE (${sql.lineFromRowid} AS __line) FROM __judged_rows`);
+      return sql;
+    }
+    await conn.run('DROP TABLE __judged_rows');
+  }
+  const plain = sql.lineFromRowid ? renderDuckdbBuild(plan, sources, completeReads, { lean: false }) : sql;
+  await conn.run(`CREATE OR REPLACE TEMP TABLE __judged AS ${plain.judged}`);
+  return plain;
+}
+
+async function dropJudged(conn: DuckDBConnection): Promise<void> {
+  const [[kind]] = (await conn.runAndReadAll(`SELECT coalesce(max(table_type), '') FROM information_schema.tables WHERE table_name = '__judged'`)).getRows();
+  if (kind === 'VIEW') await conn.run('DROP VIEW __judged');
+  else if (kind) await conn.run('DROP TABLE __judged');
+  await conn.run('DROP TABLE IF EXISTS __judged_rows');
 }
 
 /**
@@ -256,7 +301,7 @@ async function rowAccount(conn: DuckDBConnection, plan: TablePlan, files: Commit
 async function writeTable(
   conn: DuckDBConnection,
   plan: TablePlan,
-  sql: CompiledTable,
+  sql: BuildSql,
   dirs: TableDirs,
   runId: string,
   targetMb: number,

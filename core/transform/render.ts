@@ -48,7 +48,23 @@ export interface RenderTarget {
    * one column __run_id; needed by a plan with `latestParents` (a complete read may have no lines).
    */
   completeRuns?(stream: string): string;
+  /**
+   * One row per raw line all the way to __judged (only for a plan that `canRenderLean`): a
+   * malformed line is a row of NULL values with the reason "record: malformed JSON line" instead of
+   * a branch of its own, and the reason list is built only for a row that has a reason. A builder
+   * that materializes __judged in line order can then number the lines from the row position.
+   */
+  lean?: boolean;
+  /** The quarantine's source_run_id from `__run_id` (default: `__run_id` as it is). */
+  runIdText?: string;
 }
+
+/** Whether a plan keeps one row per raw line up to __judged (no root list, explode or latest_per). */
+export function canRenderLean(plan: TablePlan): boolean {
+  return !plan.explode && plan.sources.every((s) => !s.eachOf) && plan.latestPer.length === 0 && !plan.latestParents;
+}
+
+const MALFORMED = 'record: malformed JSON line';
 
 /** Newest run first, then the latest file part and line: "the last delivery wins". */
 const NEWEST_FIRST = '__run_id DESC NULLS LAST, __file DESC, __line DESC';
@@ -64,7 +80,9 @@ export function renderTable(plan: TablePlan, d: SqlDialect, target: RenderTarget
   const rawName = (stream: string) => `__raw_${streams.indexOf(stream)}`;
   for (const stream of streams) steps.push([rawName(stream), target.rawLines(stream)]);
 
-  const read = d.readValues(plan, (stream) => d.ident(rawName(stream)));
+  const lean = !!target.lean;
+  if (lean && !canRenderLean(plan)) throw new Error(`table ${plan.table}: a lean rendering needs one row per raw line`);
+  const read = d.readValues(plan, (stream) => d.ident(rawName(stream)), { keepMalformed: lean });
   steps.push(...read.steps);
   let prev = read.last;
 
@@ -86,10 +104,20 @@ export function renderTable(plan: TablePlan, d: SqlDialect, target: RenderTarget
   });
 
   const reasons = plan.columns.map((c) => reason(d, c)).filter((r): r is string => !!r);
-  const reasonList = reasons.length
-    ? d.filterArray(d.array(reasons, ',\n    '), '__r', '__r IS NOT NULL')
-    : `CAST(${d.array([])} AS ${d.type('array<string>')})`;
-  steps.push(['__checked', `SELECT *,\n  ${reasonList} AS __reasons\nFROM ${d.stepRef(prev)}`]);
+  const none = `CAST(${d.array([])} AS ${d.type('array<string>')})`;
+  if (lean) {
+    // Each reason once, as a column; the list only for the (few) rows that have one.
+    const why = reasons.map((_, i) => `__why_${i}`);
+    if (reasons.length) steps.push(['__why', `SELECT *,\n  ${reasons.map((r, i) => `${r} AS ${why[i]}`).join(',\n  ')}\nFROM ${d.stepRef(prev)}`]);
+    const list = reasons.length
+      ? ` WHEN ${why.map((w) => `${w} IS NOT NULL`).join(' OR ')} THEN ${d.filterArray(d.array(why), '__r', '__r IS NOT NULL')}`
+      : '';
+    const reasonList = `CASE WHEN __rec IS NULL THEN ${d.array([d.literal(MALFORMED)])}${list} ELSE ${none} END`;
+    steps.push(['__checked', `SELECT *,\n  ${reasonList} AS __reasons\nFROM ${d.stepRef(reasons.length ? '__why' : prev)}`]);
+  } else {
+    const reasonList = reasons.length ? d.filterArray(d.array(reasons, ',\n    '), '__r', '__r IS NOT NULL') : none;
+    steps.push(['__checked', `SELECT *,\n  ${reasonList} AS __reasons\nFROM ${d.stepRef(prev)}`]);
+  }
 
   // latest_per: a value (e.g. a playlist id) belongs to the newest run that delivered it; older
   // runs' rows for it are superseded entirely, even rows the newer run no longer contains.
@@ -122,7 +150,7 @@ export function renderTable(plan: TablePlan, d: SqlDialect, target: RenderTarget
     );
     judgedFrom = '__current';
   }
-  const judged = judgedRelation(plan, d, judgedFrom, streams.map(rawName));
+  const judged = judgedRelation(plan, d, judgedFrom, lean ? [] : streams.map(rawName));
 
   const filter = plan.filter ? `(${plan.filter})` : undefined;
   // Bad rows never reach dedupe, so an older good delivery of a key wins over a newer bad one.
@@ -146,7 +174,7 @@ export function renderTable(plan: TablePlan, d: SqlDialect, target: RenderTarget
   // by-name union the good rows have no __malformed at all (NULL), hence IS TRUE there.
   const malformed = d.unionByName ? '__malformed IS TRUE' : '__malformed';
   const quarantineTail = [
-    `SELECT ${d.literal(plan.table)} AS ${d.ident('table')}, __reasons AS reasons, ${target.fileKey} AS file, __line AS line, __run_id AS source_run_id, __rec AS record`,
+    `SELECT ${d.literal(plan.table)} AS ${d.ident('table')}, __reasons AS reasons, ${target.fileKey} AS file, __line AS line, ${target.runIdText ?? '__run_id'} AS source_run_id, __rec AS record`,
     `FROM __judged WHERE ${d.size('__reasons')} > 0${filter ? ` AND (${malformed} OR ${filter} IS NOT FALSE)` : ''}`,
     ...(target.quarantineOrder ? [target.quarantineOrder] : []),
   ].join('\n');
@@ -199,11 +227,13 @@ function judgedRelation(plan: TablePlan, d: SqlDialect, from: string, raws: stri
   const columns = plan.columns.map((c) => d.ident(c.name));
   const meta = '__reasons, __file, __line, __run_id';
   const rec = `CASE WHEN ${d.size('__reasons')} > 0 THEN __rec END AS __rec`;
+  // Lean (no branches): the malformed lines are the rows without a record.
+  if (!raws.length) return `SELECT ${[...columns, meta, rec, '__rec IS NULL AS __malformed'].join(', ')} FROM ${d.ident(from)}`;
   // By name, a branch lists only what it has; by position, every branch spells every column.
   const good = [...columns, meta, rec, ...(d.unionByName ? [] : ['false AS __malformed'])];
   const bad = [
     ...(d.unionByName ? [] : plan.columns.map((c) => `CAST(NULL AS ${d.type(c.type)}) AS ${d.ident(c.name)}`)),
-    `${d.array([d.literal('record: malformed JSON line')])} AS __reasons, __file, __line, __run_id`,
+    `${d.array([d.literal(MALFORMED)])} AS __reasons, __file, __line, __run_id`,
     // The record of a malformed line is NULL: by name it is that NULL, by position a typed one (the line's text).
     d.unionByName ? '__rec' : `CAST(NULL AS ${d.type('string')}) AS __rec`,
     'true AS __malformed',

@@ -192,6 +192,49 @@ describe('buildTables', () => {
     ]);
   });
 
+  it('numbers lines right across files of thousands of lines (lean builds number them by row position)', async () => {
+    // Every record says where it is; every one is quarantined (a bad timestamp), so each line shows.
+    const files: CommittedFile[] = [];
+    const malformedAt = new Map<number, number[]>([[1, [1, 2049, 3999]]]);
+    for (const part of [0, 1, 2]) {
+      const lines = Array.from({ length: 4000 }, (_, i) =>
+        malformedAt.get(part)?.includes(i + 1) ? '{"played_at": ' : JSON.stringify({ played_at: `bad-${part}-${i + 1}`, track: { id: `t${i}` } }),
+      );
+      files.push(await writeRaw(lake, 'recently_played', runId(10 + part), [], { part, lines }));
+    }
+    const [res] = await buildTables({ lakeDir: lake, tables: { plays: PLAYS }, files, runId: runId(20) });
+    expect(res).toMatchObject({ rows: 0, quarantined: 12_000 });
+    const text = gunzipSync(await readFile(join(lake, `quarantine/plays/part-${runId(20)}-0.jsonl.gz`))).toString('utf8');
+    const rows = text.trim().split('\n').map((l) => JSON.parse(l) as { file: string; line: number; source_run_id: string; record: { played_at: string } | null; reasons: string[] });
+    let checked = 0;
+    for (const r of rows) {
+      const part = files.findIndex((f) => f.key === r.file);
+      expect(r.source_run_id).toBe(runId(10 + part));
+      if (r.record === null) {
+        expect(malformedAt.get(part)).toContain(r.line);
+        expect(r.reasons).toEqual(['record: malformed JSON line']);
+      } else {
+        expect(r.record.played_at).toBe(`bad-${part}-${r.line}`);
+      }
+      checked++;
+    }
+    expect(checked).toBe(12_000);
+  });
+
+  it('dedupe: within one file the later line wins, across runs the newer run', async () => {
+    const name = (n: string) => ({ ...T1, name: n });
+    const filler = Array.from({ length: 3000 }, (_, i) => play(`2026-11-20T00:00:${String(i % 60).padStart(2, '0')}.${String(i).padStart(4, '0')}Z`, T2));
+    const a = await writeRaw(lake, 'recently_played', runId(10), [play('2026-11-24T09:30:00Z', name('first')), ...filler, play('2026-11-24T09:30:00Z', name('later line'))]);
+    const b = await writeRaw(lake, 'recently_played', runId(11), [play('2026-11-24T10:30:00Z', name('old run')), ...filler.slice(0, 10)]);
+    const c = await writeRaw(lake, 'recently_played', runId(12), [play('2026-11-24T10:30:00Z', name('new run'))]);
+    await buildTables({ lakeDir: lake, tables: { plays: PLAYS }, files: [c, a, b], runId: runId(20) });
+    const { rows } = await query({ plays: PLAYS }, "SELECT hour(played_at) AS h, track_name FROM plays WHERE track_id = 't1' ORDER BY h");
+    expect(rows).toEqual([
+      { h: 9, track_name: 'later line' },
+      { h: 10, track_name: 'new run' },
+    ]);
+  });
+
   it('quarantines bad casts, missing required values and malformed lines, with reasons and locations', async () => {
     const good = play('2026-11-24T09:30:00Z', T1);
     const badTime = play('not-a-date', T2);

@@ -29,8 +29,10 @@ export interface SqlDialect {
    * a source's root list) and, when the plan explodes a list, per element. This is where the
    * engines differ most (DuckDB parses each record once into JSON; Spark reads each path from the
    * line's text), so the whole reading is the dialect's. `raw(stream)` names a stream's raw lines.
+   * With `keepMalformed` (a lean target, render.ts) a malformed line stays a row (NULL __rec, so
+   * NULL values) instead of being left to a separate branch.
    */
-  readValues(plan: TablePlan, raw: (stream: string) => string): { steps: Step[]; last: string };
+  readValues(plan: TablePlan, raw: (stream: string) => string, opts?: { keepMalformed?: boolean }): { steps: Step[]; last: string };
   /**
    * A path column's typed value from its raw value `raw` (as readValues left it); NULL where the
    * value cannot be read as the column's type. `precision` is the raw precision of a date column

@@ -33,10 +33,13 @@ function jsonText(base: string, path: JsonPath): string {
   return `json_extract_string(${base}, ${literal(toJsonPathString(path))})`;
 }
 
-/** The row objects (`__row`) of one source, read from the relation `from` (raw lines). */
-export function sourceRows(s: SourcePlan, from: string): string {
+/**
+ * The row objects (`__row`) of one source, read from the relation `from` (raw lines). A malformed
+ * line (NULL __rec) is left out, or kept as a row of NULLs with `keepMalformed` (no root list only).
+ */
+export function sourceRows(s: SourcePlan, from: string, keepMalformed = false): string {
   if (!s.eachOf) {
-    return `SELECT __rec, __file, __line, __run_id, ${jsonAt('__rec', s.path)} AS __row FROM ${from} WHERE __rec IS NOT NULL`;
+    return `SELECT __rec, __file, __line, __run_id, ${jsonAt('__rec', s.path)} AS __row FROM ${from}${keepMalformed ? '' : ' WHERE __rec IS NOT NULL'}`;
   }
   return `SELECT __rec, __file, __line, __run_id, ${jsonAt('__item', s.path)} AS __row FROM (SELECT *, unnest(${jsonList('__rec', s.eachOf)}) AS __item FROM ${from} WHERE __rec IS NOT NULL)`;
 }
@@ -59,10 +62,10 @@ function dateAtPrecision(raw: string, precision: string): string {
 }
 
 /** Reading: one row object per record (or root element), the explode, then every path at once. */
-function readValues(plan: TablePlan, raw: (stream: string) => string): { steps: Step[]; last: string } {
+function readValues(plan: TablePlan, raw: (stream: string) => string, opts: { keepMalformed?: boolean } = {}): { steps: Step[]; last: string } {
   const steps: Step[] = [];
   // One row object per record (or per element of a root array), unioned over the sources.
-  steps.push(['__rows', plan.sources.map((s) => sourceRows(s, raw(s.stream))).join('\nUNION ALL\n')]);
+  steps.push(['__rows', plan.sources.map((s) => sourceRows(s, raw(s.stream), opts.keepMalformed)).join('\nUNION ALL\n')]);
   let prev = '__rows';
   if (plan.explode) {
     // unnest of NULL or [] yields no row: records without the array contribute nothing.
