@@ -70,7 +70,7 @@ async function gatherHints(all: ExportFile[], ctx: ReadContext<HistoryConfig>): 
   if (from.length) ctx.logger.info(`reading ${from.length} other history file(s) for the shows and tracks they name (to classify StreamingHistoryN.json plays)`);
   for (const f of from) {
     try {
-      for await (const raw of jsonArrayElements(await f.open(), { signal: ctx.signal })) {
+      for await (const raw of jsonArrayElements(await f.open(), { signal: ctx.signal, size: f.size })) {
         if (raw && typeof raw === 'object' && !Array.isArray(raw)) learnHints(hints, raw as Raw, f.kind);
       }
     } catch (e) {
@@ -143,7 +143,7 @@ export async function* readPlays(stream: StreamSpec, ctx: ReadContext<HistoryCon
       let n = 0;
       let bad = 0;
       try {
-        for await (const raw of jsonArrayElements(await f.open(), { signal: ctx.signal, hash })) {
+        for await (const raw of jsonArrayElements(await f.open(), { signal: ctx.signal, hash, size: f.size })) {
           const rec = raw && typeof raw === 'object' && !Array.isArray(raw) ? normalizePlay(raw as Raw, { sourceFile: f.name, kind: f.kind, policy, salt: ctx.config.hash_salt, hints }) : undefined;
           if (!rec) {
             bad++;
