@@ -98,7 +98,7 @@ export interface BuildSql extends CompiledTable {
   /** Rows __judged must have for `lineFromRowid` to hold (the files' line counts summed). */
   lines?: number;
   /** `__file`'s value for a file path (a literal to compare with). */
-  fileRef(path: string): string;
+  fileRef: (path: string) => string;
 }
 
 export function renderDuckdbBuild(
