@@ -9,19 +9,22 @@
  * partitions are staged and swapped in atomically; files are evened out around the target size;
  * schema drift of the newest run is reported in the result.
  */
-import { mkdir, readFile, readdir, rename, rm, rmdir, stat } from 'node:fs/promises';
-import { dirname, join, relative } from 'node:path';
+import { link, mkdir, readFile, readdir, rename, rm, rmdir, stat } from 'node:fs/promises';
+import { gunzipSync } from 'node:zlib';
+import { dirname, join, relative, sep } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { openDuckdb } from '../query/sandbox.ts';
 import type { TableSpec } from '../config/types.ts';
 import { type BuildSql, renderDuckdbBuild } from './compile.ts';
-import { ident, literal } from './dialects/duckdb.ts';
+import { duckdb, ident, literal } from './dialects/duckdb.ts';
+import { partitionValue } from './render.ts';
 import { type DriftFile, declaredGaps, shapeDrift } from './drift.ts';
 import { type TablePlan, planTable } from './plan.ts';
 import { type SwapHooks, type TableDirs, listPartitions, parquetStats, quarantineDirs, recoverTable, swapIn, tableDirs } from './write.ts';
 import { IntegrityError, verifyFiles, type FileProblem } from '../engine/integrity.ts';
 import { rawKeyProblem } from '../engine/manifest.ts';
 import { crashPoint } from '../crash.ts';
+import { BUILD_STATE_FORMAT, type Decision, type StateFigures, type StateInput, decide, dedupeStaysInPartition, fingerprint, writeBuildState } from './incremental.ts';
 import type { ProgressListener } from '../progress.ts';
 
 export { compileTable, renderDuckdb, type CompiledTable } from './compile.ts';
@@ -86,6 +89,11 @@ export interface TableResult {
    */
   drift: string[];
   seconds: number;
+  /**
+   * How the table was built (incremental.ts): `full` (with the reason when an incremental build
+   * was not possible), `incremental` (with the partitions rewritten), or `skipped` (nothing new).
+   */
+  build?: { mode: 'full' | 'incremental' | 'skipped'; reason?: string; rewritten?: number };
 }
 
 /** Default target size of a Parquet file: each partition gets size/target (rounded, at least 1) files. */
@@ -120,6 +128,8 @@ export interface BuildOptions {
   expectedAbsent?: Record<string, string[]>;
   /** DuckDB's memory limit (MB) for the build; beyond it, work spills to the lake's _tmp folder. */
   memoryLimitMb?: number;
+  /** Rebuild every selected table from all its raw files (no skip, no incremental build). */
+  full?: boolean;
 }
 
 const RUN_ID = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
@@ -142,35 +152,61 @@ export async function buildTables(opts: BuildOptions): Promise<TableResult[]> {
   // Validate every selected table before touching the lake: a typo in one must not leave the
   // others half rebuilt.
   const plans = names.map((n) => planTable(n, tables[n]));
-  // Every raw file the build reads must be what its manifest says, or nothing is built.
-  await verifyCommitted(opts.lakeDir, opts.files, new Set(plans.flatMap(planStreams)));
+  // What each table has to do since its last build (incremental.ts).
+  const decisions = new Map<string, Decision>();
+  for (const plan of plans) {
+    decisions.set(plan.table, await decide(opts.lakeDir, plan, tableInputs(plan, opts.files), tableFingerprint(plan, opts), !!opts.full));
+  }
+  // Every raw file the build reads must be what its manifest says, or nothing is built; a file
+  // it does not read again (built before, unchanged) must still be there at its recorded size.
+  const read: CommittedFile[] = [];
+  const kept: CommittedFile[] = [];
+  for (const plan of plans) {
+    const d = decisions.get(plan.table) as Decision;
+    const mine = opts.files.filter((f) => planStreams(plan).includes(f.stream));
+    const added = d.mode === 'incremental' ? new Set(d.added.map((f) => f.key)) : undefined;
+    for (const f of mine) (d.mode === 'full' || added?.has(f.key) ? read : kept).push(f);
+  }
+  await verifyCommitted(opts.lakeDir, [...new Set(read)]);
+  await checkSizes(opts.lakeDir, [...new Set(kept)].filter((f) => !read.includes(f)));
 
   // The build runs the table's SQL (with the `sql:` columns and `filter` of pipeline.yaml) in a
   // sandboxed DuckDB (core/query/sandbox.ts) that can reach exactly the lake folders a build
   // needs: raw/ (read), curated/ and quarantine/ (staged, swapped, rebalanced), and a spill folder
-  // of its own in the lake's temp area. No other file, no network, settings locked.
+  // of its own in the lake's temp area. No other file, no network, settings locked. Opened only
+  // when a table has something to build.
   const tempDir = join(opts.lakeDir, '_tmp', `duckdb-${runId}`);
-  const db = await openDuckdb({
-    allow: ['raw', 'curated', 'quarantine'].map((area) => join(opts.lakeDir, area)),
-    tempDir,
-    settings: [
-      // Strings without an offset are UTC, and TIMESTAMPTZ -> TIMESTAMP conversions are UTC.
-      `SET TimeZone = 'UTC'`,
-      // Bounded memory whatever the history's size: sorts, windows and the judged rows spill to
-      // the temp folder above beyond this.
-      `SET memory_limit = '${memoryLimitMb(opts)}MB'`,
-      // A lean build numbers lines by row position (judge below): results keep the scan's order.
-      'SET preserve_insertion_order = true',
-    ],
-  });
-  const { conn } = db;
+  let db: Awaited<ReturnType<typeof openDuckdb>> | undefined;
+  const connection = async () => {
+    db ??= await openDuckdb({
+      allow: ['raw', 'curated', 'quarantine'].map((area) => join(opts.lakeDir, area)),
+      tempDir,
+      settings: [
+        // Strings without an offset are UTC, and TIMESTAMPTZ -> TIMESTAMP conversions are UTC.
+        `SET TimeZone = 'UTC'`,
+        // Bounded memory whatever the history's size: sorts, windows and the judged rows spill to
+        // the temp folder above beyond this.
+        `SET memory_limit = '${memoryLimitMb(opts)}MB'`,
+        // A lean build numbers lines by row position (judge below): results keep the scan's order.
+        'SET preserve_insertion_order = true',
+      ],
+    });
+    return db.conn;
+  };
   try {
     const results: TableResult[] = [];
     opts.progress?.({ type: 'tables-start', tables: plans.map((p) => p.table) });
     for (const plan of plans) {
       try {
         opts.progress?.({ type: 'table-start', table: plan.table });
-        const r = await buildOne(conn, plan, opts);
+        const d = decisions.get(plan.table) as Decision;
+        const started = performance.now();
+        let r: TableResult;
+        if (d.mode === 'skip') r = { table: plan.table, ...d.state.figures, drift: [], seconds: 0, build: { mode: 'skipped' } };
+        else if (d.mode === 'incremental') r = await buildIncremental(await connection(), plan, d, opts);
+        else r = { ...(await buildOne(await connection(), plan, opts)), build: { mode: 'full', reason: d.reason } };
+        r.seconds = Math.round(performance.now() - started) / 1000;
+        if (d.mode !== 'skip') await recordBuild(opts, plan, r);
         results.push(r);
         opts.progress?.({ type: 'table-end', table: plan.table, rows: r.rows });
       } catch (e) {
@@ -180,10 +216,73 @@ export async function buildTables(opts: BuildOptions): Promise<TableResult[]> {
     opts.progress?.({ type: 'tables-end' });
     return results;
   } finally {
-    db.close();
+    db?.close();
     await rm(tempDir, { recursive: true, force: true });
     await rmdir(join(opts.lakeDir, '_tmp')).catch(() => undefined); // only when empty: a Spark job may be using it
   }
+}
+
+/** The committed files a table reads, as its build state records them. */
+function tableInputs(plan: TablePlan, files: CommittedFile[]): StateInput[] {
+  const streams = new Set(planStreams(plan));
+  return files.filter((f) => streams.has(f.stream)).map((f) => ({ key: f.key, runId: f.runId, records: f.records, bytes: f.bytes, sha256: f.sha256 }));
+}
+
+/** Everything besides the raw files that a table's build depends on. */
+function tableFingerprint(plan: TablePlan, opts: BuildOptions): string {
+  const streams = planStreams(plan);
+  return fingerprint(plan, {
+    targetFileMb: plan.targetFileMb ?? opts.targetFileMb ?? DEFAULT_TARGET_FILE_MB,
+    drift: opts.drift !== false,
+    completeReads: plan.latestParents ? (opts.completeReads?.[plan.latestParents.stream] ?? []) : [],
+    expectedAbsent: streams.map((s) => opts.expectedAbsent?.[s] ?? []),
+  });
+}
+
+/** After a build is published: what it was made of, for the next build to compare with. */
+async function recordBuild(opts: BuildOptions, plan: TablePlan, r: TableResult): Promise<void> {
+  const inputs = tableInputs(plan, opts.files);
+  const figures: StateFigures = {
+    rows: r.rows,
+    files: r.files,
+    bytes: r.bytes,
+    partitions: r.partitions,
+    quarantined: r.quarantined,
+    records: r.records ?? 0,
+    inputRows: r.inputRows ?? 0,
+    filtered: r.filtered ?? 0,
+    duplicates: r.duplicates ?? 0,
+  };
+  await writeBuildState(opts.lakeDir, {
+    format: BUILD_STATE_FORMAT,
+    table: plan.table,
+    build: opts.runId,
+    quarantine: opts.runId,
+    fingerprint: tableFingerprint(plan, opts),
+    newestRun: inputs.map((f) => f.runId).sort().pop() ?? '',
+    inputs,
+    figures,
+  });
+}
+
+/** Files built before and not read again: still there, at the size their manifest recorded. */
+async function checkSizes(lakeDir: string, files: CommittedFile[]): Promise<void> {
+  const bad: FileProblem[] = [];
+  for (const f of files) {
+    const problem = rawKeyProblem(f.key, f.stream);
+    if (problem) {
+      bad.push({ file: f, problem });
+      continue;
+    }
+    try {
+      const size = (await stat(join(lakeDir, f.key))).size;
+      if (f.bytes !== undefined && size !== f.bytes) bad.push({ file: f, problem: `${size} bytes, the manifest says ${f.bytes}` });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+      bad.push({ file: f, problem: 'missing' });
+    }
+  }
+  if (bad.length) throw new IntegrityError(bad);
 }
 
 /** The streams a table reads: its sources, and the stream listing its parents. */
@@ -241,14 +340,125 @@ async function buildOne(conn: DuckDBConnection, plan: TablePlan, opts: BuildOpti
   try {
     const quarantined = await writeQuarantine(conn, sql.fromJudged.quarantine, qdirs, runId, opts.hooks);
     const targetMb = plan.targetFileMb ?? opts.targetFileMb ?? DEFAULT_TARGET_FILE_MB;
-    const written = await writeTable(conn, plan, sql, dirs, runId, targetMb, opts.hooks);
-    result = { ...written, quarantined, ...(await rowAccount(conn, plan, mine, quarantined, written.rows)) };
+    const { table, rows, files: count, bytes, partitions } = await writeTable(conn, plan, sql, dirs, runId, targetMb, opts.hooks);
+    result = { table, rows, files: count, bytes, partitions, quarantined, ...(await rowAccount(conn, plan, mine, quarantined, rows)) };
     drift = await advise(() => declaredGaps(conn, plan, driftFiles, '__judged', opts.expectedAbsent, sql.fileRef));
   } finally {
     await dropJudged(conn);
   }
   drift.push(...(await advise(() => shapeDrift(conn, plan, driftFiles))));
   return { ...result, drift, seconds: Math.round(performance.now() - started) / 1000 };
+}
+
+/**
+ * An incremental build (incremental.ts has the rules): judges only the new files, rewrites the
+ * partitions their rows land in from those partitions' current files plus the new rows (deduped
+ * together by the table's own rows query), carries every other partition over as hard links, and
+ * adds a quarantine part for the new rows that fail. Publishing is the same atomic swap.
+ */
+async function buildIncremental(conn: DuckDBConnection, plan: TablePlan, d: Extract<Decision, { mode: 'incremental' }>, opts: BuildOptions): Promise<TableResult> {
+  const { lakeDir, runId } = opts;
+  const dirs = tableDirs(lakeDir, plan.table);
+  const qdirs = quarantineDirs(lakeDir, plan.table);
+  await recoverTable(dirs);
+  await recoverTable(qdirs);
+  const prev = d.state.figures;
+  const added = new Set(d.added.map((f) => f.key));
+  const fresh = opts.files.filter((f) => added.has(f.key));
+  const sources: Record<string, Array<{ path: string; records: number }>> = {};
+  for (const s of planStreams(plan)) sources[s] = fresh.filter((f) => f.stream === s).map((f) => ({ path: join(lakeDir, f.key), records: f.records }));
+  const sql = await judge(conn, plan, sources, opts.completeReads);
+  const mine = opts.files.filter((f) => plan.sources.some((s) => s.stream === f.stream));
+  const driftFiles: DriftFile[] = mine.map((f) => ({ stream: f.stream, runId: f.runId, path: join(lakeDir, f.key), records: f.records }));
+  const advise = async (check: () => Promise<string[]>) =>
+    opts.drift === false ? [] : check().catch((e: Error) => [`drift check failed: ${e.message.split('\n')[0]}`]);
+  const kept = `len(__reasons) = 0${plan.filter ? ` AND (${plan.filter})` : ''}`;
+  let result: Omit<TableResult, 'drift' | 'seconds'>;
+  let drift: string[];
+  try {
+    // Quarantine: the earlier parts stay, the new failures are one more part.
+    const quarantined = await writeQuarantine(conn, sql.fromJudged.quarantine, qdirs, runId, opts.hooks, join(qdirs.builds, d.state.quarantine));
+    const [[input, keptNew]] = (await conn.runAndReadAll(`SELECT count(*), count(*) FILTER (WHERE ${kept}) FROM __judged`)).getRows();
+
+    // The current build's Parquet files, and those of the partitions the new rows touch.
+    const current = join(dirs.builds, d.state.build);
+    const oldFiles = await parquetFiles(current);
+    const touched = new Set<string>();
+    if (plan.partitions.length === 0) oldFiles.forEach((f) => touched.add(f));
+    else if (oldFiles.length) {
+      const names = plan.partitions.map((p) => ident(p.name));
+      const values = `SELECT DISTINCT ${plan.partitions.map((p) => `${partitionValue(duckdb, p)} AS ${ident(p.name)}`).join(', ')} FROM __judged WHERE ${kept}`;
+      const tests = [`(${names.join(', ')}) IN (${values})`, ...plan.partitions.map((p) => `${ident(p.name)} IS NULL AND EXISTS (SELECT 1 FROM (${values}) __v WHERE __v.${ident(p.name)} IS NULL)`)];
+      if (!dedupeStaysInPartition(plan) && plan.dedupe) {
+        // A new row's key may match an old row in another partition: that partition is rewritten too.
+        const match = plan.dedupe.key.map((k) => `__n.${ident(k)} IS NOT DISTINCT FROM __o.${ident(k)}`).join(' AND ');
+        tests.push(`EXISTS (SELECT 1 FROM __judged __n WHERE ${kept.replaceAll('__reasons', '__n.__reasons')} AND ${match})`);
+      }
+      const hits = (
+        await conn.runAndReadAll(
+          `SELECT DISTINCT filename FROM read_parquet([${oldFiles.map(literal).join(', ')}], hive_partitioning = true, hive_types_autocast = false, filename = true) __o WHERE ${tests.map((t) => `(${t})`).join(' OR ')}`,
+        )
+      ).getRows();
+      // A partition is rewritten whole: every file of a touched folder.
+      const folders = new Set(hits.map(([f]) => dirname(String(f))));
+      oldFiles.filter((f) => folders.has(dirname(f))).forEach((f) => touched.add(f));
+    }
+
+    // The rows of the touched partitions: their current rows (below every new run in dedupe
+    // order) and the new ones, through the table's own rows query.
+    const old = [...touched].sort();
+    const stored = new Set(plan.storedColumns);
+    const oldColumns = plan.columns.map((c) =>
+      stored.has(c.name) ? ident(c.name) : `CAST(nullif(${ident(c.name)}, '__HIVE_DEFAULT_PARTITION__') AS ${duckdb.type(c.type)}) AS ${ident(c.name)}`,
+    );
+    const oldRows = old.length
+      ? `SELECT ${oldColumns.join(', ')}, CAST([] AS VARCHAR[]) AS __reasons, -1 AS __file, CAST(0 AS BIGINT) AS __line, -1 AS __run_id, false AS __malformed FROM read_parquet([${old.map(literal).join(', ')}], hive_partitioning = ${plan.partitions.length > 0}, hive_types_autocast = false)`
+      : undefined;
+    await conn.run(`CREATE OR REPLACE TEMP VIEW __merged AS SELECT * FROM __judged${oldRows ? `\nUNION ALL BY NAME\n${oldRows}` : ''}`);
+    const from = 'SELECT * FROM __judged WHERE';
+    if (sql.fromJudged.select.split(from).length !== 2) throw new Error('incremental build: the rows query does not read __judged once');
+    const select = sql.fromJudged.select.replace(from, 'SELECT * FROM __merged WHERE');
+    const oldRowsCount = old.length ? Number((await conn.runAndReadAll(`SELECT count(*) FROM read_parquet([${old.map(literal).join(', ')}])`)).getRows()[0][0]) : 0;
+    const targetMb = plan.targetFileMb ?? opts.targetFileMb ?? DEFAULT_TARGET_FILE_MB;
+    const carried = oldFiles.filter((f) => !touched.has(f)).map((f) => relative(current, f));
+    const written = await writeTable(conn, plan, { ...sql, fromJudged: { ...sql.fromJudged, select } }, dirs, runId, targetMb, opts.hooks, { from: current, files: carried });
+    const rows = prev.rows - oldRowsCount + written.newRows;
+    const newInput = Number(input);
+    const newQuarantined = quarantined - prev.quarantined;
+    const newFiltered = Math.max(0, newInput - newQuarantined - Number(keptNew));
+    const keptAll = prev.inputRows - prev.quarantined - prev.filtered + Number(keptNew);
+    result = {
+      table: plan.table,
+      rows,
+      files: written.files,
+      bytes: written.bytes,
+      partitions: written.partitions,
+      quarantined,
+      records: prev.records + fresh.reduce((n, f) => n + f.records, 0),
+      inputRows: prev.inputRows + newInput,
+      filtered: prev.filtered + newFiltered,
+      duplicates: Math.max(0, keptAll - rows),
+      build: { mode: 'incremental', rewritten: written.rewritten },
+    };
+    drift = await advise(() => declaredGaps(conn, plan, driftFiles, '__judged', opts.expectedAbsent, sql.fileRef));
+  } finally {
+    await conn.run('DROP VIEW IF EXISTS __merged');
+    await dropJudged(conn);
+  }
+  drift.push(...(await advise(() => shapeDrift(conn, plan, driftFiles))));
+  return { ...result, drift, seconds: 0 };
+}
+
+/** Parquet files below a build folder (absolute paths, sorted). */
+async function parquetFiles(dir: string): Promise<string[]> {
+  try {
+    return (await readdir(dir, { recursive: true, withFileTypes: true }))
+      .filter((e) => e.isFile() && e.name.endsWith('.parquet'))
+      .map((e) => join(e.parentPath, e.name))
+      .sort();
+  } catch {
+    return [];
+  }
 }
 
 /**
@@ -306,7 +516,9 @@ async function writeTable(
   runId: string,
   targetMb: number,
   hooks: SwapHooks | undefined,
-): Promise<Omit<TableResult, 'drift' | 'seconds' | 'quarantined'>> {
+  /** An incremental build: these files (relative to the build folder `from`) are carried over as hard links. */
+  carry?: { from: string; files: string[] },
+): Promise<Omit<TableResult, 'drift' | 'seconds' | 'quarantined'> & { newRows: number; rewritten: number }> {
   const staged = join(dirs.staging, runId);
   await mkdir(dirs.staging, { recursive: true });
   const partitionNames = plan.partitions.map((p) => p.name);
@@ -322,15 +534,28 @@ async function writeTable(
   // No rows: publish an empty build (an unpartitioned COPY would have written an empty file).
   if (rows === 0) await rm(staged, { recursive: true, force: true });
   else await rebalanceFiles(conn, staged, runId, targetMb * 1024 * 1024);
+  const rewrittenFolders = rows > 0 && partitionNames.length ? ((await listPartitions(staged, partitionNames)) ?? []) : [];
+  if (carry?.files.length) {
+    const taken = new Set(rewrittenFolders);
+    for (const rel of carry.files) {
+      const folder = dirname(rel).split(sep).join('/');
+      // A folder the rows query wrote has new rows: carrying its old files too would duplicate rows.
+      if (taken.has(folder)) throw new Error(`incremental build: partition ${folder} has new rows but was to be carried over`);
+      await mkdir(join(staged, dirname(rel)), { recursive: true });
+      await link(join(carry.from, rel), join(staged, rel));
+    }
+  }
   crashPoint(`stage curated/${plan.table}: written`);
 
   const stats = await parquetStats(staged);
-  const written = rows > 0 && partitionNames.length ? ((await listPartitions(staged, partitionNames)) ?? []) : [];
+  const written = partitionNames.length ? ((await listPartitions(staged, partitionNames)) ?? []) : [];
   await swapIn({ dirs, runId, staged, hooks });
 
   return {
     table: plan.table,
     rows,
+    newRows: rows,
+    rewritten: partitionNames.length ? rewrittenFolders.length : rows > 0 ? 1 : 0,
     files: stats.files,
     bytes: stats.bytes,
     partitions: written.length,
@@ -397,12 +622,29 @@ async function copyCount(conn: DuckDBConnection, sql: string): Promise<number> {
  * rejects, replaced as a whole per build (staged, then swapped in like an unpartitioned table), so a
  * rerun never duplicates quarantine rows and a crash never leaves half a file visible.
  */
-async function writeQuarantine(conn: DuckDBConnection, sql: string, dirs: TableDirs, runId: string, hooks?: SwapHooks): Promise<number> {
+async function writeQuarantine(conn: DuckDBConnection, sql: string, dirs: TableDirs, runId: string, hooks?: SwapHooks, carryFrom?: string): Promise<number> {
   const staged = join(dirs.staging, runId);
   await mkdir(staged, { recursive: true });
   const count = await copyCount(conn, `COPY (${sql}) TO ${literal(join(staged, `part-${runId}-0.jsonl.gz`))} (FORMAT json, COMPRESSION gzip)`);
-  if (count === 0) await rm(staged, { recursive: true, force: true });
+  if (count === 0) await rm(join(staged, `part-${runId}-0.jsonl.gz`), { force: true });
+  // An incremental build keeps the earlier parts (hard links to the same files).
+  let carried = 0;
+  if (carryFrom) {
+    for (const part of (await readdir(carryFrom).catch(() => [] as string[])).filter((f) => f.endsWith('.jsonl.gz')).sort()) {
+      await link(join(carryFrom, part), join(staged, part));
+      carried += await countLines(join(staged, part));
+    }
+  }
+  if (count + carried === 0) await rm(staged, { recursive: true, force: true });
   crashPoint(`stage ${relative(dirname(dirname(dirs.table)), dirs.table)}: written`);
   await swapIn({ dirs, runId, staged, hooks });
-  return count;
+  return count + carried;
+}
+
+/** Lines of a gzip JSON Lines file (a quarantine part). */
+async function countLines(path: string): Promise<number> {
+  const text = gunzipSync(await readFile(path)).toString('utf8');
+  let n = 0;
+  for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) n++;
+  return n;
 }

@@ -212,7 +212,7 @@ function reason(d: SqlDialect, c: ColumnPlan): string | undefined {
   return parts.length ? `CASE ${parts.join(' ')} END` : undefined;
 }
 
-function partitionValue(d: SqlDialect, p: PartitionPlan): string {
+export function partitionValue(d: SqlDialect, p: PartitionPlan): string {
   const col = d.ident(p.from);
   // NULL stays NULL: it is written as <name>=__HIVE_DEFAULT_PARTITION__ (Hive's convention). An
   // empty string is NULL too, as Spark and Hive write it (a folder `name=` reads back oddly).

@@ -25,6 +25,7 @@ import { projectRoot } from '../root.ts';
 import type { TableResult } from './index.ts';
 import { sparkJobSpec } from './jobspec.ts';
 import { planTable } from './plan.ts';
+import { forgetBuildState } from './incremental.ts';
 import { type SwapHooks, listPartitions, parquetStats, quarantineDirs, recoverTable, swapIn, tableDirs } from './write.ts';
 
 /** Where the spark-submit in use came from (the order findSparkSubmit tries). */
@@ -256,6 +257,8 @@ export async function publishSparkJob(job: SparkJob, outputs: SparkTableOutput[]
       await mkdir(qstaged, { recursive: true });
       for (const [i, f] of parts.entries()) await rename(join(qout, f), join(qstaged, `part-${job.runId}-${i}.jsonl.gz`));
     }
+    // The DuckDB engine's build state describes a build this one replaces: the next DuckDB build is a full one.
+    await forgetBuildState(job.lakeDir, table);
     await swapIn({ dirs: qdirs, runId: job.runId, staged: qstaged });
 
     const dirs = tableDirs(job.lakeDir, table);

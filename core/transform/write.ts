@@ -45,7 +45,7 @@ export function quarantineDirs(lakeDir: string, table: string): TableDirs {
 }
 
 /** The folder of a build that a folder like curated/ or quarantine/ keeps internally (not a table). */
-export const INTERNAL_FOLDERS = ['_staging', '_builds', '_trash'];
+export const INTERNAL_FOLDERS = ['_staging', '_builds', '_trash', '_state'];
 
 /**
  * Test seam: called after each step of a publish (`built`, `linked`, `swapped`, `cleaned`), where

@@ -270,9 +270,13 @@ describe('buildTables', () => {
     const { rows } = await query({ plays: PLAYS }, 'SELECT track_id FROM plays');
     expect(rows).toEqual([{ track_id: 't1' }]);
 
-    // A rebuild replaces the quarantine output instead of adding to it.
-    const [same] = await buildTables({ lakeDir: lake, tables: { plays: PLAYS }, files: [f], runId: runId(12) });
-    expect(same.quarantined).toBe(3);
+    // A rerun on the same raw data is skipped: the quarantine stays as it is.
+    const [skipped] = await buildTables({ lakeDir: lake, tables: { plays: PLAYS }, files: [f], runId: runId(12) });
+    expect(skipped).toMatchObject({ quarantined: 3, build: { mode: 'skipped' } });
+    expect(await listFiles(join(lake, 'quarantine'))).toEqual([`plays/part-${runId(11)}-0.jsonl.gz`]);
+    // A full rebuild replaces the quarantine output instead of adding to it.
+    const [same] = await buildTables({ lakeDir: lake, tables: { plays: PLAYS }, files: [f], runId: runId(12), full: true });
+    expect(same).toMatchObject({ quarantined: 3, build: { mode: 'full', reason: '--full' } });
     expect(await listFiles(join(lake, 'quarantine'))).toEqual([`plays/part-${runId(12)}-0.jsonl.gz`]);
 
     // A clean rebuild leaves no quarantine at all.
@@ -451,11 +455,12 @@ describe('buildTables', () => {
     // The next run (ingested on 11-24) delivers a play from 11-20 and one just before midnight UTC.
     const run2 = await writeRaw(lake, 'recently_played', runId(12), [play('2026-11-20T23:59:59.999Z', T3), play('2026-11-21T00:00:00Z', T2)]);
     const [res] = await buildTables({ lakeDir: lake, tables: { plays: PLAYS }, files: [run1, run2], runId: runId(13) });
-    expect(res).toMatchObject({ rows: 4, partitions: 3 });
+    // An incremental build: the two partitions the new plays land in are rewritten, 11-24 is carried over.
+    expect(res).toMatchObject({ rows: 4, partitions: 3, records: 4, inputRows: 4, duplicates: 0, build: { mode: 'incremental', rewritten: 2 } });
     expect(await listFiles(join(lake, 'curated/plays'))).toEqual([
       `dt=2026-11-20/part-${runId(13)}-0.parquet`,
       `dt=2026-11-21/part-${runId(13)}-0.parquet`,
-      `dt=2026-11-24/part-${runId(13)}-0.parquet`,
+      `dt=2026-11-24/part-${runId(11)}-0.parquet`,
     ]);
     const { rows } = await query({ plays: PLAYS }, 'SELECT dt, track_id FROM plays ORDER BY played_at');
     expect(rows).toEqual([
@@ -478,10 +483,19 @@ describe('buildTables', () => {
     const rows2 = (await query({ plays: PLAYS }, 'SELECT * FROM plays ORDER BY played_at')).rows;
     expect(rows1.map((r) => r.track_id)).toEqual(['t1', 't2', 't3']);
     expect(rows2).toEqual(rows1);
-    expect(second[0]).toMatchObject({ rows: first[0].rows, files: first[0].files, partitions: first[0].partitions, bytes: first[0].bytes });
+    // Nothing new: skipped, with the figures of the build it kept.
+    expect(second[0]).toMatchObject({ rows: first[0].rows, files: first[0].files, partitions: first[0].partitions, bytes: first[0].bytes, duplicates: 1, build: { mode: 'skipped' } });
     expect(await listFiles(join(lake, 'curated'))).toEqual([
-      `plays/dt=2026-11-23/part-${runId(14)}-0.parquet`,
-      `plays/dt=2026-11-24/part-${runId(14)}-0.parquet`,
+      `plays/dt=2026-11-23/part-${runId(13)}-0.parquet`,
+      `plays/dt=2026-11-24/part-${runId(13)}-0.parquet`,
+    ]);
+    // --full rebuilds from all raw: the same rows and bytes, new files.
+    const third = await buildTables({ lakeDir: lake, tables: { plays: PLAYS }, files, runId: runId(15), full: true });
+    expect((await query({ plays: PLAYS }, 'SELECT * FROM plays ORDER BY played_at')).rows).toEqual(rows1);
+    expect(third[0]).toMatchObject({ rows: first[0].rows, files: first[0].files, partitions: first[0].partitions, bytes: first[0].bytes });
+    expect(await listFiles(join(lake, 'curated'))).toEqual([
+      `plays/dt=2026-11-23/part-${runId(15)}-0.parquet`,
+      `plays/dt=2026-11-24/part-${runId(15)}-0.parquet`,
     ]);
   });
 

@@ -54,7 +54,7 @@ export async function listFiles(dir: string): Promise<string[]> {
     }
     for (const e of list) {
       const path = join(d, e.name);
-      if (e.name === '_builds') continue;
+      if (e.name === '_builds' || e.name === '_state') continue;
       const isDir = e.isDirectory() || (e.isSymbolicLink() && (await stat(path).catch(() => undefined))?.isDirectory());
       if (isDir) await walk(path);
       else if (e.isFile()) out.push(relative(dir, path).split(sep).join('/'));

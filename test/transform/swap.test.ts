@@ -83,7 +83,8 @@ describe('publishing a table', () => {
     expect(await currentBuild(dirs)).toBe(runId(13));
     // Only the linked build is kept; no staging, no temp link.
     expect(await readdir(dirs.builds)).toEqual([runId(13)]);
-    expect(await readdir(join(lake, 'curated'))).toEqual(['_builds', 'plays']);
+    // Beside them, the build state the next build compares with (incremental.ts).
+    expect(await readdir(join(lake, 'curated'))).toEqual(['_builds', '_state', 'plays']);
     expect(await rows({ plays: PLAYS }, 'plays')).toEqual(EXPECTED);
   });
 
@@ -122,8 +123,11 @@ describe('publishing a table', () => {
     ).rejects.toThrow(/simulated crash/);
     expect(await listFiles(join(lake, 'quarantine'))).toEqual([`plays/part-${runId(11)}-0.jsonl.gz`]);
     expect((await rows({ plays: PLAYS }, 'plays')).map((r) => r.track_id)).toEqual(['t1']);
-    await buildTables({ lakeDir: lake, tables: { plays: PLAYS }, files: [run1, run2], runId: runId(14) });
-    expect(await listFiles(join(lake, 'quarantine'))).toEqual([`plays/part-${runId(14)}-0.jsonl.gz`]);
+    // The crash came before the quarantine's link: the recorded state still describes what is
+    // published, so the next build is incremental and adds a part for the new run's failures.
+    const [res] = await buildTables({ lakeDir: lake, tables: { plays: PLAYS }, files: [run1, run2], runId: runId(14) });
+    expect(res).toMatchObject({ quarantined: 2, build: { mode: 'incremental' } });
+    expect(await listFiles(join(lake, 'quarantine'))).toEqual([`plays/part-${runId(11)}-0.jsonl.gz`, `plays/part-${runId(14)}-0.jsonl.gz`]);
   });
 
   it('an empty new table is an empty build: the place stays linked, readers see no rows', async () => {
