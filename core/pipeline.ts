@@ -214,6 +214,7 @@ export interface LocalRunOptions {
   streams?: RunOptions['streams'];
   fullRefresh?: RunOptions['fullRefresh'];
   skipTransformWhenStopped?: RunOptions['skipTransformWhenStopped'];
+  fullBuild?: RunOptions['fullBuild'];
 }
 
 /** Run a prepared pipeline on the embedded default (a folder on disk + DuckDB). */
@@ -234,6 +235,7 @@ export async function runLocal(prep: Prepared, opts: LocalRunOptions): Promise<R
     streams: opts.streams,
     fullRefresh: opts.fullRefresh,
     skipTransformWhenStopped: opts.skipTransformWhenStopped,
+    fullBuild: opts.fullBuild,
   });
 }
 

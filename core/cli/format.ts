@@ -112,6 +112,7 @@ export interface BuiltTable {
   inputRows?: number;
   filtered?: number;
   duplicates?: number;
+  build?: { mode: 'full' | 'incremental' | 'skipped'; reason?: string; rewritten?: number };
 }
 
 /**
@@ -137,6 +138,10 @@ export function builtTablesTable(results: BuiltTable[], partitioned: (table: str
 function rowNotes(t: BuiltTable): string {
   if (t.records === undefined || t.inputRows === undefined) return '';
   const notes: string[] = [];
+  // How it was built (core/transform/incremental.ts); a first build says nothing.
+  if (t.build?.mode === 'skipped') notes.push('unchanged (skipped)');
+  if (t.build?.mode === 'incremental') notes.push(t.build.rewritten === undefined ? 'incremental' : `incremental (${t.build.rewritten} of ${t.partitions} partitions rewritten)`);
+  if (t.build?.mode === 'full' && t.build.reason && t.build.reason !== 'no build state') notes.push(`full build (${t.build.reason})`);
   // Unnested arrays give several rows per record; latest_per drops superseded reads.
   if (t.inputRows !== t.records) notes.push(`rows_from_records=${t.inputRows}`);
   if (t.filtered) notes.push(`filtered=${t.filtered}`);

@@ -75,11 +75,12 @@ export function buildProgram(deps: CliDeps): Command {
     .option('--repair', 'first verify every committed raw file; take the runs of files that fail out of the lake (into _quarantine/) and read their streams again')
     .option('--streams <names>', 'run only these streams (comma-separated) and the streams they read from (for_each / ids_from parents)', nameList)
     .option('--full-refresh [stream...]', "ignore the saved state (cursors, versions of skipped parents) of these streams this run; without names, of every stream it runs")
+    .option('--full', 'rebuild every table from all its raw files (by default a table with nothing new is skipped and new runs rewrite only the partitions they touch)')
     .option('--time-limit <duration>', 'stop cleanly before this much time has passed (90s, 10m, 2h): what was read is committed and the next run resumes, as the Lambda does at its deadline', duration)
     .option('-v, --verbose', 'debug logging')
     .option('--no-progress', 'no live progress on stderr (by default a display on a terminal, plain lines otherwise)')
     .option('--progress-every <seconds>', 'without a terminal: at most one progress line per this many seconds (0: one per page and table)', integer(0, 86_400, 'a number of seconds'), 10)
-    .action(async (o: { config: string; lake?: string; sandbox?: boolean; sandboxFallback?: boolean; seed?: number; queries?: boolean; verbose?: boolean; repair?: boolean; progress?: boolean; progressEvery?: number; streams?: string[]; fullRefresh?: boolean | string[]; timeLimit?: number }) => {
+    .action(async (o: { config: string; lake?: string; sandbox?: boolean; sandboxFallback?: boolean; seed?: number; queries?: boolean; verbose?: boolean; repair?: boolean; progress?: boolean; progressEvery?: number; streams?: string[]; fullRefresh?: boolean | string[]; timeLimit?: number; full?: boolean }) => {
       const { runCommand } = await import('./run.ts');
       await runCommand(ctx, o);
     });

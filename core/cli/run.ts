@@ -59,6 +59,8 @@ interface RunFlags {
   fullRefresh?: boolean | string[];
   /** `--time-limit`: stop cleanly this long after the start (milliseconds). */
   timeLimit?: number;
+  /** `--full`: rebuild every table from all its raw files (no skipped or incremental builds). */
+  full?: boolean;
 }
 
 /** What `--time-limit` leaves for the commit: the run stops reading this long before the limit. */
@@ -337,7 +339,7 @@ export function printSummary(s: RunSummary, stoppedBy?: StopReason, partitioned:
 /** Runs one pipeline into `lake` and prints its summary; `signal` stops it cleanly. */
 async function runOne(
   prep: Prepared,
-  o: { mode: 'always' | 'fallback' | 'never'; seed?: number; verbose?: boolean; progress?: boolean; progressEvery?: number; lake: string; peers: Record<string, JsonRecord>; signal: AbortSignal; pick?: Selection; timeLimited?: boolean },
+  o: { mode: 'always' | 'fallback' | 'never'; seed?: number; verbose?: boolean; progress?: boolean; progressEvery?: number; lake: string; peers: Record<string, JsonRecord>; signal: AbortSignal; pick?: Selection; timeLimited?: boolean; full?: boolean },
 ): Promise<RunSummary> {
   const choice = await connectorConfig(prep, { sandbox: o.mode, seed: o.seed, peers: o.peers });
   if (choice.reason) out(choice.reason);
@@ -365,6 +367,7 @@ async function runOne(
       streams: pick.streams,
       fullRefresh: pick.fullRefresh,
       skipTransformWhenStopped: o.timeLimited,
+      fullBuild: o.full,
     });
   } finally {
     reporter.stop();

@@ -17,6 +17,7 @@ export function registerTransform(program: Command, ctx: CliContext): void {
     .option('--target-file-mb <n>', 'split partitions into Parquet files of about this size (default 128)', positive('a number of MiB'))
     .option('--engine <engine>', 'build with duckdb (the local engine) or spark (the Glue job\'s code on Spark, via spark-submit)', 'duckdb')
     .option('--master <url>', 'with --engine spark: the Spark master (default local[*]; e.g. spark://host:7077 for a cluster that sees the lake folder)')
+    .option('--full', 'rebuild every table from all its raw files (by default a table with nothing new is skipped and new runs rewrite only the partitions they touch)')
     .action(async (o: TransformOptions) => {
       const { transformCommand } = await import('./transform.ts');
       await transformCommand(ctx, o);

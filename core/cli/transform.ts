@@ -34,6 +34,8 @@ export interface TransformOptions {
   targetFileMb?: number;
   engine?: string;
   master?: string;
+  /** Rebuild from all raw files (no skipped or incremental builds; the Spark engine always does). */
+  full?: boolean;
 }
 
 const ENGINES = ['duckdb', 'spark'];
@@ -130,7 +132,7 @@ export async function transformCommand(ctx: CliContext, o: TransformOptions): Pr
       // Per-table progress on stderr, as `run` shows it (a display on a terminal, a line per 10 s otherwise).
       const reporter = createReporter({ mode: progressMode(process.stderr), out: process.stderr, everyMs: 10_000 });
       try {
-        results = await buildTables({ lakeDir: dir, tables, files, completeReads: complete, runId, only: o.table, targetFileMb: o.targetFileMb, expectedAbsent, progress: reporter.listener });
+        results = await buildTables({ lakeDir: dir, tables, files, completeReads: complete, runId, only: o.table, targetFileMb: o.targetFileMb, expectedAbsent, progress: reporter.listener, full: o.full });
       } finally {
         reporter.stop();
       }

@@ -67,6 +67,8 @@ export interface RunOptions {
   http?: Partial<ConstructorParameters<typeof HttpClient>[0]>;
   /** Extract only (no transform), e.g. in the Lambda extractor. */
   skipTransform?: boolean;
+  /** Rebuild every table from all its raw files (`run --full`): no skipped or incremental builds. */
+  fullBuild?: boolean;
   /**
    * Run only these streams (and the streams they read from), e.g. a per-stream schedule. Ids
    * they gather for streams left out are kept owed in those streams' state.
@@ -439,7 +441,7 @@ async function buildRunTables(run: Run): Promise<TableResult[]> {
   const files = committedFiles(manifests);
   // Fields the connector leaves out by design in this API mode are not schema drift.
   const expectedAbsent = expectedAbsences([{ plugin: opts.plugin, connectorConfig: opts.connectorConfig, streams: opts.pipeline.config.streams }]);
-  return opts.buildTables({ lakeDir: opts.lakeDir, tables: opts.pipeline.config.tables, files, completeReads: completeReads(manifests), runId: run.runId, expectedAbsent, progress: opts.progress });
+  return opts.buildTables({ lakeDir: opts.lakeDir, tables: opts.pipeline.config.tables, files, completeReads: completeReads(manifests), runId: run.runId, expectedAbsent, progress: opts.progress, full: opts.fullBuild });
 }
 
 /** Step 6: the run's summary. */

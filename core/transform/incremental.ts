@@ -43,6 +43,11 @@ export interface StateInput {
   records: number;
   bytes?: number;
   sha256?: string;
+  /**
+   * The file's modification time when this build read it (ms): an unchanged file is not hashed
+   * again unless its size or this time differ (a file changed in place gets a new one).
+   */
+  mtimeMs?: number;
 }
 
 /** The figures of a built table (TableResult without the per-build ones). */
@@ -67,6 +72,8 @@ export interface BuildState {
   fingerprint: string;
   /** The newest run among the inputs. */
   newestRun: string;
+  /** A table with `parents`: the complete reads of the parent stream it was built with. */
+  parentReads?: string[];
   inputs: StateInput[];
   figures: StateFigures;
 }
@@ -121,7 +128,7 @@ export function dedupeStaysInPartition(plan: TablePlan): boolean {
   return plan.partitions.every((p) => key.has(p.from));
 }
 
-export async function decide(lakeDir: string, plan: TablePlan, inputs: StateInput[], print: string, full: boolean): Promise<Decision> {
+export async function decide(lakeDir: string, plan: TablePlan, inputs: StateInput[], print: string, full: boolean, parentReads: string[] = []): Promise<Decision> {
   if (full) return { mode: 'full', reason: '--full' };
   const state = await readBuildState(lakeDir, plan.table);
   if (!state) return { mode: 'full', reason: 'no build state' };
@@ -138,6 +145,8 @@ export async function decide(lakeDir: string, plan: TablePlan, inputs: StateInpu
   }
   const before = new Set(state.inputs.map((f) => f.key));
   const added = inputs.filter((f) => !before.has(f.key));
+  const parentsRead = plan.latestParents && JSON.stringify([...parentReads].sort()) !== JSON.stringify([...(state.parentReads ?? [])].sort());
+  if (parentsRead) return { mode: 'full', reason: `parents: a new complete read of ${plan.latestParents?.stream}` };
   if (!added.length) return { mode: 'skip', state };
   if (plan.latestPer.length) return { mode: 'full', reason: 'latest_per: a new read can replace rows in any partition' };
   const oldest = added.map((f) => f.runId).sort()[0];

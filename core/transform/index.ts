@@ -21,7 +21,7 @@ import { partitionValue } from './render.ts';
 import { type DriftFile, declaredGaps, shapeDrift } from './drift.ts';
 import { type TablePlan, planTable } from './plan.ts';
 import { type SwapHooks, type TableDirs, listPartitions, parquetStats, quarantineDirs, recoverTable, swapIn, tableDirs } from './write.ts';
-import { IntegrityError, verifyFiles, type FileProblem } from '../engine/integrity.ts';
+import { IntegrityError, checkFile, verifyFiles, type FileProblem } from '../engine/integrity.ts';
 import { rawKeyProblem } from '../engine/manifest.ts';
 import { crashPoint } from '../crash.ts';
 import { BUILD_STATE_FORMAT, type Decision, type StateFigures, type StateInput, decide, dedupeStaysInPartition, fingerprint, writeBuildState } from './incremental.ts';
@@ -155,20 +155,26 @@ export async function buildTables(opts: BuildOptions): Promise<TableResult[]> {
   // What each table has to do since its last build (incremental.ts).
   const decisions = new Map<string, Decision>();
   for (const plan of plans) {
-    decisions.set(plan.table, await decide(opts.lakeDir, plan, tableInputs(plan, opts.files), tableFingerprint(plan, opts), !!opts.full));
+    decisions.set(plan.table, await decide(opts.lakeDir, plan, tableInputs(plan, opts.files), tableFingerprint(plan, opts), !!opts.full, parentReads(plan, opts)));
   }
-  // Every raw file the build reads must be what its manifest says, or nothing is built; a file
-  // it does not read again (built before, unchanged) must still be there at its recorded size.
-  const read: CommittedFile[] = [];
-  const kept: CommittedFile[] = [];
+  // Every raw file the build reads must be what its manifest says, or nothing is built. A file it
+  // does not read again (built before, unchanged) must still be there at its recorded size, and is
+  // hashed again when its modification time is not the one recorded when it was last read.
+  const read = new Set<CommittedFile>();
+  const kept = new Map<CommittedFile, number | undefined>();
   for (const plan of plans) {
     const d = decisions.get(plan.table) as Decision;
-    const mine = opts.files.filter((f) => planStreams(plan).includes(f.stream));
+    const streams = planStreams(plan);
     const added = d.mode === 'incremental' ? new Set(d.added.map((f) => f.key)) : undefined;
-    for (const f of mine) (d.mode === 'full' || added?.has(f.key) ? read : kept).push(f);
+    const seen = d.mode === 'full' ? undefined : new Map(d.state.inputs.map((f) => [f.key, f.mtimeMs]));
+    for (const f of opts.files) {
+      if (!streams.includes(f.stream)) continue;
+      if (d.mode === 'full' || added?.has(f.key)) read.add(f);
+      else kept.set(f, kept.has(f) && kept.get(f) !== seen?.get(f.key) ? undefined : seen?.get(f.key));
+    }
   }
-  await verifyCommitted(opts.lakeDir, [...new Set(read)]);
-  await checkSizes(opts.lakeDir, [...new Set(kept)].filter((f) => !read.includes(f)));
+  for (const f of await touchedSince(opts.lakeDir, [...kept].filter(([f]) => !read.has(f)))) read.add(f);
+  await verifyCommitted(opts.lakeDir, [...read]);
 
   // The build runs the table's SQL (with the `sql:` columns and `filter` of pipeline.yaml) in a
   // sandboxed DuckDB (core/query/sandbox.ts) that can reach exactly the lake folders a build
@@ -234,14 +240,20 @@ function tableFingerprint(plan: TablePlan, opts: BuildOptions): string {
   return fingerprint(plan, {
     targetFileMb: plan.targetFileMb ?? opts.targetFileMb ?? DEFAULT_TARGET_FILE_MB,
     drift: opts.drift !== false,
-    completeReads: plan.latestParents ? (opts.completeReads?.[plan.latestParents.stream] ?? []) : [],
     expectedAbsent: streams.map((s) => opts.expectedAbsent?.[s] ?? []),
   });
 }
 
+/** A table with `parents`: the complete reads of its parent stream (they decide which parents stay). */
+function parentReads(plan: TablePlan, opts: BuildOptions): string[] {
+  return plan.latestParents ? [...(opts.completeReads?.[plan.latestParents.stream] ?? [])].sort() : [];
+}
+
 /** After a build is published: what it was made of, for the next build to compare with. */
 async function recordBuild(opts: BuildOptions, plan: TablePlan, r: TableResult): Promise<void> {
-  const inputs = tableInputs(plan, opts.files);
+  const inputs = await Promise.all(
+    tableInputs(plan, opts.files).map(async (f) => ({ ...f, mtimeMs: Math.floor((await stat(join(opts.lakeDir, f.key))).mtimeMs) })),
+  );
   const figures: StateFigures = {
     rows: r.rows,
     files: r.files,
@@ -260,29 +272,36 @@ async function recordBuild(opts: BuildOptions, plan: TablePlan, r: TableResult):
     quarantine: opts.runId,
     fingerprint: tableFingerprint(plan, opts),
     newestRun: inputs.map((f) => f.runId).sort().pop() ?? '',
+    ...(plan.latestParents ? { parentReads: parentReads(plan, opts) } : {}),
     inputs,
     figures,
   });
 }
 
-/** Files built before and not read again: still there, at the size their manifest recorded. */
-async function checkSizes(lakeDir: string, files: CommittedFile[]): Promise<void> {
+/**
+ * Files built before and not read again: each must still be there at the size its manifest
+ * recorded; those whose modification time is not the recorded one are returned (to be hashed).
+ */
+async function touchedSince(lakeDir: string, files: Array<[CommittedFile, number | undefined]>): Promise<CommittedFile[]> {
   const bad: FileProblem[] = [];
-  for (const f of files) {
+  const touched: CommittedFile[] = [];
+  for (const [f, mtimeMs] of files) {
     const problem = rawKeyProblem(f.key, f.stream);
     if (problem) {
       bad.push({ file: f, problem });
       continue;
     }
     try {
-      const size = (await stat(join(lakeDir, f.key))).size;
-      if (f.bytes !== undefined && size !== f.bytes) bad.push({ file: f, problem: `${size} bytes, the manifest says ${f.bytes}` });
+      const st = await stat(join(lakeDir, f.key));
+      if (f.bytes !== undefined && st.size !== f.bytes) bad.push({ file: f, problem: `${st.size} bytes, the manifest says ${f.bytes}` });
+      else if (mtimeMs === undefined || Math.floor(st.mtimeMs) !== mtimeMs) touched.push(f);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
-      bad.push({ file: f, problem: 'missing' });
+      bad.push({ file: f, problem: (await checkFile(f, undefined)) as string });
     }
   }
   if (bad.length) throw new IntegrityError(bad);
+  return touched;
 }
 
 /** The streams a table reads: its sources, and the stream listing its parents. */
@@ -438,7 +457,7 @@ async function buildIncremental(conn: DuckDBConnection, plan: TablePlan, d: Extr
       inputRows: prev.inputRows + newInput,
       filtered: prev.filtered + newFiltered,
       duplicates: Math.max(0, keptAll - rows),
-      build: { mode: 'incremental', rewritten: written.rewritten },
+      build: { mode: 'incremental', ...(plan.partitions.length ? { rewritten: written.rewritten } : {}) },
     };
     drift = await advise(() => declaredGaps(conn, plan, driftFiles, '__judged', opts.expectedAbsent, sql.fileRef));
   } finally {

@@ -1,0 +1,14 @@
+import { DuckDBInstance } from '@duckdb/node-api';
+import { readFileSync, rmSync } from 'node:fs';
+const lake = process.argv[2];
+const files = JSON.parse(readFileSync(lake + '/files.json', 'utf8'));
+const list = files.map((f: any) => `'${lake}/${f.key}'`).join(', ');
+const db = await DuckDBInstance.create(':memory:');
+const conn = await db.connect();
+await conn.run(`SET TimeZone='UTC'`);
+const out = lake + '/floor';
+rmSync(out, { recursive: true, force: true });
+const columns = `{played_at: 'TIMESTAMPTZ', track: 'STRUCT(id VARCHAR, name VARCHAR, duration_ms BIGINT, artists STRUCT(id VARCHAR, name VARCHAR)[], album STRUCT(id VARCHAR))', context: 'STRUCT(type VARCHAR, uri VARCHAR)'}`;
+const t0 = performance.now();
+const r = await conn.runAndReadAll(`COPY (SELECT played_at, track.id AS track_id, track.name AS track_name, track.artists[1].id AS artist_id, track.artists[1].name AS artist_name, track.album.id AS album_id, track.duration_ms, context.type AS context_type, context.uri AS context_uri, strftime(played_at, '%Y-%m-%d') AS dt FROM read_json([${list}], format = 'newline_delimited', columns = ${columns}) ORDER BY dt) TO '${out}' (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (dt))`);
+const cc = process.cpuUsage(); console.log('floor cpu', ((cc.user+cc.system)/1e6).toFixed(2), 'floor', ((performance.now() - t0) / 1000).toFixed(2), 's', r.getRows()[0][0], 'rss', (process.memoryUsage().rss / 2 ** 20).toFixed(0));

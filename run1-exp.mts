@@ -1,0 +1,10 @@
+import { readFileSync } from 'node:fs';
+import { readPipeline } from '/work/main/core/config/index.ts';
+import { buildTables } from '/work/main/core/transform/index.ts';
+const lake = process.argv[2];
+const files = JSON.parse(readFileSync(lake + '/files.json', 'utf8'));
+const tables = readPipeline('/work/main/pipeline.yaml').loaded.config.tables;
+const c0 = process.cpuUsage(); const t0 = performance.now();
+const [r] = await buildTables({ lakeDir: lake, tables: { plays: tables.plays }, files, runId: 'x' + Date.now() });
+const c = process.cpuUsage(c0);
+console.log('build', ((performance.now() - t0) / 1000).toFixed(2), 's cpu', ((c.user + c.system) / 1e6).toFixed(2), r.rows, 'rss', (process.memoryUsage().rss / 2 ** 20).toFixed(0));
