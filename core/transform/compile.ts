@@ -3,7 +3,7 @@
  * the raw JSON Lines files themselves, for the local build (index.ts) and `validate`.
  */
 import type { TableSpec } from '../config/types.ts';
-import { duckdb, literal } from './dialects/duckdb.ts';
+import { duckdb, ident, literal } from './dialects/duckdb.ts';
 import { type TablePlan, planTable } from './plan.ts';
 import { type RenderedTable, canRenderLean, renderTable } from './render.ts';
 
@@ -101,6 +101,17 @@ export interface BuildSql extends CompiledTable {
   fileRef: (path: string) => string;
 }
 
+/**
+ * The written rows' order, which makes the files byte-stable across rebuilds: after a dedupe the
+ * key is unique, so the partition columns and the key order every row (sorting on them alone cost
+ * ~0.5 s less per million rows than ORDER BY ALL); without a dedupe, every column.
+ */
+function buildOrder(plan: TablePlan): string {
+  if (!plan.dedupe) return 'ORDER BY ALL';
+  const keys = [...new Set([...plan.partitions.map((p) => p.name), ...plan.dedupe.key])];
+  return `ORDER BY ${keys.map((k) => `${ident(k)} NULLS LAST`).join(', ')}`;
+}
+
 export function renderDuckdbBuild(
   plan: TablePlan,
   files: Record<string, Array<{ path: string; records: number }>>,
@@ -146,7 +157,7 @@ export function renderDuckdbBuild(
     },
     fileKey: textOf(keys, '__file'),
     runIdText: textOf(runs, '__run_id'),
-    rowsOrder: 'ORDER BY ALL',
+    rowsOrder: buildOrder(plan),
     quarantineOrder: 'ORDER BY file, line, reasons',
     lean,
   });

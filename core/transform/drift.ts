@@ -100,8 +100,18 @@ function declaredKeys(plan: TablePlan): string[] {
   return out;
 }
 
-/** The first SAMPLE_ROWS row objects of these files (files in the given order). */
-function sampleRows(source: SourcePlan, files: DriftFile[], limit = true): string {
+/**
+ * The first SAMPLE_ROWS row objects of these files (files in the given order). Only the files
+ * needed to reach that many lines are opened (the manifests' line counts say which): a scan with
+ * a LIMIT over many files still starts reading several of them.
+ */
+function sampleRows(source: SourcePlan, all: DriftFile[], limit = true): string {
+  let files = all;
+  if (limit && !source.eachOf) {
+    let lines = 0;
+    const upTo = all.findIndex((f) => (lines += f.records) >= SAMPLE_ROWS);
+    if (upTo >= 0) files = all.slice(0, upTo + 1);
+  }
   const list = `[${files.map((f) => literal(f.path)).join(', ')}]`;
   const raw = `(SELECT json AS __rec, NULL AS __file, NULL AS __line, NULL AS __run_id FROM read_json_objects(${list}, format = 'newline_delimited', ignore_errors = true, hive_partitioning = false))`;
   return `${sourceRows(source, raw)}${limit ? ` LIMIT ${SAMPLE_ROWS}` : ''}`;

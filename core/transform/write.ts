@@ -19,6 +19,7 @@
  * moment a table's place is empty; a crash inside it is undone by `recoverTable`.
  */
 import { lstat, mkdir, readdir, readlink, rename, rm, rmdir, stat, symlink } from 'node:fs/promises';
+import { statSync } from 'node:fs';
 import { basename, dirname, join, relative, sep } from 'node:path';
 import { crashPoint } from '../crash.ts';
 
@@ -58,6 +59,8 @@ export interface SwapHooks {
 export interface SwapResult {
   /** The build id now linked. */
   build: string;
+  /** With `deferRemoval`: the removal of the builds it replaced, running (await it). */
+  removal?: Promise<void>;
 }
 
 const LEGACY = '.legacy';
@@ -215,7 +218,7 @@ async function linkBuild(dirs: TableDirs, build: string, hooks?: SwapHooks, labe
  * Publishes the staged build (`staged`, a folder laid out like the table, or absent for an empty
  * table) in place of the current one, atomically. Call `recoverTable` first.
  */
-export async function swapIn(opts: { dirs: TableDirs; runId: string; staged: string; hooks?: SwapHooks; label?: string }): Promise<SwapResult> {
+export async function swapIn(opts: { dirs: TableDirs; runId: string; staged: string; hooks?: SwapHooks; label?: string; deferRemoval?: boolean }): Promise<SwapResult> {
   const { dirs, runId, staged, hooks } = opts;
   const label = opts.label ?? toKey(relative(dirname(dirname(dirs.table)), dirs.table));
   if (runId.startsWith('.')) throw new Error(`invalid build id "${runId}"`);
@@ -236,12 +239,23 @@ export async function swapIn(opts: { dirs: TableDirs; runId: string; staged: str
   await linkBuild(dirs, runId, hooks, label);
   crashPoint(`publish ${label}: link swapped`);
   await hooks?.step?.('swapped', label);
-  for (const e of await entries(dirs.builds)) {
-    if (e.name !== runId) await rm(join(dirs.builds, e.name), { recursive: true, force: true });
+  const removeOld = async () => {
+    for (const e of await entries(dirs.builds)) {
+      if (e.name !== runId) await rm(join(dirs.builds, e.name), { recursive: true, force: true });
+    }
+    crashPoint(`publish ${label}: old build removed`);
+    await hooks?.step?.('cleaned', label);
+    await pruneEmpty(dirname(staged), dirname(dirs.staging));
+  };
+  if (opts.deferRemoval) {
+    // The new build is published; removing the old one (whose files it mostly shares, in an
+    // incremental build) may run while the caller goes on. A crash before it ends leaves an
+    // unlinked build that recoverTable removes.
+    const removal = removeOld();
+    removal.catch(() => undefined); // handled where it is awaited
+    return { build: runId, removal };
   }
-  crashPoint(`publish ${label}: old build removed`);
-  await hooks?.step?.('cleaned', label);
-  await pruneEmpty(dirname(staged), dirname(dirs.staging));
+  await removeOld();
   return { build: runId };
 }
 
@@ -255,10 +269,11 @@ export async function parquetStats(dir: string): Promise<{ files: number; bytes:
   } catch {
     return { files, bytes };
   }
+  // statSync: hundreds of partition files cost less in a loop than through libuv's threads.
   for (const e of list) {
     if (e.isFile() && e.name.endsWith('.parquet')) {
       files++;
-      bytes += (await stat(join(e.parentPath, e.name))).size;
+      bytes += statSync(join(e.parentPath, e.name)).size;
     }
   }
   return { files, bytes };

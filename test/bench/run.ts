@@ -1,7 +1,8 @@
 /**
  * `npm run bench`: every benchmark, one after the other (figures are printed, never asserted).
  * `npm run bench -- transform` runs only the named ones; `npm run bench -- transform --engine spark`
- * also builds the same raw data on local Spark (the Glue job's code) and prints its records/s.
+ * also builds the same raw data on local Spark (the Glue job's code) and prints its records/s;
+ * `--records N` sizes the transform bench (`--records 10000000`: peak RSS at 10M plays).
  */
 import { runTransformBench } from './transform.ts';
 import { benchHistory } from './history.ts';
@@ -14,6 +15,11 @@ const option = (name: string) => {
   return at >= 0 ? args[at + 1] : undefined;
 };
 const engine = option('engine');
+const records = option('records');
+if (records !== undefined && !(Number.isInteger(Number(records)) && Number(records) > 0)) {
+  process.stderr.write(`--records ${records}: expected a whole number of records\n`);
+  process.exit(2);
+}
 if (engine !== undefined && !['duckdb', 'spark'].includes(engine)) {
   process.stderr.write(`--engine ${engine}: expected duckdb or spark\n`);
   process.exit(2);
@@ -21,11 +27,11 @@ if (engine !== undefined && !['duckdb', 'spark'].includes(engine)) {
 
 const benches: Record<string, () => Promise<void>> = {
   cli: async () => runCliBench(),
-  transform: () => runTransformBench({ spark: engine === 'spark' }),
+  transform: () => runTransformBench({ spark: engine === 'spark', records: records === undefined ? undefined : Number(records) }),
   history: () => benchHistory().then(() => undefined),
 };
 
-const wanted = args.filter((a, i) => !a.startsWith('-') && args[i - 1] !== '--engine');
+const wanted = args.filter((a, i) => !a.startsWith('-') && args[i - 1] !== '--engine' && args[i - 1] !== '--records');
 const unknown = wanted.filter((w) => !(w in benches));
 if (unknown.length) {
   process.stderr.write(`unknown bench(es): ${unknown.join(', ')} (known: ${Object.keys(benches).join(', ')})\n`);

@@ -1,15 +1,21 @@
 /**
- * Transform benchmark: 1,000,000 generated play records (gzip JSON Lines raw files in a temp lake,
- * two runs, ~1% re-delivered plays) built into the shipped `plays` table (dedupe, one partition per
- * day) by buildTables, next to a plain DuckDB `COPY (SELECT ... FROM read_json(...)) TO x.parquet`
- * of the same records as the baseline. Prints throughput and peak memory; asserts nothing.
+ * Transform benchmark: generated play records (gzip JSON Lines raw files in a temp lake, two runs,
+ * ~1% re-delivered plays) built into the shipped `plays` table (dedupe, one partition per day) by
+ * buildTables, against the same-layout floor measured in the same run on the same files: one
+ * DuckDB `COPY (SELECT <the same columns> FROM read_json(... typed columns) ORDER BY dt) TO <dir>
+ * (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (dt))`, i.e. the same output layout with no
+ * dedupe, checks, quarantine, file sizing or publishing. Runs alternate A/B/A/B and medians are
+ * printed, with the ratio line `transform / same-layout floor: 1.23x`. Then the incremental cases
+ * against the full build's median: a rerun on unchanged raw (`rerun unchanged / full build`) and a
+ * build after a third run adds 1% new plays, on the last days of the history as a scheduled run
+ * would (`+1% new raw / full build`). Prints; asserts nothing.
  *
  * Each measured phase runs in its own child process, so peak RSS (sampled every 20 ms, plus the
  * kernel's high-water mark where /proc has it) belongs to that phase alone.
  *
- *   npm run bench                      (test/bench/run.ts runs every bench)
- *   BENCH_RECORDS=200000 npm run bench -- transform
- *   npm run bench -- transform --engine spark
+ *   npm run bench -- transform                      (1,000,000 records)
+ *   npm run bench -- transform --records 10000000   (peak RSS at 10M; BENCH_RECORDS works too)
+ *   npm run bench -- transform --engine spark       (also the Spark engine on the same raw)
  *
  * With `--engine spark` the same raw files (committed by run manifests, which the Glue job reads)
  * are also built by `transform --engine spark`'s engine on local Spark (local[*], spark-submit as
@@ -20,8 +26,8 @@ import { seededRandom } from '../../core/plugin-api.ts';
 import { createHash } from 'node:crypto';
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -123,6 +129,28 @@ export async function generate(lake: string, total: number): Promise<Raw[]> {
   return files;
 }
 
+/**
+ * A third run that adds `share` of `total` new plays on the last three days of the history (what a
+ * scheduled run brings), plus a few plays it delivers again.
+ */
+export async function generateIncrement(lake: string, total: number, share = 0.01): Promise<Raw[]> {
+  const tracks = catalog(2_000);
+  const r = rng(99);
+  const end = Date.parse('2025-01-01T00:00:00Z') + 2 * 365 * 86_400_000;
+  const n = Math.max(1, Math.round(total * share));
+  const lines: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const t = tracks[Math.floor(r() * tracks.length)];
+    lines.push(JSON.stringify({ played_at: new Date(end - Math.floor(r() * 3 * 86_400_000)).toISOString(), track: t, context: null }));
+  }
+  lines.push(...lines.slice(0, Math.ceil(n / 100))); // re-delivered within the run
+  const runId = '20261124T121502Z-bench3';
+  const key = `raw/recently_played/dt=2026-11-24/${runId}-00000.jsonl.gz`;
+  const body = await gz(lines.join('\n') + '\n');
+  await writeFile(join(lake, key), body);
+  return [{ stream: 'recently_played', key, runId, records: lines.length, bytes: body.length, sha256: createHash('sha256').update(body).digest('hex') }];
+}
+
 // ---- phases (child processes) ------------------------------------------------------------------
 
 function sampler() {
@@ -144,46 +172,53 @@ function sampler() {
   };
 }
 
-async function phaseTransform(lake: string, files: Raw[]): Promise<PhaseResult> {
+/** buildTables of the plays table on `files.json` (+ `increment.json` for `incremental`); `full` forces a full build. */
+async function phaseTransform(lake: string, files: Raw[], mode: 'full' | 'rerun' | 'incremental'): Promise<PhaseResult> {
   const { readPipeline } = await import('../../core/config/index.ts');
   const { buildTables } = await import('../../core/transform/index.ts');
   const tables = readPipeline(join(ROOT, 'pipeline.yaml')).loaded.config.tables;
+  const extra = mode === 'incremental' ? (JSON.parse(await readFile(join(lake, 'increment.json'), 'utf8')) as Raw[]) : [];
   const stop = sampler();
   const t0 = performance.now();
-  const [res] = await buildTables({ lakeDir: lake, tables: { plays: tables.plays }, files, runId: '20261124T121502Z-bench3' });
+  const runId = `bench-${Date.now()}-${process.pid}`;
+  const [res] = await buildTables({ lakeDir: lake, tables: { plays: tables.plays }, files: [...files, ...extra], runId, full: mode === 'full' });
   const seconds = (performance.now() - t0) / 1000;
+  const how = res.build?.mode === 'incremental' ? `incremental, ${res.build.rewritten} partitions rewritten` : res.build?.mode ?? '?';
   return {
     seconds,
     rows: res.rows,
-    detail: `${res.partitions} partitions, ${res.files} files, ${(res.bytes / 2 ** 20).toFixed(1)} MiB, ${res.quarantined} quarantined, ${res.drift.length} drift note(s)`,
+    detail: `${how}; ${res.partitions} partitions, ${res.files} files, ${(res.bytes / 2 ** 20).toFixed(1)} MiB, ${res.quarantined} quarantined, ${res.drift.length} drift note(s)`,
     ...stop(),
   };
 }
 
-async function phaseBaseline(lake: string, files: Raw[]): Promise<PhaseResult> {
+/** The same-layout floor: the same columns, one COPY ordered by and partitioned by day, nothing else. */
+async function phaseFloor(lake: string, files: Raw[]): Promise<PhaseResult> {
   const { DuckDBInstance } = await import('@duckdb/node-api');
   const stop = sampler();
   const t0 = performance.now();
   const db = await DuckDBInstance.create(':memory:');
   const conn = await db.connect();
-  const out = join(lake, 'baseline.parquet');
+  const out = join(lake, 'floor');
+  await rm(out, { recursive: true, force: true });
   const list = files.map((f) => `'${join(lake, f.key)}'`).join(', ');
-  // The same columns as the plays table, with schema-typed read_json (no paths, casts or checks).
   const columns = `{played_at: 'TIMESTAMPTZ', track: 'STRUCT(id VARCHAR, name VARCHAR, duration_ms BIGINT, artists STRUCT(id VARCHAR, name VARCHAR)[], album STRUCT(id VARCHAR))', context: 'STRUCT(type VARCHAR, uri VARCHAR)'}`;
   await conn.run(`SET TimeZone = 'UTC'`);
   const reader = await conn.runAndReadAll(
-    `COPY (SELECT played_at, track.id AS track_id, track.name AS track_name, track.artists[1].id AS artist_id, track.artists[1].name AS artist_name, track.album.id AS album_id, track.duration_ms, context.type AS context_type, context.uri AS context_uri FROM read_json([${list}], format = 'newline_delimited', columns = ${columns})) TO '${out}' (FORMAT parquet, COMPRESSION zstd)`,
+    `COPY (SELECT timezone('UTC', played_at) AS played_at, track.id AS track_id, track.name AS track_name, track.artists[1].id AS artist_id, track.artists[1].name AS artist_name, track.album.id AS album_id, track.duration_ms, context.type AS context_type, context.uri AS context_uri, strftime(played_at, '%Y-%m-%d') AS dt FROM read_json([${list}], format = 'newline_delimited', columns = ${columns}) ORDER BY dt) TO '${out}' (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (dt))`,
   );
   const rows = Number(reader.getRows()[0][0]);
   conn.closeSync();
   db.closeSync();
   const seconds = (performance.now() - t0) / 1000;
-  return { seconds, rows, detail: `1 file, ${((await stat(out)).size / 2 ** 20).toFixed(1)} MiB (no dedupe, partitions or quarantine)`, ...stop() };
+  const written = (await readdir(out, { recursive: true })).filter((f) => String(f).endsWith('.parquet')).length;
+  await rm(out, { recursive: true, force: true });
+  return { seconds, rows, detail: `${written} files (no dedupe, checks, quarantine, file sizing or publishing)`, ...stop() };
 }
 
 async function child(phase: string, lake: string, resultFile: string): Promise<void> {
   const files = JSON.parse(await readFile(join(lake, 'files.json'), 'utf8')) as Raw[];
-  const result = phase === 'transform' ? await phaseTransform(lake, files) : await phaseBaseline(lake, files);
+  const result = phase === 'floor' ? await phaseFloor(lake, files) : await phaseTransform(lake, files, phase as 'full' | 'rerun' | 'incremental');
   await writeFile(resultFile, JSON.stringify(result));
 }
 
@@ -235,31 +270,60 @@ async function phaseSpark(lake: string, files: Raw[]): Promise<PhaseResult & { t
   };
 }
 
-export async function runTransformBench(opts: { records?: number; log?: (line: string) => void; spark?: boolean } = {}): Promise<void> {
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
+const load = () => loadavg().map((l) => l.toFixed(2)).join(', ');
+
+export async function runTransformBench(opts: { records?: number; log?: (line: string) => void; spark?: boolean; repeat?: number } = {}): Promise<void> {
   const log = opts.log ?? ((l: string) => process.stdout.write(`${l}\n`));
   const total = opts.records ?? Number(process.env.BENCH_RECORDS ?? 1_000_000);
+  const repeat = opts.repeat ?? (total > 2_000_000 ? 1 : 3);
   const lake = await mkdtemp(join(tmpdir(), 'bench-transform-'));
   try {
     const t0 = performance.now();
     const files = await generate(lake, total);
+    const increment = await generateIncrement(lake, total);
     const rawBytes = (await Promise.all(files.map((f) => stat(join(lake, f.key))))).reduce((n, s) => n + s.size, 0);
     await writeFile(join(lake, 'files.json'), JSON.stringify(files));
-    log(`transform bench: ${total.toLocaleString('en')} play records in ${files.length} gzip JSON Lines files (${(rawBytes / 2 ** 20).toFixed(0)} MiB), generated in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    await writeFile(join(lake, 'increment.json'), JSON.stringify(increment));
+    log(`transform bench: ${total.toLocaleString('en')} play records in ${files.length} gzip JSON Lines files (${(rawBytes / 2 ** 20).toFixed(0)} MiB), generated in ${((performance.now() - t0) / 1000).toFixed(1)} s; 2 cores? ${(await import('node:os')).availableParallelism()} CPUs, load average ${load()}`);
 
-    const baseline = await runChild('baseline', lake);
-    const transform = await runChild('transform', lake);
     const line = (name: string, r: PhaseResult) =>
-      `  ${name.padEnd(34)} ${r.seconds.toFixed(1).padStart(6)} s ${Math.round(total / r.seconds).toLocaleString('en').padStart(10)} records/s  peak RSS ${r.peakRssMb.toFixed(0).padStart(5)} MiB${r.hwmMb ? ` (high-water ${r.hwmMb.toFixed(0)} MiB)` : ''}  ${r.rows.toLocaleString('en')} rows; ${r.detail}`;
-    log(line('baseline: DuckDB COPY read_json', baseline));
-    log(line('buildTables plays (pipeline.yaml)', transform));
-    log(`  transform / baseline time: ${(transform.seconds / baseline.seconds).toFixed(2)}x`);
+      `  ${name.padEnd(38)} ${r.seconds.toFixed(2).padStart(7)} s ${Math.round(total / r.seconds).toLocaleString('en').padStart(10)} records/s  peak RSS ${r.peakRssMb.toFixed(0).padStart(5)} MiB${r.hwmMb ? ` (high-water ${r.hwmMb.toFixed(0)} MiB)` : ''}  ${r.rows.toLocaleString('en')} rows; ${r.detail}`;
+    // A/B/A/B: the floor and the full build alternate, so a busy moment does not favour one side.
+    const floors: PhaseResult[] = [];
+    const fulls: PhaseResult[] = [];
+    for (let i = 0; i < repeat; i++) {
+      floors.push(await runChild('floor', lake));
+      log(line(`same-layout floor (run ${i + 1})`, floors[i]));
+      fulls.push(await runChild('full', lake));
+      log(line(`buildTables plays, full (run ${i + 1})`, fulls[i]));
+    }
+    const floor = median(floors.map((r) => r.seconds));
+    const full = median(fulls.map((r) => r.seconds));
+    const reruns: PhaseResult[] = [];
+    for (let i = 0; i < repeat; i++) reruns.push(await runChild('rerun', lake));
+    log(line('rerun on unchanged raw', reruns[reruns.length - 1]));
+    // +1%: each repetition starts from a full build of the first two runs.
+    const increments: PhaseResult[] = [];
+    for (let i = 0; i < repeat; i++) {
+      if (i > 0) await runChild('full', lake);
+      increments.push(await runChild('incremental', lake));
+    }
+    log(line(`+${increment[0].records.toLocaleString('en')} new records (1%)`, increments[increments.length - 1]));
+    const peak = Math.max(...fulls.map((r) => r.hwmMb ?? r.peakRssMb));
+    const floorPeak = Math.max(...floors.map((r) => r.hwmMb ?? r.peakRssMb));
+    log(`  medians of ${repeat}: full build ${full.toFixed(2)} s, floor ${floor.toFixed(2)} s; peak RSS ${peak.toFixed(0)} MiB (floor ${floorPeak.toFixed(0)} MiB); load average ${load()}`);
+    log(`transform / same-layout floor: ${(full / floor).toFixed(2)}x (target <= 1.5x)`);
+    log(`rerun unchanged / full build: ${(median(reruns.map((r) => r.seconds)) / full).toFixed(3)}x (target < 0.05x)`);
+    log(`+1% new raw / full build: ${(median(increments.map((r) => r.seconds)) / full).toFixed(3)}x (target < 0.15x)`);
+    log(`transform peak RSS at ${total.toLocaleString('en')} records: ${peak.toFixed(0)} MiB (target < 1,536 MiB at 10,000,000)`);
     if (opts.spark) {
       const spark = await phaseSpark(lake, files);
       const rate = (s: number) => Math.round(total / s).toLocaleString('en').padStart(10);
       log(
-        `  ${'Spark engine plays (local[*])'.padEnd(34)} ${spark.seconds.toFixed(1).padStart(6)} s ${rate(spark.seconds)} records/s  (${rate(spark.tableSeconds).trim()} records/s without start-up)  ${spark.rows.toLocaleString('en')} rows; ${spark.detail}`,
+        `  ${'Spark engine plays (local[*])'.padEnd(38)} ${spark.seconds.toFixed(2).padStart(7)} s ${rate(spark.seconds)} records/s  (${rate(spark.tableSeconds).trim()} records/s without start-up)  ${spark.rows.toLocaleString('en')} rows; ${spark.detail}`,
       );
-      log(`  Spark / DuckDB buildTables time: ${(spark.seconds / transform.seconds).toFixed(2)}x (${spark.source})`);
+      log(`  Spark / DuckDB full build time: ${(spark.seconds / full).toFixed(2)}x (${spark.source})`);
     }
   } finally {
     await rm(lake, { recursive: true, force: true });
