@@ -155,7 +155,7 @@ export const DEFAULT_MEMORY_LIMIT_MB = 1024;
 function memoryLimitMb(opts: BuildOptions): number {
   const env = Number(process.env.SPOTIFY_PIPELINE_MEMORY_MB);
   const mb = opts.memoryLimitMb ?? (Number.isInteger(env) && env > 0 ? env : DEFAULT_MEMORY_LIMIT_MB);
-  if (!Number.isInteger(mb) || mb < 64) throw new Error(`memory limit ${mb} MB: expected a whole number of MB, at least 64`);
+  if (!Number.isInteger(mb) || mb < 128) throw new Error(`memory limit ${mb} MB: expected a whole number of MB, at least 128`);
   return mb;
 }
 
@@ -200,6 +200,8 @@ export async function buildTables(opts: BuildOptions): Promise<TableResult[]> {
   const tempDir = join(opts.lakeDir, '_tmp', `duckdb-${runId}`);
   let db: Awaited<ReturnType<typeof openDuckdb>> | undefined;
   const connection = async () => {
+    // DuckDB makes its spill folder, but not the folders above it.
+    await mkdir(join(opts.lakeDir, '_tmp'), { recursive: true });
     db ??= await openDuckdb({
       allow: ['raw', 'curated', 'quarantine'].map((area) => join(opts.lakeDir, area)),
       tempDir,

@@ -187,7 +187,9 @@ async function phaseTransform(lake: string, files: Raw[], mode: 'full' | 'rerun'
   return {
     seconds,
     rows: res.rows,
-    detail: `${how}; ${res.partitions} partitions, ${res.files} files, ${(res.bytes / 2 ** 20).toFixed(1)} MiB, ${res.quarantined} quarantined, ${res.drift.length} drift note(s)`,
+    detail: `${how}; ${res.partitions} partitions, ${res.files} files, ${(res.bytes / 2 ** 20).toFixed(1)} MiB, ${res.quarantined} quarantined, ${res.drift.length} drift note(s); s per phase: ${Object.entries(res.phases ?? {})
+      .map(([k, v]) => `${k} ${v.toFixed(2)}`)
+      .join(', ')}`,
     ...stop(),
   };
 }

@@ -2,6 +2,7 @@
  * buildTables end to end on a temp lake: raw gzip JSON Lines in, Hive-partitioned Parquet out,
  * read back through the query layer (and DuckDB directly where the file layout matters).
  */
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
@@ -568,5 +569,20 @@ describe('buildTables', () => {
     expect(res.map((r) => r.table)).toEqual(['other']);
     expect(await listFiles(join(lake, 'curated'))).toEqual([`other/part-${runId(11)}-0.parquet`]);
     await expect(buildTables({ lakeDir: lake, tables: { plays: PLAYS }, files: [f], runId: runId(12), only: ['nope'] })).rejects.toThrow(/unknown table/);
+  });
+});
+
+describe('bounded memory', () => {
+  it('spills to the lake\'s temp area beyond the memory limit (and makes the folders it needs)', async () => {
+    const { dir, cleanup } = await tempLake();
+    try {
+      const plays = Array.from({ length: 120_000 }, (_, i) => play(new Date(Date.UTC(2026, 0, 1) + i * 61_000).toISOString(), { id: `t${i % 5000}`, name: `Track ${i} ${'x'.repeat(40)}`, duration_ms: i, artists: [], album: { id: `a${i % 300}` } }));
+      const f = await writeRaw(dir, 'recently_played', runId(10), plays);
+      const [res] = await buildTables({ lakeDir: dir, tables: { plays: PLAYS }, files: [f], runId: runId(11), memoryLimitMb: 128 });
+      expect(res).toMatchObject({ rows: 120_000, quarantined: 0 });
+      expect(existsSync(join(dir, '_tmp'))).toBe(false); // the spill folder is gone afterwards
+    } finally {
+      await cleanup();
+    }
   });
 });
