@@ -150,8 +150,8 @@ export interface BuildOptions {
 
 const RUN_ID = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 
-/** DuckDB's memory for a build (MB): BuildOptions, else SPOTIFY_PIPELINE_MEMORY_MB, else 1024. */
-export const DEFAULT_MEMORY_LIMIT_MB = 1024;
+/** DuckDB's memory for a build (MB): BuildOptions, else SPOTIFY_PIPELINE_MEMORY_MB, else 768 (a 10M-play build then peaks near 1 GB of RSS). */
+export const DEFAULT_MEMORY_LIMIT_MB = 768;
 function memoryLimitMb(opts: BuildOptions): number {
   const env = Number(process.env.SPOTIFY_PIPELINE_MEMORY_MB);
   const mb = opts.memoryLimitMb ?? (Number.isInteger(env) && env > 0 ? env : DEFAULT_MEMORY_LIMIT_MB);
