@@ -146,6 +146,8 @@ export interface BuildOptions {
   memoryLimitMb?: number;
   /** Rebuild every selected table from all its raw files (no skip, no incremental build). */
   full?: boolean;
+  /** Internal: the verification of the files this build reads, running (see buildTables). */
+  verified?: Promise<void>;
 }
 
 const RUN_ID = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
@@ -190,7 +192,10 @@ export async function buildTables(opts: BuildOptions): Promise<TableResult[]> {
     }
   }
   for (const f of await touchedSince(opts.lakeDir, [...kept].filter(([f]) => !read.has(f)))) read.add(f);
-  await verifyCommitted(opts.lakeDir, [...read]);
+  // Hashing runs while DuckDB reads the same files into its temp tables; each table waits for it
+  // before it writes anything to the lake (judge below), so a bad file still changes nothing.
+  const verified = verifyCommitted(opts.lakeDir, [...read]);
+  verified.catch(() => undefined); // awaited by every table before it writes, and below
 
   // The build runs the table's SQL (with the `sql:` columns and `filter` of pipeline.yaml) in a
   // sandboxed DuckDB (core/query/sandbox.ts) that can reach exactly the lake folders a build
@@ -227,8 +232,8 @@ export async function buildTables(opts: BuildOptions): Promise<TableResult[]> {
         const started = performance.now();
         let r: TableResult;
         if (d.mode === 'skip') r = { table: plan.table, ...d.state.figures, drift: [], seconds: 0, build: { mode: 'skipped' } };
-        else if (d.mode === 'incremental') r = await buildIncremental(await connection(), plan, d, opts);
-        else r = { ...(await buildOne(await connection(), plan, opts)), build: { mode: 'full', reason: d.reason } };
+        else if (d.mode === 'incremental') r = await buildIncremental(await connection(), plan, d, { ...opts, verified });
+        else r = { ...(await buildOne(await connection(), plan, { ...opts, verified })), build: { mode: 'full', reason: d.reason } };
         r.seconds = Math.round(performance.now() - started) / 1000;
         if (d.mode !== 'skip') await recordBuild(opts, plan, r);
         results.push(r);
@@ -237,6 +242,7 @@ export async function buildTables(opts: BuildOptions): Promise<TableResult[]> {
         throw new Error(`building table ${plan.table}: ${(e as Error).message}`, { cause: e });
       }
     }
+    await verified;
     opts.progress?.({ type: 'tables-end' });
     return results;
   } finally {
@@ -368,7 +374,7 @@ async function buildOne(conn: DuckDBConnection, plan: TablePlan, opts: BuildOpti
   }
   const watch = stopwatch();
   // The JSON extraction and casts run once; the table and the quarantine both read the result.
-  const sql = await judge(conn, plan, sources, opts.completeReads);
+  const sql = await judge(conn, plan, sources, opts.completeReads, opts.verified);
   watch.lap('judge');
   const driftFiles: DriftFile[] = mine.map((f) => ({ stream: f.stream, runId: f.runId, path: join(lakeDir, f.key), records: f.records }));
   // Drift is advice: failing to compute it must not fail a build.
@@ -421,7 +427,7 @@ async function buildIncremental(conn: DuckDBConnection, plan: TablePlan, d: Extr
   const sources: Record<string, Array<{ path: string; records: number }>> = {};
   for (const s of planStreams(plan)) sources[s] = fresh.filter((f) => f.stream === s).map((f) => ({ path: join(lakeDir, f.key), records: f.records }));
   const watch = stopwatch();
-  const sql = await judge(conn, plan, sources, opts.completeReads);
+  const sql = await judge(conn, plan, sources, opts.completeReads, opts.verified);
   watch.lap('judge');
   const mine = opts.files.filter((f) => plan.sources.some((s) => s.stream === f.stream));
   const driftFiles: DriftFile[] = mine.map((f) => ({ stream: f.stream, runId: f.runId, path: join(lakeDir, f.key), records: f.records }));
@@ -547,7 +553,24 @@ async function parquetFiles(dir: string): Promise<string[]> {
  * count not be the files' line count (the manifests were checked, so it cannot be short unless the
  * reader skipped a line), the build falls back to numbering lines while reading.
  */
-async function judge(conn: DuckDBConnection, plan: TablePlan, sources: Record<string, Array<{ path: string; records: number }>>, completeReads?: Record<string, string[]>): Promise<BuildSql> {
+async function judge(
+  conn: DuckDBConnection,
+  plan: TablePlan,
+  sources: Record<string, Array<{ path: string; records: number }>>,
+  completeReads: Record<string, string[]> | undefined,
+  verified: Promise<void> | undefined,
+): Promise<BuildSql> {
+  try {
+    const sql = await judgeRows(conn, plan, sources, completeReads);
+    await verified;
+    return sql;
+  } catch (e) {
+    await verified; // a file that is not what its manifest says is the error to report
+    throw e;
+  }
+}
+
+async function judgeRows(conn: DuckDBConnection, plan: TablePlan, sources: Record<string, Array<{ path: string; records: number }>>, completeReads?: Record<string, string[]>): Promise<BuildSql> {
   const sql = renderDuckdbBuild(plan, sources, completeReads);
   if (sql.lineFromRowid) {
     await conn.run(`CREATE OR REPLACE TEMP TABLE __judged_rows AS ${sql.judged}`);

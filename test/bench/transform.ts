@@ -11,7 +11,8 @@
  * would (`+1% new raw / full build`). Prints; asserts nothing.
  *
  * Each measured phase runs in its own child process, so peak RSS (sampled every 20 ms, plus the
- * kernel's high-water mark where /proc has it) belongs to that phase alone.
+ * kernel's high-water mark where /proc has it) belongs to that phase alone, and starts after a
+ * `sync`, so the writeback the phase before left is not charged to it.
  *
  *   npm run bench -- transform                      (1,000,000 records)
  *   npm run bench -- transform --records 10000000   (peak RSS at 10M; BENCH_RECORDS works too)
@@ -24,7 +25,7 @@
  */
 import { seededRandom } from '../../core/plugin-api.ts';
 import { createHash } from 'node:crypto';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
@@ -226,6 +227,9 @@ async function child(phase: string, lake: string, resultFile: string): Promise<v
 
 function runChild(phase: string, lake: string): Promise<PhaseResult> {
   const resultFile = join(lake, `${phase}.result.json`);
+  // Each phase starts with the page cache written back: what the phase before left to flush is
+  // not charged to this one (a build's many small files otherwise slow the next one's mkdirs).
+  spawnSync('sync');
   return new Promise((resolve, reject) => {
     const p = spawn(process.execPath, ['--import', 'tsx', HERE, '--child', phase, lake, resultFile], { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit'] });
     p.on('error', reject);
@@ -278,7 +282,7 @@ const load = () => loadavg().map((l) => l.toFixed(2)).join(', ');
 export async function runTransformBench(opts: { records?: number; log?: (line: string) => void; spark?: boolean; repeat?: number } = {}): Promise<void> {
   const log = opts.log ?? ((l: string) => process.stdout.write(`${l}\n`));
   const total = opts.records ?? Number(process.env.BENCH_RECORDS ?? 1_000_000);
-  const repeat = opts.repeat ?? (total > 2_000_000 ? 1 : 3);
+  const repeat = opts.repeat ?? (total > 2_000_000 ? 1 : 5);
   const lake = await mkdtemp(join(tmpdir(), 'bench-transform-'));
   try {
     const t0 = performance.now();
