@@ -52,7 +52,13 @@ export interface Duckdb {
   conn: DuckDBConnection;
   /** Whether the connection is sandboxed (false only with `unsafe`). */
   sandboxed: boolean;
-  close(): void;
+  /**
+   * One more connection to the same database, for work that runs beside `conn` (it shares the
+   * instance's locked, sandboxed configuration, not `conn`'s session settings or temp tables).
+   * Closed by `close`.
+   */
+  connect: () => Promise<DuckDBConnection>;
+  close: () => void;
 }
 
 /** `dir` as DuckDB should compare it: absolute, with one trailing separator. */
@@ -72,13 +78,26 @@ export async function openDuckdb(opts: SandboxOptions): Promise<Duckdb> {
       instance.closeSync();
       throw e;
     }
-    return { conn, sandboxed: false, close: () => (conn.closeSync(), instance.closeSync()) };
+    const more: DuckDBConnection[] = [];
+    const connect = async () => {
+      const c = await instance.connect();
+      more.push(c);
+      return c;
+    };
+    return { conn, sandboxed: false, connect, close: () => (more.forEach((c) => c.closeSync()), conn.closeSync(), instance.closeSync()) };
   }
   const ownTemp = opts.tempDir === undefined;
   const tempDir = resolve(opts.tempDir ?? join(tmpdir(), `spotify-pipeline-duckdb-${randomUUID()}`));
   const instance = await DuckDBInstance.create(':memory:', { autoinstall_known_extensions: 'false', autoload_known_extensions: 'false' });
   const conn = await instance.connect();
+  const more: DuckDBConnection[] = [];
+  const connect = async () => {
+    const c = await instance.connect();
+    more.push(c);
+    return c;
+  };
   const close = () => {
+    for (const c of more) c.closeSync();
     conn.closeSync();
     instance.closeSync();
     if (ownTemp) rmSync(tempDir, { recursive: true, force: true });
@@ -94,5 +113,5 @@ export async function openDuckdb(opts: SandboxOptions): Promise<Duckdb> {
     close();
     throw e;
   }
-  return { conn, sandboxed: true, close };
+  return { conn, sandboxed: true, connect, close };
 }

@@ -222,6 +222,9 @@ export async function buildTables(opts: BuildOptions): Promise<TableResult[]> {
     });
     return db.conn;
   };
+  // A second connection for the drift sample (raw files only), which runs beside the build.
+  let side: DuckDBConnection | undefined;
+  const sideConnection = async () => (side ??= await (db as NonNullable<typeof db>).connect());
   try {
     const results: TableResult[] = [];
     opts.progress?.({ type: 'tables-start', tables: plans.map((p) => p.table) });
@@ -232,8 +235,8 @@ export async function buildTables(opts: BuildOptions): Promise<TableResult[]> {
         const started = performance.now();
         let r: TableResult;
         if (d.mode === 'skip') r = { table: plan.table, ...d.state.figures, drift: [], seconds: 0, build: { mode: 'skipped' } };
-        else if (d.mode === 'incremental') r = await buildIncremental(await connection(), plan, d, { ...opts, verified });
-        else r = { ...(await buildOne(await connection(), plan, { ...opts, verified })), build: { mode: 'full', reason: d.reason } };
+        else if (d.mode === 'incremental') r = await buildIncremental(await connection(), plan, d, { ...opts, verified }, await sideConnection());
+        else r = { ...(await buildOne(await connection(), plan, { ...opts, verified }, await sideConnection())), build: { mode: 'full', reason: d.reason } };
         r.seconds = Math.round(performance.now() - started) / 1000;
         if (d.mode !== 'skip') await recordBuild(opts, plan, r);
         results.push(r);
@@ -357,7 +360,7 @@ export async function verifyCommitted(lakeDir: string, files: CommittedFile[], s
   if (problems.length) throw new IntegrityError(problems);
 }
 
-async function buildOne(conn: DuckDBConnection, plan: TablePlan, opts: BuildOptions): Promise<TableResult> {
+async function buildOne(conn: DuckDBConnection, plan: TablePlan, opts: BuildOptions, side: DuckDBConnection): Promise<TableResult> {
   const { lakeDir, files, runId } = opts;
   const started = performance.now();
   const dirs = tableDirs(lakeDir, plan.table);
@@ -373,13 +376,18 @@ async function buildOne(conn: DuckDBConnection, plan: TablePlan, opts: BuildOpti
     sources[s] = files.filter((f) => f.stream === s).map((f) => ({ path: join(lakeDir, f.key), records: f.records }));
   }
   const watch = stopwatch();
-  // The JSON extraction and casts run once; the table and the quarantine both read the result.
-  const sql = await judge(conn, plan, sources, opts.completeReads, opts.verified);
-  watch.lap('judge');
   const driftFiles: DriftFile[] = mine.map((f) => ({ stream: f.stream, runId: f.runId, path: join(lakeDir, f.key), records: f.records }));
-  // Drift is advice: failing to compute it must not fail a build.
+  // Drift is advice: failing to compute it must not fail a build. The shapes (raw samples) are
+  // taken on the side connection while the table builds.
   const advise = async (check: () => Promise<string[]>) =>
     opts.drift === false ? [] : check().catch((e: Error) => [`drift check failed: ${e.message.split('\n')[0]}`]);
+  const shapes = advise(() => shapeDrift(side, plan, driftFiles));
+  // The JSON extraction and casts run once; the table and the quarantine both read the result.
+  const sql = await judge(conn, plan, sources, opts.completeReads, opts.verified).catch(async (e: unknown) => {
+    await shapes;
+    throw e;
+  });
+  watch.lap('judge');
   let result: Omit<TableResult, 'drift' | 'seconds'>;
   let drift: string[];
   try {
@@ -392,10 +400,7 @@ async function buildOne(conn: DuckDBConnection, plan: TablePlan, opts: BuildOpti
     const meanwhile = () => {
       account = rowAccount(conn, plan, mine, quarantined);
       account.catch(() => undefined); // awaited below
-      driftDone = (async () => [
-        ...(await advise(() => declaredGaps(conn, plan, driftFiles, '__judged', opts.expectedAbsent, sql.fileRef))),
-        ...(await advise(() => shapeDrift(conn, plan, driftFiles))),
-      ])();
+      driftDone = (async () => [...(await advise(() => declaredGaps(conn, plan, driftFiles, '__judged', opts.expectedAbsent, sql.fileRef))), ...(await shapes)])();
     };
     const { table, rows, files: count, bytes, partitions, removal } = await writeTable(conn, plan, sql, dirs, runId, targetMb, opts.hooks, undefined, meanwhile, watch.lap);
     const { kept, ...counts } = await (account ?? rowAccount(conn, plan, mine, quarantined));
@@ -403,6 +408,7 @@ async function buildOne(conn: DuckDBConnection, plan: TablePlan, opts: BuildOpti
     drift = await driftDone;
     await removal;
   } finally {
+    await shapes;
     await dropJudged(conn);
   }
   watch.lap('drift');
@@ -415,7 +421,7 @@ async function buildOne(conn: DuckDBConnection, plan: TablePlan, opts: BuildOpti
  * together by the table's own rows query), carries every other partition over as hard links, and
  * adds a quarantine part for the new rows that fail. Publishing is the same atomic swap.
  */
-async function buildIncremental(conn: DuckDBConnection, plan: TablePlan, d: Extract<Decision, { mode: 'incremental' }>, opts: BuildOptions): Promise<TableResult> {
+async function buildIncremental(conn: DuckDBConnection, plan: TablePlan, d: Extract<Decision, { mode: 'incremental' }>, opts: BuildOptions, side: DuckDBConnection): Promise<TableResult> {
   const { lakeDir, runId } = opts;
   const dirs = tableDirs(lakeDir, plan.table);
   const qdirs = quarantineDirs(lakeDir, plan.table);
@@ -427,12 +433,16 @@ async function buildIncremental(conn: DuckDBConnection, plan: TablePlan, d: Extr
   const sources: Record<string, Array<{ path: string; records: number }>> = {};
   for (const s of planStreams(plan)) sources[s] = fresh.filter((f) => f.stream === s).map((f) => ({ path: join(lakeDir, f.key), records: f.records }));
   const watch = stopwatch();
-  const sql = await judge(conn, plan, sources, opts.completeReads, opts.verified);
-  watch.lap('judge');
   const mine = opts.files.filter((f) => plan.sources.some((s) => s.stream === f.stream));
   const driftFiles: DriftFile[] = mine.map((f) => ({ stream: f.stream, runId: f.runId, path: join(lakeDir, f.key), records: f.records }));
   const advise = async (check: () => Promise<string[]>) =>
     opts.drift === false ? [] : check().catch((e: Error) => [`drift check failed: ${e.message.split('\n')[0]}`]);
+  const shapes = advise(() => shapeDrift(side, plan, driftFiles)); // beside the build, as in buildOne
+  const sql = await judge(conn, plan, sources, opts.completeReads, opts.verified).catch(async (e: unknown) => {
+    await shapes;
+    throw e;
+  });
+  watch.lap('judge');
   const kept = `len(__reasons) = 0${plan.filter ? ` AND (${plan.filter})` : ''}`;
   let result: Omit<TableResult, 'drift' | 'seconds'>;
   let drift: string[];
@@ -467,10 +477,7 @@ async function buildIncremental(conn: DuckDBConnection, plan: TablePlan, d: Extr
     const carried = oldFiles.filter((f) => !touched.has(f)).map((f) => relative(current, f));
     // Drift (DuckDB) runs while the untouched partitions are linked (file system calls).
     let driftDone: Promise<string[]> = Promise.resolve([]);
-    const checkDrift = async () => [
-      ...(await advise(() => declaredGaps(conn, plan, driftFiles, '__judged', opts.expectedAbsent, sql.fileRef))),
-      ...(await advise(() => shapeDrift(conn, plan, driftFiles))),
-    ];
+    const checkDrift = async () => [...(await advise(() => declaredGaps(conn, plan, driftFiles, '__judged', opts.expectedAbsent, sql.fileRef))), ...(await shapes)];
     const meanwhile = () => void (driftDone = checkDrift());
     const written = await writeTable(conn, plan, { ...sql, fromJudged: { ...sql.fromJudged, select } }, dirs, runId, targetMb, opts.hooks, { from: current, files: carried }, meanwhile, watch.lap);
     const rows = prev.rows - oldRowsCount + written.newRows;
@@ -494,6 +501,7 @@ async function buildIncremental(conn: DuckDBConnection, plan: TablePlan, d: Extr
     drift = await driftDone;
     await written.removal;
   } finally {
+    await shapes;
     await conn.run('DROP VIEW IF EXISTS __merged');
     await dropJudged(conn);
   }
