@@ -93,7 +93,10 @@ export function renderDuckdb(plan: TablePlan, files: Record<string, RawFileRef[]
  *   scan's order: files in list order, lines in file order), given every file's line count.
  */
 export interface BuildSql extends CompiledTable {
-  /** Set for a lean build: the expression of `__line` over the materialized __judged (its rowid). */
+  /**
+   * Set for a lean build: the expression of `__line` over the materialized __judged (its rowid);
+   * the build also exposes the rowid as `__pos`, which dedupe ranks by.
+   */
   lineFromRowid?: string;
   /** Rows __judged must have for `lineFromRowid` to hold (the files' line counts summed). */
   lines?: number;
@@ -160,6 +163,8 @@ export function renderDuckdbBuild(
     rowsOrder: buildOrder(plan),
     quarantineOrder: 'ORDER BY file, line, reasons',
     lean,
+    // Lean: __pos is the row's place in the scan (index.ts), one sort key instead of file and line.
+    ...(lean ? { newestFirst: '__run_id DESC NULLS LAST, __pos DESC' } : {}),
   });
   const fileRef = (path: string) => String(number.get(path) ?? -1);
   if (!lean) return { ...sql, fileRef };

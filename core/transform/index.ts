@@ -466,7 +466,7 @@ async function buildIncremental(conn: DuckDBConnection, plan: TablePlan, d: Extr
       stored.has(c.name) ? ident(c.name) : `CAST(nullif(${ident(c.name)}, '__HIVE_DEFAULT_PARTITION__') AS ${duckdb.type(c.type)}) AS ${ident(c.name)}`,
     );
     const oldRows = old.length
-      ? `SELECT ${oldColumns.join(', ')}, CAST([] AS VARCHAR[]) AS __reasons, -1 AS __file, CAST(0 AS BIGINT) AS __line, -1 AS __run_id, false AS __malformed FROM read_parquet([${old.map(literal).join(', ')}], hive_partitioning = ${plan.partitions.length > 0}, hive_types_autocast = false)`
+      ? `SELECT ${oldColumns.join(', ')}, CAST([] AS VARCHAR[]) AS __reasons, -1 AS __file, CAST(0 AS BIGINT) AS __line, CAST(-1 AS BIGINT) AS __pos, -1 AS __run_id, false AS __malformed FROM read_parquet([${old.map(literal).join(', ')}], hive_partitioning = ${plan.partitions.length > 0}, hive_types_autocast = false)`
       : undefined;
     await conn.run(`CREATE OR REPLACE TEMP VIEW __merged AS SELECT * FROM __judged${oldRows ? `\nUNION ALL BY NAME\n${oldRows}` : ''}`);
     const from = 'SELECT * FROM __judged WHERE';
@@ -584,7 +584,7 @@ async function judgeRows(conn: DuckDBConnection, plan: TablePlan, sources: Recor
     await conn.run(`CREATE OR REPLACE TEMP TABLE __judged_rows AS ${sql.judged}`);
     const [[rows]] = (await conn.runAndReadAll('SELECT count(*) FROM __judged_rows')).getRows();
     if (Number(rows) === sql.lines) {
-      await conn.run(`CREATE OR REPLACE TEMP VIEW __judged AS SELECT * REPLACE (${sql.lineFromRowid} AS __line) FROM __judged_rows`);
+      await conn.run(`CREATE OR REPLACE TEMP VIEW __judged AS SELECT * REPLACE (${sql.lineFromRowid} AS __line), rowid AS __pos FROM __judged_rows`);
       return sql;
     }
     await conn.run('DROP TABLE __judged_rows');

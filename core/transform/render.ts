@@ -57,6 +57,12 @@ export interface RenderTarget {
   lean?: boolean;
   /** The quarantine's source_run_id from `__run_id` (default: `__run_id` as it is). */
   runIdText?: string;
+  /**
+   * How dedupe ranks deliveries of one key after its `order_by`: newest first. Default: by run,
+   * then file, then line. A builder whose __judged carries the scan position (`__pos`, files in
+   * path order, lines in order) may rank by run and that one number instead.
+   */
+  newestFirst?: string;
 }
 
 /** Whether a plan keeps one row per raw line up to __judged (no root list, explode or latest_per). */
@@ -158,7 +164,8 @@ export function renderTable(plan: TablePlan, d: SqlDialect, target: RenderTarget
   let last = '__kept';
   if (plan.dedupe) {
     const by = plan.dedupe.key.map(d.ident).join(', ');
-    const order = plan.dedupe.orderBy ? `${orderBy(plan.dedupe.orderBy, d.ident)}, ${NEWEST_FIRST}` : NEWEST_FIRST;
+    const newest = target.newestFirst ?? NEWEST_FIRST;
+    const order = plan.dedupe.orderBy ? `${orderBy(plan.dedupe.orderBy, d.ident)}, ${newest}` : newest;
     const window = `row_number() OVER (PARTITION BY ${by} ORDER BY ${order})`;
     tail.push(['__deduped', d.qualify('__kept', window, (v) => `${v} = 1`, { column: '__rn', alias: '__d' })]);
     last = '__deduped';
