@@ -16,7 +16,7 @@
  * whatever was modified since the writer took the lock. `_quarantine/` is never collected: it is
  * for a human to inspect (its size is reported).
  */
-import { lstat, readdir, readlink, rm } from 'node:fs/promises';
+import { lstat, readFile, readdir, readlink, rm } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import type { Storage } from '../storage/storage.ts';
 import { committedFiles, listManifests } from './manifest.ts';
@@ -117,8 +117,10 @@ export async function findGarbage(lakeDir: string, storage: Storage, opts: { hol
     for (const t of await list(join(root, '_builds'))) {
       const link = join(root, t.name);
       const current = (await lstat(link).catch(() => undefined))?.isSymbolicLink() ? (await readlink(link)).split('/').pop() : undefined;
+      // The build an incremental build replaced is kept for the next one (its state names it).
+      const spare = area === 'curated' ? await spareOf(lakeDir, t.name) : undefined;
       for (const b of await list(join(root, '_builds', t.name))) {
-        if (b.name !== current) await add('unlinked build', join(root, '_builds', t.name, b.name), `not the build ${area}/${t.name} links to`, b.isDirectory());
+        if (b.name !== current && b.name !== spare) await add('unlinked build', join(root, '_builds', t.name, b.name), `not the build ${area}/${t.name} links to`, b.isDirectory());
       }
     }
   }
@@ -129,6 +131,16 @@ export async function findGarbage(lakeDir: string, storage: Storage, opts: { hol
 
   const q = await measure(join(lakeDir, QUARANTINE)).catch(() => ({ bytes: 0, files: 0 }));
   return { items, quarantined: { files: q.files, bytes: q.bytes } };
+}
+
+/** The spare build a table's build state names (core/transform/incremental.ts), if any. */
+async function spareOf(lakeDir: string, table: string): Promise<string | undefined> {
+  try {
+    const state = JSON.parse(await readFile(join(lakeDir, 'curated', '_state', `${table}.json`), 'utf8')) as { spare?: unknown };
+    return typeof state.spare === 'string' ? state.spare : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Removes what findGarbage found (the caller holds the lake lock). */

@@ -74,6 +74,12 @@ export interface BuildState {
   newestRun: string;
   /** A table with `parents`: the complete reads of the parent stream it was built with. */
   parentReads?: string[];
+  /**
+   * After an incremental build: the build it replaced, kept under curated/_builds/<table>/ so the
+   * next incremental build reuses its partition folders (most hold the same files, hard links)
+   * instead of making each again.
+   */
+  spare?: string;
   inputs: StateInput[];
   figures: StateFigures;
 }

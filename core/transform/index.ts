@@ -11,8 +11,8 @@
  */
 import { link, mkdir, readFile, readdir, rename, rm, rmdir, stat } from 'node:fs/promises';
 import { gunzipSync } from 'node:zlib';
-import { existsSync, linkSync, mkdirSync, statSync } from 'node:fs';
-import { dirname, join, relative, sep } from 'node:path';
+import { existsSync, linkSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { basename, dirname, join, relative, sep } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { openDuckdb } from '../query/sandbox.ts';
 import type { TableSpec } from '../config/types.ts';
@@ -238,7 +238,8 @@ export async function buildTables(opts: BuildOptions): Promise<TableResult[]> {
         else if (d.mode === 'incremental') r = await buildIncremental(await connection(), plan, d, { ...opts, verified }, await sideConnection());
         else r = { ...(await buildOne(await connection(), plan, { ...opts, verified }, await sideConnection())), build: { mode: 'full', reason: d.reason } };
         r.seconds = Math.round(performance.now() - started) / 1000;
-        if (d.mode !== 'skip') await recordBuild(opts, plan, r);
+        // A partitioned table built incrementally keeps the build it replaced as its spare.
+        if (d.mode !== 'skip') await recordBuild(opts, plan, r, d.mode === 'incremental' && plan.partitions.length ? d.state.build : undefined);
         results.push(r);
         opts.progress?.({ type: 'table-end', table: plan.table, rows: r.rows });
       } catch (e) {
@@ -277,7 +278,7 @@ function parentReads(plan: TablePlan, opts: BuildOptions): string[] {
 }
 
 /** After a build is published: what it was made of, for the next build to compare with. */
-async function recordBuild(opts: BuildOptions, plan: TablePlan, r: TableResult): Promise<void> {
+async function recordBuild(opts: BuildOptions, plan: TablePlan, r: TableResult, spare?: string): Promise<void> {
   const inputs = await Promise.all(
     tableInputs(plan, opts.files).map(async (f) => ({ ...f, mtimeMs: Math.floor((await stat(join(opts.lakeDir, f.key))).mtimeMs) })),
   );
@@ -300,6 +301,7 @@ async function recordBuild(opts: BuildOptions, plan: TablePlan, r: TableResult):
     fingerprint: tableFingerprint(plan, opts),
     newestRun: inputs.map((f) => f.runId).sort().pop() ?? '',
     ...(plan.latestParents ? { parentReads: parentReads(plan, opts) } : {}),
+    ...(spare ? { spare } : {}),
     inputs,
     figures,
   });
@@ -425,7 +427,7 @@ async function buildIncremental(conn: DuckDBConnection, plan: TablePlan, d: Extr
   const { lakeDir, runId } = opts;
   const dirs = tableDirs(lakeDir, plan.table);
   const qdirs = quarantineDirs(lakeDir, plan.table);
-  await recoverTable(dirs);
+  await recoverTable(dirs, d.state.spare);
   await recoverTable(qdirs);
   const prev = d.state.figures;
   const added = new Set(d.added.map((f) => f.key));
@@ -479,7 +481,7 @@ async function buildIncremental(conn: DuckDBConnection, plan: TablePlan, d: Extr
     let driftDone: Promise<string[]> = Promise.resolve([]);
     const checkDrift = async () => [...(await advise(() => declaredGaps(conn, plan, driftFiles, '__judged', opts.expectedAbsent, sql.fileRef))), ...(await shapes)];
     const meanwhile = () => void (driftDone = checkDrift());
-    const written = await writeTable(conn, plan, { ...sql, fromJudged: { ...sql.fromJudged, select } }, dirs, runId, targetMb, opts.hooks, { from: current, files: carried }, meanwhile, watch.lap);
+    const written = await writeTable(conn, plan, { ...sql, fromJudged: { ...sql.fromJudged, select } }, dirs, runId, targetMb, opts.hooks, { from: current, files: carried, spare: d.state.spare }, meanwhile, watch.lap);
     const rows = prev.rows - oldRowsCount + written.newRows;
     const newInput = Number(input);
     const newQuarantined = quarantined - prev.quarantined;
@@ -541,6 +543,50 @@ async function touchedFiles(conn: DuckDBConnection, plan: TablePlan, kept: strin
   const hits = (await conn.runAndReadAll(`SELECT DISTINCT filename FROM ${files} __o WHERE ${tests.map((t) => `(${t})`).join(' OR ')}`)).getRows();
   // A partition is rewritten whole: every file of a touched folder.
   return inFolders(new Set(hits.map(([f]) => dirname(String(f)))));
+}
+
+/** Partition folders (`a=1/b=2`, `/`-separated) holding a file this build wrote (`part-<run id>-…`). */
+function writtenBy(staged: string, runId: string): string[] {
+  const out = new Set<string>();
+  for (const e of readdirSync(staged, { recursive: true, withFileTypes: true })) {
+    if (e.isFile() && e.name.startsWith(`part-${runId}-`)) out.add(relative(staged, e.parentPath).split(sep).join('/'));
+  }
+  return [...out].sort();
+}
+
+/**
+ * Makes a reused build folder hold exactly `files` (relative paths) as hard links to those of the
+ * build `from`: partition folders not carried go (the rows query writes the touched ones anew),
+ * files that are not the same file (inode) are replaced, missing ones linked.
+ */
+function reuseSpare(staged: string, from: string, files: string[], depth: number): void {
+  const want = new Map<string, Set<string>>();
+  for (const rel of files) {
+    const folder = dirname(rel);
+    if (!want.has(folder)) want.set(folder, new Set());
+    want.get(folder)?.add(basename(rel));
+  }
+  for (const e of readdirSync(staged, { recursive: true, withFileTypes: true })) {
+    const rel = relative(staged, join(e.parentPath, e.name));
+    if (!e.isDirectory() || rel.split(sep).length !== depth) continue;
+    const names = want.get(rel);
+    if (!names) {
+      rmSync(join(staged, rel), { recursive: true, force: true });
+      continue;
+    }
+    for (const f of readdirSync(join(staged, rel))) {
+      if (!names.has(f) || statSync(join(staged, rel, f)).ino !== statSync(join(from, rel, f)).ino) rmSync(join(staged, rel, f), { recursive: true, force: true });
+    }
+  }
+  // Files (not folders) at other depths are not a build's: none should be there, none stay.
+  for (const e of readdirSync(staged, { recursive: true, withFileTypes: true })) {
+    const rel = relative(staged, join(e.parentPath, e.name));
+    if (!e.isDirectory() && rel.split(sep).length !== depth + 1) rmSync(join(staged, rel), { force: true });
+  }
+  for (const [folder, names] of want) {
+    mkdirSync(join(staged, folder), { recursive: true });
+    for (const name of names) if (!existsSync(join(staged, folder, name))) linkSync(join(from, folder, name), join(staged, folder, name));
+  }
 }
 
 /** Parquet files below a build folder (absolute paths, sorted). */
@@ -627,7 +673,7 @@ async function writeTable(
    * An incremental build: these files (relative to the build folder `from`) are carried over as
    * hard links.
    */
-  carry: { from: string; files: string[] } | undefined,
+  carry: { from: string; files: string[]; spare?: string } | undefined,
   /**
    * Called once the rows are written (DuckDB is done with the connection): starts work to overlap
    * with the file system work of carrying and publishing. The old build's removal is then left
@@ -641,6 +687,15 @@ async function writeTable(
   const partitionNames = plan.partitions.map((p) => p.name);
   const options = ['FORMAT parquet', 'COMPRESSION zstd'];
   let target = staged;
+  // An incremental build with a spare (the build the last one replaced): its folders are reused,
+  // made to hold exactly the carried files, instead of making every partition folder again.
+  const spare = carry?.spare ? join(dirs.builds, carry.spare) : undefined;
+  const reuse = !!carry && !!spare && partitionNames.length > 0 && existsSync(spare);
+  if (reuse && carry && spare) {
+    renameSync(spare, staged);
+    reuseSpare(staged, carry.from, carry.files, partitionNames.length);
+    options.push('OVERWRITE_OR_IGNORE true');
+  }
   if (partitionNames.length) {
     options.push(`PARTITION_BY (${partitionNames.map(ident).join(', ')})`, `FILENAME_PATTERN ${literal(`part-${runId}-{i}`)}`);
   } else {
@@ -650,12 +705,18 @@ async function writeTable(
   const rows = await copyCount(conn, `COPY (${sql.fromJudged.select}) TO ${literal(target)} (${options.join(', ')})`);
   lap('copy');
   // No rows: publish an empty build (an unpartitioned COPY would have written an empty file).
-  if (rows === 0) await rm(staged, { recursive: true, force: true });
-  else await rebalanceFiles(conn, staged, runId, targetMb * 1024 * 1024);
+  if (rows === 0 && !reuse) await rm(staged, { recursive: true, force: true });
+  else if (rows > 0) await rebalanceFiles(conn, staged, runId, targetMb * 1024 * 1024);
   lap('rebalance');
-  const rewrittenFolders = rows > 0 && partitionNames.length ? ((await listPartitions(staged, partitionNames)) ?? []) : [];
+  const rewrittenFolders = rows > 0 && partitionNames.length ? writtenBy(staged, runId) : [];
   meanwhile?.();
-  if (carry?.files.length) {
+  if (reuse) {
+    const taken = new Set(rewrittenFolders);
+    for (const rel of carry?.files ?? []) {
+      const folder = dirname(rel).split(sep).join('/');
+      if (taken.has(folder)) throw new Error(`incremental build: partition ${folder} has new rows but was to be carried over`);
+    }
+  } else if (carry?.files.length) {
     const taken = new Set(rewrittenFolders);
     const folders = [...new Set(carry.files.map((rel) => dirname(rel)))];
     for (const folder of folders) {
@@ -680,7 +741,8 @@ async function writeTable(
 
   const stats = await parquetStats(staged);
   const written = partitionNames.length ? ((await listPartitions(staged, partitionNames)) ?? []) : [];
-  const { removal } = await swapIn({ dirs, runId, staged, hooks, deferRemoval: !!meanwhile });
+  // An incremental build keeps the build it replaces as the next one's spare.
+  const { removal } = await swapIn({ dirs, runId, staged, hooks, deferRemoval: !!meanwhile, keep: carry && partitionNames.length ? basename(carry.from) : undefined });
   lap('publish');
 
   return {

@@ -186,7 +186,7 @@ export async function currentBuild(dirs: TableDirs): Promise<string | undefined>
  * linked back (the table's place is never left empty), and a crashed swap from before the links
  * is undone. Returns the partitions (or '' for a whole table) put back in place.
  */
-export async function recoverTable(dirs: TableDirs): Promise<{ restored: string[] }> {
+export async function recoverTable(dirs: TableDirs, spare?: string): Promise<{ restored: string[] }> {
   const restored: string[] = [];
   await recoverLegacyTrash(dirs, restored);
   if (!(await lexists(dirs.table)) && (await exists(join(dirs.builds, LEGACY)))) {
@@ -194,8 +194,9 @@ export async function recoverTable(dirs: TableDirs): Promise<{ restored: string[
     restored.push('');
   }
   const current = await currentBuild(dirs);
+  // `spare`: the build an incremental build replaced, kept for the next one to reuse its folders.
   for (const e of await entries(dirs.builds)) {
-    if (e.name !== current) await rm(join(dirs.builds, e.name), { recursive: true, force: true });
+    if (e.name !== current && (e.name !== spare || !e.isDirectory())) await rm(join(dirs.builds, e.name), { recursive: true, force: true });
   }
   await pruneEmpty(dirs.builds, dirname(dirs.builds));
   await rm(dirs.staging, { recursive: true, force: true });
@@ -218,7 +219,16 @@ async function linkBuild(dirs: TableDirs, build: string, hooks?: SwapHooks, labe
  * Publishes the staged build (`staged`, a folder laid out like the table, or absent for an empty
  * table) in place of the current one, atomically. Call `recoverTable` first.
  */
-export async function swapIn(opts: { dirs: TableDirs; runId: string; staged: string; hooks?: SwapHooks; label?: string; deferRemoval?: boolean }): Promise<SwapResult> {
+export async function swapIn(opts: {
+  dirs: TableDirs;
+  runId: string;
+  staged: string;
+  hooks?: SwapHooks;
+  label?: string;
+  deferRemoval?: boolean;
+  /** A replaced build to keep (an incremental build's spare) instead of removing it. */
+  keep?: string;
+}): Promise<SwapResult> {
   const { dirs, runId, staged, hooks } = opts;
   const label = opts.label ?? toKey(relative(dirname(dirname(dirs.table)), dirs.table));
   if (runId.startsWith('.')) throw new Error(`invalid build id "${runId}"`);
@@ -241,7 +251,7 @@ export async function swapIn(opts: { dirs: TableDirs; runId: string; staged: str
   await hooks?.step?.('swapped', label);
   const removeOld = async () => {
     for (const e of await entries(dirs.builds)) {
-      if (e.name !== runId) await rm(join(dirs.builds, e.name), { recursive: true, force: true });
+      if (e.name !== runId && e.name !== opts.keep) await rm(join(dirs.builds, e.name), { recursive: true, force: true });
     }
     crashPoint(`publish ${label}: old build removed`);
     await hooks?.step?.('cleaned', label);

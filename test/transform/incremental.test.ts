@@ -4,7 +4,7 @@
  * every shape of table the rule distinguishes; and every condition that rules an incremental
  * build out must give a full build with its reason.
  */
-import { readFile, rm, truncate, writeFile } from 'node:fs/promises';
+import { readFile, readdir, rm, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -12,6 +12,8 @@ import type { TableSpec } from '../../core/config/types.ts';
 import { buildTables, type CommittedFile, type TableResult } from '../../core/transform/index.ts';
 import { stateFile } from '../../core/transform/incremental.ts';
 import { IntegrityError } from '../../core/engine/integrity.ts';
+import { findGarbage } from '../../core/engine/gc.ts';
+import { LocalStorage } from '../../core/storage/local.ts';
 import { BJORK, MASSIVE, RADIOHEAD, duck, listFiles, play, runId, tempLake, track, writeRaw } from './helpers.ts';
 
 let lake: string;
@@ -78,7 +80,9 @@ async function runs(dir: string): Promise<CommittedFile[][]> {
   });
   const r3a = await writeRaw(dir, 'recently_played', runId(12), [play('2026-11-25T09:00:00Z', T[3], ctx('playlist')), play('2026-11-25T09:00:00Z', T[3], ctx('album'))]);
   const r3b = await writeRaw(dir, 'recently_played', runId(12), [play('2026-11-25T10:00:00Z', T[0], ctx(null))], { part: 1 });
-  return [[r1], [r1, r2], [r1, r2, r3a, r3b]];
+  // A fourth run touches a day the second run rewrote and one nobody touched since the first.
+  const r4 = await writeRaw(dir, 'recently_played', runId(13), [play('2026-10-01T13:00:00Z', T[1], ctx('album')), play('2026-10-02T11:00:00Z', T[2], ctx('playlist'))]);
+  return [[r1], [r1, r2], [r1, r2, r3a, r3b], [r1, r2, r3a, r3b, r4]];
 }
 
 async function tableRows(dir: string, table: string): Promise<string[]> {
@@ -113,12 +117,16 @@ describe('incremental builds', () => {
         expect(await quarantineLines(lake, name), `${name} quarantine after run ${i + 1}`).toEqual(await quarantineLines(other, name));
       }
     }
-    // The plays table rewrote only the days the third run's plays landed on.
-    const last = await buildTables({ lakeDir: lake, tables: SHAPES, files: steps[2], runId: runId(30) });
+    // The plays table rewrote only the days each run's plays landed on.
+    const last = await buildTables({ lakeDir: lake, tables: SHAPES, files: steps[3], runId: runId(30) });
     expect(last.map((r) => r.build?.mode)).toEqual(['skipped', 'skipped', 'skipped', 'skipped']);
     const plays = await listFiles(join(lake, 'curated', 'plays'));
     expect(plays.filter((f) => f.includes(runId(22)))).toEqual([`dt=2026-11-25/part-${runId(22)}-0.parquet`]);
-    expect(plays.filter((f) => f.startsWith('dt=2026-10-01/'))).toEqual([`dt=2026-10-01/part-${runId(21)}-0.parquet`]);
+    expect(plays.filter((f) => f.includes(runId(23)))).toEqual([`dt=2026-10-01/part-${runId(23)}-0.parquet`, `dt=2026-10-02/part-${runId(23)}-0.parquet`]);
+    expect(plays.filter((f) => f.startsWith('dt=2026-11-20/'))).toEqual([`dt=2026-11-20/part-${runId(21)}-0.parquet`]);
+    // Beside the published build, the one it replaced (the next incremental build's spare), which gc leaves alone.
+    expect((await readdir(join(lake, 'curated', '_builds', 'plays'))).sort()).toEqual([runId(22), runId(23)]);
+    expect((await findGarbage(lake, new LocalStorage(lake))).items.filter((i) => i.kind === 'unlinked build')).toEqual([]);
   });
 
   it('skips a table whose inputs did not change, and says why it builds in full otherwise', async () => {

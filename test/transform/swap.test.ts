@@ -79,9 +79,10 @@ describe('publishing a table', () => {
     const dirs = tableDirs(lake, 'plays');
     expect((await lstat(dirs.table)).isSymbolicLink()).toBe(true);
     expect(await readlink(dirs.table)).toBe(`_builds/plays/${runId(11)}`);
-    await buildTables({ lakeDir: lake, tables: { plays: PLAYS }, files, runId: runId(13) });
+    await buildTables({ lakeDir: lake, tables: { plays: PLAYS }, files, runId: runId(13), full: true });
     expect(await currentBuild(dirs)).toBe(runId(13));
-    // Only the linked build is kept; no staging, no temp link.
+    // After a full build only the linked build is kept; no staging, no temp link. (An incremental
+    // build keeps the one it replaced as a spare: test/transform/incremental.test.ts.)
     expect(await readdir(dirs.builds)).toEqual([runId(13)]);
     // Beside them, the build state the next build compares with (incremental.ts).
     expect(await readdir(join(lake, 'curated'))).toEqual(['_builds', '_state', 'plays']);
