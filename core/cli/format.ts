@@ -4,6 +4,7 @@
  * it is, but never let it reach a terminal as a raw escape sequence.
  */
 import { jsonTerminalSafe, terminalSafe } from '../terminal.ts';
+import type { TableResult } from '../transform/index.ts';
 
 export function formatValue(v: unknown): string {
   switch (typeof v) {
@@ -112,7 +113,7 @@ export interface BuiltTable {
   inputRows?: number;
   filtered?: number;
   duplicates?: number;
-  build?: { mode: 'full' | 'incremental' | 'skipped'; reason?: string; rewritten?: number };
+  build?: TableResult['build'];
 }
 
 /**

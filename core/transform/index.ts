@@ -10,7 +10,6 @@
  * schema drift of the newest run is reported in the result.
  */
 import { link, mkdir, readFile, readdir, rename, rm, rmdir, stat } from 'node:fs/promises';
-import { gunzipSync } from 'node:zlib';
 import { existsSync, linkSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, join, relative, sep } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
@@ -450,7 +449,7 @@ async function buildIncremental(conn: DuckDBConnection, plan: TablePlan, d: Extr
   let drift: string[];
   try {
     // Quarantine: the earlier parts stay, the new failures are one more part.
-    const quarantined = await writeQuarantine(conn, sql.fromJudged.quarantine, qdirs, runId, opts.hooks, join(qdirs.builds, d.state.quarantine));
+    const quarantined = await writeQuarantine(conn, sql.fromJudged.quarantine, qdirs, runId, opts.hooks, { from: join(qdirs.builds, d.state.quarantine), rows: prev.quarantined });
     watch.lap('quarantine');
     const [[input, keptNew]] = (await conn.runAndReadAll(`SELECT count(*), count(*) FILTER (WHERE ${kept}) FROM __judged`)).getRows();
 
@@ -818,29 +817,28 @@ async function copyCount(conn: DuckDBConnection, sql: string): Promise<number> {
  * rejects, replaced as a whole per build (staged, then swapped in like an unpartitioned table), so a
  * rerun never duplicates quarantine rows and a crash never leaves half a file visible.
  */
-async function writeQuarantine(conn: DuckDBConnection, sql: string, dirs: TableDirs, runId: string, hooks?: SwapHooks, carryFrom?: string): Promise<number> {
+async function writeQuarantine(
+  conn: DuckDBConnection,
+  sql: string,
+  dirs: TableDirs,
+  runId: string,
+  hooks?: SwapHooks,
+  /** An incremental build: the earlier parts' folder, and how many rows they hold (the build state's figure). */
+  carry?: { from: string; rows: number },
+): Promise<number> {
   const staged = join(dirs.staging, runId);
   await mkdir(staged, { recursive: true });
   const count = await copyCount(conn, `COPY (${sql}) TO ${literal(join(staged, `part-${runId}-0.jsonl.gz`))} (FORMAT json, COMPRESSION gzip)`);
   if (count === 0) await rm(join(staged, `part-${runId}-0.jsonl.gz`), { force: true });
   // An incremental build keeps the earlier parts (hard links to the same files).
-  let carried = 0;
-  if (carryFrom) {
-    for (const part of (await readdir(carryFrom).catch(() => [] as string[])).filter((f) => f.endsWith('.jsonl.gz')).sort()) {
-      await link(join(carryFrom, part), join(staged, part));
-      carried += await countLines(join(staged, part));
+  const carried = carry?.rows ?? 0;
+  if (carry) {
+    for (const part of (await readdir(carry.from).catch(() => [] as string[])).filter((f) => f.endsWith('.jsonl.gz')).sort()) {
+      await link(join(carry.from, part), join(staged, part));
     }
   }
   if (count + carried === 0) await rm(staged, { recursive: true, force: true });
   crashPoint(`stage ${relative(dirname(dirname(dirs.table)), dirs.table)}: written`);
   await swapIn({ dirs, runId, staged, hooks });
   return count + carried;
-}
-
-/** Lines of a gzip JSON Lines file (a quarantine part). */
-async function countLines(path: string): Promise<number> {
-  const text = gunzipSync(await readFile(path)).toString('utf8');
-  let n = 0;
-  for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) n++;
-  return n;
 }
