@@ -72,6 +72,7 @@ export function buildProgram(deps: CliDeps): Command {
     .option('--sandbox-fallback', 'use the sandbox when no credentials are configured (says so)')
     .option('--seed <n>', 'sandbox data seed', seed)
     .option('--queries', "print every named query's result after the run")
+    .option('--report [file]', 'write the dashboards report after the run (default: <lake>/reports/report.html) and print its path')
     .option('--repair', 'first verify every committed raw file; take the runs of files that fail out of the lake (into _quarantine/) and read their streams again')
     .option('--streams <names>', 'run only these streams (comma-separated) and the streams they read from (for_each / ids_from parents)', nameList)
     .option('--full-refresh [stream...]', "ignore the saved state (cursors, versions of skipped parents) of these streams this run; without names, of every stream it runs")
@@ -80,7 +81,7 @@ export function buildProgram(deps: CliDeps): Command {
     .option('-v, --verbose', 'debug logging')
     .option('--no-progress', 'no live progress on stderr (by default a display on a terminal, plain lines otherwise)')
     .option('--progress-every <seconds>', 'without a terminal: at most one progress line per this many seconds (0: one per page and table)', integer(0, 86_400, 'a number of seconds'), 10)
-    .action(async (o: { config: string; lake?: string; sandbox?: boolean; sandboxFallback?: boolean; seed?: number; queries?: boolean; verbose?: boolean; repair?: boolean; progress?: boolean; progressEvery?: number; streams?: string[]; fullRefresh?: boolean | string[]; timeLimit?: number; full?: boolean }) => {
+    .action(async (o: { config: string; lake?: string; sandbox?: boolean; sandboxFallback?: boolean; seed?: number; queries?: boolean; report?: boolean | string; verbose?: boolean; repair?: boolean; progress?: boolean; progressEvery?: number; streams?: string[]; fullRefresh?: boolean | string[]; timeLimit?: number; full?: boolean }) => {
       const { runCommand } = await import('./run.ts');
       await runCommand(ctx, o);
     });
@@ -114,6 +115,20 @@ export function buildProgram(deps: CliDeps): Command {
     .action(async (o: { config: string; connector?: string; port: number; profile?: string; mode?: string; seed: number }) => {
       const { sandboxCommand } = await import('./sandbox.ts');
       await sandboxCommand(ctx, o);
+    });
+
+  program
+    .command('report')
+    .description('Write the dashboards of pipeline.yaml as one self-contained HTML file (works offline); --aws: a presigned URL of the one the deployment wrote')
+    .option('-c, --config <file>', 'pipeline file', 'pipeline.yaml')
+    .option('--lake <dir>', 'local lake folder (default: storage.local of pipeline.yaml)')
+    .option('--out <file>', 'where to write the report (default: <lake>/reports/report.html)')
+    .option('--open', "open it in the system's browser")
+    .option('--aws', 'print a short-lived presigned URL of the report the deployed pipeline wrote to s3://<bucket>/reports/')
+    .option('--expires <seconds>', 'with --aws: how long the URL works', integer(60, 604_800, 'a number of seconds'), 900)
+    .action(async (o: { config: string; lake?: string; out?: string; open?: boolean; aws?: boolean; expires?: number }) => {
+      const { reportCommand } = await import('./report.ts');
+      await reportCommand(ctx, o);
     });
 
   registerLogin(program, ctx);

@@ -2,7 +2,7 @@
  * The commands that run a pipeline or ask its lake: `validate`, `run` (with the pipelines it
  * includes, into one lake) and `query`. Loaded when one of them runs (see main.ts).
  */
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { formatProblem, lakeDir, throwIfErrors } from '../config/index.ts';
 import { sqlProblems } from '../query/problems.ts';
 import { UserError } from '../errors.ts';
@@ -47,6 +47,8 @@ interface RunFlags {
   sandboxFallback?: boolean;
   seed?: number;
   queries?: boolean;
+  /** Write the dashboards report after the run (true: the default place under the lake). */
+  report?: boolean | string;
   verbose?: boolean;
   repair?: boolean;
   /** Live progress on stderr (commander's --no-progress sets false). */
@@ -185,6 +187,7 @@ async function runAll(ctx: CliContext, o: RunFlags, stop: SignalStop): Promise<v
     throw new CommandFailed('', failed.userError ? 2 : 1);
   }
   if (o.queries) await printQueries(prep, lake, stop);
+  if (o.report && !stopped()) await writeReportAfterRun(prep, lake, o.report);
   const late = stopped();
   if (late) throw late;
 }
@@ -269,7 +272,7 @@ async function runQuery(lake: Lake, sql: string) {
  * A result with every registered secret redacted in its names and values, before formatting: a
  * table cell cut to its column width would otherwise show the start of a secret.
  */
-function redactResult(res: QueryResult): QueryResult {
+export function redactResult(res: QueryResult): QueryResult {
   const value = (v: unknown): unknown => {
     if (typeof v === 'string') return redact(v);
     if (Array.isArray(v)) return v.map(value);
@@ -376,6 +379,17 @@ async function runOne(
   const tables = prep.loaded.config.tables;
   printSummary(summary, o.signal.aborted ? (o.signal.reason as { stop?: StopReason } | undefined)?.stop : undefined, (t) => (tables[t]?.partition_by?.length ?? 0) > 0);
   return summary;
+}
+
+/** `run --report`: the report after the run; a panel that fails is an error line, the run still succeeded. */
+async function writeReportAfterRun(prep: Prepared, lake: string, where: boolean | string): Promise<void> {
+  if (!Object.keys(prep.loaded.config.dashboards ?? {}).length) return;
+  const { REPORT_FILE, reportLine, writeLocalReport } = await import('./report.ts');
+  const file = resolve(typeof where === 'string' ? where : join(lake, REPORT_FILE));
+  const report = await writeLocalReport(prep, lake, file);
+  for (const p of report.panels.filter((x) => x.status === 'failed')) err(`error: report panel "${p.title}" (${p.dashboard}): ${p.message}`);
+  out(`\n${reportLine(report)}`);
+  if (report.panels.some((p) => p.status === 'failed')) throw new CommandFailed('some report panels failed (the report shows which)', 1);
 }
 
 async function printQueries(prep: Prepared, lake: string, stop: SignalStop): Promise<void> {

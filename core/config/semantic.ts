@@ -33,6 +33,7 @@ export function validatePipeline(loaded: LoadedPipeline, plugin: ConnectorPlugin
   checkStreams(config, plugin, report);
   checkTables(config, report);
   checkQueries(config, report);
+  checkDashboards(config, report);
   checkWithPlugin(config, plugin, report);
   return sortProblems(problems);
 }
@@ -329,6 +330,26 @@ function checkQueries(config: Obj, report: Report): void {
         : 'references no table, and the pipeline declares none';
       report(['queries', name, 'sql'], message, { severity: 'warning' });
     }
+  }
+}
+
+/** A panel has one query (a named query or its own SQL) and one way to show it (chart, table or number). */
+function checkDashboards(config: Obj, report: Report): void {
+  const queries = isObj(config.queries) ? config.queries : {};
+  for (const [name, dash] of entries(config.dashboards)) {
+    if (!Array.isArray(dash.panels)) continue;
+    dash.panels.forEach((panel: unknown, i: number) => {
+      if (!isObj(panel)) return;
+      const at: Segment[] = ['dashboards', name, 'panels', i];
+      const sources = ['query', 'sql'].filter((k) => panel[k] !== undefined);
+      if (sources.length !== 1) report(sources.length ? [...at, sources[1]] : at, sources.length ? 'give either query (a named query) or sql, not both' : 'a panel needs a query: `query: <named query>` or `sql: ...`', { anchor: 'key' });
+      const shows = ['chart', 'table', 'number'].filter((k) => panel[k] !== undefined);
+      if (shows.length !== 1) report(shows.length ? [...at, shows[1]] : at, shows.length ? `a panel shows its rows one way: ${shows.join(' and ')} are both given` : 'a panel needs one of chart (Vega-Lite), table or number', { anchor: 'key' });
+      if (typeof panel.query === 'string' && !Object.hasOwn(queries, panel.query)) {
+        const names = Object.keys(queries);
+        report([...at, 'query'], `no named query "${panel.query}"${names.length ? ` (queries: ${names.join(', ')})` : ' (the pipeline has no queries)'}`);
+      }
+    });
   }
 }
 

@@ -98,12 +98,47 @@ export interface PipelineConfig {
   streams: Record<string, StreamConfig>;
   tables: Record<string, TableSpec>;
   queries: Record<string, QuerySpec>;
+  /** Dashboards of the report (`spotify-pipeline report`; core/report/), by name. */
+  dashboards?: Record<string, DashboardSpec>;
   /** Settings of the AWS deployment (terraform/). */
   aws?: AwsSettings;
   /** Pipeline files whose data lands in this pipeline's lake (one connector each). */
   include?: string[];
   /** The untracked local secrets file, relative to pipeline.yaml (default .secrets.json). */
   secrets?: { file?: string };
+}
+
+/** A dashboard: panels in order, each one query and how to show its rows. */
+export interface DashboardSpec {
+  title?: string;
+  description?: string;
+  panels: PanelSpec[];
+}
+
+/** Vega-Lite's unit view (mark + encoding), with the data left to the report. */
+export interface VegaLiteChart {
+  mark: string | { type: string; [k: string]: unknown };
+  encoding: Record<string, unknown>;
+  description?: string;
+  height?: number;
+  transform?: unknown[];
+}
+
+export interface PanelSpec {
+  title: string;
+  description?: string;
+  /** A named query of `queries:` ... */
+  query?: string;
+  /** ... or SQL of its own (Athena/Trino, sandboxed like named queries). */
+  sql?: string;
+  /** Exactly one of chart (Vega-Lite), table or number. */
+  chart?: VegaLiteChart;
+  table?: { columns?: string[] };
+  number?: { field: string; unit?: string; format?: string };
+  /** Shown instead of the chart when the query returns no rows. */
+  empty?: string;
+  /** At most this many rows reach the page (default 1000): aggregate in SQL. */
+  max_rows?: number;
 }
 
 /** Where a key sits in the source file, for error messages. */

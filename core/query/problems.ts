@@ -5,7 +5,8 @@
  * bridge) is a warning: Athena may still run it, but `spotify-pipeline query` will not.
  */
 import type { Problem } from '../config/problem.ts';
-import type { LoadedPipeline, TableSpec } from '../config/types.ts';
+import type { LoadedPipeline, PanelSpec, TableSpec } from '../config/types.ts';
+import { chartFields } from '../report/chart.ts';
 import { tableProblems, textPosition } from '../transform/problems.ts';
 import { accessFindings, type SqlRole } from './access.ts';
 import { trinoChecker } from './parsers.ts';
@@ -28,6 +29,9 @@ export function sqlAccessProblems(loaded: LoadedPipeline): Problem[] {
     at(`tables.${name}.filter`, t?.filter, 'expression');
   }
   for (const [name, q] of Object.entries(loaded.config.queries ?? {})) at(`queries.${name}.sql`, q?.sql, 'query');
+  for (const [name, d] of Object.entries(loaded.config.dashboards ?? {})) {
+    (Array.isArray(d?.panels) ? d.panels : []).forEach((p, i) => at(`dashboards.${name}.panels[${i}].sql`, p?.sql, 'query'));
+  }
   return out;
 }
 
@@ -76,11 +80,66 @@ export async function queryProblems(
 }
 
 /**
+ * The dashboards' panels: their own SQL must parse as Athena (Trino) SQL, and every column a panel
+ * shows (a chart's encoding fields, a table's columns, a number's field) must be a column its query
+ * returns, found by running the query on an empty lake (each table an empty view of its declared
+ * types). A query the local engine cannot bind is a warning, as for named queries.
+ */
+export async function dashboardProblems(loaded: LoadedPipeline, tables: Record<string, TableSpec>): Promise<Problem[]> {
+  const panels = Object.entries(loaded.config.dashboards ?? {}).flatMap(([name, d]) => (Array.isArray(d?.panels) ? d.panels : []).map((p, i) => ({ key: `dashboards.${name}.panels[${i}]`, p })));
+  const queries = loaded.config.queries ?? {};
+  const withSql = panels
+    .map(({ key, p }) => ({ key, p, sql: typeof p?.sql === 'string' ? p.sql : typeof p?.query === 'string' ? queries[p.query]?.sql : undefined }))
+    .filter((x): x is { key: string; p: PanelSpec; sql: string } => typeof x.sql === 'string' && x.sql.trim() !== '');
+  if (!withSql.length) return [];
+  const trino = await trinoChecker();
+  const out: Problem[] = [];
+  let lake;
+  try {
+    lake = await openLake('/nonexistent-spotify-pipeline-lake', tables);
+  } catch {
+    return out;
+  }
+  try {
+    for (const { key, p, sql } of withSql) {
+      if (p.sql) {
+        const [e] = trino.errors(sql);
+        if (e) {
+          out.push({ ...textPosition(loaded, `${key}.sql`, e.line, e.col), path: `${key}.sql`, message: `not valid Athena (Trino) SQL: ${e.message}`, severity: 'error' });
+          continue;
+        }
+      }
+      let columns: string[];
+      try {
+        columns = (await lake.query(sql)).columns;
+      } catch (e) {
+        if (p.sql) out.push({ ...loaded.pos(`${key}.sql`), path: `${key}.sql`, message: `the local DuckDB engine cannot run it: ${(e as Error).message.split('\n')[0]}`, severity: 'warning' });
+        continue;
+      }
+      const shown: Array<{ field: string; path: string }> = [
+        ...(p.chart?.encoding ? chartFields(p.chart).map((f) => ({ field: f.field, path: `chart.${f.path}` })) : []),
+        ...(p.table?.columns ?? []).map((c, i) => ({ field: c, path: `table.columns[${i}]` })),
+        ...(p.number?.field ? [{ field: p.number.field, path: 'number.field' }] : []),
+      ];
+      const from = p.sql ? 'its query' : `query ${p.query}`;
+      for (const f of shown) {
+        if (columns.includes(f.field)) continue;
+        const key2 = `${key}.${f.path}`;
+        out.push({ ...loaded.pos(key2), path: key2, message: `"${f.field}" is not a column of ${from} (it returns ${columns.join(', ')})`, severity: 'error' });
+      }
+    }
+  } finally {
+    lake.close();
+  }
+  return out;
+}
+
+/**
  * What `validate` adds to the schema and plugin checks: tableProblems and queryProblems of a
  * pipeline and of the pipelines it includes (one lake: `tables` is every table in it).
  */
 export async function sqlProblems(pipelines: LoadedPipeline[], tables: Record<string, TableSpec>): Promise<Problem[]> {
   const out: Problem[] = [];
-  for (const loaded of pipelines) out.push(...(await tableProblems(loaded)), ...(await queryProblems(loaded, { tables })));
+  for (const loaded of pipelines) out.push(...(await tableProblems(loaded)), ...(await queryProblems(loaded, { tables })), ...(await dashboardProblems(loaded, tables)));
   return out;
 }
