@@ -367,3 +367,42 @@ describe('plugin schemas with oneOf', () => {
     ]);
   });
 });
+
+describe('dashboards', () => {
+  const text =
+    HEAD +
+    `streams:
+  s: { endpoint: me/playlists }
+queries:
+  q: { sql: "SELECT 1 AS n FROM t" }
+dashboards:
+  main:
+    panels:
+      - { title: both, query: q, sql: "SELECT 1 AS n", number: { field: n } }
+      - { title: none shown, query: q }
+      - { title: two shown, query: q, table: {}, number: { field: n } }
+      - { title: unknown query, query: qq, table: {} }
+      - { title: fine, query: q, number: { field: n } }
+  other:
+    panels:
+      - { title: bad chart, sql: "SELECT 1 AS n", chart: { mark: pie, encoding: { x: { field: n, type: amount } } } }
+`;
+  const problems = problemsOf(text);
+  const lines = text.split('\n');
+
+  it('a panel has one query and one way to show it, each mistake at its line', () => {
+    expect(at(problems, 'dashboards.main.panels[0].sql').message).toBe('give either query (a named query) or sql, not both');
+    expect(at(problems, 'dashboards.main.panels[1]').message).toBe('a panel needs one of chart (Vega-Lite), table or number');
+    expect(at(problems, 'dashboards.main.panels[2].number').message).toBe('a panel shows its rows one way: table and number are both given');
+    const unknown = at(problems, 'dashboards.main.panels[3].query');
+    expect(unknown.message).toBe('no named query "qq" (queries: q)');
+    expect(pos(unknown)).toEqual(spot(text, 'unknown query', 'qq'));
+    expect(problems.filter((p) => p.path.startsWith('dashboards.main.panels[4]'))).toEqual([]);
+    expect(lines[unknown.line - 1]).toContain('title: unknown query');
+  });
+
+  it('the chart is held to its Vega-Lite subset by the schema', () => {
+    expect(at(problems, 'dashboards.other.panels[0].chart.mark').message).toMatch(/pie/);
+    expect(at(problems, 'dashboards.other.panels[0].chart.encoding.x.type').message).toMatch(/quantitative, temporal, ordinal, nominal/);
+  });
+});

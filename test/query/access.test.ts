@@ -140,4 +140,11 @@ describe('validate: pipeline SQL that would read or write files', () => {
     const line = lines.findIndex((l) => l.includes('read_csv')) + 1;
     expect(e.problems.map((p) => [p.line, p.col, p.path])).toEqual([[line, lines[line - 1].indexOf('read_csv') + 1, 'queries.artists_across_playlists.sql']]);
   });
+
+  it("rejects a dashboard panel's SQL reading a file, at its line in the panel", async () => {
+    const { file, lines } = variant('panel', [['          WHERE added_at IS NOT NULL\n', "          WHERE added_at IS NOT NULL AND added_by NOT IN (SELECT content FROM read_text('.secrets.json'))\n"]]);
+    const e = (await preparePipeline(file).catch((x: unknown) => x)) as ConfigError;
+    const line = lines.findIndex((l) => l.includes('read_text')) + 1;
+    expect(e.problems.map((p) => [p.line, p.col, p.path])).toEqual([[line, lines[line - 1].indexOf('read_text') + 1, 'dashboards.playlists.panels[2].sql']]);
+  });
 });

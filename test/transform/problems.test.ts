@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { formatProblem, readPipeline } from '../../core/config/index.ts';
-import { queryProblems, sqlProblems } from '../../core/query/problems.ts';
+import { dashboardProblems, queryProblems, sqlProblems } from '../../core/query/problems.ts';
 import { tableProblems } from '../../core/transform/problems.ts';
 import { lakeTables, preparePipeline } from '../../core/pipeline.ts';
 import { MAX_SQL_NESTING, tooDeep } from '../../core/query/parsers.ts';
@@ -122,5 +122,28 @@ describe('queryProblems', () => {
     const line = lineOf(lines, 'p.dt >= =');
     expect([syntax.line, lines[line - 1].slice(syntax.col - 1, syntax.col + 13)]).toEqual([line, '= date_format(']);
     expect(bind.message).toMatch(/^the local DuckDB engine cannot run it: Binder Error: .*nope/);
+  });
+});
+
+describe('dashboardProblems', () => {
+  it("names a panel field its query does not return, at the field's line and column", async () => {
+    const { loaded, lines } = variant('dashboards', [
+      ['            x: { field: hours, type: quantitative, title: Hours }\n            tooltip: [{ field: artist', '            x: { field: hourz, type: quantitative, title: Hours }\n            tooltip: [{ field: artist'],
+      ['table: { columns: [artist, playlists, tracks] }', 'table: { columns: [artist, playlist, tracks] }'],
+      ["SELECT date_trunc('month', added_at) AS month, count(*) AS tracks_added", "SELECT date_trunc('month', added_at) AS month, count(*) AS tracks_added,,"],
+    ]);
+    const prep = await preparePipeline(SHIPPED);
+    const problems = await dashboardProblems(loaded, lakeTables(prep));
+    expect(problems.map((p) => [p.path, p.severity, p.message])).toEqual([
+      ['dashboards.listening.panels[5].chart.encoding.x.field', 'error', '"hourz" is not a column of its query (it returns artist, hours, plays)'],
+      ['dashboards.playlists.panels[1].table.columns[1]', 'error', '"playlist" is not a column of its query (it returns artist, playlists, tracks)'],
+      ['dashboards.playlists.panels[2].sql', 'error', expect.stringMatching(/^not valid Athena \(Trino\) SQL: /)],
+    ]);
+    const field = problems[0];
+    expect(lines[field.line - 1].slice(field.col - 1, field.col + 4)).toBe('hourz');
+    const syntax = problems[2];
+    expect(lines[syntax.line - 1]).toContain('tracks_added,,');
+    // What validate runs: the same problems through sqlProblems.
+    expect((await sqlProblems([loaded], lakeTables(prep))).filter((p) => p.path.startsWith('dashboards')).length).toBe(3);
   });
 });
