@@ -83,6 +83,8 @@ function cellText(v: unknown): string {
   // Years and small counts read better without a thousands separator (2026, not 2,026).
   if (typeof v === 'number') return Number.isInteger(v) ? (Math.abs(v) < 10_000 ? String(v) : v.toLocaleString('en')) : v.toLocaleString('en', { maximumFractionDigits: 2 });
   if (Array.isArray(v)) return v.map(cellText).join(', ');
+  // Timestamps as people read them: a day (2024-05-01) when at midnight, else to the minute.
+  if (typeof v === 'string' && /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/.test(v)) return /T00:00:00(\.0+)?Z$/.test(v) ? v.slice(0, 10) : `${v.slice(0, 10)} ${v.slice(11, 16)}`;
   if (typeof v === 'object') return JSON.stringify(v);
   return typeof v === 'string' ? v : JSON.stringify(v);
 }
