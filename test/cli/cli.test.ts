@@ -65,8 +65,11 @@ describe('spotify-pipeline CLI', () => {
     expect(r.stderr).toContain(`broken.yaml:${epLine + 1}:${col(epLine, 'me/player/recent')} streams.recently_played.endpoint: unknown endpoint "me/player/recent"`);
   });
 
-  it('run --sandbox-fallback says it uses the sandbox, builds the lake and prints every query', async () => {
-    const r = cli(['run', '--sandbox-fallback', '--queries'], dir);
+  it('npm start (run --sandbox-fallback --queries --report) says it uses the sandbox, builds the lake, prints every query and writes the report', async () => {
+    const start = (JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start;
+    const args = start.replace(/^node bin\/spotify-pipeline\.mjs /, '').split(' ');
+    expect(args).toEqual(['run', '--sandbox-fallback', '--queries', '--report']);
+    const r = cli(args, dir);
     expect(r.stderr).not.toMatch(/error/i);
     expect(r.code).toBe(0);
     const first = r.stdout.split('\n')[0];
@@ -79,6 +82,16 @@ describe('spotify-pipeline CLI', () => {
     expect(r.stdout).not.toContain('(no rows)');
     const curated = await readdir(join(dir, '.lake', 'curated'));
     for (const t of ['plays', 'playlist_tracks', 'tracks', 'artists', 'playlists']) expect(curated).toContain(t);
+    // The report's path, weight and panels, last; the file is there with every panel.
+    const line = r.stdout.trimEnd().split('\n').at(-1)!;
+    expect(line).toMatch(/^Report: \.lake\/reports\/report\.html \(\d+(\.\d)? KiB, 14 panels; queries \d+\.\d\d s\)$/);
+    const html = await readFile(join(dir, '.lake', 'reports', 'report.html'), 'utf8');
+    expect(html.match(/<article class="panel/g)?.length).toBe(14);
+    // `report` writes it anywhere, and says where.
+    const again = cli(['report', '--out', 'mine.html'], dir);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stdout).toMatch(/^Report: mine\.html \(/);
+    expect(await readFile(join(dir, 'mine.html'), 'utf8')).toContain('<h2 id="playlists-title">Your playlists</h2>');
   });
 
   it('query prints a named query as csv and json, and ad-hoc SQL', () => {
