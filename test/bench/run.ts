@@ -2,11 +2,13 @@
  * `npm run bench`: every benchmark, one after the other (figures are printed, never asserted).
  * `npm run bench -- transform` runs only the named ones; `npm run bench -- transform --engine spark`
  * also builds the same raw data on local Spark (the Glue job's code) and prints its records/s;
- * `--records N` sizes the transform bench (`--records 10000000`: peak RSS at 10M plays).
+ * `--records N` sizes the transform bench (`--records 10000000`: peak RSS at 10M plays) and the
+ * report bench (the history its dashboards draw).
  */
 import { runTransformBench } from './transform.ts';
 import { benchHistory } from './history.ts';
 import { runCliBench } from './cli.ts';
+import { runReportBench } from './report.ts';
 
 // Options with a value: `--engine spark` (the transform bench also runs the Spark engine).
 const args = process.argv.slice(2);
@@ -29,6 +31,7 @@ const benches: Record<string, () => Promise<void>> = {
   cli: async () => runCliBench(),
   transform: () => runTransformBench({ spark: engine === 'spark', records: records === undefined ? undefined : Number(records) }),
   history: () => benchHistory().then(() => undefined),
+  report: () => runReportBench({ records: records === undefined ? undefined : Number(records) }),
 };
 
 const wanted = args.filter((a, i) => !a.startsWith('-') && args[i - 1] !== '--engine' && args[i - 1] !== '--records');
