@@ -82,8 +82,8 @@ export async function queryProblems(
 /**
  * The dashboards' panels: their own SQL must parse as Athena (Trino) SQL, and every column a panel
  * shows (a chart's encoding fields, a table's columns, a number's field) must be a column its query
- * returns, found by running the query on an empty lake (each table an empty view of its declared
- * types). A query the local engine cannot bind is a warning, as for named queries.
+ * returns, found by binding the query (DESCRIBE: it does not run) on an empty lake (each table an
+ * empty view of its declared types). A query the local engine cannot bind is a warning, as for named queries.
  */
 export async function dashboardProblems(loaded: LoadedPipeline, tables: Record<string, TableSpec>): Promise<Problem[]> {
   const panels = Object.entries(loaded.config.dashboards ?? {}).flatMap(([name, d]) => (Array.isArray(d?.panels) ? d.panels : []).map((p, i) => ({ key: `dashboards.${name}.panels[${i}]`, p })));
@@ -111,7 +111,8 @@ export async function dashboardProblems(loaded: LoadedPipeline, tables: Record<s
       }
       let columns: string[];
       try {
-        columns = (await lake.query(sql)).columns;
+        // DESCRIBE binds without running: a panel's query may be slow (or never end) on real data.
+        columns = (await lake.query(`DESCRIBE ${sql}`)).rows.map((r) => String(r.column_name));
       } catch (e) {
         if (p.sql) out.push({ ...loaded.pos(`${key}.sql`), path: `${key}.sql`, message: `the local DuckDB engine cannot run it: ${(e as Error).message.split('\n')[0]}`, severity: 'warning' });
         continue;

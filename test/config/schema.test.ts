@@ -34,13 +34,14 @@ describe('config/pipeline.schema.json', () => {
     expect(open.sort()).toEqual(['$.connector.config', '$.streams.<name>.params']);
   });
 
-  it('names streams, tables, queries and columns with one pattern', () => {
+  it('names streams, tables, queries, columns and dashboards with one pattern', () => {
     const named = all.filter(([, s]) => s.patternProperties).map(([p, s]) => [p, Object.keys(s.patternProperties as object)]);
     expect(named).toEqual([
       ['$.streams', ['^[a-z][a-z0-9_]*$']],
       ['$.tables', ['^[a-z][a-z0-9_]*$']],
       ['$.tables.<name>.columns', ['^[a-z][a-z0-9_]*$']],
       ['$.queries', ['^[a-z][a-z0-9_]*$']],
+      ['$.dashboards', ['^[a-z][a-z0-9_]*$']],
     ]);
   });
 
