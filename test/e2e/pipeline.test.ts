@@ -7,11 +7,11 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startSandbox, type SpotifySandbox } from '../../connectors/spotify/sandbox/index.ts';
-import { connectorConfig, lakeTables, preparePipeline, runLocal, type Prepared } from '../../core/pipeline.ts';
+import { lakeTables, preparePipeline, runLocal, type Prepared } from '../../core/pipeline.ts';
 import { memoryLogger } from '../../core/log.ts';
 import { openLake } from '../../core/query/index.ts';
 import type { RunSummary } from '../../core/engine/run.ts';
-import { sharedCatalog } from '../../connectors/spotify/sandbox/catalog.ts';
+import { runIncludes, sandboxConfig } from '../support/shipped.ts';
 
 const PIPELINE = join(import.meta.dirname, '..', '..', 'pipeline.yaml');
 
@@ -148,16 +148,7 @@ describe('shipped pipeline against the sandbox', () => {
   });
 
   it('answers every named query with rows, the included export pipeline run into the same lake', async () => {
-    for (const inc of prep.includes ?? []) {
-      // What the Web API sandbox shares (as `run` passes it), so the export's track ids are its catalog's.
-      const choice = await connectorConfig(inc, { sandbox: 'always', seed: 7, peers: { spotify: { catalog: sharedCatalog(7) } } });
-      try {
-        const s = await runLocal(inc, { lake, logger: memoryLogger(), connectorConfig: choice.config });
-        expect(s.ok, s.error).toBe(true);
-      } finally {
-        await choice.sandbox?.close();
-      }
-    }
+    await runIncludes(prep, lake, 7);
     const db = await openLake(lake, lakeTables(prep));
     try {
       for (const [name, q] of Object.entries(prep.loaded.config.queries)) {
@@ -179,16 +170,6 @@ describe('shipped pipeline against the sandbox', () => {
     }
   });
 });
-
-export function sandboxConfig(sb: SpotifySandbox) {
-  return {
-    api_mode: 'development',
-    api_base_url: sb.apiUrl,
-    accounts_base_url: sb.accountsUrl,
-    ...sb.credentials,
-    rate_limit: null,
-  };
-}
 
 async function listParquet(dir: string): Promise<string[]> {
   const out: string[] = [];

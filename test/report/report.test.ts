@@ -11,17 +11,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSandbox, type SpotifySandbox } from '../../connectors/spotify/sandbox/index.ts';
-import { sharedCatalog } from '../../connectors/spotify/sandbox/catalog.ts';
 import { writeLocalReport } from '../../core/cli/report.ts';
 import { memoryLogger } from '../../core/log.ts';
-import { connectorConfig, lakeTables, preparePipeline, runLocal, type Prepared } from '../../core/pipeline.ts';
+import { lakeTables, preparePipeline, runLocal, type Prepared } from '../../core/pipeline.ts';
+import { runIncludes, sandboxConfig } from '../support/shipped.ts';
 import { openLake } from '../../core/query/index.ts';
 import { panelSql, type Report } from '../../core/report/index.ts';
 import { closeBrowser, countElements, horizontalOverflow, openPage, screenshot, SCREENSHOTS } from '../support/browser.ts';
 
 const PIPELINE = join(import.meta.dirname, '..', '..', 'pipeline.yaml');
-
-const sandboxConfig = (sb: SpotifySandbox) => ({ api_mode: 'development', api_base_url: sb.apiUrl, accounts_base_url: sb.accountsUrl, ...sb.credentials, rate_limit: null });
 
 describe('the report of the shipped pipeline', () => {
   let sb: SpotifySandbox;
@@ -37,15 +35,7 @@ describe('the report of the shipped pipeline', () => {
     const api = await runLocal(prep, { lake, logger: memoryLogger(), connectorConfig: sandboxConfig(sb) });
     expect(api.ok, api.error).toBe(true);
     apiOnly = await writeLocalReport(prep, lake, join(lake, 'reports', 'api-only.html'));
-    for (const inc of prep.includes ?? []) {
-      const choice = await connectorConfig(inc, { sandbox: 'always', seed: 7, peers: { spotify: { catalog: sharedCatalog(7) } } });
-      try {
-        const s = await runLocal(inc, { lake, logger: memoryLogger(), connectorConfig: choice.config });
-        expect(s.ok, s.error).toBe(true);
-      } finally {
-        await choice.sandbox?.close();
-      }
-    }
+    await runIncludes(prep, lake, 7);
     full = await writeLocalReport(prep, lake, join(lake, 'reports', 'report.html'));
   });
 
