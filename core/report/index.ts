@@ -160,7 +160,7 @@ export async function buildReport(o: ReportOptions): Promise<Report> {
         const compiled = compileChart(panel.chart, rows, label);
         outcome.rowMarks = compiled.rowMarks;
         charts.push({ id, label, spec: compiled.spec });
-        panels.push(`${open}${head}<div class="chart" aria-hidden="false"></div><details><summary>Data table (${rows.length.toLocaleString('en')} rows)</summary>${tableHtml(result.columns, rows, panel.title)}</details>${cut}</article>`);
+        panels.push(`${open}${head}<div class="chart"></div><details><summary>Data table (${rows.length.toLocaleString('en')} rows)</summary>${tableHtml(result.columns, rows, panel.title)}</details>${cut}</article>`);
       } else {
         panels.push(`${open}${head}${tableHtml(columns, rows, panel.title)}${cut}</article>`);
       }
