@@ -74,3 +74,10 @@ export function only(s: Synth, type: string) {
 
  
 export const policyOf = (config: Record<string, any>) => JSON.parse(String(config.policy)) as { Statement: Array<Record<string, any>> };
+
+/** The extractor function's config (the stack also has the report function). */
+export function extractorFn(s: { model: SynthModel }) {
+  const fns = s.model.ofType('aws_lambda_function').filter((f) => /-extractor$/.test(String(f.config.function_name)));
+  if (fns.length !== 1) throw new Error(`expected one extractor function, found ${fns.length}`);
+  return fns[0].config;
+}
