@@ -30,6 +30,7 @@ import { GlueCatalog } from './constructs/glue-catalog.ts';
 import { GlueTransform, type AwsContext } from './constructs/glue-transform.ts';
 import { AthenaAnalytics } from './constructs/athena-analytics.ts';
 import { ReportFunction, reportFunctionName } from './constructs/report-function.ts';
+import { QuickSight } from './constructs/quicksight.ts';
 import { Alarms } from './constructs/alarms.ts';
 import { PipelineTags } from './constructs/ownership.ts';
 import { PipelineKey } from './constructs/pipeline-key.ts';
@@ -109,6 +110,8 @@ export class PipelineStack extends TerraformStack {
   readonly athena: AthenaAnalytics;
   /** The report function, when the pipeline declares dashboards. */
   readonly report?: ReportFunction;
+  /** QuickSight's data source and datasets (aws.quicksight). */
+  readonly quicksight?: QuickSight;
   readonly alarms?: Alarms;
   /** Profile hardened without aws.kms_key_arn: the key the stack creates (settings.kmsKeyArn is its ARN). */
   readonly key?: PipelineKey;
@@ -313,6 +316,17 @@ export class PipelineStack extends TerraformStack {
       kmsKeyArn: settings.kmsKeyArn,
       queries: Object.assign({}, ...includes.map((p) => p.queries ?? {}), pipeline.queries ?? {}) as PipelineConfig['queries'],
     });
+
+    if (settings.quicksight) {
+      this.quicksight = new QuickSight(this, 'quicksight', {
+        pipelineName: pipeline.name,
+        workgroup: this.athena.workgroup.name,
+        databaseName,
+        tables: this.catalog.columns,
+        principalArn: settings.quicksight.principalArn,
+      });
+      this.notes.push(`QuickSight (aws.quicksight): a data source on workgroup ${pipeline.name} and ${this.catalog.columns.size} direct-query datasets owned by ${settings.quicksight.principalArn}; QuickSight is a monthly subscription per user (see the cost estimate)`);
+    }
 
     if (settings.alarmEmail || settings.alarmTopicArn) {
       this.alarms = new Alarms(this, 'alarms', {

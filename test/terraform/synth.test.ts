@@ -641,3 +641,45 @@ describe('synthesized stack: deploy settings a first deploy needs (issue 13)', (
     expect(() => loadText(withAws('lambda: { reserved_concurrency: 0 }'))).toThrow(/aws\.lambda\.reserved_concurrency/);
   });
 });
+
+describe('synthesized stack: QuickSight (aws.quicksight, opt-in)', () => {
+  const ALICE = 'arn:aws:quicksight:us-east-1:123456789012:user/default/alice';
+  const s = synth(withAws(`quicksight:\n  principal_arn: ${ALICE}\n  readers: 2`));
+
+  it('creates an Athena data source on the stack workgroup and one direct-query dataset per catalog table, owned by the principal', () => {
+    const ds = only(s, 'aws_quicksight_data_source');
+    expect(ds).toMatchObject({ type: 'ATHENA', data_source_id: 'my-spotify-lake-athena', ssl_properties: { disable_ssl: false } });
+    expect(s.model.resolve(ds.parameters.athena.work_group)?.type).toBe('aws_athena_workgroup');
+    expect(ds.permission).toEqual([{ principal: ALICE, actions: expect.arrayContaining(['quicksight:DescribeDataSource', 'quicksight:PassDataSource']) }]);
+    const sets = s.model.ofType('aws_quicksight_data_set');
+    const tables = s.model.ofType('aws_glue_catalog_table');
+    expect(sets.map((x) => x.config.physical_table_map[0].relational_table.name).sort()).toEqual(tables.map((t) => t.config.name).sort());
+    for (const set of sets) {
+      const rel = set.config.physical_table_map[0].relational_table;
+      expect(set.config.import_mode).toBe('DIRECT_QUERY');
+      expect(s.model.resolve(rel.data_source_arn)?.type).toBe('aws_quicksight_data_source');
+      expect(rel).toMatchObject({ catalog: 'AwsDataCatalog', schema: 'my_spotify_lake' });
+      expect(set.config.permissions).toEqual([{ principal: ALICE, actions: expect.arrayContaining(['quicksight:DescribeDataSet', 'quicksight:PassDataSet']) }]);
+      // Its columns are the catalog table's (file columns, then partition keys), typed for QuickSight.
+      const table = tables.find((t) => t.config.name === rel.name)!.config;
+      const cols = [...table.storage_descriptor.columns, ...(table.partition_keys ?? [])];
+      expect(rel.input_columns.map((c: { name: string }) => c.name)).toEqual(cols.map((c: { name: string }) => c.name));
+    }
+    const plays = sets.find((x) => x.config.physical_table_map[0].relational_table.name === 'plays')!.config.physical_table_map[0].relational_table.input_columns as Array<{ name: string; type: string }>;
+    const typeOf = (n: string) => plays.find((c) => c.name === n)?.type;
+    expect([typeOf('played_at'), typeOf('track_id'), typeOf('duration_ms')]).toEqual(['DATETIME', 'STRING', 'INTEGER']);
+    expect(s.stack.notes.some((n) => /QuickSight \(aws\.quicksight\).*monthly subscription/.test(n))).toBe(true);
+    expect(s.checks.filter((c) => !c.ok)).toEqual([]);
+  });
+
+  it('is off by default', () => {
+    const shipped = synth(SHIPPED);
+    expect(shipped.model.ofType('aws_quicksight_data_source')).toEqual([]);
+    expect(shipped.model.ofType('aws_quicksight_data_set')).toEqual([]);
+  });
+
+  it('refuses a principal that is no QuickSight user or group ARN, at its line', () => {
+    expect(() => loadText(withAws('quicksight:\n  principal_arn: alice'))).toThrow(/aws\.quicksight\.principal_arn.*QuickSight user or group ARN/);
+  });
+});
+
