@@ -149,14 +149,19 @@ export function reportEntry(spec: ReportSpec): string {
   ].join('\n');
 }
 
-/** The report of a deployed lake: the main pipeline's dashboards over every pipeline's queries and tables. */
+/**
+ * The report of a deployed lake: the main pipeline's dashboards and the named queries their
+ * panels use (of any pipeline of the lake), nothing else, so a stream, table or query no panel
+ * reads leaves the report function's code unchanged.
+ */
 export function reportSpec(main: PipelineConfig, includes: PipelineConfig[]): ReportSpec {
-  const all = [...includes, main];
+  const all = Object.assign({}, ...[...includes, main].map((p) => p.queries ?? {})) as ReportSpec['queries'];
+  const dashboards = main.dashboards ?? {};
+  const used = new Set(Object.values(dashboards).flatMap((d) => d.panels.map((panel) => panel.query).filter((q): q is string => !!q)));
   return {
     title: `${main.name}: your listening`,
-    dashboards: main.dashboards ?? {},
-    queries: Object.assign({}, ...all.map((p) => p.queries ?? {})) as ReportSpec['queries'],
-    tables: [...new Set(all.flatMap((p) => Object.keys(p.tables ?? {})))].sort(),
+    dashboards,
+    queries: Object.fromEntries(Object.entries(all).filter(([name]) => used.has(name))),
   };
 }
 

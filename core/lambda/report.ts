@@ -6,8 +6,8 @@
  * (terraform/constructs/glue-transform.ts); `spotify-pipeline report --aws` presigns the object.
  *
  * The deployed bundle's entry is generated at synth time (core/lambda/bundle.ts `reportEntry`):
- * it embeds the report's spec (title, dashboards, queries and table names of the pipeline and
- * those it includes) and Vega's browser runtime as text, so the function reads nothing at start.
+ * it embeds the report's spec (title, dashboards and the named queries they use) and Vega's
+ * browser runtime as text, so the function reads nothing at start.
  *
  * Environment (set by the deployment):
  *   LAKE_BUCKET, LAKE_PREFIX     the lake (run manifests `_runs/*.json` are read, the report written)
@@ -37,9 +37,8 @@ export const REPORT_CONTENT_TYPE = 'text/html; charset=utf-8';
 export interface ReportSpec {
   title: string;
   dashboards: Record<string, DashboardSpec>;
+  /** The named queries the panels use. */
   queries: Record<string, QuerySpec>;
-  /** The lake's table names (a failed or empty panel's message names the tables it reads). */
-  tables: string[];
 }
 
 export interface ReportHandlerOptions {
@@ -105,12 +104,11 @@ export function createReportHandler(opts: ReportHandlerOptions): ReportHandler {
     const remaining = context?.getRemainingTimeInMillis?.();
     const queryTimeoutMs = typeof remaining === 'number' && Number.isFinite(remaining) ? Math.max(10_000, Math.min(MAX_QUERY_MS, remaining - WRITE_MARGIN_MS)) : MAX_QUERY_MS;
     const source = athenaSource({ client: athena, workgroup, database, queryTimeoutMs });
-    const tables = opts.spec.tables;
     const report = await buildReport({
       title: opts.spec.title,
       dashboards: opts.spec.dashboards,
       queries: opts.spec.queries,
-      source: { query: (sql) => source.query(sql), tablesOf: (sql) => tablesIn(sql, tables) },
+      source: { query: (sql) => source.query(sql) },
       from: `Athena (workgroup ${workgroup}, database ${database})`,
       latestRuns: latestRuns(await readManifests(storage, log)),
       vega: opts.vega,
@@ -148,12 +146,6 @@ async function readManifests(storage: S3Storage, log: (line: string) => void): P
     else out.push(m);
   }
   return out.sort((a, b) => (a.run_id < b.run_id ? -1 : a.run_id > b.run_id ? 1 : 0));
-}
-
-/** The lake's tables a query names (whole words, case-insensitive). */
-function tablesIn(sql: string, tables: string[]): string[] {
-  const words = new Set(sql.toLowerCase().match(/[a-z_][a-z0-9_]*/g) ?? []);
-  return tables.filter((t) => words.has(t.toLowerCase()));
 }
 
 /** The run id the state machine passes (`{ arguments: { "--run_id": ... } }`), when it does. */
