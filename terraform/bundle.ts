@@ -211,7 +211,7 @@ const reportCache = new Map<string, ReportBundle>();
 
 /** Bundles the report function with the report's spec embedded (cached per spec in this process). */
 export function buildReportBundle(opts: { spec: ReportSpec; outRoot?: string; secretValues?: string[] }): ReportBundle {
-  const key = JSON.stringify(opts.spec);
+  const key = `${JSON.stringify(opts.spec)}\0${(opts.secretValues ?? []).join('\0')}`;
   const hit = reportCache.get(key);
   if (hit && existsSync(join(hit.dir, 'index.mjs'))) return hit;
   let code: string;

@@ -21,7 +21,7 @@ import { deploySettings, type DeploySettings } from './settings.ts';
 import { escapeTf, glueDatabaseName, lakeBucketName, lakePrefix, shortName } from './names.ts';
 import { buildExtractorBundle, buildReportBundle, ROOT, type ExtractorBundle, type ReportBundle } from './bundle.ts';
 import { reportSpec } from '../core/lambda/bundle.ts';
-import { refuseSecretLeaks } from './secrets.ts';
+import { knownSecretValues, refuseSecretLeaks } from './secrets.ts';
 import { refuseMissingEnv, type MissingEnv } from './deploy-env.ts';
 import { LakeStorage, LAKE_AREAS } from './constructs/lake-storage.ts';
 import { PipelineSecrets } from './constructs/pipeline-secrets.ts';
@@ -270,7 +270,7 @@ export class PipelineStack extends TerraformStack {
 
     // The report: the main pipeline's dashboards, rendered from Athena after each transform.
     if (Object.keys(pipeline.dashboards ?? {}).length) {
-      const reportBundle = props.reportBundle ?? buildReportBundle({ spec: reportSpec(pipeline, includes) });
+      const reportBundle = props.reportBundle ?? buildReportBundle({ spec: reportSpec(pipeline, includes), secretValues: knownSecretValues(props.pipelineFile) });
       if (reportBundle.placeholder) Annotations.of(this).addError(`the report Lambda could not be bundled (${reportBundle.placeholder})`);
       this.report = new ReportFunction(this, 'report', {
         pipelineName: pipeline.name,

@@ -3,7 +3,7 @@
  * pipeline.yaml loosens (or that an escape-hatch override breaks) fails its check, naming the
  * resource; `spotify-pipeline plan` then exits 1. The README's check table lists the same ids.
  */
-import type { ExtractorBundle } from '../bundle.ts';
+import type { ExtractorBundle, ReportBundle } from '../bundle.ts';
 import { looksLikeCredential } from '../../core/secrets/names.ts';
 import { LEASE_KEY } from '../../core/lambda/lease.ts';
 import { BUCKET_ROLE_TAG } from '../constructs/ownership.ts';
@@ -27,6 +27,8 @@ export interface Check {
 
 export interface CheckContext {
   bundle?: ExtractorBundle;
+  /** The report function's bundle (a pipeline with dashboards): SP017 holds it to the same rules. */
+  reportBundle?: ReportBundle;
   /** Values that must appear nowhere in the stack (terraform/secrets.ts `knownSecretValues`): SP018. */
   secretValues?: string[];
 }
@@ -342,16 +344,17 @@ export const CHECKS: Check[] = [
   {
     id: 'SP017',
     title: 'extractor bundle clean',
-    description: 'the extractor bundle was built from the real entry and has no dev dependency and no credential',
-    run: (_m, ctx) => {
-      const b = ctx.bundle;
-      if (!b) return [];
-      return [
-        ...(b.placeholder ? [{ resource: 'extractor bundle', message: `not built: ${b.placeholder}` }] : []),
-        ...(b.devPackages.length ? [{ resource: 'extractor bundle', message: `contains dev dependencies: ${b.devPackages.join(', ')}` }] : []),
-        ...b.credentialFindings.map((f) => ({ resource: 'extractor bundle', message: `contains a credential: ${f}` })),
-      ];
-    },
+    description: 'the extractor bundle (and the report function\'s) was built from the real entry and has no dev dependency and no credential',
+    run: (_m, ctx) =>
+      ([['extractor bundle', ctx.bundle], ['report bundle', ctx.reportBundle]] as const).flatMap(([resource, b]) =>
+        b
+          ? [
+              ...(b.placeholder ? [{ resource, message: `not built: ${b.placeholder}` }] : []),
+              ...(b.devPackages.length ? [{ resource, message: `contains dev dependencies: ${b.devPackages.join(', ')}` }] : []),
+              ...b.credentialFindings.map((f) => ({ resource, message: `contains a credential: ${f}` })),
+            ]
+          : [],
+      ),
   },
   {
     id: 'SP018',

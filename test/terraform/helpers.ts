@@ -60,7 +60,7 @@ export function synth(text: string, opts: { env?: Record<string, string>; entry?
   opts.mutate?.(stack);
   const json = JSON.parse(Testing.synth(stack));
   const model = modelOf(json, ownersOf(stack));
-  return { stack, json, model, checks: runChecks(model, { bundle, secretValues: [KNOWN_SECRET] }), bundle };
+  return { stack, json, model, checks: runChecks(model, { bundle, reportBundle: stack.report?.bundle, secretValues: [KNOWN_SECRET] }), bundle };
 }
 
 export const check = (s: Synth, id: string) => s.checks.find((c) => c.id === id)!;
