@@ -2,7 +2,8 @@
  * `report --aws`: a short-lived presigned URL of the report the deployed pipeline wrote
  * (core/lambda/report.ts: `s3://<lake bucket>/<prefix>reports/report.html`, written after each
  * transform). The object stays private; the URL is signed with the caller's credentials (the
- * standard AWS environment: AWS_REGION, AWS_PROFILE, ...) and works for --expires seconds.
+ * standard AWS environment: AWS_PROFILE, ...; the region is aws.region, else AWS_REGION) and works
+ * for --expires seconds.
  */
 import { GetObjectCommand, HeadObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
@@ -58,8 +59,11 @@ export async function reportAwsCommand(
   deps: { s3?: S3Client; out?: (line: string) => void; err?: (line: string) => void; env?: Record<string, string | undefined> } = {},
 ): Promise<PresignedReport> {
   const env = deps.env ?? process.env;
-  const s3 = deps.s3 ?? new S3Client({});
+  // The deployment's region (aws.region) when pipeline.yaml names one, else the AWS environment's.
+  const configured = prep.loaded.config.aws?.region;
+  const s3 = deps.s3 ?? new S3Client(configured ? { region: configured } : {});
   const region = await s3.config.region().catch(() => undefined);
+  if (!region) throw new UserError('no AWS region: set AWS_REGION (or aws.region in pipeline.yaml) to the deployment\'s region');
   const bucket = deployedBucket(prep, region, env);
   const r = await presignReport({ s3, bucket, prefix: lakePrefix(prep.loaded.config), expires: o.expires });
   const out = deps.out ?? ((l: string) => process.stdout.write(`${l}\n`));
