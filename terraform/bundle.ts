@@ -14,7 +14,8 @@ import { createHash } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { buildSync, type Metafile } from 'esbuild';
-import { EXTRACTOR_FORBIDDEN_PACKAGES, EXTRACTOR_HANDLER, extractorBuildOptions, extractorEntry } from '../core/lambda/bundle.ts';
+import { EXTRACTOR_FORBIDDEN_PACKAGES, EXTRACTOR_HANDLER, extractorBuildOptions, extractorEntry, reportBuildOptions } from '../core/lambda/bundle.ts';
+import type { ReportSpec } from '../core/lambda/report.ts';
 import type { ConnectorRegistry } from '../core/plugin-api.ts';
 import { projectRoot } from '../core/root.ts';
 import { knownSecretValues } from './secrets.ts';
@@ -191,4 +192,55 @@ export function scanForCredentials(text: string, secretValues: string[]): string
   const leaked = secretValues.filter((v) => v.length >= 8 && text.includes(v)).length;
   if (leaked) found.push(`${leaked} value(s) of local secrets or AWS credentials`);
   return found;
+}
+
+/** The report function's code (core/lambda/report.ts): one `index.mjs`, checked like the extractor's. */
+export interface ReportBundle {
+  dir: string;
+  hash: string;
+  bytes: number;
+  handler: string;
+  /** Set when the code is a placeholder: why the report function could not be bundled. */
+  placeholder?: string;
+  packages: string[];
+  devPackages: string[];
+  credentialFindings: string[];
+}
+
+const reportCache = new Map<string, ReportBundle>();
+
+/** Bundles the report function with the report's spec embedded (cached per spec in this process). */
+export function buildReportBundle(opts: { spec: ReportSpec; outRoot?: string; secretValues?: string[] }): ReportBundle {
+  const key = `${JSON.stringify(opts.spec)}\0${(opts.secretValues ?? []).join('\0')}`;
+  const hit = reportCache.get(key);
+  if (hit && existsSync(join(hit.dir, 'index.mjs'))) return hit;
+  let code: string;
+  let metafile: Metafile | undefined;
+  let placeholder: string | undefined;
+  try {
+    const result = buildSync({ ...reportBuildOptions(opts.spec, join(ROOT, '.tmp', 'report.mjs')), write: false });
+    code = result.outputFiles.find((f) => f.path.endsWith('.mjs'))!.text;
+    metafile = result.metafile;
+  } catch (e) {
+    const errors = (e as { errors?: { text: string; location?: { file: string } | null }[] }).errors;
+    const first = errors?.[0];
+    placeholder = first ? `${first.location?.file ? `${first.location.file}: ` : ''}${first.text}` : String(e);
+    code = `export const handler = async () => { throw new Error(${JSON.stringify(`the report function was not bundled: ${placeholder}`)}); };\n`;
+  }
+  const hash = createHash('sha256').update(code).digest('hex');
+  const dir = join(opts.outRoot ?? join(ROOT, '.tmp', 'report-bundle'), hash.slice(0, 32));
+  writeOnce(dir, code);
+  const packages = metafile ? bundledPackages(metafile) : [];
+  const bundle: ReportBundle = {
+    dir,
+    hash,
+    bytes: Buffer.byteLength(code),
+    handler: EXTRACTOR_HANDLER,
+    placeholder,
+    packages: [...new Set(packages.map((p) => p.name))].sort(),
+    devPackages: devOnly(packages),
+    credentialFindings: scanForCredentials(code, opts.secretValues ?? []),
+  };
+  reportCache.set(key, bundle);
+  return bundle;
 }

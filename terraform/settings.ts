@@ -85,6 +85,8 @@ export interface DeploySettings {
   backend?: { bucket: string; key: string; region?: string; source: 'env' | 'pipeline.yaml' };
   /** The default schedule when pipeline.yaml has none. */
   schedule: string;
+  /** `aws.quicksight` (off when absent): who owns the data source and datasets, and the users the cost estimate counts. */
+  quicksight?: { principalArn: string; authors: number; readers: number };
 }
 
 export const DEFAULTS = {
@@ -110,6 +112,9 @@ export const DEFAULTS = {
   /** Profile hardened: a year, what checkov's CKV_AWS_338 asks. */
   hardenedLogRetentionDays: 365,
   schedule: 'rate(1 day)',
+  /** aws.quicksight: the one author who builds analyses over the datasets, no readers. */
+  quicksightAuthors: 1,
+  quicksightReaders: 0,
 } as const;
 
 export function awsSettings(pipeline: PipelineConfig): AwsDeploySettings {
@@ -178,5 +183,6 @@ export function deploySettings(pipeline: PipelineConfig, env: Record<string, str
     },
     backend,
     schedule: pipeline.schedule ?? DEFAULTS.schedule,
+    ...(aws.quicksight ? { quicksight: { principalArn: aws.quicksight.principal_arn, authors: aws.quicksight.authors ?? DEFAULTS.quicksightAuthors, readers: aws.quicksight.readers ?? DEFAULTS.quicksightReaders } } : {}),
   };
 }

@@ -19,8 +19,9 @@ import { sparkJobSpec } from '../core/transform/jobspec.ts';
 import { planTable } from '../core/transform/plan.ts';
 import { deploySettings, type DeploySettings } from './settings.ts';
 import { escapeTf, glueDatabaseName, lakeBucketName, lakePrefix, shortName } from './names.ts';
-import { buildExtractorBundle, ROOT, type ExtractorBundle } from './bundle.ts';
-import { refuseSecretLeaks } from './secrets.ts';
+import { buildExtractorBundle, buildReportBundle, ROOT, type ExtractorBundle, type ReportBundle } from './bundle.ts';
+import { reportSpec } from '../core/lambda/bundle.ts';
+import { knownSecretValues, refuseSecretLeaks } from './secrets.ts';
 import { refuseMissingEnv, type MissingEnv } from './deploy-env.ts';
 import { LakeStorage, LAKE_AREAS } from './constructs/lake-storage.ts';
 import { PipelineSecrets } from './constructs/pipeline-secrets.ts';
@@ -28,6 +29,8 @@ import { ExtractorFunction, type IncludedRuns } from './constructs/extractor-fun
 import { GlueCatalog } from './constructs/glue-catalog.ts';
 import { GlueTransform, type AwsContext } from './constructs/glue-transform.ts';
 import { AthenaAnalytics } from './constructs/athena-analytics.ts';
+import { ReportFunction, reportFunctionName } from './constructs/report-function.ts';
+import { QuickSight } from './constructs/quicksight.ts';
 import { Alarms } from './constructs/alarms.ts';
 import { PipelineTags } from './constructs/ownership.ts';
 import { PipelineKey } from './constructs/pipeline-key.ts';
@@ -54,6 +57,8 @@ export interface PipelineStackProps {
   includes?: Array<{ config: PipelineConfig; file: string }>;
   /** A prebuilt extractor bundle (tests); built from pipelineFile when absent. */
   bundle?: ExtractorBundle;
+  /** A prebuilt report bundle; built from the pipelines' dashboards when absent (none without dashboards). */
+  reportBundle?: ReportBundle;
   /** Default glue-jobs/transform_job.py. */
   glueScript?: string;
   /** What the script imports and its modules read, shipped in one zip. Default glue-jobs/lake_io.py and glue-jobs/job-args.json. */
@@ -103,6 +108,10 @@ export class PipelineStack extends TerraformStack {
   readonly catalog: GlueCatalog;
   readonly transform: GlueTransform;
   readonly athena: AthenaAnalytics;
+  /** The report function, when the pipeline declares dashboards. */
+  readonly report?: ReportFunction;
+  /** QuickSight's data source and datasets (aws.quicksight). */
+  readonly quicksight?: QuickSight;
   readonly alarms?: Alarms;
   /** Profile hardened without aws.kms_key_arn: the key the stack creates (settings.kmsKeyArn is its ARN). */
   readonly key?: PipelineKey;
@@ -141,8 +150,12 @@ export class PipelineStack extends TerraformStack {
       this.key = new PipelineKey(this, 'key', {
         pipelineName: pipeline.name,
         alias: shortName(pipeline.name),
-        // The extractor's and the Glue job's log groups (names as their constructs derive them).
-        logGroups: [`/aws/lambda/${shortName(`${pipeline.name}-extractor`)}*`, `/aws-glue/jobs/${shortName(`${pipeline.name}-transform`)}*`],
+        // The extractor's, the Glue job's and the report's log groups (names as their constructs derive them).
+        logGroups: [
+          `/aws/lambda/${shortName(`${pipeline.name}-extractor`)}*`,
+          `/aws-glue/jobs/${shortName(`${pipeline.name}-transform`)}*`,
+          ...(Object.keys(pipeline.dashboards ?? {}).length ? [`/aws/lambda/${reportFunctionName(pipeline.name)}*`] : []),
+        ],
         aws,
       });
       // From here on every construct sees the created key as the pipeline's key.
@@ -255,6 +268,26 @@ export class PipelineStack extends TerraformStack {
       arnPrefix: `arn:${aws.partition}:glue:${aws.region}:${aws.accountId}`,
     });
 
+    // The report: the main pipeline's dashboards, rendered from Athena after each transform.
+    if (Object.keys(pipeline.dashboards ?? {}).length) {
+      const reportBundle = props.reportBundle ?? buildReportBundle({ spec: reportSpec(pipeline, includes), secretValues: knownSecretValues(props.pipelineFile) });
+      if (reportBundle.placeholder) Annotations.of(this).addError(`the report Lambda could not be bundled (${reportBundle.placeholder})`);
+      this.report = new ReportFunction(this, 'report', {
+        pipelineName: pipeline.name,
+        bundle: reportBundle,
+        lake: this.lake,
+        catalog: this.catalog,
+        workgroup: pipeline.name,
+        architecture: settings.lambda.architecture,
+        logRetentionDays: settings.logRetentionDays,
+        kmsKeyArn: settings.kmsKeyArn,
+        tracing: settings.hardening.tracing,
+        failures: this.extractor.failures,
+        deadLetterQueue: settings.hardening.deadLetterQueue,
+        aws,
+      });
+    }
+
     this.transform = new GlueTransform(this, 'transform', {
       pipelineName: pipeline.name,
       lake: this.lake,
@@ -270,6 +303,7 @@ export class PipelineStack extends TerraformStack {
       logRetentionDays: settings.logRetentionDays,
       kmsKeyArn: settings.kmsKeyArn,
       tracing: settings.hardening.tracing,
+      ...(this.report ? { reportFunctionArn: this.report.fn.arn } : {}),
       aws,
     });
 
@@ -282,6 +316,17 @@ export class PipelineStack extends TerraformStack {
       kmsKeyArn: settings.kmsKeyArn,
       queries: Object.assign({}, ...includes.map((p) => p.queries ?? {}), pipeline.queries ?? {}) as PipelineConfig['queries'],
     });
+
+    if (settings.quicksight) {
+      this.quicksight = new QuickSight(this, 'quicksight', {
+        pipelineName: pipeline.name,
+        workgroup: this.athena.workgroup.name,
+        databaseName,
+        tables: this.catalog.columns,
+        principalArn: settings.quicksight.principalArn,
+      });
+      this.notes.push(`QuickSight (aws.quicksight): a data source on workgroup ${pipeline.name} and ${this.catalog.columns.size} direct-query datasets owned by ${settings.quicksight.principalArn}; QuickSight is a monthly subscription per user (see the cost estimate)`);
+    }
 
     if (settings.alarmEmail || settings.alarmTopicArn) {
       this.alarms = new Alarms(this, 'alarms', {

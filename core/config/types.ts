@@ -87,6 +87,8 @@ export interface AwsSettings {
   alarm_email?: string;
   kms_key_arn?: string;
   lifecycle?: { raw_transition_days?: number; raw_expiration_days?: number; query_results_expiration_days?: number };
+  /** Opt-in QuickSight over the lake (an account that already subscribes): an Athena data source and a dataset per table. */
+  quicksight?: { principal_arn: string; authors?: number; readers?: number };
 }
 
 export interface PipelineConfig {

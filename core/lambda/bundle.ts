@@ -10,12 +10,15 @@
  * This module is for build time only (it is not part of the handler's import graph).
  */
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import type { BuildOptions } from 'esbuild';
 import { parsePipeline } from '../config/load.ts';
+import type { PipelineConfig } from '../config/types.ts';
 import type { ConnectorRegistry } from '../plugin-api.ts';
 import { pluginModule } from '../plugins.ts';
 import { projectRoot } from '../root.ts';
+import type { ReportSpec } from './report.ts';
 
 const ROOT = projectRoot();
 
@@ -113,6 +116,67 @@ export function extractorBuildOptions(spec: ExtractorBundleSpec): BuildOptions &
     minifyWhitespace: true,
     minifySyntax: true,
     // Error names (ConfigError, StopRun, ExtractorRunError) are what Lambda reports as errorType.
+    keepNames: true,
+    legalComments: 'none',
+    sourcemap: false,
+    metafile: true,
+    logLevel: 'silent',
+  };
+}
+
+// ---- the report function --------------------------------------------------------------------------
+
+/** Packages the report function must never contain (its queries run on Athena, not DuckDB). */
+export const REPORT_FORBIDDEN_PACKAGES = EXTRACTOR_FORBIDDEN_PACKAGES;
+
+/** Vega's browser build (the `vega` package exports only its module entry; the build sits beside it). */
+export function vegaBrowserBuild(): string {
+  return join(dirname(createRequire(import.meta.url).resolve('vega')), 'vega.min.js');
+}
+
+/**
+ * The report function's generated entry: the handler with the report's spec embedded as JSON and
+ * Vega's browser runtime imported as text (esbuild's `with { type: 'text' }`), so the deployed
+ * code is one file that reads nothing at start.
+ */
+export function reportEntry(spec: ReportSpec): string {
+  const vega = `./${relative(ROOT, vegaBrowserBuild()).split('\\').join('/')}`;
+  return [
+    `import { createReportHandler } from './core/lambda/report.ts';`,
+    `import vega from ${JSON.stringify(vega)} with { type: 'text' };`,
+    `export const handler = createReportHandler({ spec: ${JSON.stringify(spec)}, vega });`,
+    '',
+  ].join('\n');
+}
+
+/**
+ * The report of a deployed lake: the main pipeline's dashboards and the named queries their
+ * panels use (of any pipeline of the lake), nothing else, so a stream, table or query no panel
+ * reads leaves the report function's code unchanged.
+ */
+export function reportSpec(main: PipelineConfig, includes: PipelineConfig[]): ReportSpec {
+  const all = Object.assign({}, ...[...includes, main].map((p) => p.queries ?? {})) as ReportSpec['queries'];
+  const dashboards = main.dashboards ?? {};
+  const used = new Set(Object.values(dashboards).flatMap((d) => d.panels.map((panel) => panel.query).filter((q): q is string => !!q)));
+  return {
+    title: `${main.name}: your listening`,
+    dashboards,
+    queries: Object.fromEntries(Object.entries(all).filter(([name]) => used.has(name))),
+  };
+}
+
+export function reportBuildOptions(spec: ReportSpec, outfile: string): BuildOptions & { metafile: true } {
+  return {
+    stdin: { contents: reportEntry(spec), resolveDir: ROOT, sourcefile: 'report-entry.ts', loader: 'ts' },
+    outfile,
+    bundle: true,
+    platform: 'node',
+    target: 'node22',
+    format: 'esm',
+    mainFields: ['module', 'main'],
+    banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
+    minifyWhitespace: true,
+    minifySyntax: true,
     keepNames: true,
     legalComments: 'none',
     sourcemap: false,

@@ -43,6 +43,8 @@ export interface QueryResult {
   columns: string[];
   /** JSON-safe: bigints as numbers when safe (else strings), dates/timestamps as ISO strings. */
   rows: Record<string, unknown>[];
+  /** The columns' DuckDB types (`BIGINT`, `DECIMAL(18,3)`, `TIMESTAMP`, ...), as the engine typed them. */
+  types?: string[];
 }
 
 export interface Lake {
@@ -253,7 +255,7 @@ async function openViews(views: ViewSpec[], allow: string[], opts: OpenOptions):
         });
         return obj;
       });
-      return { columns, rows };
+      return { columns, rows, types: types.map((t) => t.toString()) };
     },
     close() {
       db.close();

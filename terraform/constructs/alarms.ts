@@ -6,7 +6,7 @@
  * - the extractor's Lambda Errors metric (a failed run throws);
  * - messages in the extractor's failure queue (an invocation that failed or never happened);
  * - Glue transform runs that end FAILED, TIMEOUT or ERROR (EventBridge rule on Glue Job State Change);
- * - failed executions of the transform starter.
+ * - failed executions of the transform starter (with a report: the job run and the report step too).
  */
 import { Construct } from 'constructs';
 import { CloudwatchEventRule } from '@cdktf/provider-aws/lib/cloudwatch-event-rule/index.js';
@@ -97,6 +97,6 @@ export class Alarms extends Construct {
       });
     alarm('extractor-errors', `The extractor of pipeline ${name} failed`, 'AWS/Lambda', 'Errors', { FunctionName: props.extractor.fn.functionName });
     alarm('extractor-failures-queued', `Failed or undelivered extractor invocations of pipeline ${name} are waiting in the failure queue`, 'AWS/SQS', 'ApproximateNumberOfMessagesVisible', { QueueName: props.extractor.failures.name }, 'Maximum');
-    alarm('transform-starter-failed', `The transform of pipeline ${name} could not be started`, 'AWS/States', 'ExecutionsFailed', { StateMachineArn: props.transform.starter.arn });
+    alarm('transform-starter-failed', `The transform of pipeline ${name} could not be started${props.transform.reports ? ', failed, or its report failed (a panel query, the report function)' : ''}`, 'AWS/States', 'ExecutionsFailed', { StateMachineArn: props.transform.starter.arn });
   }
 }

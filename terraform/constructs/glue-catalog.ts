@@ -30,6 +30,8 @@ export interface GlueCatalogProps {
 export class GlueCatalog extends Construct {
   readonly database: GlueCatalogDatabase;
   readonly tables = new Map<string, GlueCatalogTable>();
+  /** Each table's columns as Athena sees them (file columns, then partition keys), with their Glue types. */
+  readonly columns = new Map<string, Array<{ name: string; type: string }>>();
   private readonly arnPrefix: string;
   readonly databaseName: string;
 
@@ -45,6 +47,7 @@ export class GlueCatalog extends Construct {
       const name = plan.table;
       const scope = markOwner(new Construct(this, `table-${name}`), { kind: 'table', name });
       const table = catalogTable(plan, props.curatedUrl);
+      this.columns.set(name, [...table.columns, ...table.partitionKeys].map((c) => ({ name: c.name, type: c.type })));
       // User text and Athena's `${...}` placeholders must reach Glue as written, not as Terraform.
       const comment = (c: { comment?: string }) => (c.comment ? { comment: escapeTf(c.comment) } : {});
       const parameters = Object.fromEntries(Object.entries({ EXTERNAL: 'TRUE', ...table.properties }).map(([k, v]) => [k, escapeTf(v)]));

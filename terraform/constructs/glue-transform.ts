@@ -73,6 +73,8 @@ export interface GlueTransformProps {
   kmsKeyArn?: string;
   /** X-Ray tracing of the starter state machine (profile hardened). */
   tracing?: boolean;
+  /** The report function (ARN) the state machine invokes once the job has finished; none: the machine only starts the job. */
+  reportFunctionArn?: string;
   aws: AwsContext;
 }
 
@@ -90,10 +92,13 @@ export class GlueTransform extends Construct {
   /** The zip of `moduleFiles` (`--extra-py-files`). */
   readonly modules: S3Object;
   readonly specs = new Map<string, S3Object>();
+  /** The state machine waits for the job and then renders the report. */
+  readonly reports: boolean;
 
   constructor(scope: Construct, id: string, props: GlueTransformProps) {
     super(scope, id);
     const { aws, lake } = props;
+    this.reports = !!props.reportFunctionArn;
     const name = shortName(`${props.pipelineName}-transform`);
     const logPrefix = `/aws-glue/jobs/${name}`;
     const logArn = (group: string) => `arn:${aws.partition}:logs:${aws.region}:${aws.accountId}:log-group:${group}`;
@@ -231,6 +236,11 @@ export class GlueTransform extends Construct {
       trustConditions: { StringEquals: { 'aws:SourceAccount': aws.accountId } },
     });
     this.grantStart(this.starterRole);
+    if (props.reportFunctionArn) {
+      // startJobRun.sync: Step Functions follows the run (GetJobRun) and stops it if the execution is stopped.
+      this.starterRole.addToPolicy({ sid: 'StartTransform', actions: ['glue:GetJobRun', 'glue:GetJobRuns', 'glue:BatchStopJobRun'], resources: [this.job.arn] });
+      this.starterRole.addToPolicy({ sid: 'InvokeReport', actions: ['lambda:InvokeFunction'], resources: [props.reportFunctionArn] });
+    }
     if (props.tracing) {
       // Step Functions sends traces with the machine's role; these X-Ray actions take no resource but `*`.
       this.starterRole.addToPolicy({ sid: 'WriteTraces', actions: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords', 'xray:GetSamplingRules', 'xray:GetSamplingTargets'], resources: ['*'] });
@@ -242,9 +252,12 @@ export class GlueTransform extends Construct {
       ...(props.tracing ? { tracingConfiguration: { enabled: true } } : {}),
       definition: JSON.stringify(
         starterDefinition({
-          comment: `Starts ${name} when a run of pipeline ${props.pipelineName} commits`,
+          comment: props.reportFunctionArn
+            ? `Runs ${name} when a run of pipeline ${props.pipelineName} commits, then renders the report`
+            : `Starts ${name} when a run of pipeline ${props.pipelineName} commits`,
           jobName: this.job.name,
           startJobRun: `arn:${aws.partition}:states:::glue:startJobRun`,
+          ...(props.reportFunctionArn ? { report: { functionArn: props.reportFunctionArn, invoke: `arn:${aws.partition}:states:::lambda:invoke` } } : {}),
         }),
       ),
     });
@@ -320,8 +333,13 @@ export function scriptArguments(defaults: Record<string, string>, perRun: readon
  *   `--run_id`), which is always correct, instead of the job reading up to a wrong run.
  * - `StartTransform` calls glue:StartJobRun with those arguments (merged over the job's defaults
  *   by Glue) and retries while the previous transform is still running.
+ * - With a report (the pipeline has dashboards): StartTransform waits for the job run to end
+ *   (`.sync`; a failed run fails the execution), keeps its input (ResultPath null), and `Report`
+ *   invokes the report function with the run's arguments. Lambda's own transient errors are
+ *   retried; the function's errors (a failed panel, its timeout) are not caught: the execution
+ *   fails, and the starter's ExecutionsFailed alarm says so (alarms.ts).
  */
-export function starterDefinition(opts: { comment: string; jobName: string; startJobRun: string }) {
+export function starterDefinition(opts: { comment: string; jobName: string; startJobRun: string; report?: { functionArn: string; invoke: string } }) {
   const key = '$.detail.object.key';
   const segments = `States.StringSplit(${key}, '/')`;
   return {
@@ -355,11 +373,22 @@ export function starterDefinition(opts: { comment: string; jobName: string; star
       },
       StartTransform: {
         Type: 'Task',
-        Resource: opts.startJobRun,
+        Resource: opts.report ? `${opts.startJobRun}.sync` : opts.startJobRun,
         Parameters: { JobName: opts.jobName, 'Arguments.$': '$.arguments' },
         Retry: [{ ErrorEquals: ['Glue.ConcurrentRunsExceededException'], IntervalSeconds: 120, BackoffRate: 2, MaxAttempts: 6 }],
-        End: true,
+        ...(opts.report ? { ResultPath: null, Next: 'Report' } : { End: true }),
       },
+      ...(opts.report
+        ? {
+            Report: {
+              Type: 'Task',
+              Resource: opts.report.invoke,
+              Parameters: { FunctionName: opts.report.functionArn, Payload: { 'arguments.$': '$.arguments' } },
+              Retry: [{ ErrorEquals: ['Lambda.ServiceException', 'Lambda.AWSLambdaException', 'Lambda.SdkClientException', 'Lambda.TooManyRequestsException'], IntervalSeconds: 5, BackoffRate: 2, MaxAttempts: 4 }],
+              End: true,
+            },
+          }
+        : {}),
     },
   };
 }

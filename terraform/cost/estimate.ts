@@ -56,7 +56,11 @@ const DEFAULT_USAGE: Partial<Record<UsageKey, { value: number; why: string }>> =
   'cloudwatch.lambda_log_mb_per_run': { value: 0.05, why: 'a run summary and a line per stream' },
   'cloudwatch.glue_log_mb_per_run': { value: 1, why: 'Spark driver and executor logs with continuous logging' },
   'failures.per_month': { value: 0, why: 'runs succeed' },
+  'report.duration_seconds': { value: 60, why: 'a dozen panels, each an Athena query of a few seconds (queued, run, results read) in turn' },
 };
+
+/** The report function's memory (terraform/constructs/report-function.ts). */
+const REPORT_MEMORY_MB = 1024;
 
 export function estimateCost(inputs: CostInputs, usage?: Usage): CostEstimate {
   const region = inputs.region.value;
@@ -194,6 +198,26 @@ export function estimateCost(inputs: CostInputs, usage?: Usage): CostEstimate {
   for (const q of inputs.queries.value) {
     const n = usage?.queriesPerMonth?.[q] ?? perQuery;
     line('Athena', `query ${q} (${fmt(n)} runs, >= ${p.athena.minimum_mb_per_query} MB each)`, (n * Math.max(Math.min(scanned, cutoffGb), minGb) * GiB) / TiB, 'TB scanned', p.athena.per_tb_scanned, 'TB', 1);
+  }
+
+  // The report after each transform: one invocation, one Athena query per panel (each billed >= 10 MB).
+  if (inputs.report) {
+    const panels = inputs.report.value.panels;
+    note('report panels', String(panels), inputs.report.source, inputs.report.from);
+    const seconds = use('report.duration_seconds', undefined, 's');
+    line('Lambda', 'report requests (one per transform)', glueRuns, 'requests', p.lambda.requests_per_million, '1M requests', 1e6);
+    line('Lambda', `report duration (${arch.value}, ${REPORT_MEMORY_MB} MB)`, glueRuns * (REPORT_MEMORY_MB / 1024) * seconds, 'GB-s', p.lambda.gb_second[arch.value], 'GB-s', 1);
+    line('Athena', `report panels (${panels} queries per transform, >= ${p.athena.minimum_mb_per_query} MB each)`, (glueRuns * panels * Math.max(Math.min(scanned, cutoffGb), minGb) * GiB) / TiB, 'TB scanned', p.athena.per_tb_scanned, 'TB', 1);
+  }
+
+  // QuickSight (aws.quicksight): monthly subscriptions per user, whatever the lake's use.
+  if (inputs.quicksight) {
+    const q = inputs.quicksight.value;
+    const qs = p.quicksight;
+    note('quicksight users', `${q.authors} author(s), ${q.readers} reader(s)`, inputs.quicksight.source, inputs.quicksight.from);
+    note('quicksight prices', `author $${qs.author_month}, reader $${qs.reader_month} a user a month`, 'default', `${p.sources.quicksight} as of ${qs.as_of}: ${qs.note}`);
+    line('QuickSight', 'authors (monthly subscription)', q.authors, 'users', qs.author_month, 'user-month', 1);
+    if (q.readers) line('QuickSight', 'readers (monthly subscription)', q.readers, 'users', qs.reader_month, 'user-month', 1);
   }
 
   // Secrets Manager and KMS.

@@ -56,11 +56,15 @@ export interface CostInputs {
   starterTransitions: number;
   /** Streams per pipeline (for the raw volume of an upload run). */
   streamsOf: Record<string, string[]>;
+  /** The report after each transform (dashboards:): its panels, one Athena query each. */
+  report?: Fact<{ panels: number }>;
+  /** aws.quicksight: the users whose monthly subscriptions the deployment assumes. */
+  quicksight?: Fact<{ authors: number; readers: number }>;
 }
 
 /** State transitions of the starter's incremental path: from StartAt, each Choice's first branch, to the end. */
-export function starterTransitions(): number {
-  const def = starterDefinition({ comment: '', jobName: 'job', startJobRun: 'arn' }) as { StartAt: string; States: Record<string, { Next?: string; End?: boolean; Choices?: { Next: string }[] }> };
+export function starterTransitions(report = false): number {
+  const def = starterDefinition({ comment: '', jobName: 'job', startJobRun: 'arn', ...(report ? { report: { functionArn: 'fn', invoke: 'arn' } } : {}) }) as { StartAt: string; States: Record<string, { Next?: string; End?: boolean; Choices?: { Next: string }[] }> };
   let n = 0;
   for (let at: string | undefined = def.StartAt; at && n < 100; n++) {
     const s: { Next?: string; Choices?: { Next: string }[] } = def.States[at];
@@ -120,6 +124,7 @@ export function costInputs(
   const rotating = new Set(secretRefs.filter((r) => r.key === 'refresh_token').map((r) => r.id)).size;
   const tables = [...new Set(all.flatMap((p) => Object.keys(p.tables ?? {})))];
   const queries = [...new Set(all.flatMap((p) => Object.keys(p.queries ?? {})))];
+  const panels = Object.values(pipeline.dashboards ?? {}).reduce((n, d) => n + d.panels.length, 0);
   const fact = <T>(value: T, key: string, path: string[]): Fact<T> =>
     has(aws, ...path) ? { value, source: 'pipeline.yaml', from: key } : { value, source: 'default', from: `${key} not set (terraform/settings.ts)` };
 
@@ -154,8 +159,12 @@ export function costInputs(
     },
     versioned: s.buckets.rawVersioning,
     alarms: s.alarmEmail || s.alarmTopicArn ? { count: 3, emailTopic: !s.alarmTopicArn && !!s.alarmEmail } : { count: 0, emailTopic: false },
-    starterTransitions: starterTransitions(),
+    starterTransitions: starterTransitions(panels > 0),
     streamsOf: Object.fromEntries(all.map((p) => [p.name, Object.keys(p.streams)])),
+    ...(panels > 0 ? { report: { value: { panels }, source: 'pipeline.yaml', from: 'dashboards: (one Athena query per panel after each transform)' } } : {}),
+    ...(s.quicksight
+      ? { quicksight: { value: { authors: s.quicksight.authors, readers: s.quicksight.readers }, source: 'pipeline.yaml', from: `aws.quicksight (authors ${has(aws, 'quicksight', 'authors') ? 'set' : `default ${DEFAULTS.quicksightAuthors}`}, readers ${has(aws, 'quicksight', 'readers') ? 'set' : `default ${DEFAULTS.quicksightReaders}`})` } }
+      : {}),
   };
 }
 
@@ -200,8 +209,14 @@ export function currentInputs(plan: unknown, planned: CostInputs): CostInputs | 
       });
     cur.schedules = fromPlan(schedules, 'before of aws_scheduler_schedule (schedule_expression, target input)');
   }
-  const fn = before('aws_lambda_function')[0];
-  if (mentions('aws_lambda_function')) {
+  // The extractor (the report function is priced with the report).
+  const nameOf = (r: PlanChange) => {
+    const n = (r.change?.before ?? r.change?.after)?.function_name;
+    return typeof n === 'string' ? n : '';
+  };
+  const isExtractor = (r: PlanChange) => r.type === 'aws_lambda_function' && !/-report$/.test(nameOf(r));
+  const fn = managed.filter(isExtractor).map((r) => r.change!.before).find((b): b is Record<string, unknown> => !!b && typeof b === 'object');
+  if (managed.some(isExtractor)) {
     if (!fn) return undefined; // the extractor is being created: nothing that costs runs yet
     if (typeof fn.memory_size === 'number') cur.lambda.memoryMb = fromPlan(fn.memory_size, 'before of aws_lambda_function.memory_size');
     if (typeof fn.timeout === 'number') cur.lambda.timeoutSeconds = fromPlan(fn.timeout, 'before of aws_lambda_function.timeout');
@@ -226,7 +241,12 @@ export function currentInputs(plan: unknown, planned: CostInputs): CostInputs | 
   if (secrets) cur.secrets = fromPlan(secrets, 'aws_secretsmanager_secret changes of the plan (before)');
   const queries = named('aws_athena_named_query', planned.queries.value);
   if (queries) cur.queries = fromPlan(queries, 'aws_athena_named_query changes of the plan (before)');
-  const logs = before('aws_cloudwatch_log_group').find((b) => String(b.name).startsWith('/aws/lambda/'));
+  // What the plan creates is not deployed yet: the report function, QuickSight.
+  const created = (type: string) => managed.some((r) => r.type === type && !r.change!.before && r.change!.after);
+  const reportFn = managed.filter((r) => r.type === 'aws_lambda_function' && /-report$/.test(nameOf(r)));
+  if (reportFn.length && reportFn.every((r) => !r.change!.before)) delete cur.report;
+  if (created('aws_quicksight_data_source')) delete cur.quicksight;
+  const logs = before('aws_cloudwatch_log_group').find((b) => String(b.name).startsWith('/aws/lambda/') && !String(b.name).endsWith('-report'));
   if (logs && typeof logs.retention_in_days === 'number') cur.logRetentionDays = fromPlan(logs.retention_in_days, 'before of aws_cloudwatch_log_group.retention_in_days');
   return cur;
 }

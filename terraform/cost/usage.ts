@@ -42,6 +42,7 @@ export const USAGE_KEYS = {
   'cloudwatch.glue_log_mb_per_run': 'log data one transform run writes, MB',
   'step_functions.transitions_per_execution': 'state transitions of one transform-starter execution',
   'failures.per_month': 'failed extractor invocations a month (SQS messages, SNS alarms)',
+  'report.duration_seconds': 'billed duration of one report invocation (every panel on Athena), seconds',
 } as const;
 
 export type UsageKey = keyof typeof USAGE_KEYS;

@@ -12,27 +12,38 @@
  *  6. the catalog tables are created from their definitions through the Glue API, their files are
  *     held to their partition projection, and every named query runs on DuckDB over them;
  *  7. time passes in the sandboxes and the extractor and the job run again: an incremental build
- *     rewrites only the partitions the new run touched.
+ *     rewrites only the partitions the new run touched;
+ *  8. after each Glue job run, the report function's code asset runs as the state machine invokes
+ *     it, with its real Athena client pointed at an Athena stand-in (athena-server.ts: Athena's wire
+ *     protocol over DuckDB on the catalog's files at that moment); its report object is then read
+ *     back from moto, every panel checked, presigned as `report --aws` presigns it and fetched.
  *
  * Only what cannot run here is stood in for: Lambda's runtime (a Node process with the function's
  * environment), Glue's (spark-submit), EventBridge's matching (the rule's pattern is checked
- * against the key) and Athena (DuckDB over the catalog's files).
+ * against the key) and Athena (DuckDB over the catalog's files, behind Athena's wire protocol for
+ * the report function).
  */
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import type { Readable } from 'node:stream';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { PutObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, PutObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { GlueClient } from '@aws-sdk/client-glue';
 import { findRefs } from '../../core/config/refs.ts';
 import type { PipelineConfig } from '../../core/config/types.ts';
 import { connectorConfig, type Prepared } from '../../core/pipeline.ts';
+import { presignReport } from '../../core/cli/report-aws.ts';
+import { REPORT_KEY } from '../../core/lambda/report.ts';
+import { openCatalogLake } from '../../core/query/index.ts';
 import type { ConnectorRegistry, JsonRecord, SandboxHandle } from '../../core/plugin-api.ts';
 import { projectRoot } from '../../core/root.ts';
 import { awsSecretId } from '../../core/secrets/names.ts';
 import { stackInputs } from '../stack.ts';
 import { REHEARSAL_ACCOUNT, synthesizeTo, type Synthesized } from './artifacts.ts';
 import { mirrorCatalog, runNamedQueries, type CatalogCheck, type QueryOutcome } from './athena.ts';
+import { startAthenaStandIn, type AthenaStandIn } from './athena-server.ts';
+import { execute } from './asl.ts';
 import { objectCreatedEvent, runGlueJob, type GlueRun, type SparkRuntime } from './glue.ts';
 import { invoke, unpackFunction, type Invocation } from './lambda.ts';
 import { MOTO_CREDENTIALS, MOTO_REGION, startMoto, type MotoServer } from './moto.ts';
@@ -66,6 +77,31 @@ export interface IncrementalCheck {
   added: string[];
 }
 
+/** The report function, invoked by the state machine after a Glue job run. */
+export interface ReportStep {
+  /** The committed run whose transform preceded it. */
+  manifestKey: string;
+  /** The event the state machine's Report task sends. */
+  payload: unknown;
+  invocation: Invocation;
+  /** Calls the function made to the Athena stand-in, by operation. */
+  athenaCalls: Record<string, number>;
+}
+
+/** The report object the last report run left in the lake bucket, as `report --aws` serves it. */
+export interface ReportObjectCheck {
+  key: string;
+  bytes: number;
+  contentType?: string;
+  /** `<article class="panel"` elements in the HTML, those with data-state="failed", and the panels the pipeline declares. */
+  articles: number;
+  failed: number;
+  declared: number;
+  /** The presigned URL's path, and whether fetching it over HTTP gave the object's bytes. */
+  presignedPath: string;
+  fetched: boolean;
+}
+
 export interface RehearsalReport {
   ok: boolean;
   workDir: string;
@@ -75,6 +111,8 @@ export interface RehearsalReport {
   catalog: CatalogCheck[];
   queries: QueryOutcome[];
   incremental: IncrementalCheck[];
+  reports: ReportStep[];
+  reportObject?: ReportObjectCheck;
   failures: string[];
 }
 
@@ -152,13 +190,14 @@ function keyMatches(patternText: string, bucket: string, key: string): boolean {
 export async function rehearse(opts: RehearsalOptions): Promise<RehearsalReport> {
   const log = opts.log ?? (() => undefined);
   const workDir = await mkdtemp(join(tmpdir(), 'rehearsal-'));
-  const report: RehearsalReport = { ok: false, workDir, extractor: [], glue: [], catalog: [], queries: [], incremental: [], failures: [] };
+  const report: RehearsalReport = { ok: false, workDir, extractor: [], glue: [], catalog: [], queries: [], incremental: [], reports: [], failures: [] };
   const fail = (msg: string) => {
     report.failures.push(msg);
     log(`FAILED: ${msg}`);
   };
   const sandboxes: SandboxHandle[] = [];
   let moto: MotoServer | undefined;
+  let athena: AthenaStandIn | undefined;
   try {
     // --- the Python side: Spark of the Glue version, S3A jars, moto -------------------------------
     const py = (await import(join(projectRoot(), 'scripts', 'python.mjs'))) as PythonModule;
@@ -268,12 +307,53 @@ export async function rehearse(opts: RehearsalOptions): Promise<RehearsalReport>
       const tables = (run.result as { tables?: Array<{ table: string; rows: number; quarantined: number }> } | undefined)?.tables ?? [];
       log(`glue job (${run.arguments['--run_id'] ? `--run_id ${run.arguments['--run_id']}` : 'all runs'}) from ${run.scriptLocation} with ${run.pyFiles.length ? run.pyFiles.join(', ') : 'no modules'}: ${run.ok ? 'ok' : `exit ${String(run.exitCode)}`} in ${run.seconds.toFixed(1)} s; ${tables.map((t) => `${t.table} ${t.rows}`).join(', ')}`);
       if (!run.ok) fail(`the Glue job failed for ${manifestKey} (exit ${String(run.exitCode)}):\n${lastError(run.log)}`);
+      else await runReport(manifestKey);
+    };
+
+    // --- 8. the report, after each Glue job run, as the state machine invokes it -----------------------
+    // The catalog exists before any run (apply creates it); the report's queries read it.
+    await provisionCatalog(s, clients, report.provisioned);
+    const reportFn = s.model.ofType('aws_lambda_function').some((f) => f.address.startsWith('aws_lambda_function.report_function_')) ? await unpackFunction(s, join(workDir, 'report'), 'report') : undefined;
+    if (reportFn) {
+      const wg = s.value(s.one('aws_athena_workgroup').config) as { name: string; configuration: { result_configuration: { output_location: string } } };
+      athena = await startAthenaStandIn({ workgroup: wg.name, database: report.provisioned.database!, outputLocation: wg.configuration.result_configuration.output_location });
+      log(`athena stand-in on ${athena.endpoint} (workgroup ${wg.name}, database ${report.provisioned.database!})`);
+    }
+    const runReport = async (manifestKey: string) => {
+      if (!reportFn || !athena) return;
+      // What the state machine's Report task sends, and to which function.
+      const machine = s.one('aws_sfn_state_machine');
+      const run = execute(JSON.parse(s.value(String(machine.config.definition))), objectCreatedEvent(lakeBucket, manifestKey, REHEARSAL_ACCOUNT.region, REHEARSAL_ACCOUNT.accountId));
+      const call = run.calls.find((c) => /:lambda:invoke$/.test(c.resource));
+      const params = call?.parameters as { FunctionName?: string; Payload?: unknown } | undefined;
+      const arn = `arn:${REHEARSAL_ACCOUNT.partition}:lambda:${REHEARSAL_ACCOUNT.region}:${REHEARSAL_ACCOUNT.accountId}:function:${reportFn.name}`;
+      if (!params || params.FunctionName !== arn) {
+        fail(`the state machine does not invoke the report function ${reportFn.name} after the transform (path ${run.path.join(' -> ')})`);
+        return;
+      }
+      const n = report.reports.length + 1;
+      const mirrored = await mirrorCatalog(clients.glue, s3, report.provisioned!.database!, join(workDir, 'athena-report', String(n)));
+      const lake = await openCatalogLake(mirrored.views);
+      const before = athena.calls.length;
+      let invocation: Invocation;
+      try {
+        athena.setLake(lake);
+        invocation = await invoke(reportFn, params.Payload ?? {}, { ...moto!.awsEnv(), AWS_ENDPOINT_URL_ATHENA: athena.endpoint });
+      } finally {
+        athena.setLake(undefined);
+        lake.close();
+      }
+      const athenaCalls: Record<string, number> = {};
+      for (const c of athena.calls.slice(before)) athenaCalls[c.operation] = (athenaCalls[c.operation] ?? 0) + 1;
+      report.reports.push({ manifestKey, payload: params.Payload, invocation, athenaCalls });
+      const r = invocation.result as { bytes?: number; panels?: number; empty?: number; queries?: number } | undefined;
+      log(`report (after ${manifestKey}): ${invocation.ok ? `ok, ${r?.panels} panels (${r?.empty} empty), ${r?.bytes} bytes, ${r?.queries} Athena queries` : `${invocation.error?.name}: ${invocation.error?.message}`} in ${invocation.seconds.toFixed(1)} s`);
+      if (!invocation.ok) fail(`the report function failed after ${manifestKey}: ${invocation.error?.name}: ${invocation.error?.message}\n${invocation.log.split('\n').slice(-5).join('\n')}`);
     };
 
     for (const step of await runAllTriggers(1)) if (step.manifestKey) await runGlue(step.manifestKey);
 
     // --- 6. catalog and queries -----------------------------------------------------------------------
-    await provisionCatalog(s, clients, report.provisioned);
     const mirrored = await mirrorCatalog(clients.glue, s3, report.provisioned.database!, join(workDir, 'athena'));
     report.catalog = mirrored.checks;
     for (const c of mirrored.checks) {
@@ -300,6 +380,9 @@ export async function rehearse(opts: RehearsalOptions): Promise<RehearsalReport>
       log(`incremental ${table}: ${rewritten.length} of ${parts.size} partition(s) rewritten${added.length ? `, ${added.length} added` : ''}`);
     }
 
+    // --- the report the last run left, as `report --aws` serves it ------------------------------------
+    if (reportFn) report.reportObject = await checkReportObject(s3, lakeBucket, lakePrefix, opts.prep, report.reports.at(-1), fail);
+
     report.ok = report.failures.length === 0;
     return report;
   } catch (e) {
@@ -307,9 +390,38 @@ export async function rehearse(opts: RehearsalOptions): Promise<RehearsalReport>
     return report;
   } finally {
     await Promise.allSettled(sandboxes.map((sb) => sb.close()));
+    await athena?.close();
     await moto?.close();
     if (!opts.keep) await rm(workDir, { recursive: true, force: true });
   }
+}
+
+/** Reads the report object back, counts its panels, presigns it and fetches the URL over HTTP. */
+async function checkReportObject(s3: S3Client, bucket: string, prefix: string, prep: Prepared, last: ReportStep | undefined, fail: (m: string) => void): Promise<ReportObjectCheck | undefined> {
+  const key = `${prefix}${REPORT_KEY}`;
+  let body: Buffer;
+  let contentType: string | undefined;
+  try {
+    const res = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+    body = Buffer.from(await (res.Body as Readable & { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray());
+    contentType = res.ContentType;
+  } catch (e) {
+    fail(`no report object at s3://${bucket}/${key} after the transforms: ${(e as Error).name}`);
+    return undefined;
+  }
+  const html = body.toString('utf8');
+  const declared = Object.values(prep.loaded.config.dashboards ?? {}).reduce((n, d) => n + d.panels.length, 0);
+  const articles = (html.match(/<article class="panel[" ]/g) ?? []).length;
+  const failed = (html.match(/data-state="failed"/g) ?? []).length;
+  const reported = (last?.invocation.result as { panels?: number } | undefined)?.panels;
+  if (contentType !== 'text/html; charset=utf-8') fail(`the report object's Content-Type is ${String(contentType)}, not text/html; charset=utf-8`);
+  if (articles < declared + 1 || (reported !== undefined && articles !== reported)) fail(`the report has ${articles} panels; the pipeline declares ${declared} (plus the latest run), the function reported ${String(reported)}`);
+  if (failed) fail(`${failed} panel(s) of the report failed`);
+  const presigned = await presignReport({ s3, bucket, prefix, expires: 300 });
+  const res = await fetch(presigned.url, { signal: AbortSignal.timeout(30_000) });
+  const fetched = res.ok && Buffer.from(await res.arrayBuffer()).equals(body);
+  if (!fetched) fail(`fetching the presigned report URL gave HTTP ${res.status}${res.ok ? ' with other bytes than the object' : ''}`);
+  return { key, bytes: body.length, contentType, articles, failed, declared, presignedPath: new URL(presigned.url).pathname, fetched };
 }
 
 /** The Python traceback's last lines, or the log's tail. */

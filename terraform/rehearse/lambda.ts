@@ -32,9 +32,11 @@ export interface Invocation {
   seconds: number;
 }
 
-/** Unpacks the function's code asset into `dir`. */
-export async function unpackFunction(s: Synthesized, dir: string): Promise<DeployedFunction> {
-  const fn = s.one('aws_lambda_function').config;
+/** Unpacks a function's code asset into `dir`: the one whose construct id is `construct` (`extractor`, `report`). */
+export async function unpackFunction(s: Synthesized, dir: string, construct = 'extractor'): Promise<DeployedFunction> {
+  const found = s.model.ofType('aws_lambda_function').filter((f) => f.address.startsWith(`aws_lambda_function.${construct}_function_`));
+  if (found.length !== 1) throw new Error(`the synthesized stack has ${found.length} ${construct} functions, expected one`);
+  const fn = found[0].config;
   const zip = join(s.stackDir, String(fn.filename));
   const z = await yauzl.openPromise(zip, { lazyEntries: true, autoClose: false });
   try {

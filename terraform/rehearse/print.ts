@@ -35,5 +35,13 @@ export function printRehearsal(r: RehearsalReport, out: (line: string) => void):
     out('');
     out(textTable(['table', 'partitions', 'rewritten by run 2', 'added by run 2'], r.incremental.map((i) => ({ table: i.table, partitions: i.partitions, 'rewritten by run 2': i.rewritten.length, 'added by run 2': i.added.length }))));
   }
+  for (const rep of r.reports) {
+    const res = rep.invocation.result as { panels?: number; empty?: number; bytes?: number; queries?: number } | undefined;
+    out(`\nReport after ${rep.manifestKey.split('/').pop()}: ${rep.invocation.ok ? `${res?.panels} panels (${res?.empty} empty), ${humanBytes(res?.bytes ?? 0)}, ${res?.queries} Athena queries` : 'FAILED'} in ${rep.invocation.seconds.toFixed(1)} s`);
+  }
+  if (r.reportObject) {
+    const o = r.reportObject;
+    out(`Report object ${o.key}: ${humanBytes(o.bytes)}, ${o.contentType ?? 'no content type'}, ${o.articles} panels (${o.failed} failed); presigned URL ${o.fetched ? 'serves it' : 'does NOT serve it'}`);
+  }
   for (const f of r.failures) out(`FAILED: ${f}`);
 }

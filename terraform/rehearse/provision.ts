@@ -25,7 +25,7 @@ export interface Clients {
   glue: GlueClient;
 }
 
-/** Creates buckets, secrets (values by secret id) and objects. The catalog comes later (after the job), as in a real deploy it is created first but only read by queries. */
+/** Creates buckets, secrets (values by secret id) and objects. The catalog is provisioned separately (provisionCatalog), before the first job run, as apply creates it. */
 export async function provisionStorage(s: Synthesized, c: Clients, secretValues: Record<string, string>): Promise<Provisioned> {
   const out: Provisioned = { buckets: [], secrets: [], objects: [], tables: [] };
   for (const b of s.model.ofType('aws_s3_bucket')) {

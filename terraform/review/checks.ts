@@ -3,7 +3,7 @@
  * pipeline.yaml loosens (or that an escape-hatch override breaks) fails its check, naming the
  * resource; `spotify-pipeline plan` then exits 1. The README's check table lists the same ids.
  */
-import type { ExtractorBundle } from '../bundle.ts';
+import type { ExtractorBundle, ReportBundle } from '../bundle.ts';
 import { looksLikeCredential } from '../../core/secrets/names.ts';
 import { LEASE_KEY } from '../../core/lambda/lease.ts';
 import { BUCKET_ROLE_TAG } from '../constructs/ownership.ts';
@@ -27,6 +27,8 @@ export interface Check {
 
 export interface CheckContext {
   bundle?: ExtractorBundle;
+  /** The report function's bundle (a pipeline with dashboards): SP017 holds it to the same rules. */
+  reportBundle?: ReportBundle;
   /** Values that must appear nowhere in the stack (terraform/secrets.ts `knownSecretValues`): SP018. */
   secretValues?: string[];
 }
@@ -74,6 +76,40 @@ const matches = (pattern: string, name: string) =>
  * (core/lambda/handler.ts) takes `<LAKE_PREFIX>_lease/extractor.json` in LAKE_BUCKET with a
  * conditional PutObject, reads a held one (GetObject) and deletes its own at the end.
  */
+/** Whether the function's role may do `action` on `key` of the lake bucket its environment names. */
+function roleMay(m: SynthModel, f: SynthResource, action: string, key: string): boolean {
+  const vars = (first(f.config.environment)?.variables ?? {}) as Record<string, unknown>;
+  const bucket = typeof vars.LAKE_BUCKET === 'string' ? vars.LAKE_BUCKET : undefined;
+  if (!bucket) return false;
+  // The object as a policy names it: the bucket's ARN by reference or literally.
+  const lake = m.ofType('aws_s3_bucket').find((b) => b.config.bucket === bucket);
+  const arns = [`arn:aws:s3:::${bucket}`, ...(lake ? [`\${${lake.address}.arn}`] : [])];
+  const role = m.resolve(String(f.config.role ?? ''));
+  return (
+    !!role &&
+    rolePolicies(m, role).some((p) =>
+      p.statements.some(
+        (st) =>
+          st.Effect === 'Allow' &&
+          asList(st.Action).some((a) => matches(a.toLowerCase(), action.toLowerCase())) &&
+          asList(st.Resource).some((r) => arns.some((arn) => r.startsWith(`${arn}/`) && matches(r.slice(arn.length + 1), key))),
+      ),
+    )
+  );
+}
+
+const prefixOf = (f: SynthResource) => {
+  const vars = (first(f.config.environment)?.variables ?? {}) as Record<string, unknown>;
+  return typeof vars.LAKE_PREFIX === 'string' ? vars.LAKE_PREFIX : '';
+};
+
+/** A function that may write stream state (the extractor; not the report, which only reads the lake). */
+function writesState(m: SynthModel, f: SynthResource): boolean {
+  const vars = (first(f.config.environment)?.variables ?? {}) as Record<string, unknown>;
+  // No lake in its environment: it cannot take the lease either, so it is held to the check.
+  return typeof vars.LAKE_BUCKET !== 'string' || roleMay(m, f, 's3:PutObject', `${prefixOf(f)}_state/stream.json`) || roleMay(m, f, 's3:PutObject', `${prefixOf(f)}_runs/run.json`);
+}
+
 function leaseProblems(m: SynthModel, f: SynthResource, ctx: CheckContext): string[] {
   const problems: string[] = [];
   const handler = ctx.bundle?.handler ?? 'index.handler';
@@ -83,22 +119,8 @@ function leaseProblems(m: SynthModel, f: SynthResource, ctx: CheckContext): stri
   const vars = (first(f.config.environment)?.variables ?? {}) as Record<string, unknown>;
   const bucket = typeof vars.LAKE_BUCKET === 'string' ? vars.LAKE_BUCKET : undefined;
   if (!bucket) return [...problems, 'has no LAKE_BUCKET in its environment (the lease is in the lake)'];
-  const key = `${typeof vars.LAKE_PREFIX === 'string' ? vars.LAKE_PREFIX : ''}${LEASE_KEY}`;
-  // The lease object as a policy names it: the bucket's ARN by reference or literally.
-  const lake = m.ofType('aws_s3_bucket').find((b) => b.config.bucket === bucket);
-  const arns = [`arn:aws:s3:::${bucket}`, ...(lake ? [`\${${lake.address}.arn}`] : [])];
-  const role = m.resolve(String(f.config.role ?? ''));
-  const allowed = (action: string) =>
-    !!role &&
-    rolePolicies(m, role).some((p) =>
-      p.statements.some(
-        (st) =>
-          st.Effect === 'Allow' &&
-          asList(st.Action).some((a) => matches(a.toLowerCase(), action.toLowerCase())) &&
-          asList(st.Resource).some((r) => arns.some((arn) => r.startsWith(`${arn}/`) && matches(r.slice(arn.length + 1), key))),
-      ),
-    );
-  const missing = ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'].filter((a) => !allowed(a));
+  const key = `${prefixOf(f)}${LEASE_KEY}`;
+  const missing = ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'].filter((a) => !roleMay(m, f, a, key));
   if (missing.length) problems.push(`its role may not ${missing.join(', ')} the lease ${bucket}/${key}`);
   return problems;
 }
@@ -200,9 +222,9 @@ export const CHECKS: Check[] = [
   {
     id: 'SP008',
     title: 'one extractor run at a time',
-    description: "every function runs the extractor bundle's handler, which takes the lake's lease, with a role that may read, write and delete the lease object; or has reserved concurrency 1",
+    description: "every function that may write stream state or run manifests runs the extractor bundle's handler, which takes the lake's lease, with a role that may read, write and delete the lease object; or has reserved concurrency 1",
     run: (m, ctx) =>
-      m.ofType('aws_lambda_function').flatMap((f) => {
+      m.ofType('aws_lambda_function').filter((f) => writesState(m, f)).flatMap((f) => {
         const reserved: unknown = f.config.reserved_concurrent_executions;
         if (Number(reserved) === 1) return [];
         const problems = leaseProblems(m, f, ctx);
@@ -322,16 +344,17 @@ export const CHECKS: Check[] = [
   {
     id: 'SP017',
     title: 'extractor bundle clean',
-    description: 'the extractor bundle was built from the real entry and has no dev dependency and no credential',
-    run: (_m, ctx) => {
-      const b = ctx.bundle;
-      if (!b) return [];
-      return [
-        ...(b.placeholder ? [{ resource: 'extractor bundle', message: `not built: ${b.placeholder}` }] : []),
-        ...(b.devPackages.length ? [{ resource: 'extractor bundle', message: `contains dev dependencies: ${b.devPackages.join(', ')}` }] : []),
-        ...b.credentialFindings.map((f) => ({ resource: 'extractor bundle', message: `contains a credential: ${f}` })),
-      ];
-    },
+    description: 'the extractor bundle (and the report function\'s) was built from the real entry and has no dev dependency and no credential',
+    run: (_m, ctx) =>
+      ([['extractor bundle', ctx.bundle], ['report bundle', ctx.reportBundle]] as const).flatMap(([resource, b]) =>
+        b
+          ? [
+              ...(b.placeholder ? [{ resource, message: `not built: ${b.placeholder}` }] : []),
+              ...(b.devPackages.length ? [{ resource, message: `contains dev dependencies: ${b.devPackages.join(', ')}` }] : []),
+              ...b.credentialFindings.map((f) => ({ resource, message: `contains a credential: ${f}` })),
+            ]
+          : [],
+      ),
   },
   {
     id: 'SP018',

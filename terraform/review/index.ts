@@ -148,7 +148,7 @@ export function reviewPipeline(pipeline: PipelineConfig, opts: ReviewOptions): R
   }
   for (const g of groups.values()) g.resources.sort((a, b) => a.type.localeCompare(b.type) || a.name.localeCompare(b.name));
   const secretValues = knownSecretValues(opts.pipelineFile, opts.env ?? {}, pipeline);
-  const checks = runChecks(model, { bundle: stack.bundle, secretValues });
+  const checks = runChecks(model, { bundle: stack.bundle, reportBundle: stack.report?.bundle, secretValues });
 
   let changes: PlanChanges | undefined;
   let changeGroups: Review['changeGroups'];

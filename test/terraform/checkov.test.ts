@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ROOT, SHIPPED, only, policyOf, synth, withAws, type Synth } from './helpers.ts';
+import { ROOT, SHIPPED, extractorFn, only, policyOf, synth, withAws, type Synth } from './helpers.ts';
 import { BY_DESIGN, classify, findCheckov, renderReview, runCheckov, type CheckovReport, type Profile, type Review } from '../../terraform/review/index.ts';
 
 const KEY = 'arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-3333-4444-555555555555';
@@ -88,7 +88,7 @@ describe('checkov on the synthesized stack', () => {
     const review: Review = { pipeline: 'p', file: 'f', state: 's', bundle: def.bundle, groups: [], resourceCount: 0, principals: [], checks: def.checks, warnings: [], notes: [], checkov: defReport, ok: true };
     const text = renderReview(review, 'text');
     expect(text).toMatch(/^ {2}checkov 3\.\d+\.\d+ \(profile default\): \d+ passed, 0 failed, \d+ skipped by design$/m);
-    expect(text).toMatch(/^ {2}skip CKV_AWS_117 \(1\): Lambda outside a VPC/m);
+    expect(text).toMatch(/^ {2}skip CKV_AWS_117 \(2\): Lambda outside a VPC/m);
     expect(renderReview(review, 'markdown')).toContain('<details><summary>checkov checks skipped by design</summary>');
   });
 });
@@ -122,6 +122,7 @@ describe('profile hardened and aws.kms_key_arn', () => {
     expect(policy.Statement.find((s) => s.Sid === 'CloudWatchLogsEncryptsPipelineLogs')!.Condition.ArnLike['kms:EncryptionContext:aws:logs:arn']).toEqual([
       expect.stringMatching(/:log-group:\/aws\/lambda\/my-spotify-lake-extractor\*$/),
       expect.stringMatching(/:log-group:\/aws-glue\/jobs\/my-spotify-lake-transform\*$/),
+      expect.stringMatching(/:log-group:\/aws\/lambda\/my-spotify-lake-report\*$/),
     ]);
     const keyRef = (v: unknown) => expect(hard.model.resolve(String(v))?.address).toBe(keys[0].address);
     for (const g of hard.model.ofType('aws_cloudwatch_log_group')) keyRef(g.config.kms_key_id);
@@ -129,7 +130,7 @@ describe('profile hardened and aws.kms_key_arn', () => {
     for (const s of hard.model.ofType('aws_secretsmanager_secret')) keyRef(s.config.kms_key_id);
     keyRef(only(hard, 'aws_sns_topic').kms_master_key_id);
     keyRef(only(hard, 'aws_sqs_queue').kms_master_key_id);
-    keyRef(only(hard, 'aws_lambda_function').kms_key_arn);
+    keyRef(extractorFn(hard).kms_key_arn);
     keyRef(only(hard, 'aws_athena_workgroup').configuration.result_configuration.encryption_configuration.kms_key_arn);
     const sec = only(hard, 'aws_glue_security_configuration').encryption_configuration;
     for (const k of [sec.s3_encryption.kms_key_arn, sec.cloudwatch_encryption.kms_key_arn, sec.job_bookmarks_encryption.kms_key_arn]) keyRef(k);
@@ -140,10 +141,14 @@ describe('profile hardened and aws.kms_key_arn', () => {
     expect(buckets.map((b) => b.config.bucket).sort()).toEqual(['my-spotify-lake', 'my-spotify-lake-access-logs', 'my-spotify-lake-artifacts', 'my-spotify-lake-athena-results']);
     expect(hard.model.ofType('aws_s3_bucket_versioning').map((v) => v.config.versioning_configuration.status)).toEqual(['Enabled', 'Enabled', 'Enabled', 'Enabled']);
     expect(hard.model.ofType('aws_s3_bucket_logging')).toHaveLength(3);
-    const fn = only(hard, 'aws_lambda_function');
+    const fn = extractorFn(hard);
     expect(fn.tracing_config).toEqual({ mode: 'Active' });
     expect(hard.model.resolve(String(fn.dead_letter_config.target_arn))?.type).toBe('aws_sqs_queue');
-    expect(only(hard, 'aws_lambda_function_event_invoke_config').destination_config).toBeUndefined();
+    for (const c of hard.model.ofType('aws_lambda_function_event_invoke_config')) expect(c.config.destination_config).toBeUndefined();
+    const report = hard.model.ofType('aws_lambda_function').find((f) => f.config.function_name === 'my-spotify-lake-report')!.config;
+    expect(report.tracing_config).toEqual({ mode: 'Active' });
+    expect(hard.model.resolve(String(report.kms_key_arn))?.type).toBe('aws_kms_key');
+    expect(hard.model.resolve(String(report.dead_letter_config.target_arn))?.type).toBe('aws_sqs_queue');
     expect(only(hard, 'aws_sfn_state_machine').tracing_configuration).toEqual({ enabled: true });
     for (const g of hard.model.ofType('aws_cloudwatch_log_group')) expect(g.config.retention_in_days).toBe(365);
     // `*` only for X-Ray's actions that take no other resource.

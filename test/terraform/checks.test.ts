@@ -110,6 +110,11 @@ const FIXTURES: Record<string, Fixture[]> = {
     { why: 'the entry does not exist', entry: join(import.meta.dirname, 'fixtures', 'missing-entry.ts'), names: /not built: .*missing-entry\.ts does not exist/ },
     { why: 'a dev dependency in the bundle', entry: join(import.meta.dirname, 'fixtures', 'dev-dep-entry.ts'), names: /contains dev dependencies: .*vitest/ },
     { why: 'a credential in the bundle', entry: join(import.meta.dirname, 'fixtures', 'credential-entry.ts'), names: /contains a credential: AWS access key id/ },
+    {
+      why: 'the report bundle has a dev dependency (its record, not the cached bundle, changed)',
+      mutate: (s) => Object.assign(s, { report: { ...s.report!, bundle: { ...s.report!.bundle, devPackages: ['vitest'] } } }),
+      names: /^report bundle: contains dev dependencies: vitest$/,
+    },
   ],
   SP018: [
     { why: 'a local secret\'s value in a resource (override)', mutate: (s) => s.athena.workgroup.addOverride('description', `key ${KNOWN_SECRET}`), names: /aws_athena_workgroup\.\S+ \(my-spotify-lake\): holds 1 secret value\(s\) in clear text/ },

@@ -228,4 +228,26 @@ describe('cost estimate', () => {
     expect(r.stdout).toMatch(/\n#### Cost estimate: est\. \$\d+\.\d\d\/month\n/);
     expect(r.stdout).toContain('<details><summary>Assumptions (override with <code>--usage FILE</code>)</summary>');
   }, 120_000);
+
+  it('adds the report after each transform, and QuickSight only when aws.quicksight is set, as a monthly subscription per user', async () => {
+    const shipped = estimate(SHIPPED);
+    // The report: one invocation and one Athena query per panel after every transform run.
+    const runs = line(shipped, 'Glue', /^transform/).quantity / (2 * (2 / 60));
+    const panels = Number(assumption(shipped, 'report panels')!.value);
+    expect(panels).toBeGreaterThan(10);
+    expect(line(shipped, 'Lambda', /^report requests/).quantity).toBeCloseTo(runs, 6);
+    expect(line(shipped, 'Athena', /^report panels/).item).toBe(`report panels (${panels} queries per transform, >= 10 MB each)`);
+    expect(shipped.lines.some((l) => l.service === 'QuickSight')).toBe(false);
+
+    const qs = estimate(withAws('quicksight:\n  principal_arn: arn:aws:quicksight:us-east-1:123456789012:user/default/alice\n  readers: 3'));
+    expect(line(qs, 'QuickSight', /^authors/)).toMatchObject({ item: 'authors (monthly subscription)', quantity: 1, unitPrice: 24, priceUnit: 'user-month', monthlyUsd: 24 });
+    expect(line(qs, 'QuickSight', /^readers/)).toMatchObject({ quantity: 3, unitPrice: 3, monthlyUsd: 9 });
+    expect(qs.monthlyUsd - shipped.monthlyUsd).toBeCloseTo(33, 9);
+    expect(assumption(qs, 'quicksight prices')!.from).toMatch(/^https:\/\/aws\.amazon\.com\/quicksight\/pricing\/ as of \d{4}-\d\d-\d\d: Monthly subscriptions per user/);
+    expect(assumption(qs, 'quicksight users')).toMatchObject({ value: '1 author(s), 3 reader(s)', source: 'pipeline.yaml' });
+    const { file } = loadText(withAws('quicksight:\n  principal_arn: arn:aws:quicksight:us-east-1:123456789012:user/default/alice'));
+    const r = await cli(['plan', '-c', file, '--cost']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/\n {2}QuickSight +authors \(monthly subscription\) +1(\.00)? users +\$24\/user-month +\$24\.00\n/);
+  });
 });

@@ -10,7 +10,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ROOT, SHIPPED, only, synth, type Synth } from './helpers.ts';
+import { ROOT, SHIPPED, extractorFn, only, synth, type Synth } from './helpers.ts';
 import { execute } from '../../terraform/rehearse/asl.ts';
 import { JOB_ARGUMENTS, scriptArguments } from '../../terraform/constructs/glue-transform.ts';
 import { pythonEnv } from '../support/python.ts';
@@ -66,7 +66,12 @@ function start(s: Synth, key: string): Started {
   const machine = s.model.resolve(target.config.arn)!;
   const bucket = (JSON.parse(rule.config.event_pattern) as { detail: { bucket: { name: string[] } } }).detail.bucket.name[0];
   const run = execute(JSON.parse(machine.config.definition), committed(bucket, key));
-  expect(run.calls.map((c) => c.resource)).toEqual([expect.stringMatching(/^arn:\$\{data\.aws_partition\.[\w]+\.partition\}:states:::glue:startJobRun$/)]);
+  // The job run (waited for), then the report with the same arguments.
+  expect(run.calls.map((c) => c.resource)).toEqual([
+    expect.stringMatching(/^arn:\$\{data\.aws_partition\.[\w]+\.partition\}:states:::glue:startJobRun\.sync$/),
+    expect.stringMatching(/^arn:\$\{data\.aws_partition\.[\w]+\.partition\}:states:::lambda:invoke$/),
+  ]);
+  expect(run.calls[1].parameters).toMatchObject({ Payload: { arguments: run.calls[0].parameters && (run.calls[0].parameters as { Arguments: unknown }).Arguments } });
   const params = run.calls[0].parameters as { JobName: string; Arguments?: Record<string, string> };
   expect(s.model.resolve(params.JobName)?.address, 'JobName is the transform job').toBe(s.model.ofType('aws_glue_job')[0].address);
   const runArguments = params.Arguments ?? {};
@@ -106,7 +111,7 @@ describe("the job's arguments: one list, glue-jobs/job-args.json", () => {
 
   for (const [name, s] of Object.entries(stacks)) {
     it(`${name}: Glue passes every argument the script requires, and only arguments it knows`, () => {
-      const started = start(s, `${only(s, 'aws_lambda_function').environment.variables.LAKE_PREFIX}_runs/${RUN_ID}.json`);
+      const started = start(s, `${extractorFn(s).environment.variables.LAKE_PREFIX}_runs/${RUN_ID}.json`);
       expect(argumentProblems(only(s, 'aws_glue_job').default_arguments as Record<string, string>)).toEqual([]);
       expect(argumentProblems(started.glueGets)).toEqual([]);
     });
@@ -180,7 +185,7 @@ describe('the code Glue gets: the script, and lake_io with job-args.json in the 
 
   it('the script parses what Glue passes: the lake, its specs and the committed run', () => {
     for (const [name, s] of Object.entries(stacks)) {
-      const prefix = String(only(s, 'aws_lambda_function').environment.variables.LAKE_PREFIX);
+      const prefix = String(extractorFn(s).environment.variables.LAKE_PREFIX);
       const { parsed } = runScript(s, argvOf(start(s, `${prefix}_runs/${RUN_ID}.json`)));
       const bucket = String(only(s, 'aws_glue_job').default_arguments['--lake_bucket']);
       expect(parsed, name).toMatchObject({
@@ -202,7 +207,7 @@ describe('the starter: the committed run’s id from the event, as --run_id (inc
   ])('%s', (_name, s, key) => {
     const started = start(s, key);
     expect(started.runArguments).toEqual({ '--run_id': RUN_ID });
-    expect(started.path).toEqual(['RunOfKey', 'OneRun', 'Incremental', 'StartTransform']);
+    expect(started.path).toEqual(['RunOfKey', 'OneRun', 'Incremental', 'StartTransform', 'Report']);
   });
 
   it('takes any run id the engine writes (letters, digits, - and _ around the timestamp)', () => {
@@ -216,7 +221,7 @@ describe('the starter: the committed run’s id from the event, as --run_id (inc
     for (const key of ['_runs/2026.12.04-ab.json', '_runs/a..json', '_runs/.json']) {
       const started = start(shipped, key);
       expect(started.runArguments, key).toEqual({});
-      expect(started.path, key).toEqual(['RunOfKey', 'OneRun', 'FullRebuild', 'StartTransform']);
+      expect(started.path, key).toEqual(['RunOfKey', 'OneRun', 'FullRebuild', 'StartTransform', 'Report']);
       expect(argumentProblems(started.glueGets)).toEqual([]);
     }
   });

@@ -60,7 +60,7 @@ export function synth(text: string, opts: { env?: Record<string, string>; entry?
   opts.mutate?.(stack);
   const json = JSON.parse(Testing.synth(stack));
   const model = modelOf(json, ownersOf(stack));
-  return { stack, json, model, checks: runChecks(model, { bundle, secretValues: [KNOWN_SECRET] }), bundle };
+  return { stack, json, model, checks: runChecks(model, { bundle, reportBundle: stack.report?.bundle, secretValues: [KNOWN_SECRET] }), bundle };
 }
 
 export const check = (s: Synth, id: string) => s.checks.find((c) => c.id === id)!;
@@ -74,3 +74,10 @@ export function only(s: Synth, type: string) {
 
  
 export const policyOf = (config: Record<string, any>) => JSON.parse(String(config.policy)) as { Statement: Array<Record<string, any>> };
+
+/** The extractor function's config (the stack also has the report function). */
+export function extractorFn(s: { model: SynthModel }) {
+  const fns = s.model.ofType('aws_lambda_function').filter((f) => /-extractor$/.test(String(f.config.function_name)));
+  if (fns.length !== 1) throw new Error(`expected one extractor function, found ${fns.length}`);
+  return fns[0].config;
+}

@@ -2,7 +2,10 @@
  * The deploy rehearsal on the shipped pipeline, as `spotify-pipeline rehearse` runs it: from the
  * synthesized stack (cdk.tf.json and its assets), moto for S3, Secrets Manager and Glue, the
  * extractor's code asset in a Node process, the Glue job on Spark 3.5.4 with S3A on moto, the
- * catalog through the Glue API and every named query on DuckDB over the job's files.
+ * catalog through the Glue API and every named query on DuckDB over the job's files; after each
+ * Glue job run, the report function's code asset with its real Athena client against the Athena
+ * stand-in (Athena's wire protocol over DuckDB), its report read back from moto and fetched by a
+ * presigned URL.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
@@ -81,5 +84,38 @@ describe('rehearse (the shipped pipeline)', () => {
     expect(plays.rewritten.length + plays.added.length).toBe(1);
     // The export's table was not touched by a Web API run.
     expect(report.incremental.find((i) => i.table === 'listening_history')!.rewritten).toEqual([]);
+  });
+
+  it('after each Glue job run, the report function renders every panel from Athena into reports/report.html, which a presigned URL serves', () => {
+    // One report per transform, each invoked with what the state machine's Report task sends.
+    expect(report.reports.map((r) => r.manifestKey)).toEqual(report.glue.map((g) => g.manifestKey));
+    const declared = report.reportObject!.declared;
+    expect(declared).toBeGreaterThan(10);
+    for (const r of report.reports) {
+      expect(r.invocation.ok, `${r.invocation.error?.message}\n${r.invocation.log.slice(-2000)}`).toBe(true);
+      expect((r.payload as { arguments: Record<string, string> }).arguments['--run_id']).toBe(r.manifestKey.replace(/^_runs\/|\.json$/g, ''));
+      const result = r.invocation.result as { panels: number; failed: number; queries: number; runId: string; report: string };
+      expect(result).toMatchObject({ failed: 0, report: 's3://my-spotify-lake/reports/report.html', runId: (r.payload as { arguments: Record<string, string> }).arguments['--run_id'] });
+      // Every declared panel's query went through Athena's API: started, polled, read.
+      expect(result.queries).toBe(declared);
+      expect(r.athenaCalls.StartQueryExecution).toBe(declared);
+      expect(r.athenaCalls.GetQueryExecution).toBeGreaterThanOrEqual(declared);
+      expect(r.athenaCalls.GetQueryResults).toBeGreaterThanOrEqual(declared);
+    }
+    const last = report.reports.at(-1)!.invocation.result as { panels: number; empty: number; bytes: number };
+    console.info(`report in AWS (rehearsed): ${last.bytes} bytes, ${last.panels} panels, ${last.empty} empty; ${report.reports.length} report runs took ${report.reports.reduce((n, r) => n + r.invocation.seconds, 0).toFixed(1)} s`);
+    expect(report.reportObject).toMatchObject({
+      key: 'reports/report.html',
+      contentType: 'text/html; charset=utf-8',
+      bytes: last.bytes,
+      articles: last.panels,
+      failed: 0,
+      presignedPath: '/my-spotify-lake/reports/report.html',
+      fetched: true,
+    });
+    // The dashboards' panels and one per pipeline's latest run (the API's and the export's).
+    expect(last.panels).toBe(declared + 2);
+    // The lake has data for the shipped dashboards: at most the panels the sandbox cannot fill are empty.
+    expect(last.empty).toBeLessThan(declared / 2);
   });
 });

@@ -4,7 +4,7 @@
  */
 import { TrinoSQL } from 'dt-sql-parser';
 import { describe, expect, it } from 'vitest';
-import { ENV, SHIPPED, check, connectors, loadText, only, policyOf, synth, withAws, type Synth } from './helpers.ts';
+import { ENV, SHIPPED, check, connectors, extractorFn, loadText, only, policyOf, synth, withAws, type Synth } from './helpers.ts';
 import { LOG_RETENTION_DAYS } from '../../terraform/settings.ts';
 import { ConfigError, formatProblem } from '../../core/config/index.ts';
 import { PipelineStack } from '../../terraform/stack.ts';
@@ -109,7 +109,7 @@ describe('synthesized stack: shipped pipeline', () => {
   });
 
   it('runs the extractor on nodejs22.x arm64 without reserved concurrency (one run at a time by the lease), a DLQ and retained logs', () => {
-    const fn = only(s, 'aws_lambda_function');
+    const fn = extractorFn(s);
     expect(fn).toMatchObject({
       function_name: 'my-spotify-lake-extractor',
       runtime: 'nodejs22.x',
@@ -137,7 +137,7 @@ describe('synthesized stack: shipped pipeline', () => {
     expect(fn.logging_config.log_group).toBe(`\${${logs.address}.name}`);
     const queue = s.model.ofType('aws_sqs_queue')[0];
     expect(queue.config).toMatchObject({ sqs_managed_sse_enabled: true });
-    expect(only(s, 'aws_lambda_function_event_invoke_config')).toMatchObject({
+    expect(s.model.ofType('aws_lambda_function_event_invoke_config').find((c) => String(c.config.function_name).includes('extractor_function'))!.config).toMatchObject({
       maximum_retry_attempts: 0,
       destination_config: { on_failure: { destination: `\${${queue.address}.arn}` } },
     });
@@ -156,7 +156,7 @@ describe('synthesized stack: shipped pipeline', () => {
   it('creates one secret per ${secret:...} without a value, readable (refresh_token writable) only by the extractor', () => {
     expect(s.model.ofType('aws_secretsmanager_secret').map((x) => x.config.name).sort()).toEqual(['my-spotify-lake/spotify/client_secret', 'my-spotify-lake/spotify/refresh_token']);
     expect(s.model.ofType('aws_secretsmanager_secret_version')).toEqual([]);
-    const fn = only(s, 'aws_lambda_function');
+    const fn = extractorFn(s);
     const policy = s.model.ofType('aws_iam_role_policy').find((x) => s.model.resolve(x.config.role)?.address === s.model.resolve(fn.role)?.address)!;
     const st = policyOf(policy.config).Statement;
     const read = st.find((x) => x.Sid === 'ReadSecrets')!;
@@ -244,8 +244,45 @@ describe('synthesized stack: shipped pipeline', () => {
     const sm = s.model.resolve(target.arn)!;
     expect(sm.type).toBe('aws_sfn_state_machine');
     const def = JSON.parse(sm.config.definition);
-    expect(def.States.StartTransform.Resource).toMatch(/:states:::glue:startJobRun$/);
+    // It waits for the job (.sync), then renders the report (below).
+    expect(def.States.StartTransform.Resource).toMatch(/:states:::glue:startJobRun\.sync$/);
     expect(def.States.StartTransform.Retry[0].ErrorEquals).toEqual(['Glue.ConcurrentRunsExceededException']);
+    expect(def.States.StartTransform.Next).toBe('Report');
+  });
+
+  it('renders the report after each transform: a report Lambda the state machine invokes, least privilege, retained logs', () => {
+    const machine = only(s, 'aws_sfn_state_machine');
+    const report = JSON.parse(machine.definition).States.Report;
+    const fn = s.model.ofType('aws_lambda_function').find((f) => f.config.function_name === 'my-spotify-lake-report')!;
+    expect(report).toMatchObject({ Type: 'Task', Resource: expect.stringMatching(/:states:::lambda:invoke$/), End: true, Parameters: { Payload: { 'arguments.$': '$.arguments' } } });
+    expect(s.model.resolve(report.Parameters.FunctionName)?.address).toBe(fn.address);
+    // Only Lambda's own transient errors are retried; the function's errors fail the execution (its alarm).
+    expect(report.Retry[0].ErrorEquals.every((e: string) => e.startsWith('Lambda.'))).toBe(true);
+    expect(report.Catch).toBeUndefined();
+    expect(fn.config).toMatchObject({ runtime: 'nodejs22.x', handler: 'index.handler', architectures: ['arm64'], timeout: 600 });
+    expect(fn.config.environment.variables).toMatchObject({ LAKE_PREFIX: '', ATHENA_WORKGROUP: 'my-spotify-lake', ATHENA_DATABASE: 'my_spotify_lake' });
+    expect(s.model.ofType('aws_cloudwatch_log_group').find((g) => g.config.name === '/aws/lambda/my-spotify-lake-report')!.config.retention_in_days).toBe(30);
+    // The starter may follow the job run and invoke the report function, nothing more.
+    const starterRole = s.model.resolve(machine.role_arn)!;
+    const starter = policyOf(s.model.ofType('aws_iam_role_policy').find((x) => s.model.resolve(x.config.role)?.address === starterRole.address)!.config).Statement;
+    expect(starter.find((x) => x.Sid === 'StartTransform')!.Action).toEqual(['glue:StartJobRun', 'glue:GetJobRun', 'glue:GetJobRuns', 'glue:BatchStopJobRun']);
+    expect(starter.find((x) => x.Sid === 'InvokeReport')).toMatchObject({ Action: ['lambda:InvokeFunction'], Resource: [`\${${fn.address}.arn}`] });
+    const role = s.model.resolve(fn.config.role)!;
+    const st = policyOf(s.model.ofType('aws_iam_role_policy').find((x) => s.model.resolve(x.config.role)?.address === role.address)!.config).Statement;
+    const by = (sid: string) => st.find((x) => x.Sid === sid)!;
+    expect(by('QueryInWorkgroup')).toMatchObject({ Action: ['athena:StartQueryExecution', 'athena:GetQueryExecution', 'athena:GetQueryResults', 'athena:StopQueryExecution'] });
+    expect(by('QueryInWorkgroup').Resource).toEqual([expect.stringMatching(/:athena:.*:workgroup\/my-spotify-lake$/)]);
+    expect(by('ReadCatalog').Resource).toEqual([expect.stringMatching(/:catalog$/), expect.stringMatching(/:database\/my_spotify_lake$/), expect.stringMatching(/:table\/my_spotify_lake\/\*$/)]);
+    const lake = s.model.ofType('aws_s3_bucket').find((b) => b.config.bucket === 'my-spotify-lake')!;
+    const results = s.model.ofType('aws_s3_bucket').find((b) => b.config.bucket === 'my-spotify-lake-athena-results')!;
+    const writes = st.filter((x) => [x.Action].flat().includes('s3:PutObject')).flatMap((x) => [x.Resource].flat());
+    expect(writes.sort()).toEqual([`\${${lake.address}.arn}/reports/*`, `\${${results.address}.arn}/*`].sort());
+    const reads = st.filter((x) => [x.Action].flat().includes('s3:GetObject')).flatMap((x) => [x.Resource].flat());
+    expect(reads).toEqual(expect.arrayContaining([`\${${lake.address}.arn}/curated/*`, `\${${lake.address}.arn}/_runs/*`]));
+    expect(reads.filter((r: string) => r.includes(lake.address))).toHaveLength(2);
+    // Nothing of the secrets, and no write to the lake's data.
+    expect(st.flatMap((x) => [x.Action].flat()).filter((a: string) => a.startsWith('secretsmanager:') || a === 's3:DeleteObject')).toEqual([]);
+    expect(check(s, 'SP008').ok && check(s, 'SP009').ok && check(s, 'SP014').ok).toBe(true);
   });
 
   it('has an Athena workgroup that enforces its configuration, and a named query per query', () => {
@@ -264,7 +301,8 @@ describe('synthesized stack: shipped pipeline', () => {
 
   it('gives each function and job its own role, with no wildcard action', () => {
     const trusts = s.model.ofType('aws_iam_role').map((r) => JSON.parse(r.config.assume_role_policy).Statement[0].Principal.Service).sort();
-    expect(trusts).toEqual(['events.amazonaws.com', 'glue.amazonaws.com', 'lambda.amazonaws.com', 'scheduler.amazonaws.com', 'states.amazonaws.com']);
+    // Two functions (the extractor, the report), each with its own role.
+    expect(trusts).toEqual(['events.amazonaws.com', 'glue.amazonaws.com', 'lambda.amazonaws.com', 'lambda.amazonaws.com', 'scheduler.amazonaws.com', 'states.amazonaws.com']);
     for (const p of s.model.ofType('aws_iam_role_policy')) {
       for (const st of policyOf(p.config).Statement) {
         for (const a of [st.Action].flat()) expect(a).not.toContain('*');
@@ -323,8 +361,8 @@ describe('synthesized stack: settings from pipeline.yaml', () => {
   });
 
   it('takes Lambda, Glue, Athena, log and lifecycle settings from aws:', () => {
-    expect(only(s, 'aws_lambda_function')).toMatchObject({ memory_size: 1024, timeout: 600 });
-    expect(only(s, 'aws_lambda_function').environment.variables.LAKE_PREFIX).toBe('lake/');
+    expect(extractorFn(s)).toMatchObject({ memory_size: 1024, timeout: 600 });
+    expect(extractorFn(s).environment.variables.LAKE_PREFIX).toBe('lake/');
     expect(only(s, 'aws_glue_job').default_arguments['--lake_prefix']).toBe('lake/');
     expect(only(s, 'aws_glue_job')).toMatchObject({ worker_type: 'G.2X', number_of_workers: 5, timeout: 30 });
     expect(only(s, 'aws_athena_workgroup').configuration.bytes_scanned_cutoff_per_query).toBe(20971520);
@@ -459,7 +497,7 @@ describe('synthesized stack: a table partitioned by its own value column', () =>
 
 describe('synthesized stack: the pipelines the shipped pipeline includes (the export)', () => {
   const s = synth(SHIPPED);
-  const fn = () => only(s, 'aws_lambda_function');
+  const fn = () => extractorFn(s);
 
   it('runs the export pipeline when a file is uploaded to imports/my-spotify-history/ (S3 event -> EventBridge -> the extractor)', () => {
     const rule = s.model.ofType('aws_cloudwatch_event_rule').find((r) => r.config.name === 'my-spotify-history-uploaded')!;
@@ -543,7 +581,7 @@ describe('synthesized stack: deploy settings a first deploy needs (issue 13)', (
   const buckets = s.model.ofType('aws_s3_bucket').map((b) => String(b.config.bucket)).sort();
 
   it('reserves concurrency only when aws.lambda.reserved_concurrency asks, and says so in the note plan prints', () => {
-    expect(only(s, 'aws_lambda_function').reserved_concurrent_executions).toBe(1);
+    expect(extractorFn(s).reserved_concurrent_executions).toBe(1);
     expect(s.stack.notes.join('\n')).toMatch(/lease _lease\/extractor\.json .*reserved concurrency 1 \(aws\.lambda\.reserved_concurrency; needs an account concurrency quota of at least 11\)/);
     expect(check(s, 'SP008').ok).toBe(true);
   });
@@ -562,7 +600,7 @@ describe('synthesized stack: deploy settings a first deploy needs (issue 13)', (
     ]);
     expect(s.json.data.aws_caller_identity.account).toEqual({});
     // What reads the lake follows the name: the function's environment, the Glue job, the catalog.
-    expect(only(s, 'aws_lambda_function').environment.variables.LAKE_BUCKET).toBe(`my-spotify-lake-${ACCOUNT}-${REGION}`);
+    expect(extractorFn(s).environment.variables.LAKE_BUCKET).toBe(`my-spotify-lake-${ACCOUNT}-${REGION}`);
     expect(only(s, 'aws_glue_job').default_arguments['--lake_bucket']).toBe(`my-spotify-lake-${ACCOUNT}-${REGION}`);
     for (const t of s.model.ofType('aws_glue_catalog_table')) expect(t.config.storage_descriptor.location).toMatch(new RegExp(`^s3://my-spotify-lake-\\$\\{data`));
     expect(s.checks.filter((c) => !c.ok)).toEqual([]);
@@ -593,7 +631,7 @@ describe('synthesized stack: deploy settings a first deploy needs (issue 13)', (
   it('keeps the bucket names and a 7-day recovery window by default', () => {
     const shipped = synth(SHIPPED);
     expect(shipped.model.ofType('aws_s3_bucket').map((b) => b.config.bucket).sort()).toEqual(['my-spotify-lake', 'my-spotify-lake-artifacts', 'my-spotify-lake-athena-results']);
-    expect(only(shipped, 'aws_lambda_function').reserved_concurrent_executions).toBeUndefined();
+    expect(extractorFn(shipped).reserved_concurrent_executions).toBeUndefined();
   });
 
   it('refuses what AWS would refuse, naming the key', () => {
@@ -603,3 +641,45 @@ describe('synthesized stack: deploy settings a first deploy needs (issue 13)', (
     expect(() => loadText(withAws('lambda: { reserved_concurrency: 0 }'))).toThrow(/aws\.lambda\.reserved_concurrency/);
   });
 });
+
+describe('synthesized stack: QuickSight (aws.quicksight, opt-in)', () => {
+  const ALICE = 'arn:aws:quicksight:us-east-1:123456789012:user/default/alice';
+  const s = synth(withAws(`quicksight:\n  principal_arn: ${ALICE}\n  readers: 2`));
+
+  it('creates an Athena data source on the stack workgroup and one direct-query dataset per catalog table, owned by the principal', () => {
+    const ds = only(s, 'aws_quicksight_data_source');
+    expect(ds).toMatchObject({ type: 'ATHENA', data_source_id: 'my-spotify-lake-athena', ssl_properties: { disable_ssl: false } });
+    expect(s.model.resolve(ds.parameters.athena.work_group)?.type).toBe('aws_athena_workgroup');
+    expect(ds.permission).toEqual([{ principal: ALICE, actions: expect.arrayContaining(['quicksight:DescribeDataSource', 'quicksight:PassDataSource']) }]);
+    const sets = s.model.ofType('aws_quicksight_data_set');
+    const tables = s.model.ofType('aws_glue_catalog_table');
+    expect(sets.map((x) => x.config.physical_table_map[0].relational_table.name).sort()).toEqual(tables.map((t) => t.config.name).sort());
+    for (const set of sets) {
+      const rel = set.config.physical_table_map[0].relational_table;
+      expect(set.config.import_mode).toBe('DIRECT_QUERY');
+      expect(s.model.resolve(rel.data_source_arn)?.type).toBe('aws_quicksight_data_source');
+      expect(rel).toMatchObject({ catalog: 'AwsDataCatalog', schema: 'my_spotify_lake' });
+      expect(set.config.permissions).toEqual([{ principal: ALICE, actions: expect.arrayContaining(['quicksight:DescribeDataSet', 'quicksight:PassDataSet']) }]);
+      // Its columns are the catalog table's (file columns, then partition keys), typed for QuickSight.
+      const table = tables.find((t) => t.config.name === rel.name)!.config;
+      const cols = [...table.storage_descriptor.columns, ...(table.partition_keys ?? [])];
+      expect(rel.input_columns.map((c: { name: string }) => c.name)).toEqual(cols.map((c: { name: string }) => c.name));
+    }
+    const plays = sets.find((x) => x.config.physical_table_map[0].relational_table.name === 'plays')!.config.physical_table_map[0].relational_table.input_columns as Array<{ name: string; type: string }>;
+    const typeOf = (n: string) => plays.find((c) => c.name === n)?.type;
+    expect([typeOf('played_at'), typeOf('track_id'), typeOf('duration_ms')]).toEqual(['DATETIME', 'STRING', 'INTEGER']);
+    expect(s.stack.notes.some((n) => /QuickSight \(aws\.quicksight\).*monthly subscription/.test(n))).toBe(true);
+    expect(s.checks.filter((c) => !c.ok)).toEqual([]);
+  });
+
+  it('is off by default', () => {
+    const shipped = synth(SHIPPED);
+    expect(shipped.model.ofType('aws_quicksight_data_source')).toEqual([]);
+    expect(shipped.model.ofType('aws_quicksight_data_set')).toEqual([]);
+  });
+
+  it('refuses a principal that is no QuickSight user or group ARN, at its line', () => {
+    expect(() => loadText(withAws('quicksight:\n  principal_arn: alice'))).toThrow(/aws\.quicksight\.principal_arn.*QuickSight user or group ARN/);
+  });
+});
+

@@ -201,7 +201,7 @@ describe('openLake over built tables', () => {
   it('creates typed empty views before the first build', async () => {
     const db = await openLake(lake, TABLES);
     try {
-      expect(await db.query(TOP_ARTISTS)).toEqual({ columns: ['artist', 'plays'], rows: [] });
+      expect(await db.query(TOP_ARTISTS)).toMatchObject({ columns: ['artist', 'plays'], rows: [] });
       const { rows } = await db.query(`SELECT column_name, data_type FROM information_schema.columns WHERE table_name = 'artists' ORDER BY ordinal_position`);
       expect(rows).toEqual([
         { column_name: 'artist_id', data_type: 'VARCHAR' },
