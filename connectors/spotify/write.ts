@@ -18,6 +18,8 @@ import type { SpotifyConfig } from './config.ts';
 
 /** The scope a private playlist's writes need (doc §2.3); the write-back never makes a public one. */
 export const WRITE_SCOPE = 'playlist-modify-private';
+/** What finding the playlist reads: `/me` and `/me/playlists` with its items (doc §2.2, §2.3). */
+export const WRITE_READ_SCOPES = ['user-read-private', 'playlist-read-private'];
 /** URIs per add/replace request (doc §2.3, §4.3). */
 export const WRITE_CHUNK = 100;
 /** Page sizes: `/me/playlists` and `/playlists/{id}/items` both take at most 50 (doc §2.3). */
