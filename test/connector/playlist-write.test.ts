@@ -155,6 +155,49 @@ describe('writeRecommendationsPlaylist against the sandbox', () => {
   });
 });
 
+describe('configuration', () => {
+  it('recommendations.playlist is checked like every key: a misspelt key is an error naming the key, the fix, the file and the line', async () => {
+    const sb = await startSandbox({ seed: 5, now: NOW });
+    try {
+      // The appended text starts with an empty line; `at` is the offending key's line within it.
+      for (const [recs, message, at] of [
+        ['\nrecommendations:\n  playlist:\n    nmae: Weekly\n', 'recommendations.playlist.nmae unknown key "nmae"; did you mean "name"?', 4],
+        ['\nrecommendations:\n  playlists:\n    name: Weekly\n', 'recommendations.playlists unknown key "playlists"; did you mean "playlist"?', 3],
+      ] as const) {
+        const p = await pipelineDir(sb, { secrets: {} });
+        dirs.push(p.dir);
+        const base = await readFile(p.file, 'utf8');
+        await writeFile(p.file, base + recs);
+        const line = base.split('\n').length - 1 + at;
+        const err = await preparePipeline(p.file).then(() => undefined, (e: unknown) => e as { problems?: Array<{ file: string; line: number; message: string; path: string }> });
+        expect(err?.problems?.length, recs).toBeGreaterThan(0);
+        const problem = err!.problems![0];
+        expect(`${problem.path} ${problem.message}`).toContain(message);
+        expect([problem.file, problem.line]).toEqual([p.file, line]);
+      }
+    } finally {
+      await sb.close();
+    }
+  });
+
+  it('sandbox: true writes to a fresh offline sandbox (its demo token carries the write scope) and says so', async () => {
+    const sb = await startSandbox({ seed: 5, now: NOW });
+    try {
+      const p = await pipeline(sb);
+      const io = captureIO();
+      const r = await writeRecommendationsPlaylist(p.prep, { name: 'Demo', trackIds: [...sb.data.tracks.keys()].slice(0, 3), sandbox: true, seed: 5, env: {}, io });
+      expect(r).toMatchObject({ created: true, changed: true });
+      expect(io.lines[0]).toMatch(/^err: Using the offline Spotify sandbox at http:\/\/127\.0\.0\.1:\d+/);
+      expect(io.lines[io.lines.length - 1]).toMatch(/^out: Created the private playlist "Demo" \(\w{22}\) with 3 tracks \(2 write requests\)\.$/);
+      // Not the sandbox the pipeline points at, and the user's secrets file is untouched.
+      expect(sb.writes()).toEqual([]);
+      expect(JSON.parse(await readFile(p.secrets, 'utf8'))).toEqual({ 'spotify/refresh_token': sb.credentials.refresh_token });
+    } finally {
+      await sb.close();
+    }
+  });
+});
+
 describe('scopes', () => {
   it('a token without playlist-modify-private gets one clear line and nothing is written', async () => {
     const sb = await startSandbox({ seed: 5, now: NOW, scopes: ALL_SCOPES.filter((s) => !s.startsWith('playlist-modify')) });
