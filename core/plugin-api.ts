@@ -355,7 +355,7 @@ export interface LoginContext<C = JsonRecord> {
 export interface PlaylistWriteRequest {
   /** The playlist's name: the user's own playlist of that name is updated, or created (private) when there is none. */
   name: string;
-  /** Set on creation, and updated when the playlist's differs. */
+  /** Set on creation, and brought up to date when the items change (never written on its own). */
   description?: string;
   /** The wanted items, in order (provider track ids). */
   trackIds: string[];

@@ -69,6 +69,18 @@ export function entryUri(entry: ItemEntry | null): string | null {
   return typeof obj?.uri === 'string' && obj.uri !== '' ? obj.uri : null;
 }
 
+/** Spotify's playlist descriptions come HTML-escaped (`&#x27;`, `&amp;`, `&quot;`). */
+export function unescapeHtml(s: string): string {
+  const named: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
+  return s.replace(/&(#x[0-9a-f]+|#\d+|[a-z]+);/gi, (m, e: string) => {
+    if (e[0] === '#') {
+      const code = e[1] === 'x' || e[1] === 'X' ? parseInt(e.slice(2), 16) : parseInt(e.slice(1), 10);
+      return Number.isFinite(code) && code > 0 && code <= 0x10ffff ? String.fromCodePoint(code) : m;
+    }
+    return named[e.toLowerCase()] ?? m;
+  });
+}
+
 const trackUri = (id: string) => `spotify:track:${id}`;
 const shown = (uri: string | null): string | null => (uri?.startsWith('spotify:track:') ? uri.slice('spotify:track:'.length) : uri);
 
@@ -164,12 +176,15 @@ export async function writePlaylist(req: PlaylistWriteRequest, ctx: PlaylistWrit
       : [];
     const diff = playlistDiff(current, wanted);
     const same = current.length === wanted.length && current.every((u, i) => u === wanted[i]);
-    const describe = req.description !== undefined && found !== undefined && (found.description ?? '') !== req.description;
+    // The description is brought up to date along with a change of the items, never on its own:
+    // Spotify answers descriptions HTML-escaped (and may rewrite them), so a lone comparison could
+    // write on every run.
+    const describe = !same && req.description !== undefined && found !== undefined && unescapeHtml(found.description ?? '') !== req.description;
     const result: PlaylistWriteResult = {
       playlistId: found?.id ?? null, created: !found, changed: !same, snapshotId: found?.snapshot_id ?? null,
       requests: sent, diff, dryRun: !!req.dryRun,
     };
-    if (req.dryRun || (same && found && !describe)) return result;
+    if (req.dryRun || (same && found)) return result;
 
     let id = found?.id;
     if (!id) {

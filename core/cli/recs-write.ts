@@ -54,7 +54,7 @@ export function summaryLine(name: string, r: PlaylistWriteResult, tracks: number
   const where = `playlist "${name}" (${r.playlistId})`;
   const reqs = plural(r.requests.length, 'write request');
   if (r.created) return `Created the private ${where} with ${plural(tracks, 'track')} (${reqs}).`;
-  if (!r.changed) return `The ${where} already holds the ${plural(tracks, 'recommended track')} in order: nothing to write${r.requests.length ? ` (its description was updated: ${reqs})` : ''}; snapshot ${r.snapshotId} kept.`;
+  if (!r.changed) return `The ${where} already holds the ${plural(tracks, 'recommended track')} in order: nothing to write; snapshot ${r.snapshotId} kept.`;
   const d = r.diff;
   return `Updated the ${where}: ${d.added.length} added, ${d.removed.length} removed, ${d.moved.length} moved; now ${plural(tracks, 'track')} (${reqs}, snapshot ${r.snapshotId}).`;
 }

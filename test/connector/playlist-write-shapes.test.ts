@@ -23,9 +23,9 @@ const api = () => `${base}/v1`;
 const user = (uid: string) => ({ external_urls: { spotify: `https://open.spotify.com/user/${uid}` }, href: `${api()}/users/${uid}`, id: uid, type: 'user', uri: `spotify:user:${uid}` });
 
 /** SimplifiedPlaylistObject, Development shape: `items: {href, total}` instead of `tracks`. */
-function simplified(pid: string, name: string, owner: string, total: number) {
+function simplified(pid: string, name: string, owner: string, total: number, description = '') {
   return {
-    collaborative: false, description: '', external_urls: { spotify: `https://open.spotify.com/playlist/${pid}` },
+    collaborative: false, description, external_urls: { spotify: `https://open.spotify.com/playlist/${pid}` },
     href: `${api()}/playlists/${pid}`, id: pid, images: null, name, owner: { ...user(owner), display_name: owner },
     primary_color: null, public: false, snapshot_id: `AAAA${pid}snap`, type: 'playlist', uri: `spotify:playlist:${pid}`,
     items: { href: `${api()}/playlists/${pid}/items`, total },
@@ -67,7 +67,8 @@ function myPlaylists() {
   // 50 other playlists of the user's, then another user's of the same names, then the user's own.
   const filler = Array.from({ length: 50 }, (_, i) => simplified(`filler${i}`, `Mix ${i}`, ME, 3));
   return [...filler, simplified('theirs', 'Mixed', OTHER, 1), simplified('theirs', 'Legacy', OTHER, 1),
-    simplified('mixed', 'Mixed', ME, 5), simplified('legacy', 'Legacy', ME, 3), simplified('flaky', 'Flaky', ME, 0)];
+    // Descriptions come HTML-escaped.
+    simplified('mixed', 'Mixed', ME, 5, 'It&#x27;s &amp; more'), simplified('legacy', 'Legacy', ME, 3, 'Old words'), simplified('flaky', 'Flaky', ME, 0)];
 }
 
 function answer(req: http.IncomingMessage, body: string): { status: number; json?: unknown; headers?: Record<string, string> } {
@@ -78,6 +79,7 @@ function answer(req: http.IncomingMessage, body: string): { status: number; json
   if (req.headers.authorization !== 'Bearer BQfixture') return { status: 401, json: { error: { status: 401, message: 'Missing/invalid/expired access token' } } };
   if (req.method === 'GET' && p === '/v1/me') return { status: 200, json: { ...user(ME), display_name: 'Fixture', images: [], account_id: 'acc0000000000000000000' } };
   if (req.method === 'GET' && p === '/v1/me/playlists') return { status: 200, json: page('/me/playlists', myPlaylists(), Number(q.get('offset') ?? 0), Number(q.get('limit') ?? 20)) };
+  if (req.method === 'PUT' && /^\/v1\/playlists\/\w+$/.test(p)) return { status: 200 };
   const m = /^\/v1\/playlists\/(\w+)\/items$/.exec(p);
   if (m && req.method === 'GET') return { status: 200, json: page(`/playlists/${m[1]}/items`, PLAYLIST_ITEMS[m[1]], Number(q.get('offset') ?? 0), Number(q.get('limit') ?? 20)) };
   if (m && (req.method === 'PUT' || req.method === 'POST')) {
@@ -108,11 +110,11 @@ beforeAll(async () => {
 });
 afterAll(async () => new Promise<void>((r) => server.close(() => r())));
 
-async function write(name: string, trackIds: string[], dryRun = false) {
+async function write(name: string, trackIds: string[], dryRun = false, description?: string) {
   writes.length = 0;
   const http = new HttpClient({ baseURL: api(), sleep: async () => undefined, random: () => 0 });
   const config = { client_id: 'cid', client_secret: 'secret', refresh_token: 'AQrefresh', api_base_url: api(), accounts_base_url: base };
-  return writePlaylist({ name, trackIds, dryRun }, { config, http, logger: { info() {}, warn() {}, debug() {} }, signal: new AbortController().signal });
+  return writePlaylist({ name, trackIds, dryRun, description }, { config, http, logger: { info() {}, warn() {}, debug() {} }, signal: new AbortController().signal });
 }
 
 describe('the writer on the documented response shapes', () => {
@@ -132,6 +134,18 @@ describe('the writer on the documented response shapes', () => {
     const dry = await write('Legacy', [id(3), id(1), id(2)], true);
     expect(writes).toEqual([]);
     expect(dry.diff).toEqual({ added: [], removed: [], moved: [id(3)] });
+  });
+
+  it('the description: compared unescaped, brought up to date only along with a change of the items', async () => {
+    await write('Mixed', [id(1), id(2), id(3)], false, "It's & more");
+    expect(writes.map((w) => [w.method, w.path])).toEqual([['PUT', '/v1/playlists/mixed/items']]);
+    await write('Legacy', [id(1), id(2), id(3)], false, 'New words');
+    expect(writes).toEqual([]);
+    await write('Legacy', [id(1), id(2)], false, 'New words');
+    expect(writes.map((w) => [w.method, w.path, w.body])).toEqual([
+      ['PUT', '/v1/playlists/legacy', { description: 'New words' }],
+      ['PUT', '/v1/playlists/legacy/items', { uris: [uri(1), uri(2)] }],
+    ]);
   });
 
   it('a 429 on the replace is retried after Retry-After; a 500 on an append is not repeated, and the error says a rerun repairs it', async () => {
