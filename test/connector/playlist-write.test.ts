@@ -155,6 +155,25 @@ describe('writeRecommendationsPlaylist against the sandbox', () => {
   });
 });
 
+describe('other API profiles', () => {
+  it.each(['development-legacy', 'extended'] as const)('%s (items under `track`, or both keys): create + replace, then no write', async (profile) => {
+    const sb = await startSandbox({ seed: 5, now: NOW, profile });
+    try {
+      const p = await pipeline(sb, RECS.replace('Für dich, wöchentlich', 'Weekly'));
+      const recs = [...sb.data.tracks.keys()].slice(0, 120);
+      const first = await writeRecommendationsPlaylist(p.prep, { name: 'Weekly', trackIds: recs, env: p.env, io: captureIO() });
+      expect(sb.writes().map((w) => [w.method, w.status])).toEqual([['POST', 201], ['PUT', 200], ['POST', 201]]);
+      sb.resetLog();
+      const second = await writeRecommendationsPlaylist(p.prep, { name: 'Weekly', trackIds: recs, env: p.env, io: captureIO() });
+      expect(sb.writes()).toEqual([]);
+      expect(second).toMatchObject({ playlistId: first.playlistId, changed: false, snapshotId: first.snapshotId });
+      expect(sb.data.playlists.find((x) => x.id === first.playlistId)!.items.map((it) => it.item!.id)).toEqual(recs);
+    } finally {
+      await sb.close();
+    }
+  });
+});
+
 describe('configuration', () => {
   it('recommendations.playlist is checked like every key: a misspelt key is an error naming the key, the fix, the file and the line', async () => {
     const sb = await startSandbox({ seed: 5, now: NOW });
