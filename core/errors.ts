@@ -57,8 +57,10 @@ export class HttpError extends Error {
     readonly url: string,
     readonly apiMessage: string,
     readonly body: unknown,
+    /** The request's method (writes are POST/PUT/DELETE). */
+    readonly method: string = 'GET',
   ) {
-    super(redact(`${label}: HTTP ${status} ${apiMessage} (GET ${url})`));
+    super(redact(`${label}: HTTP ${status} ${apiMessage} (${method} ${url})`));
     this.name = 'HttpError';
     httpBrand.mark(this);
   }

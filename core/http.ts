@@ -5,7 +5,7 @@
  */
 import axios, { type AxiosInstance, type AxiosResponse, AxiosError } from 'axios';
 import { HttpError, StopRun } from './errors.ts';
-import type { HttpClient as PluginHttpClient, HttpOptions, HttpResponse, RateLimit, RequestOptions } from './plugin-api.ts';
+import type { HttpClient as PluginHttpClient, HttpOptions, HttpResponse, RateLimit, RequestOptions, WriteRequestOptions } from './plugin-api.ts';
 import type { ProgressListener } from './progress.ts';
 
 export { HttpError, StopRun } from './errors.ts';
@@ -257,6 +257,84 @@ export class HttpClient implements PluginHttpClient {
       const headers = Object.fromEntries(Object.entries(res.headers).map(([k, v]) => [k.toLowerCase(), String(v)]));
       return { status: res.status, data: body as T, headers };
     }
+  }
+
+  /**
+   * A JSON write. 429 (within the wait budget, and never for QUOTA_EXCEEDED) and one 401 (a fresh
+   * token) are retried since the server did not act on them; 5xx and resets only when the
+   * request is idempotent, since an append the server did apply must not be sent twice.
+   */
+  async send<T = unknown>(method: 'POST' | 'PUT' | 'DELETE', url: string, opts: WriteRequestOptions): Promise<HttpResponse<T>> {
+    const maxAttempts = opts.idempotent ? (this.options.maxAttempts ?? 6) : 1;
+    const base = this.options.baseDelayMs ?? 500;
+    const maxDelay = this.options.maxDelayMs ?? 30_000;
+    const budget = this.options.waitBudgetMs ?? 120_000;
+    const random = this.options.random ?? Math.random;
+    let authRetried = false;
+    for (let attempt = 1, guard = 0; guard < 1000; guard++) {
+      if (this.options.signal?.aborted) throw this.options.signal.reason ?? new Error('aborted');
+      if (this.limiter) await this.limiter.acquire();
+      const headers: Record<string, string> = {};
+      const auth = opts.auth ?? this.options.auth;
+      if (auth) headers.Authorization = `Bearer ${await auth.token(false)}`;
+      if (opts.json !== undefined) headers['Content-Type'] = 'application/json';
+      this.counts[opts.label] = (this.counts[opts.label] ?? 0) + 1;
+      this.progress?.({ type: 'request', label: opts.label });
+      let res: AxiosResponse<string>;
+      try {
+        res = await this.ax.request<string>({
+          method, url, params: opts.params, headers, signal: this.options.signal,
+          data: opts.json === undefined ? undefined : JSON.stringify(opts.json),
+        });
+      } catch (e) {
+        const code = e instanceof AxiosError ? (e.code ?? '') : '';
+        if (this.options.signal?.aborted) throw this.options.signal.reason ?? e;
+        if (TRANSIENT_CODES.has(code) && attempt < maxAttempts) {
+          await this.backoff(attempt++, base, maxDelay, random, `${opts.label}: ${code}`);
+          continue;
+        }
+        throw new HttpError(0, opts.label, this.displayUrl(url), `network error ${code || String(e)}`, undefined, method);
+      }
+      const status = res.status;
+      const hdrs = Object.fromEntries(Object.entries(res.headers).map(([k, v]) => [k.toLowerCase(), String(v)]));
+      for (const [k, v] of Object.entries(hdrs)) if (RATE_LIMIT_HEADER.test(k)) this.limitHeaders[k] = v;
+      let body: unknown = res.data;
+      if (typeof res.data === 'string' && res.data.length > 0) {
+        try {
+          body = JSON.parse(res.data);
+        } catch {
+          /* kept as text */
+        }
+      } else if (res.data === '') body = undefined;
+      if (status >= 200 && status < 300) return { status, data: body as T, headers: hdrs };
+      if (opts.accept?.includes(status)) return { status, data: body as T, headers: hdrs };
+      if (status === 401 && auth && !authRetried) {
+        authRetried = true;
+        await auth.token(true);
+        continue;
+      }
+      if (status === 429) {
+        this.throttled++;
+        const retryAfter = Number(hdrs['retry-after']);
+        const waitMs = Number.isFinite(retryAfter) && retryAfter >= 0 ? retryAfter * 1000 : Math.min(maxDelay, base * 2 ** attempt);
+        if (isQuotaExceeded(body)) {
+          throw new StopRun(`${opts.label}: Spotify quota exceeded (429 QUOTA_EXCEEDED${hdrs['retry-after'] ? `, Retry-After ${hdrs['retry-after']} s` : ''}); run again later`);
+        }
+        if (this.retryAfterMs + waitMs > budget) {
+          throw new StopRun(`${opts.label}: rate limited (429, Retry-After ${Math.round(waitMs / 1000)} s) beyond the wait budget of ${Math.round(budget / 1000)} s; run again later`);
+        }
+        this.retries++;
+        this.retryAfterMs += waitMs;
+        await this.sleepCounted(waitMs, `${opts.label}: 429 Too Many Requests, Retry-After ${hdrs['retry-after'] ?? 'absent'}`);
+        continue;
+      }
+      if (status >= 500 && attempt < maxAttempts) {
+        await this.backoff(attempt++, base, maxDelay, random, `${opts.label}: HTTP ${status}`);
+        continue;
+      }
+      throw new HttpError(status, opts.label, this.displayUrl(url), apiMessage(body), body, method);
+    }
+    throw new HttpError(0, opts.label, this.displayUrl(url), 'gave up after 1000 attempts', undefined, method);
   }
 
   private async backoff(attempt: number, base: number, max: number, random: () => number, why: string): Promise<void> {

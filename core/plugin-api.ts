@@ -75,12 +75,37 @@ export interface HttpResponse<T> {
   notModified?: boolean;
 }
 
+/** A JSON write request (`HttpClient.send`). */
+export interface WriteRequestOptions {
+  /** Endpoint name the request is counted under (e.g. `playlists/{id}/items`). */
+  label: string;
+  /** Sent as JSON (`content-type: application/json`); undefined sends no body. */
+  json?: unknown;
+  params?: Record<string, string | number | undefined>;
+  auth?: AuthProvider;
+  /** Statuses the caller handles itself instead of getting an HttpError. */
+  accept?: number[];
+  /**
+   * The request may be repeated without changing the outcome (a replace, not an append): only
+   * then are 5xx answers and connection resets retried. A 429 and a 401 are always retried (the
+   * server did not act on the request).
+   */
+  idempotent?: boolean;
+}
+
 /** The run's shared HTTP client, as plugins see it. */
 export interface HttpClient {
   /** A GET with retry, backoff, `Retry-After` within the wait budget, rate limit and a request count under `opts.label`. */
   get<T = unknown>(url: string, opts: RequestOptions): Promise<HttpResponse<T>>;
   /** A form POST (OAuth token requests): counted under `opts.label`, retried on 5xx and resets. */
   postForm<T = unknown>(url: string, form: Record<string, string>, opts: { label: string; headers?: Record<string, string> }): Promise<HttpResponse<T>>;
+  /**
+   * A JSON write (POST/PUT/DELETE) with the same rate limit, Retry-After budget, token refresh on
+   * 401 and counts as `get`; 5xx and resets are retried only for `idempotent` requests. A body
+   * that is not JSON comes back as text. Optional: a client without it cannot write (the
+   * playlist write-back needs it; core/http.ts has it).
+   */
+  send?<T = unknown>(method: 'POST' | 'PUT' | 'DELETE', url: string, opts: WriteRequestOptions): Promise<HttpResponse<T>>;
 }
 
 /** Why an endpoint is unavailable in an API mode, and what to use instead. */
@@ -319,6 +344,71 @@ export interface LoginContext<C = JsonRecord> {
   signal: AbortSignal;
   /** The clock, for `authorizedAt` (tests). Default: the current time. */
   now?: () => Date;
+  /**
+   * The pipeline configures the playlist write-back (`recommendations.playlist`): ask for the
+   * plugin's `playlistWriter.scopes` too. Otherwise a login asks for read scopes only.
+   */
+  playlistWrite?: boolean;
+}
+
+/** What the playlist write-back asks a connector to do: make one playlist of the user's hold exactly these tracks. */
+export interface PlaylistWriteRequest {
+  /** The playlist's name: the user's own playlist of that name is updated, or created (private) when there is none. */
+  name: string;
+  /** Set on creation, and brought up to date when the items change (never written on its own). */
+  description?: string;
+  /** The wanted items, in order (provider track ids). */
+  trackIds: string[];
+  /** Compute the diff but send no write request. */
+  dryRun?: boolean;
+}
+
+/**
+ * How the playlist's items differ from the wanted list: track ids `added` and `removed`, and
+ * `moved` (kept, but not in the wanted order: the fewest moves that reorder the rest). Entries
+ * that are not the provider's tracks (episodes, local files) are named by their URI, unavailable
+ * ones by null.
+ */
+export interface PlaylistDiff {
+  added: string[];
+  removed: Array<string | null>;
+  moved: string[];
+}
+
+export interface PlaylistWriteResult {
+  /** null when a dry run found no playlist of that name (it would be created). */
+  playlistId: string | null;
+  /** The playlist was created (a dry run: would be). */
+  created: boolean;
+  /** The items were replaced (a dry run: would be). False when they already were the wanted list. */
+  changed: boolean;
+  /** The playlist's snapshot after the write (or as found, when nothing was written); null in a dry run of a new playlist. */
+  snapshotId: string | null;
+  /** The write requests sent, in order (none in a dry run). */
+  requests: Array<{ method: 'POST' | 'PUT' | 'DELETE'; path: string; items?: number }>;
+  diff: PlaylistDiff;
+  dryRun: boolean;
+}
+
+export interface PlaylistWriteContext<C = JsonRecord> {
+  config: C;
+  /** The command's HTTP client; the writer needs its `send`. */
+  http: HttpClient;
+  logger: Logger;
+  signal: AbortSignal;
+  /** As `ReadContext.updateSecret` (a rotated refresh token). */
+  updateSecret?(configKey: string, value: string): Promise<void>;
+}
+
+/**
+ * A connector's playlist write-back (issue 17): writes one playlist owned by the user, never
+ * anything else. Opt-in: the pipeline configures it (`recommendations.playlist`), and `login`
+ * then asks for `scopes` too.
+ */
+export interface PlaylistWriter<C = JsonRecord> {
+  /** The least scopes writing needs (Spotify: `playlist-modify-private`). */
+  scopes: string[];
+  write(request: PlaylistWriteRequest, ctx: PlaylistWriteContext<C>): Promise<PlaylistWriteResult>;
 }
 
 /** What a successful login produced. Values are secrets: the engine stores them and never prints them. */
@@ -443,6 +533,8 @@ export interface ConnectorPlugin<C = JsonRecord> {
    */
   login?(ctx: LoginContext<C>): Promise<LoginResult>;
   read(stream: StreamSpec, ctx: ReadContext<C>): AsyncIterable<JsonRecord>;
+  /** Writes a playlist of the user's (the recommendations write-back); absent when the connector cannot. */
+  playlistWriter?: PlaylistWriter<C>;
   sandbox?(options: SandboxOptions & { config: Partial<C> }): Promise<SandboxHandle>;
 }
 

@@ -7,6 +7,7 @@ import { apiMode, endpoints, retiredEndpoints } from './endpoints.ts';
 import { configSchema, type SpotifyConfig } from './config.ts';
 import { explainApiError, readStream, session } from './read.ts';
 import { login } from './login.ts';
+import { playlistWriter } from './write.ts';
 
 const DEFAULT_RATE_LIMIT = { window_seconds: 30, max_requests: 100 };
 
@@ -68,6 +69,9 @@ export default definePlugin<SpotifyConfig>({
   read: readStream,
 
   login,
+
+  // The opt-in recommendations write-back: one private playlist of the user's (write.ts).
+  playlistWriter,
 
   async sandbox(options) {
     const [{ startSandbox }, { sharedCatalog }] = await Promise.all([import('./sandbox/index.ts'), import('./sandbox/catalog.ts')]);

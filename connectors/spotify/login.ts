@@ -11,6 +11,7 @@ import {
 } from '../../core/plugin-api.ts';
 import { endpoints, scopesFor } from './endpoints.ts';
 import { explainTokenError } from './auth.ts';
+import { WRITE_READ_SCOPES, playlistWriter } from './write.ts';
 import type { SpotifyConfig } from './config.ts';
 
 /** The port most Spotify examples register (`http://127.0.0.1:8888/callback`). */
@@ -32,9 +33,14 @@ interface TokenResponse {
   error_description?: string;
 }
 
-/** The least scopes the pipeline's streams need, plus `user-read-private` for `/me`; sorted. */
-export function loginScopes(streams: Pick<StreamSpec, 'endpoint'>[]): string[] {
-  return [...new Set([...scopesFor(streams.map((s) => s.endpoint)), ME_SCOPE])].sort();
+/**
+ * The least scopes the pipeline's streams need, plus `user-read-private` for `/me`; with the
+ * playlist write-back configured, also what it needs (reading the user's playlists and writing a
+ * private one). Sorted.
+ */
+export function loginScopes(streams: Pick<StreamSpec, 'endpoint'>[], opts: { playlistWrite?: boolean } = {}): string[] {
+  const write = opts.playlistWrite ? [...playlistWriter.scopes, ...WRITE_READ_SCOPES] : [];
+  return [...new Set([...scopesFor(streams.map((s) => s.endpoint)), ME_SCOPE, ...write])].sort();
 }
 
 export interface AuthorizeParams {
@@ -130,11 +136,11 @@ export async function login(ctx: LoginContext<SpotifyConfig>): Promise<LoginResu
     );
   }
   const userStreams = ctx.streams.filter((s) => endpoints[s.endpoint]?.auth === 'user');
-  if (userStreams.length === 0) {
+  if (userStreams.length === 0 && !ctx.playlistWrite) {
     throw new UserError('no stream of this pipeline reads user data, so there is nothing to log in for (the catalog streams use the app\'s Client Credentials)', 'add a user stream (e.g. endpoint: me/playlists) first');
   }
   const accounts = (ctx.config.accounts_base_url ?? DEFAULT_ACCOUNTS).replace(/\/$/, '');
-  const scopes = loginScopes(ctx.streams);
+  const scopes = loginScopes(ctx.streams, { playlistWrite: ctx.playlistWrite });
   const verifier = pkceVerifier(64);
   const state = randomState();
   const callback = await startLoopbackCallback({
@@ -146,7 +152,8 @@ export async function login(ctx: LoginContext<SpotifyConfig>): Promise<LoginResu
   });
   try {
     const url = authorizeUrl({ accountsBaseUrl: accounts, clientId, redirectUri: callback.redirectUri, state, challenge: pkceChallenge(verifier), scopes });
-    ctx.logger.info(`Asking Spotify for: ${scopes.join(', ')} (what the streams ${userStreams.map((s) => s.name).join(', ')} need)`);
+    const why = [userStreams.length ? `the streams ${userStreams.map((s) => s.name).join(', ')}` : '', ctx.playlistWrite ? 'the playlist write-back (recommendations.playlist)' : ''].filter(Boolean).join(' and ');
+    ctx.logger.info(`Asking Spotify for: ${scopes.join(', ')} (for ${why})`);
     ctx.logger.info(`Waiting for the browser on ${callback.redirectUri} (this redirect URI must be registered for your app)`);
     // Not awaited first: a caller that follows the redirect gets its page only after the exchange.
     const opened = Promise.resolve().then(() => ctx.openUrl(url));

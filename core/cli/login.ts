@@ -157,6 +157,8 @@ export async function loginCommand(o: LoginCommandOptions, ioIn: CommandIO = std
     openUrl,
     signal: o.signal ?? new AbortController().signal,
     now: o.now,
+    // The write-back's scope only when the pipeline opts in to it.
+    playlistWrite: loaded.config.recommendations?.playlist !== undefined,
   });
   for (const v of Object.values(result.secrets)) registerSecret(v);
 

@@ -102,12 +102,19 @@ export interface PipelineConfig {
   queries: Record<string, QuerySpec>;
   /** Dashboards of the report (`spotify-pipeline report`; core/report/), by name. */
   dashboards?: Record<string, DashboardSpec>;
+  /** Personal recommendations (issue 17); so far the opt-in playlist write-back. */
+  recommendations?: RecommendationsSpec;
   /** Settings of the AWS deployment (terraform/). */
   aws?: AwsSettings;
   /** Pipeline files whose data lands in this pipeline's lake (one connector each). */
   include?: string[];
   /** The untracked local secrets file, relative to pipeline.yaml (default .secrets.json). */
   secrets?: { file?: string };
+}
+
+export interface RecommendationsSpec {
+  /** Opt-in: write the recommendations to this playlist of the user's (`login` then asks for the write scope). */
+  playlist?: { name: string; description?: string };
 }
 
 /** A dashboard: panels in order, each one query and how to show its rows. */

@@ -6,10 +6,14 @@
 import { createHash } from 'node:crypto';
 import { Rng } from './prng.ts';
 
-/** Every scope the pipeline may need (doc §5.2), granted to the demo refresh token. */
+/**
+ * Every scope the pipeline may need (doc §5.2), granted to the demo refresh token: the read
+ * scopes, and the playlist write scopes of the opt-in write-back (`recommendations.playlist`).
+ */
 export const ALL_SCOPES = [
   'user-read-private', 'user-read-email', 'user-read-recently-played', 'user-top-read',
   'user-library-read', 'playlist-read-private', 'playlist-read-collaborative', 'user-follow-read',
+  'playlist-modify-private', 'playlist-modify-public',
 ];
 
 /** Refresh tokens that always fail, so clients can exercise the "re-login, never retry" path. */

@@ -249,6 +249,8 @@ export interface PlaylistTruth {
   items: PlaylistItemTruth[];
   /** Sandbox bookkeeping, not an API field. */
   access: PlaylistAccess;
+  /** Sandbox bookkeeping: created through `POST /me/playlists` while the sandbox ran. */
+  created?: boolean;
 }
 
 export interface PlayContext {
@@ -367,6 +369,62 @@ function snapshotId(playlistId: string, items: PlaylistItemTruth[]): string {
   for (const it of items) h = hashString(`${h}:${it.item?.uri ?? 'null'}:${it.added_at}`);
   // Real snapshot ids are opaque base64-ish strings starting with "AAAA".
   return 'AAAA' + new Rng(h).base62(28);
+}
+
+/**
+ * The snapshot after a write that changed the contents: derived from the previous one and the new
+ * item sequence, so every content change yields a new id (a revision, as Spotify's are) and a
+ * write that leaves the contents as they were keeps it (the routes do not call this then).
+ */
+export function nextSnapshotId(previous: string, items: PlaylistItemTruth[]): string {
+  let h = hashString(previous);
+  for (const it of items) h = hashString(`${h}:${it.item?.uri ?? 'null'}`);
+  return 'AAAA' + new Rng(h).base62(28);
+}
+
+/** A playlist entry the user adds now (write endpoints): `added_by` is the user, without display name. */
+export function addedItem(data: SandboxData, item: FullTrack | Episode, at: number): PlaylistItemTruth {
+  const me = data.users.get(data.user.id)!;
+  return {
+    added_at: isoSeconds(at),
+    added_by: playlistUser(me, false),
+    is_local: false,
+    item,
+    primary_color: null,
+    video_thumbnail: { url: null },
+  };
+}
+
+/**
+ * A playlist the user creates (`POST /me/playlists`): owned by the user, empty, no cover yet
+ * (`images: null`, like the generated empty playlist). The id comes from the seeded stream of
+ * created playlists, so two sandboxes with the same seed create the same ids.
+ */
+export function createdPlaylist(
+  data: SandboxData,
+  fields: { name: string; description: string; public: boolean; collaborative: boolean },
+): PlaylistTruth {
+  const rng = Rng.derive(data.seed, `created-playlist-${data.playlists.filter((p) => p.created).length}`);
+  let id = rng.base62(22);
+  while (data.playlists.some((p) => p.id === id)) id = rng.base62(22);
+  const me = data.users.get(data.user.id)!;
+  return {
+    collaborative: fields.collaborative,
+    description: fields.description,
+    ...spotifyRefs('playlist', id),
+    followers: { href: null, total: 0 },
+    id,
+    images: null,
+    name: fields.name,
+    owner: playlistUser(me, true),
+    primary_color: null,
+    public: fields.public,
+    snapshot_id: snapshotId(id, []),
+    type: 'playlist',
+    items: [],
+    access: 'owned',
+    created: true,
+  };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -63,8 +63,10 @@ export interface SpotifySandbox {
   credentials: { client_id: string; client_secret: string; refresh_token: string };
   /** Ground truth the server renders from (hrefs use SPOTIFY_API_BASE; responses use apiUrl). */
   data: SandboxData;
-  /** Every request served (token requests included), in order. */
+  /** Every request served (token requests included), in order. Write requests carry their JSON `body`. */
   requests: RequestLogEntry[];
+  /** The write requests (POST/PUT/DELETE on `/v1`) served so far, in order, with their bodies and statuses. */
+  writes(): RequestLogEntry[];
   /** The profile's rules (limits, shapes, stripped fields). */
   rules: ProfileRules;
   resetLog(): void;
@@ -115,6 +117,7 @@ export async function startSandbox(opts: SandboxServerOptions = {}): Promise<Spo
     data,
     requests,
     rules,
+    writes: () => requests.filter((r) => r.method !== 'GET' && r.method !== 'HEAD' && r.path.startsWith('/v1')),
     resetLog() {
       requests.length = 0;
     },

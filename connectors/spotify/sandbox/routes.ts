@@ -4,8 +4,8 @@
  * URLs are built on SPOTIFY_API_BASE; the server rewrites that prefix to its own address.
  */
 import {
-  RECENTLY_PLAYED_WINDOW, SPOTIFY_API_BASE, type AlbumGroup, type FullTrack, type PlaylistTruth,
-  type SandboxData, type TimeRange,
+  RECENTLY_PLAYED_WINDOW, SPOTIFY_API_BASE, addedItem, createdPlaylist, nextSnapshotId, type AlbumGroup,
+  type Episode, type FullTrack, type PlaylistItemTruth, type PlaylistTruth, type SandboxData, type TimeRange,
 } from './data.ts';
 import { GENRES, MARKETS } from './words.ts';
 import type { AccessToken } from './auth.ts';
@@ -705,4 +705,242 @@ export function runRoute(r: Route, ctx: RouteContext): ApiResult {
   }
   const body = r.handler(ctx);
   return { status: 200, body, etag: r.etag };
+}
+
+// --------------------------------------------------------------------------------------------
+// Playlist writes (doc §2.3): create a playlist, replace / append / remove / reorder items,
+// change details. Development Mode allows them on the user's own playlists (and, for items, on
+// playlists the user collaborates on); the legacy `/tracks` forms and `POST /users/{id}/playlists`
+// are 403 in Development (Feb 2026).
+// --------------------------------------------------------------------------------------------
+
+/** A write request: the route context plus the parsed JSON body and the sandbox clock. */
+export interface WriteContext extends RouteContext {
+  body: unknown;
+  now: number;
+}
+
+type WriteHandler = (ctx: WriteContext) => ApiResult;
+
+interface WriteRoute {
+  method: 'POST' | 'PUT' | 'DELETE';
+  pattern: RegExp;
+  keys: string[];
+  handler: WriteHandler;
+}
+
+/** Most items one add/replace/remove request may carry (doc §2.3, §4.3). */
+export const PLAYLIST_WRITE_MAX = 100;
+
+const URI_RE = /^spotify:(track|episode):([^:]+)$/;
+
+function bodyObject(ctx: WriteContext): Record<string, unknown> {
+  const b = ctx.body;
+  if (b === undefined || b === null) return {};
+  if (typeof b !== 'object' || Array.isArray(b)) throw new ApiError(400, 'Error parsing JSON.');
+  return b as Record<string, unknown>;
+}
+
+/** `uris` from the query (comma-separated; it wins, doc §2.3) or the JSON body; undefined when neither has it. */
+function urisParam(ctx: WriteContext): string[] | undefined {
+  const q = ctx.query.get('uris');
+  let uris: unknown;
+  if (q !== null) uris = q === '' ? [] : q.split(',').map((u) => u.trim());
+  else uris = bodyObject(ctx).uris;
+  if (uris === undefined) return undefined;
+  if (!Array.isArray(uris) || uris.some((u) => typeof u !== 'string')) throw new ApiError(400, 'Error parsing JSON.');
+  if (uris.length > PLAYLIST_WRITE_MAX) throw new ApiError(400, `You can add a maximum of ${PLAYLIST_WRITE_MAX} tracks per request.`);
+  return uris as string[];
+}
+
+/** Catalog objects for URIs: a malformed URI or id is 400, an unknown id too (sandbox messages; real wording [UNCONFIRMED]). */
+function resolveUris(ctx: WriteContext, uris: string[]): Array<FullTrack | Episode> {
+  return uris.map((uri) => {
+    const m = URI_RE.exec(uri);
+    if (!m) throw new ApiError(400, 'Unsupported URL / URI.');
+    if (!SPOTIFY_ID_RE.test(m[2])) throw new ApiError(400, 'Invalid base62 id');
+    const obj = m[1] === 'track' ? ctx.data.tracks.get(m[2]) : ctx.data.episodes.get(m[2]);
+    if (!obj) throw new ApiError(400, 'Payload contains a non-existing ID');
+    return obj;
+  });
+}
+
+function requireWriteUser(ctx: WriteContext): void {
+  // No user behind a Client Credentials token (doc §5.1).
+  if (ctx.token.kind !== 'user') throw new ApiError(403, 'Insufficient client scope');
+}
+
+/** A public playlist needs playlist-modify-public, a private (or collaborative) one playlist-modify-private. */
+function requireModifyScope(ctx: WriteContext, isPublic: boolean): void {
+  const need = isPublic ? 'playlist-modify-public' : 'playlist-modify-private';
+  if (!ctx.token.scopes.has(need)) throw new ApiError(403, 'Insufficient client scope');
+}
+
+/**
+ * The playlist a write targets: the owner may write anything; a collaborator only the items of a
+ * collaborative playlist; anyone else gets 403 "Forbidden" (doc §2.3, owner rule).
+ */
+function writablePlaylist(ctx: WriteContext, what: 'items' | 'details'): PlaylistTruth {
+  requireWriteUser(ctx);
+  const p = findPlaylist(ctx, what === 'items');
+  const owner = p.owner.id === ctx.data.user.id;
+  const collaborator = what === 'items' && p.collaborative && p.access === 'collaborative';
+  if (!owner && !collaborator) throw forbidden();
+  requireModifyScope(ctx, p.public);
+  return p;
+}
+
+/** Sets new contents; the snapshot changes only when the item sequence does. */
+function setItems(p: PlaylistTruth, items: PlaylistItemTruth[]): void {
+  const key = (list: PlaylistItemTruth[]) => list.map((it) => it.item?.uri ?? 'null').join('\n');
+  if (key(items) === key(p.items)) return;
+  p.items = items;
+  p.snapshot_id = nextSnapshotId(p.snapshot_id, items);
+}
+
+function replaceOrReorderItems(ctx: WriteContext): ApiResult {
+  const p = writablePlaylist(ctx, 'items');
+  const uris = urisParam(ctx);
+  if (uris !== undefined) {
+    const objs = resolveUris(ctx, uris);
+    // Entries that stay where they were keep their added_at; a replace with the same list changes nothing.
+    const same = objs.length === p.items.length && objs.every((o, i) => p.items[i].item?.uri === o.uri);
+    if (!same) setItems(p, objs.map((o) => addedItem(ctx.data, o, ctx.now)));
+    return { status: 200, body: { snapshot_id: p.snapshot_id } };
+  }
+  const b = bodyObject(ctx);
+  const int = (k: string, def?: number): number => {
+    const v = b[k] ?? def;
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) throw new ApiError(400, `Invalid ${k}`);
+    return v;
+  };
+  if (b.range_start === undefined) throw new ApiError(400, 'Missing uris or range_start');
+  const start = int('range_start');
+  const before = int('insert_before');
+  const length = int('range_length', 1);
+  if (start + length > p.items.length || before > p.items.length) throw new ApiError(400, 'Index out of bounds');
+  const moved = p.items.slice(start, start + length);
+  const rest = [...p.items.slice(0, start), ...p.items.slice(start + length)];
+  const at = before > start ? before - length : before;
+  setItems(p, [...rest.slice(0, at), ...moved, ...rest.slice(at)]);
+  return { status: 200, body: { snapshot_id: p.snapshot_id } };
+}
+
+function addItems(ctx: WriteContext): ApiResult {
+  const p = writablePlaylist(ctx, 'items');
+  const uris = urisParam(ctx);
+  if (uris === undefined || uris.length === 0) throw new ApiError(400, 'No uris provided');
+  const objs = resolveUris(ctx, uris);
+  const rawPos = ctx.query.get('position') ?? bodyObject(ctx).position;
+  const pos = rawPos === undefined || rawPos === null ? p.items.length : Number(rawPos);
+  if (!Number.isInteger(pos) || pos < 0 || pos > p.items.length) throw new ApiError(400, 'Index out of bounds');
+  const added = objs.map((o) => addedItem(ctx.data, o, ctx.now));
+  setItems(p, [...p.items.slice(0, pos), ...added, ...p.items.slice(pos)]);
+  return { status: 201, body: { snapshot_id: p.snapshot_id } };
+}
+
+function removeItems(ctx: WriteContext): ApiResult {
+  const p = writablePlaylist(ctx, 'items');
+  const b = bodyObject(ctx);
+  // `items` on /items; the legacy endpoint's key was `tracks` (doc §2.3).
+  const list = b.items ?? b.tracks;
+  if (!Array.isArray(list) || list.length === 0) throw new ApiError(400, 'Missing items');
+  if (list.length > PLAYLIST_WRITE_MAX) throw new ApiError(400, `You can remove a maximum of ${PLAYLIST_WRITE_MAX} tracks per request.`);
+  const uris = list.map((x) => (x && typeof x === 'object' ? (x as { uri?: unknown }).uri : undefined));
+  if (uris.some((u) => typeof u !== 'string')) throw new ApiError(400, 'Error parsing JSON.');
+  const gone = new Set(resolveUris(ctx, uris as string[]).map((o) => o.uri));
+  setItems(p, p.items.filter((it) => !(it.item && gone.has(it.item.uri))));
+  return { status: 200, body: { snapshot_id: p.snapshot_id } };
+}
+
+function detailFields(b: Record<string, unknown>, create: boolean) {
+  const str = (k: string) => {
+    if (b[k] !== undefined && typeof b[k] !== 'string') throw new ApiError(400, `Invalid ${k}`);
+    return b[k];
+  };
+  const bool = (k: string) => {
+    if (b[k] !== undefined && typeof b[k] !== 'boolean') throw new ApiError(400, `Invalid ${k}`);
+    return b[k];
+  };
+  const name = str('name');
+  if (create && (name === undefined || name.trim() === '')) throw new ApiError(400, 'Missing required field: name');
+  return { name, description: str('description'), public: bool('public'), collaborative: bool('collaborative') };
+}
+
+function createPlaylist(ctx: WriteContext): ApiResult {
+  requireWriteUser(ctx);
+  const f = detailFields(bodyObject(ctx), true);
+  const isPublic = f.public ?? true; // Spotify's default (doc §2.3)
+  const collaborative = f.collaborative ?? false;
+  if (collaborative && isPublic) throw new ApiError(400, 'Collaborative playlists can only be private.');
+  requireModifyScope(ctx, isPublic);
+  const p = createdPlaylist(ctx.data, { name: f.name!, description: f.description ?? '', public: isPublic, collaborative });
+  // Newest first, like the list Spotify shows.
+  ctx.data.playlists.unshift(p);
+  ctx.indexes.playlistsById.set(p.id, p);
+  const body = getPlaylist({ ...ctx, params: { id: p.id }, query: new URLSearchParams() });
+  return { status: 201, body, headers: { location: `${SPOTIFY_API_BASE}/playlists/${p.id}` } };
+}
+
+function createUserPlaylist(ctx: WriteContext): ApiResult {
+  requireFeb26(ctx); // 403 in Development since 2026-02-11: use POST /me/playlists (doc §2.3)
+  requireWriteUser(ctx);
+  if (ctx.params.id !== ctx.data.user.id) throw new ApiError(403, 'You cannot create a playlist for another user.');
+  return createPlaylist(ctx);
+}
+
+function changeDetails(ctx: WriteContext): ApiResult {
+  const p = writablePlaylist(ctx, 'details');
+  const f = detailFields(bodyObject(ctx), false);
+  const isPublic = f.public ?? p.public;
+  const collaborative = f.collaborative ?? p.collaborative;
+  if (collaborative && isPublic) throw new ApiError(400, 'Collaborative playlists can only be private.');
+  if (isPublic !== p.public) requireModifyScope(ctx, isPublic);
+  if (f.name !== undefined) p.name = f.name;
+  if (f.description !== undefined) p.description = f.description;
+  p.public = isPublic;
+  p.collaborative = collaborative;
+  // Metadata edits keep the snapshot (sandbox choice; real behaviour [UNCONFIRMED], doc §10).
+  return { status: 200 };
+}
+
+/** Legacy `/playlists/{id}/tracks` writes: 403 in Development (Feb 2026), the `/items` behaviour elsewhere. */
+function legacy(handler: WriteHandler): WriteHandler {
+  return (ctx) => {
+    if (!ctx.rules.legacyTracksEndpoint) {
+      checkId(ctx.params.id);
+      throw forbidden();
+    }
+    return handler(ctx);
+  };
+}
+
+function writeRoute(method: WriteRoute['method'], path: string, handler: WriteHandler): WriteRoute {
+  const keys: string[] = [];
+  const re = path.replace(/:(\w+)/g, (_m, k: string) => { keys.push(k); return '([^/]+)'; });
+  return { method, pattern: new RegExp(`^/v1${re}/?$`), keys, handler };
+}
+
+export const WRITE_ROUTES: WriteRoute[] = [
+  writeRoute('POST', '/me/playlists', createPlaylist),
+  writeRoute('POST', '/users/:id/playlists', createUserPlaylist),
+  writeRoute('PUT', '/playlists/:id', changeDetails),
+  writeRoute('PUT', '/playlists/:id/items', replaceOrReorderItems),
+  writeRoute('POST', '/playlists/:id/items', addItems),
+  writeRoute('DELETE', '/playlists/:id/items', removeItems),
+  writeRoute('PUT', '/playlists/:id/tracks', legacy(replaceOrReorderItems)),
+  writeRoute('POST', '/playlists/:id/tracks', legacy(addItems)),
+  writeRoute('DELETE', '/playlists/:id/tracks', legacy(removeItems)),
+];
+
+export function matchWriteRoute(method: string, pathname: string): { route: WriteRoute; params: Record<string, string> } | null {
+  for (const r of WRITE_ROUTES) {
+    if (r.method !== method) continue;
+    const m = r.pattern.exec(pathname);
+    if (!m) continue;
+    const params: Record<string, string> = {};
+    r.keys.forEach((k, i) => { params[k] = decodeURIComponent(m[i + 1]); });
+    return { route: r, params };
+  }
+  return null;
 }

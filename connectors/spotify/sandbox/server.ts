@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { SPOTIFY_API_BASE, type SandboxData } from './data.ts';
 import { Rng } from './prng.ts';
 import type { AuthService, HttpAnswer } from './auth.ts';
-import { ApiError, buildIndexes, matchRoute, runRoute, type ApiResult } from './routes.ts';
+import { ApiError, buildIndexes, matchRoute, matchWriteRoute, runRoute, type ApiResult } from './routes.ts';
 import type { ProfileRules } from './render.ts';
 
 export interface RequestLogEntry {
@@ -18,7 +18,12 @@ export interface RequestLogEntry {
   query: Record<string, string>;
   status: number;
   at: number;
+  /** The parsed JSON body of a write request (POST/PUT/DELETE on `/v1`), as received. */
+  body?: unknown;
 }
+
+/** Largest request body the sandbox reads (a 100-URI write is ~4 KB). */
+const MAX_BODY_BYTES = 1 << 20;
 
 export interface FaultOptions {
   /** Probability of a 500/502/503 per API request. */
@@ -66,11 +71,23 @@ function etagMatches(header: string | undefined, etag: string): boolean {
 function readBody(req: http.IncomingMessage): Promise<string> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > MAX_BODY_BYTES) {
+        req.destroy();
+        reject(new Error('request body too large'));
+        return;
+      }
+      chunks.push(c);
+    });
     req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
     req.on('error', reject);
   });
 }
+
+/** Stands for a write body that is not JSON (answered 400 "Error parsing JSON."). */
+const MALFORMED = Symbol('malformed JSON');
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -88,8 +105,15 @@ export function createSandboxServer(cfg: ServerConfig): { server: http.Server; l
   let apiCount = 0;
   let apiBase = SPOTIFY_API_BASE;
 
+  /** Bodies of write requests, logged with their answers. */
+  const bodies = new WeakMap<http.IncomingMessage, unknown>();
   const log = (req: http.IncomingMessage, url: URL, status: number, at: number) => {
-    cfg.requests.push({ method: req.method ?? 'GET', path: url.pathname, query: Object.fromEntries(url.searchParams), status, at });
+    const entry: RequestLogEntry = { method: req.method ?? 'GET', path: url.pathname, query: Object.fromEntries(url.searchParams), status, at };
+    if (bodies.has(req)) {
+      const body = bodies.get(req);
+      entry.body = body === MALFORMED ? '(malformed JSON)' : body;
+    }
+    cfg.requests.push(entry);
   };
 
   /** Serialise, point URLs at this server, apply ETag/304, and send. */
@@ -170,9 +194,7 @@ export function createSandboxServer(cfg: ServerConfig): { server: http.Server; l
       return send(req, res, url, at, { status, body: errorBody(status, message) });
     }
 
-    if (req.method !== 'GET') {
-      return send(req, res, url, at, { status: 405, body: errorBody(405, 'Method not allowed') });
-    }
+    if (req.method !== 'GET') return handleWrite(req, res, url, at);
     const match = matchRoute(url.pathname);
     if (!match) return send(req, res, url, at, { status: 404, body: errorBody(404, 'Service not found') });
     const verified = cfg.auth.verify(req.headers.authorization);
@@ -194,6 +216,32 @@ export function createSandboxServer(cfg: ServerConfig): { server: http.Server; l
     return send(req, res, url, at, result, { etag: result.etag, malformed });
   };
 
+  /** POST/PUT/DELETE: the playlist write routes (routes.ts), the body parsed as JSON. */
+  const handleWrite = (req: http.IncomingMessage, res: http.ServerResponse, url: URL, at: number) => {
+    const match = matchWriteRoute(req.method ?? '', url.pathname);
+    if (!match) {
+      const known = matchRoute(url.pathname) !== null;
+      return send(req, res, url, at, known ? { status: 405, body: errorBody(405, 'Method not allowed') } : { status: 404, body: errorBody(404, 'Service not found') });
+    }
+    const verified = cfg.auth.verify(req.headers.authorization);
+    if (!verified.ok) return send(req, res, url, at, verified.answer);
+    const raw = bodies.get(req);
+    let result: ApiResult;
+    const accountError = cfg.accountError ? ACCOUNT_ERRORS[cfg.accountError] : undefined;
+    try {
+      if (raw === MALFORMED) throw new ApiError(400, 'Error parsing JSON.');
+      if (accountError && verified.token.kind === 'user') throw new ApiError(403, accountError);
+      result = match.route.handler({
+        data: cfg.data, rules: cfg.rules, token: verified.token, query: url.searchParams, params: match.params,
+        path: url.pathname + url.search, indexes, body: raw, now: cfg.clock(),
+      });
+    } catch (e) {
+      if (!(e instanceof ApiError)) throw e;
+      result = apiError(e);
+    }
+    return send(req, res, url, at, result);
+  };
+
   const handler = async (req: http.IncomingMessage, res: http.ServerResponse) => {
     const at = cfg.clock();
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
@@ -208,7 +256,18 @@ export function createSandboxServer(cfg: ServerConfig): { server: http.Server; l
         return send(req, res, url, at, cfg.auth.authorize(url.searchParams));
       }
       if (url.pathname === '/v1' || url.pathname.startsWith('/v1/')) {
-        req.resume();
+        if (req.method === 'GET' || req.method === 'HEAD') req.resume();
+        else {
+          // Write requests are logged with their JSON body (tests check what was written).
+          const text = await readBody(req);
+          let parsed: unknown;
+          try {
+            parsed = text.trim() === '' ? undefined : JSON.parse(text);
+          } catch {
+            parsed = MALFORMED;
+          }
+          bodies.set(req, parsed);
+        }
         return await handleApi(req, res, url, at);
       }
       req.resume();
