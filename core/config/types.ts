@@ -100,12 +100,39 @@ export interface PipelineConfig {
   queries: Record<string, QuerySpec>;
   /** Dashboards of the report (`spotify-pipeline report`; core/report/), by name. */
   dashboards?: Record<string, DashboardSpec>;
+  /** Personal recommendations (`spotify-pipeline recs`; core/recs/). */
+  recommendations?: RecommendationsSpec;
   /** Settings of the AWS deployment (terraform/). */
   aws?: AwsSettings;
   /** Pipeline files whose data lands in this pipeline's lake (one connector each). */
   include?: string[];
   /** The untracked local secrets file, relative to pipeline.yaml (default .secrets.json). */
   secrets?: { file?: string };
+}
+
+/** `recommendations:` as written (every key optional; core/recs/settings.ts fills the defaults). */
+export interface RecommendationsSpec {
+  k?: number;
+  sources?: {
+    co_occurrence?: {
+      weight?: number;
+      measure?: 'cosine' | 'pmi';
+      session_gap_minutes?: number;
+      window?: number;
+      half_life_days?: number;
+      min_count?: number;
+      playlist_weight?: number;
+      seed_days?: number;
+      seed_half_life_days?: number;
+    };
+    rediscovery?: { weight?: number; min_plays?: number; min_age_days?: number; quiet_days?: number };
+  };
+  exclude?: {
+    recently_played_days?: number;
+    target_playlist?: string;
+    disliked?: { early_skip_seconds?: number; min_skips?: number };
+  };
+  evaluation?: { test_fraction?: number; cutoffs?: number; horizon_days?: number; seed?: number };
 }
 
 /** A dashboard: panels in order, each one query and how to show its rows. */
