@@ -116,7 +116,7 @@ export interface RecommendationsSpec {
   sources?: {
     co_occurrence?: {
       weight?: number;
-      measure?: 'cosine' | 'pmi';
+      measure?: 'cosine' | 'conditional' | 'pmi';
       session_gap_minutes?: number;
       window?: number;
       half_life_days?: number;

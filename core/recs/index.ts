@@ -8,6 +8,7 @@ import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { TableSpec } from '../config/types.ts';
+import { RECS_TABLE } from './table.ts';
 import { UserError } from '../errors.ts';
 import { openDuckdb } from '../query/sandbox.ts';
 import { viewSql } from '../query/index.ts';
@@ -18,7 +19,7 @@ import type { RecsSettings } from './settings.ts';
 export { recsSettings, type RecsSettings } from './settings.ts';
 export { modelSql, baseSteps } from './model.ts';
 
-export const RECS_TABLE = 'recommendations';
+export { RECS_TABLE, recommendationsTable, withRecommendations } from './table.ts';
 
 /** One recommended track, as the table holds it (the write-back reads track_id in rank order). */
 export interface Recommendation {
@@ -30,30 +31,6 @@ export interface Recommendation {
   reason: string;
   source: 'co_occurrence' | 'rediscovery';
   generated_at: string;
-}
-
-/**
- * The table as the lake's views (query, report, validate) see it. It is written by `recs`, not
- * built from raw data, so it is not in `tables:`; its columns are declared here.
- */
-export const recommendationsTable: TableSpec = {
-  description: 'The current recommendations (spotify-pipeline recs), one row per track in rank order, with the reason',
-  from: [{ stream: RECS_TABLE }],
-  columns: {
-    rank: { path: 'rank', type: 'int' },
-    track_id: { path: 'track_id', type: 'string' },
-    track_name: { path: 'track_name', type: 'string' },
-    artist_name: { path: 'artist_name', type: 'string' },
-    score: { path: 'score', type: 'double' },
-    reason: { path: 'reason', type: 'string' },
-    source: { path: 'source', type: 'string' },
-    generated_at: { path: 'generated_at', type: 'timestamp' },
-  },
-};
-
-/** The lake's tables plus `recommendations` when the pipeline declares `recommendations:`. */
-export function withRecommendations(tables: Record<string, TableSpec>, declared: boolean): Record<string, TableSpec> {
-  return declared && !Object.hasOwn(tables, RECS_TABLE) ? { ...tables, [RECS_TABLE]: recommendationsTable } : tables;
 }
 
 /** DuckDB's spelling of seconds since 1970 (Spark's: `unix_micros(x) / 1e6`). */

@@ -112,7 +112,11 @@ export function modelSql(s: RecsSettings, opts: ModelOptions): string {
     `total AS (SELECT sum(n) AS n FROM occ)`,
     `sim AS (
   SELECT p.a, p.b, ${
-    co.measure === 'cosine' ? 'p.co / sqrt(oa.n * ob.n)' : 'CASE WHEN p.co * total.n > oa.n * ob.n THEN ln(p.co * total.n / (oa.n * ob.n)) ELSE 0 END'
+    co.measure === 'cosine'
+      ? 'p.co / sqrt(oa.n * ob.n)'
+      : co.measure === 'conditional'
+        ? 'p.co / oa.n'
+        : 'CASE WHEN p.co * total.n > oa.n * ob.n THEN ln(p.co * total.n / (oa.n * ob.n)) ELSE 0 END'
   } AS sim
   FROM pairs p JOIN occ oa ON oa.track_id = p.a JOIN occ ob ON ob.track_id = p.b CROSS JOIN total
   WHERE p.n >= ${co.minCount}

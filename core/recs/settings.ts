@@ -8,7 +8,7 @@ export interface RecsSettings {
   k: number;
   coOccurrence: {
     weight: number;
-    measure: 'cosine' | 'pmi';
+    measure: 'cosine' | 'conditional' | 'pmi';
     sessionGapMinutes: number;
     window: number;
     halfLifeDays: number;
@@ -31,7 +31,7 @@ export function recsSettings(spec: RecommendationsSpec = {}): RecsSettings {
     k: spec.k ?? 30,
     coOccurrence: {
       weight: co.weight ?? 1,
-      measure: co.measure ?? 'cosine',
+      measure: co.measure ?? 'pmi',
       sessionGapMinutes: co.session_gap_minutes ?? 30,
       window: co.window ?? 10,
       halfLifeDays: co.half_life_days ?? 365,
