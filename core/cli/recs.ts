@@ -3,6 +3,7 @@
  * `recommendations:` from the local lake, publish them as the table `recommendations` and print
  * them with their reasons; `--evaluate`: the offline evaluation (core/recs/evaluate.ts) instead.
  */
+import { join } from 'node:path';
 import type { Command } from 'commander';
 import { lakeDir } from '../config/index.ts';
 import { UserError } from '../errors.ts';
@@ -38,17 +39,16 @@ export async function recsCommand(ctx: CliContext, o: { config: string; lake?: s
   await assertLakeFolder(dir);
   const tables = lakeTables(prep);
   if (o.evaluate) {
-    const { evaluate, formatEvaluation, margin } = await import('../recs/evaluate.ts');
+    const ev = await import('../recs/evaluate.ts');
     const { openDuckdb } = await import('../query/sandbox.ts');
-    const { join } = await import('node:path');
     const db = await openDuckdb({ allow: [join(dir, 'curated')], settings: ["SET TimeZone = 'UTC'"] });
     try {
       await lakeInputs(db.conn, dir, tables, settings);
-      const e = await evaluate(db.conn, settings, { k: o.k ?? 10 });
+      const e = await ev.evaluate(db.conn, settings, { k: o.k ?? 10 });
       if (e.cutoffs.length === 0) throw new UserError(`no plays in the lake ${dir}: nothing to evaluate`, 'run the pipelines first');
-      for (const l of formatEvaluation(e)) out(l);
+      for (const l of ev.formatEvaluation(e)) out(l);
       for (const metric of ['hitRate', 'ndcg'] as const) {
-        const m = margin(e, metric);
+        const m = ev.margin(e, metric);
         out(`model / best baseline (${m.best.recommender}) ${metric === 'hitRate' ? `hit-rate@${e.k}` : `NDCG@${e.k}`}: ${Number.isFinite(m.ratio) ? `${m.ratio.toFixed(2)}x` : 'every baseline scores 0'}`);
       }
     } finally {

@@ -99,7 +99,7 @@ export async function evaluate(conn: DuckDBConnection, s: RecsSettings, opts: { 
       await q(`WITH ${base}
 SELECT p.track_id, count(*) AS plays, max(p.t) AS last_t, sum(CASE WHEN p.t >= ${num(now - s.coOccurrence.seedDays * DAY)} THEN 1 ELSE 0 END) AS recent
 FROM plays p LEFT JOIN excluded e ON e.track_id = p.track_id WHERE e.track_id IS NULL GROUP BY p.track_id`)
-    ).map((x) => ({ track_id: String(x.track_id), plays: Number(x.plays), last_t: Number(x.last_t), recent: Number(x.recent) }));
+    ).map((x) => ({ track_id: x.track_id as string, plays: Number(x.plays), last_t: Number(x.last_t), recent: Number(x.recent) }));
     if (i === 0) firstCatalog = Number((await q(`SELECT count(DISTINCT track_id) AS n FROM rec_plays WHERE track_id IS NOT NULL AND t < ${num(now)}`))[0].n);
     catalogSum += eligible.length;
     const test = new Map(
@@ -107,13 +107,13 @@ FROM plays p LEFT JOIN excluded e ON e.track_id = p.track_id WHERE e.track_id IS
         await q(`WITH ${base}
 SELECT r.track_id, count(*) AS n FROM rec_plays r LEFT JOIN excluded e ON e.track_id = r.track_id
 WHERE r.track_id IS NOT NULL AND r.t >= ${num(now)} AND r.t < ${num(now + s.evaluation.horizonDays * DAY)} AND e.track_id IS NULL GROUP BY r.track_id`)
-      ).map((x) => [String(x.track_id), Number(x.n)]),
+      ).map((x) => [x.track_id as string, Number(x.n)]),
     );
     const total = [...test.values()].reduce((a, b) => a + b, 0);
     testPlays += total;
     const ideal = dcg([...test.values()].sort((a, b) => b - a).slice(0, k));
     const lists: Array<[string, string[]]> = [];
-    for (const [name, settings] of models) lists.push([name, (await q(modelSql(settings, { now, k }))).map((x) => String(x.track_id))]);
+    for (const [name, settings] of models) lists.push([name, (await q(modelSql(settings, { now, k }))).map((x) => x.track_id as string)]);
     for (const [name, rank] of BASELINES) lists.push([name, rank(eligible, r).slice(0, k)]);
     for (const [name, list] of lists) {
       const m = sums.get(name)!;

@@ -95,11 +95,11 @@ export async function recommend(conn: DuckDBConnection, s: RecsSettings, opts: {
   const rows = (await conn.runAndReadAll(modelSql(s, { now: opts.now, k: opts.k }))).getRowObjectsJS();
   return rows.map((r) => ({
     rank: Number(r.rank),
-    track_id: String(r.track_id),
+    track_id: r.track_id as string,
     track_name: (r.track_name as string | null) ?? null,
     artist_name: (r.artist_name as string | null) ?? null,
     score: Number(r.score),
-    reason: String(r.reason),
+    reason: r.reason as string,
     source: r.source as Recommendation['source'],
     generated_at: generated,
   }));
