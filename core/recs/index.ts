@@ -4,7 +4,7 @@
  * Parquet, published by the same atomic link swap as every table), and the offline evaluation
  * (evaluate.ts).
  */
-import { readdir } from 'node:fs/promises';
+import { mkdir, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { TableSpec } from '../config/types.ts';
@@ -91,8 +91,12 @@ export async function latestPlay(conn: DuckDBConnection): Promise<number | undef
 
 /** Runs the model at `now` and returns its rows. */
 export async function recommend(conn: DuckDBConnection, s: RecsSettings, opts: { now: number; k?: number; generatedAt?: Date }): Promise<Recommendation[]> {
-  const generated = (opts.generatedAt ?? new Date()).toISOString();
   const rows = (await conn.runAndReadAll(modelSql(s, { now: opts.now, k: opts.k }))).getRowObjectsJS();
+  return toRecommendations(rows, opts.generatedAt ?? new Date());
+}
+
+function toRecommendations(rows: Array<Record<string, unknown>>, generatedAt: Date): Recommendation[] {
+  const generated = generatedAt.toISOString();
   return rows.map((r) => ({
     rank: Number(r.rank),
     track_id: r.track_id as string,
@@ -133,14 +137,15 @@ export async function buildRecommendations(opts: { lakeDir: string; tables: Reco
     if (last === undefined) throw new UserError(`no plays in the lake ${lakeDir}: nothing to recommend from`, 'run the pipelines first (`npm start` imports a generated export), then `spotify-pipeline recs`');
     const now = Math.floor(last) + 1;
     const k = opts.k ?? settings.k;
-    const recs = await recommend(db.conn, settings, { now, k, generatedAt });
-    await recoverTable(dirs);
-    const { mkdir } = await import('node:fs/promises');
-    await mkdir(staged, { recursive: true });
     const ts = generatedAt.toISOString().replace('T', ' ').replace('Z', '');
+    // The model runs once, into a temporary table; the Parquet file and the printed rows are both read from it.
     await db.conn.run(
-      `COPY (SELECT CAST(rank AS INTEGER) AS rank, track_id, track_name, artist_name, CAST(score AS DOUBLE) AS score, reason, source, TIMESTAMP '${ts}' AS generated_at FROM (${modelSql(settings, { now, k })})) TO '${file.replace(/'/g, "''")}' (FORMAT parquet)`,
+      `CREATE OR REPLACE TEMP TABLE rec_out AS SELECT CAST(rank AS INTEGER) AS rank, track_id, track_name, artist_name, CAST(score AS DOUBLE) AS score, reason, source, TIMESTAMP '${ts}' AS generated_at FROM (${modelSql(settings, { now, k })}) m`,
     );
+    await recoverTable(dirs);
+    await mkdir(staged, { recursive: true });
+    await db.conn.run(`COPY (SELECT * FROM rec_out ORDER BY rank) TO '${file.replace(/'/g, "''")}' (FORMAT parquet)`);
+    const recs = toRecommendations((await db.conn.runAndReadAll('SELECT * FROM rec_out ORDER BY rank')).getRowObjectsJS(), generatedAt);
     result = { recommendations: recs, asOf: new Date(now * 1000).toISOString(), sources };
   } finally {
     db.close();
