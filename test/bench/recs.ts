@@ -19,14 +19,16 @@ export async function runRecsBench(opts: { records?: number } = {}): Promise<voi
     // The shipped defaults, evaluated at 8 cutoffs of 14 days each (more test plays than the default 4 x 7).
     const settings = recsSettings({ evaluation: { cutoffs: 8, horizon_days: 14 } });
     const k = 10;
-    const e = await evaluate(db.conn, settings, { k });
+    // The shipped model (pmi) and, for comparison, the same with cosine and with conditional similarity.
+    const variant = (measure: 'cosine' | 'conditional') => recsSettings({ sources: { co_occurrence: { measure } }, evaluation: { cutoffs: 8, horizon_days: 14 } });
+    const e = await evaluate(db.conn, settings, { k, models: [['model', settings], ['model, cosine', variant('cosine')], ['model, conditional', variant('conditional')]] });
     for (const l of formatEvaluation(e)) out(l);
     const hr = margin(e, 'hitRate');
     const ndcg = margin(e, 'ndcg');
     out(`recs hit-rate@${k} model / best baseline (${hr.best.recommender}): ${hr.ratio.toFixed(2)}x`);
     out(`recs NDCG@${k} model / best baseline (${ndcg.best.recommender}): ${ndcg.ratio.toFixed(2)}x`);
     out(`random hit-rate@${k}: ${e.rows.find((r) => r.recommender === 'random')!.hitRate.toFixed(4)} (k / eligible tracks = ${(k / e.catalog).toFixed(4)})`);
-    out(`(${((performance.now() - t0) / 1000).toFixed(1)} s for generation, load and ${e.cutoffs.length} cutoffs x 5 recommenders)`);
+    out(`(${((performance.now() - t0) / 1000).toFixed(1)} s for generation, load and ${e.cutoffs.length} cutoffs x ${e.rows.length} recommenders)`);
   } finally {
     db.close();
   }

@@ -14,7 +14,8 @@ import { startSandbox, type SpotifySandbox } from '../../connectors/spotify/sand
 import { sharedCatalog } from '../../connectors/spotify/sandbox/catalog.ts';
 import { writeLocalReport } from '../../core/cli/report.ts';
 import { memoryLogger } from '../../core/log.ts';
-import { connectorConfig, lakeTables, preparePipeline, runLocal, type Prepared } from '../../core/pipeline.ts';
+import { connectorConfig, lakeTables, preparePipeline, runLocal, viewTables, type Prepared } from '../../core/pipeline.ts';
+import { buildRecommendations, recsSettings } from '../../core/recs/index.ts';
 import { openLake } from '../../core/query/index.ts';
 import { panelSql, type Report } from '../../core/report/index.ts';
 import { closeBrowser, countElements, horizontalOverflow, openPage, screenshot, SCREENSHOTS } from '../support/browser.ts';
@@ -46,6 +47,8 @@ describe('the report of the shipped pipeline', () => {
         await choice.sandbox?.close();
       }
     }
+    // `spotify-pipeline recs`: the recommendations panel then has rows too.
+    await buildRecommendations({ lakeDir: lake, tables: lakeTables(prep), settings: recsSettings(prep.loaded.config.recommendations) });
     full = await writeLocalReport(prep, lake, join(lake, 'reports', 'report.html'));
   });
 
@@ -63,7 +66,7 @@ describe('the report of the shipped pipeline', () => {
     expect(panels.length).toBe(declared);
     expect(panels.filter((p) => p.status !== 'ok').map((p) => `${p.title}: ${p.status} ${p.message ?? ''}`)).toEqual([]);
     // Each panel shows what its query returns on the lake (aggregated: no panel ships raw rows).
-    const db = await openLake(lake, lakeTables(prep));
+    const db = await openLake(lake, viewTables(prep));
     try {
       let i = 0;
       for (const d of Object.values(dashboards)) {
@@ -92,6 +95,9 @@ describe('the report of the shipped pipeline', () => {
     const skips = apiOnly.panels.find((p) => p.title === 'Skipped plays per month')!;
     expect(skips.status).toBe('empty');
     expect(skips.message).toMatch(/^No skip data yet/);
+    // Before `recs` has run, the recommendations panel says how to build them.
+    const recs = apiOnly.panels.find((p) => p.title === 'Current recommendations')!;
+    expect([recs.status, recs.message]).toEqual(['empty', 'No recommendations yet. Run `spotify-pipeline recs` to build them from your listening history.']);
     // The Web API's plays alone still fill the history panels.
     expect(apiOnly.panels.find((p) => p.title === 'Listening hours per week')!.status).toBe('ok');
     const html = await readFile(apiOnly.file, 'utf8');
