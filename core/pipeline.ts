@@ -15,6 +15,7 @@ import { LocalStorage } from './storage/local.ts';
 import { runPipeline, type RunSummary, type RunOptions } from './engine/run.ts';
 import { assertLakeFolder, openLake, type QueryResult } from './query/index.ts';
 import { buildTables } from './transform/index.ts';
+import { withRecommendations } from './recs/table.ts';
 
 export interface Prepared {
   loaded: LoadedPipeline;
@@ -107,6 +108,15 @@ async function prepareOne(file: string, opts: PrepareOptions, parent: string | u
   }
   throwIfErrors(problems);
   return includes.length ? { ...prep, includes } : prep;
+}
+
+/**
+ * The tables queries, the report and validate see: the lake's tables, plus `recommendations`
+ * (written by `recs`, not built from raw data) when the pipeline or an include declares `recommendations:`.
+ */
+export function viewTables(prep: Prepared): LoadedPipeline['config']['tables'] {
+  const declared = [prep, ...(prep.includes ?? [])].some((p) => p.loaded.config.recommendations !== undefined);
+  return withRecommendations(lakeTables(prep), declared);
 }
 
 /** Every table of the lake a pipeline writes: its own and those of the pipelines it includes. */
@@ -250,7 +260,7 @@ export async function queryLocal(prep: Prepared, what: { name?: string; sql?: st
   }
   const dir = lakeDir(prep.loaded, what.lake);
   await assertLakeFolder(dir);
-  const lake = await openLake(dir, lakeTables(prep), { unsafe: what.unsafe });
+  const lake = await openLake(dir, viewTables(prep), { unsafe: what.unsafe });
   try {
     return await lake.query(sql ?? '');
   } finally {

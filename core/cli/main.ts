@@ -25,6 +25,7 @@ import { duration, integer, nameList, port, seed } from './options.ts';
 import { guardOutput } from './process.ts';
 import { registerLake } from './lake-command.ts';
 import { registerState } from './state-command.ts';
+import { registerRecs } from './recs.ts';
 
 const err = (s: string) => process.stderr.write(terminalSafe(redact(s)) + '\n');
 
@@ -137,6 +138,7 @@ export function buildProgram(deps: CliDeps): Command {
   registerTransform(program, ctx);
   registerLake(program, ctx);
   registerState(program, ctx);
+  registerRecs(program, ctx);
   for (const register of deps.commands ?? []) register(program, ctx);
   return program;
 }

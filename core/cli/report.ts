@@ -9,7 +9,7 @@ import { lakeDir } from '../config/index.ts';
 import { listManifests } from '../engine/manifest.ts';
 import { UserError } from '../errors.ts';
 import { redact } from '../log.ts';
-import { lakeTables, registerLocalSecrets, type Prepared } from '../pipeline.ts';
+import { registerLocalSecrets, viewTables, type Prepared } from '../pipeline.ts';
 import { assertLakeFolder, openLake, tablesNamed } from '../query/index.ts';
 import { buildReport, latestRuns, type Report } from '../report/index.ts';
 import { LocalStorage } from '../storage/local.ts';
@@ -29,7 +29,7 @@ export async function writeLocalReport(prep: Prepared, dir: string, file: string
   const dashboards = prep.loaded.config.dashboards ?? {};
   if (Object.keys(dashboards).length === 0) throw new UserError(`${prep.loaded.file} declares no dashboards`, 'add a `dashboards:` section (see README, "The report")');
   registerLocalSecrets(prep);
-  const tables = lakeTables(prep);
+  const tables = viewTables(prep);
   const lake = await openLake(dir, tables);
   let report: Report;
   try {

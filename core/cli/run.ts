@@ -8,7 +8,7 @@ import { sqlProblems } from '../query/problems.ts';
 import { UserError } from '../errors.ts';
 import { createLogger, redact } from '../log.ts';
 import type { JsonRecord } from '../plugin-api.ts';
-import { connectorConfig, lakeTables, notConfigured, registerLocalSecrets, runLocal, type Prepared } from '../pipeline.ts';
+import { connectorConfig, viewTables, notConfigured, registerLocalSecrets, runLocal, type Prepared } from '../pipeline.ts';
 import { assertLakeFolder, openLake, tablesNamed, UnreadableTableError, type Lake, type QueryResult } from '../query/index.ts';
 import { selectStreams, type RunSummary } from '../engine/run.ts';
 import { deadlineSignal } from '../engine/deadline.ts';
@@ -34,7 +34,7 @@ const err = (s: string) => process.stderr.write(terminalSafe(redact(s)) + '\n');
 export async function validateCommand(ctx: CliContext, o: { config: string }): Promise<void> {
   const prep = await ctx.prepare(o.config);
   // Named queries must parse as Athena (Trino) SQL; bind problems on DuckDB are warnings.
-  for (const w of throwIfErrors(await sqlProblems([prep.loaded, ...(prep.includes ?? []).map((i) => i.loaded)], lakeTables(prep)))) err(`warning: ${formatProblem(w)}`);
+  for (const w of throwIfErrors(await sqlProblems([prep.loaded, ...(prep.includes ?? []).map((i) => i.loaded)], viewTables(prep)))) err(`warning: ${formatProblem(w)}`);
   for (const line of authorizationWarningLines(prep.loaded)) err(line);
   const c = prep.loaded.config;
   out(`${o.config}: valid (${Object.keys(c.streams).length} streams, ${Object.keys(c.tables).length} tables, ${Object.keys(c.queries).length} queries; connector ${prep.plugin.name} ${prep.plugin.version})`);
@@ -231,7 +231,7 @@ export async function queryCommand(
   registerLocalSecrets(prep);
   const dir = lakeDir(prep.loaded, o.lake);
   await assertLakeFolder(dir);
-  const lake = await openLake(dir, lakeTables(prep), { unsafe: o.unsafe });
+  const lake = await openLake(dir, viewTables(prep), { unsafe: o.unsafe });
   try {
     const sql = o.sql ?? queries[name!].sql;
     const res = redactResult(await runQuery(lake, sql));
@@ -396,7 +396,7 @@ async function printQueries(prep: Prepared, lake: string, stop: SignalStop): Pro
   const queries = prep.loaded.config.queries;
   registerLocalSecrets(prep);
   // `lake` is the folder already resolved (and --lake applied) by the run.
-  const db = await openLake(lake, lakeTables(prep));
+  const db = await openLake(lake, viewTables(prep));
   let failed = 0;
   try {
     for (const [name, q] of Object.entries(queries)) {

@@ -34,6 +34,7 @@ export function validatePipeline(loaded: LoadedPipeline, plugin: ConnectorPlugin
   checkTables(config, report);
   checkQueries(config, report);
   checkDashboards(config, report);
+  checkRecommendations(config, report);
   checkWithPlugin(config, plugin, report);
   return sortProblems(problems);
 }
@@ -350,6 +351,33 @@ function checkDashboards(config: Obj, report: Report): void {
         report([...at, 'query'], `no named query "${panel.query}"${names.length ? ` (queries: ${names.join(', ')})` : ' (the pipeline has no queries)'}`);
       }
     });
+  }
+}
+
+/**
+ * `recommendations:` across its keys (each key's range is the schema's): something must propose
+ * candidates, the seed plays must not all be excluded, and "long ago" must be older than "recently".
+ */
+function checkRecommendations(config: Obj, report: Report): void {
+  const recs = config.recommendations;
+  if (!isObj(recs)) return;
+  const base: Segment[] = ['recommendations'];
+  const sources = isObj(recs.sources) ? recs.sources : {};
+  const co = isObj(sources.co_occurrence) ? sources.co_occurrence : {};
+  const red = isObj(sources.rediscovery) ? sources.rediscovery : {};
+  const exclude = isObj(recs.exclude) ? recs.exclude : {};
+  const num = (o: Obj, key: string, fallback: number) => (typeof o[key] === 'number' ? o[key] : fallback);
+  // Defaults as in core/recs/settings.ts.
+  if (num(co, 'weight', 1) === 0 && num(red, 'weight', 0.3) === 0) {
+    const at = isObj(sources.co_occurrence) && typeof co.weight === 'number' ? [...base, 'sources', 'co_occurrence', 'weight'] : [...base, 'sources'];
+    report(at, 'every source has weight 0: nothing would be recommended; give co_occurrence or rediscovery a weight above 0');
+  }
+  const recent = num(exclude, 'recently_played_days', 14);
+  if (num(red, 'weight', 0.3) > 0 && typeof red.quiet_days === 'number' && red.quiet_days < recent) {
+    report([...base, 'sources', 'rediscovery', 'quiet_days'], `quiet_days (${red.quiet_days}) is shorter than exclude.recently_played_days (${recent}): tracks played in between are excluded anyway; use at least ${recent}`);
+  }
+  if (typeof red.min_age_days === 'number' && typeof red.quiet_days === 'number' && red.min_age_days < red.quiet_days) {
+    report([...base, 'sources', 'rediscovery', 'min_age_days'], `min_age_days (${red.min_age_days}) is shorter than quiet_days (${red.quiet_days}): "played long ago" must be older than "not played recently"`);
   }
 }
 

@@ -102,7 +102,7 @@ export interface PipelineConfig {
   queries: Record<string, QuerySpec>;
   /** Dashboards of the report (`spotify-pipeline report`; core/report/), by name. */
   dashboards?: Record<string, DashboardSpec>;
-  /** Personal recommendations (issue 17); so far the opt-in playlist write-back. */
+  /** Personal recommendations (`spotify-pipeline recs`; core/recs/), and the opt-in playlist write-back. */
   recommendations?: RecommendationsSpec;
   /** Settings of the AWS deployment (terraform/). */
   aws?: AwsSettings;
@@ -112,9 +112,31 @@ export interface PipelineConfig {
   secrets?: { file?: string };
 }
 
+/** `recommendations:` as written (every key optional; core/recs/settings.ts fills the defaults). */
 export interface RecommendationsSpec {
   /** Opt-in: write the recommendations to this playlist of the user's (`login` then asks for the write scope). */
   playlist?: { name: string; description?: string };
+  k?: number;
+  sources?: {
+    co_occurrence?: {
+      weight?: number;
+      measure?: 'cosine' | 'conditional' | 'pmi';
+      session_gap_minutes?: number;
+      window?: number;
+      half_life_days?: number;
+      min_count?: number;
+      playlist_weight?: number;
+      seed_days?: number;
+      seed_half_life_days?: number;
+    };
+    rediscovery?: { weight?: number; min_plays?: number; min_age_days?: number; quiet_days?: number };
+  };
+  exclude?: {
+    recently_played_days?: number;
+    target_playlist?: string;
+    disliked?: { early_skip_seconds?: number; min_skips?: number };
+  };
+  evaluation?: { test_fraction?: number; cutoffs?: number; horizon_days?: number; seed?: number };
 }
 
 /** A dashboard: panels in order, each one query and how to show its rows. */

@@ -3,12 +3,14 @@
  * `npm run bench -- transform` runs only the named ones; `npm run bench -- transform --engine spark`
  * also builds the same raw data on local Spark (the Glue job's code) and prints its records/s;
  * `--records N` sizes the transform bench (`--records 10000000`: peak RSS at 10M plays) and the
- * report bench (the history its dashboards draw).
+ * report bench (the history its dashboards draw); `recs` evaluates the recommendations on generated
+ * listening with latent tastes (`--records`: its plays, default 200k).
  */
 import { runTransformBench } from './transform.ts';
 import { benchHistory } from './history.ts';
 import { runCliBench } from './cli.ts';
 import { runReportBench } from './report.ts';
+import { runRecsBench } from './recs.ts';
 
 // Options with a value: `--engine spark` (the transform bench also runs the Spark engine).
 const args = process.argv.slice(2);
@@ -32,6 +34,7 @@ const benches: Record<string, () => Promise<void>> = {
   transform: () => runTransformBench({ spark: engine === 'spark', records: records === undefined ? undefined : Number(records) }),
   history: () => benchHistory().then(() => undefined),
   report: () => runReportBench({ records: records === undefined ? undefined : Number(records) }),
+  recs: () => runRecsBench({ records: records === undefined ? undefined : Number(records) }),
 };
 
 const wanted = args.filter((a, i) => !a.startsWith('-') && args[i - 1] !== '--engine' && args[i - 1] !== '--records');

@@ -13,7 +13,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSandbox, type SpotifySandbox } from '../../connectors/spotify/sandbox/index.ts';
 import { writeLocalReport } from '../../core/cli/report.ts';
 import { memoryLogger } from '../../core/log.ts';
-import { lakeTables, preparePipeline, runLocal, type Prepared } from '../../core/pipeline.ts';
+import { lakeTables, preparePipeline, runLocal, viewTables, type Prepared } from '../../core/pipeline.ts';
+import { buildRecommendations, recsSettings } from '../../core/recs/index.ts';
 import { runIncludes, sandboxConfig } from '../support/shipped.ts';
 import { openLake } from '../../core/query/index.ts';
 import { panelSql, type Report } from '../../core/report/index.ts';
@@ -36,6 +37,8 @@ describe('the report of the shipped pipeline', () => {
     expect(api.ok, api.error).toBe(true);
     apiOnly = await writeLocalReport(prep, lake, join(lake, 'reports', 'api-only.html'));
     await runIncludes(prep, lake, 7);
+    // `spotify-pipeline recs`: the recommendations panel then has rows too.
+    await buildRecommendations({ lakeDir: lake, tables: lakeTables(prep), settings: recsSettings(prep.loaded.config.recommendations) });
     full = await writeLocalReport(prep, lake, join(lake, 'reports', 'report.html'));
   });
 
@@ -53,7 +56,7 @@ describe('the report of the shipped pipeline', () => {
     expect(panels.length).toBe(declared);
     expect(panels.filter((p) => p.status !== 'ok').map((p) => `${p.title}: ${p.status} ${p.message ?? ''}`)).toEqual([]);
     // Each panel shows what its query returns on the lake (aggregated: no panel ships raw rows).
-    const db = await openLake(lake, lakeTables(prep));
+    const db = await openLake(lake, viewTables(prep));
     try {
       let i = 0;
       for (const d of Object.values(dashboards)) {
@@ -82,6 +85,9 @@ describe('the report of the shipped pipeline', () => {
     const skips = apiOnly.panels.find((p) => p.title === 'Skipped plays per month')!;
     expect(skips.status).toBe('empty');
     expect(skips.message).toMatch(/^No skip data yet/);
+    // Before `recs` has run, the recommendations panel says how to build them.
+    const recs = apiOnly.panels.find((p) => p.title === 'Current recommendations')!;
+    expect([recs.status, recs.message]).toEqual(['empty', 'No recommendations yet. Run `spotify-pipeline recs` to build them from your listening history.']);
     // The Web API's plays alone still fill the history panels.
     expect(apiOnly.panels.find((p) => p.title === 'Listening hours per week')!.status).toBe('ok');
     const html = await readFile(apiOnly.file, 'utf8');

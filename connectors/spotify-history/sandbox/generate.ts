@@ -23,6 +23,7 @@ import { normalizePlay, type Raw } from '../normalize.ts';
 import type { HistoryFileKind } from '../files.ts';
 import { policies } from '../config.ts';
 import { writeZip } from './zip.ts';
+import { tasteHistory, type TasteHistory, type TasteOptions } from './tastes.ts';
 
 export interface ExportOptions {
   /** Default 42. */
@@ -48,6 +49,12 @@ export interface ExportOptions {
   collect?: boolean;
   /** Called with the bytes written so far (about every MB). */
   onProgress?: (bytes: number) => void;
+  /**
+   * Track plays that follow latent tastes (tastes.ts: clusters of tracks, sessions within a taste,
+   * tastes drifting), over the same years and in the same files; the tracks are the taste model's
+   * own (not `catalog`'s), and `result.tastes` keeps the ground truth. `plays` sets their number.
+   */
+  tastes?: Omit<TasteOptions, 'plays' | 'since' | 'playsPerDay'>;
 }
 
 /** What the reader must find: the fields of each play it can be checked on. */
@@ -75,6 +82,8 @@ export interface GeneratedExport {
   personal: { ips: Set<string>; userAgents: Set<string>; usernames: Set<string>; countries: Set<string> };
   /** Where the track ids come from: the shared catalog's `source` (e.g. 'spotify-sandbox'), or 'synthetic'. */
   catalog: string;
+  /** With `tastes`: the generated listening with its ground truth (the taste of each track). */
+  tastes?: TasteHistory;
 }
 
 interface Track { id: string; name: string; artist: string; album: string; duration: number }
@@ -310,9 +319,20 @@ export class ExportGenerator {
     const podcast = withAccount ? new ArrayFile(join(accDir, '.podcast.tmp'), 'account') : undefined;
     let lastProgress = 0;
 
+    // Listening with latent tastes: the plays (time, track, ms_played, skipped) come from the taste
+    // model, spread over the same years; everything else about a play is generated as usual.
+    const tastes = o.tastes ? tasteHistory({ ...o.tastes, plays: estimate, since: SINCE, playsPerDay: estimate / ((UNTIL - SINCE) / DAY) }) : undefined;
+    if (tastes) {
+      this.result.tastes = tastes;
+      this.result.catalog = 'tastes';
+    }
+    const tasteTracks = new Map(tastes?.tracks.map((t) => [t.id, { id: t.id, name: t.name, artist: t.artist, album: `${t.artist} - Album`, duration: t.duration }]));
+
     for (let i = 0; o.targetBytes ? this.result.bytes < o.targetBytes : i < estimate; i++) {
-      this.clock += Math.max(1000, Math.round(step * (0.2 + 1.6 * this.r.next())));
-      const raw = this.play(this.clock);
+      const tp = tastes?.plays[i];
+      if (tastes && !tp) break;
+      this.clock = tp ? Date.parse(tp.ts) : this.clock + Math.max(1000, Math.round(step * (0.2 + 1.6 * this.r.next())));
+      const raw = this.play(this.clock, !tp, tp ? { track: tasteTracks.get(tp.track_id)!, ms: tp.ms_played, skipped: tp.skipped } : undefined);
       const isVideo = raw.spotify_episode_uri !== null && this.r.chance(0.3);
       await this.write(isVideo ? video : audio, raw, isVideo ? 'video' : 'audio');
       this.result.plays++;
@@ -430,7 +450,7 @@ export class ExportGenerator {
   }
 
   /** One raw play of the Extended Streaming History at `t`. */
-  private play(t: number, mayBeEpisode = true): Raw {
+  private play(t: number, mayBeEpisode = true, given?: { track: Track; ms: number; skipped: boolean }): Raw {
     const r = this.r;
     const c = this.catalog;
     if (this.session.left-- <= 0) {
@@ -443,13 +463,14 @@ export class ExportGenerator {
     let track: Track | undefined;
     let episode: Episode | undefined;
     let chapter: Chapter | undefined;
-    if (roll < 0.84 || !mayBeEpisode) track = r.chance(0.7) ? r.pick(c.favorites.length ? c.favorites : c.tracks) : r.pick(c.tracks);
+    if (given) track = given.track;
+    else if (roll < 0.84 || !mayBeEpisode) track = r.chance(0.7) ? r.pick(c.favorites.length ? c.favorites : c.tracks) : r.pick(c.tracks);
     else if (roll < 0.95) episode = r.pick(c.episodes);
     // Audiobooks came to Spotify in late 2022 (and so never appear in the older re-download).
     else if (roll < 0.97 && t >= LEGACY_UNTIL) chapter = r.pick(c.chapters);
     const duration = track?.duration ?? episode?.duration ?? chapter?.duration ?? r.int(1000, 200_000);
-    const full = r.chance(0.6);
-    const ms = full ? duration : r.chance(0.25) ? r.int(0, 29_999) : r.int(30_000, duration);
+    const full = given ? given.ms >= duration : r.chance(0.6);
+    const ms = given ? given.ms : full ? duration : r.chance(0.25) ? r.int(0, 29_999) : r.int(30_000, duration);
     const offline = r.chance(0.06);
     return {
       ts: new Date(t).toISOString().replace(/\.\d{3}Z$/, 'Z'),
@@ -474,7 +495,7 @@ export class ExportGenerator {
       reason_end: full ? 'trackdone' : r.pick(REASON_END),
       shuffle: r.chance(0.35),
       // Older exports have no skip data.
-      skipped: t < Date.UTC(2020, 0, 1) ? null : !full && r.chance(0.5),
+      skipped: t < Date.UTC(2020, 0, 1) ? null : given ? given.skipped : !full && r.chance(0.5),
       offline,
       // Seconds in older exports, milliseconds in newer ones; 0 when not offline.
       offline_timestamp: offline ? (t < LEGACY_UNTIL ? Math.floor((t - r.int(0, 3 * DAY)) / 1000) : t - r.int(0, 3 * DAY)) : 0,
