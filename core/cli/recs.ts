@@ -23,15 +23,22 @@ export function registerRecs(program: Command, ctx: CliContext): void {
     .option('--lake <dir>', 'local lake folder (default: storage.local of pipeline.yaml)')
     .option('-k <n>', 'how many tracks (default: recommendations.k; with --evaluate 10)', integer(1, 500, 'a number of tracks'))
     .option('--evaluate', 'train on the plays before a cutoff, test on the plays after it; print hit-rate@k, NDCG@k and coverage for the model and the baselines')
-    .action(async (o: { config: string; lake?: string; k?: number; evaluate?: boolean }) => {
+    .option('--write-playlist [name]', "then write them to your own playlist of this name (default: recommendations.playlist.name), created private if there is none; its items are replaced only when they differ")
+    .option('--dry-run', 'with --write-playlist: print what would change and write nothing')
+    .option('--sandbox', "with --write-playlist: write to the connector's offline sandbox instead of your account (a demo)")
+    .action(async (o: { config: string; lake?: string; k?: number; evaluate?: boolean; writePlaylist?: string | boolean; dryRun?: boolean; sandbox?: boolean }) => {
       await recsCommand(ctx, o);
     });
 }
 
-export async function recsCommand(ctx: CliContext, o: { config: string; lake?: string; k?: number; evaluate?: boolean }): Promise<void> {
+export async function recsCommand(ctx: CliContext, o: { config: string; lake?: string; k?: number; evaluate?: boolean; writePlaylist?: string | boolean; dryRun?: boolean; sandbox?: boolean }): Promise<void> {
   const prep = await ctx.prepare(o.config);
   const spec = prep.loaded.config.recommendations;
   if (!spec) throw new UserError(`${prep.loaded.file} has no recommendations: section`, 'add `recommendations: {}` (every key has a default; see README, "Recommendations")');
+  const playlist = o.writePlaylist === true || o.writePlaylist === undefined ? (o.writePlaylist ? spec.playlist?.name : undefined) : o.writePlaylist;
+  if (o.writePlaylist === true && !playlist) throw new UserError('--write-playlist needs a name', 'give one (--write-playlist "Recommended for me") or set recommendations.playlist.name in pipeline.yaml');
+  if (o.evaluate && playlist) throw new UserError('--evaluate and --write-playlist do not go together: evaluate first, then write');
+  if ((o.dryRun || o.sandbox) && !playlist) throw new UserError(`${o.dryRun ? '--dry-run' : '--sandbox'} goes with --write-playlist`);
   const { recsSettings, buildRecommendations, lakeInputs } = await import('../recs/index.ts');
   const { assertLakeFolder } = await import('../query/index.ts');
   const settings = recsSettings(spec);
@@ -58,11 +65,17 @@ export async function recsCommand(ctx: CliContext, o: { config: string; lake?: s
   }
   const { acquireLakeLock } = await import('../engine/lock.ts');
   const lock = await acquireLakeLock(dir, { command: 'recs' });
+  let trackIds: string[];
   try {
     const r = await buildRecommendations({ lakeDir: dir, tables, settings, k: o.k });
     out(`${r.recommendations.length} recommendations as of ${r.asOf} (from ${r.sources.join(', ')}), written to ${r.file}`);
     for (const x of r.recommendations) out(`${String(x.rank).padStart(3)}. ${x.track_name ?? x.track_id}${x.artist_name ? ` - ${x.artist_name}` : ''}  (${x.reason})  ${x.track_id}`);
+    trackIds = [...r.recommendations].sort((a, b) => a.rank - b.rank).map((x) => x.track_id);
   } finally {
     await lock.release();
   }
+  if (!playlist) return;
+  if (!trackIds.length) throw new UserError('no recommendations to write', 'run the pipelines first: the model needs plays');
+  const { writeRecommendationsPlaylist } = await import('./recs-write.ts');
+  await writeRecommendationsPlaylist(prep, { name: playlist, trackIds, dryRun: o.dryRun, sandbox: o.sandbox });
 }

@@ -96,6 +96,16 @@ describe('spotify-pipeline CLI', () => {
     expect(await readFile(join(dir, 'mine.html'), 'utf8')).toContain('<h2 id="playlists-title">Your playlists</h2>');
   });
 
+  it('recs builds from that lake and --write-playlist --dry-run shows what it would write, writing nothing', () => {
+    const r = cli(['recs', '-k', '5', '--write-playlist', 'Recommended for me', '--sandbox', '--dry-run'], dir);
+    expect(r.code, r.stderr).toBe(0);
+    const n = Number(/^(\d+) recommendations as of /.exec(r.stdout)?.[1]);
+    expect(n).toBeGreaterThan(0);
+    expect(r.stdout).toContain('Dry run, nothing written: playlist "Recommended for me" (none of the user\'s: it would be created, private)');
+    expect(r.stdout.match(/^ {2}\+ \S+ \(rank \d+\)$/gm)?.length).toBe(n);
+    expect(cli(['recs', '--dry-run'], dir).stderr).toContain('--dry-run goes with --write-playlist');
+  });
+
   it('query prints a named query as csv and json, and ad-hoc SQL', () => {
     const csv = cli(['query', 'listening_minutes_per_day', '--format', 'csv'], dir);
     expect(csv.code).toBe(0);
