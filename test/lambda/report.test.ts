@@ -61,13 +61,13 @@ describe('the report Lambda', () => {
   });
 
   it('writes the report with a failed panel marked, then fails the invocation', async () => {
-    const handler = createReportHandler({ spec: spec([{ title: 'Fine', sql: 'SELECT 1 AS n', number: { field: 'n' } }, { title: 'Broken', sql: 'SELECT * FROM no_such_table' }]), vega: '', env, s3Client: s3, athenaClient, log: () => undefined });
+    const handler = createReportHandler({ spec: spec([{ title: 'Fine', sql: 'SELECT 1 AS n', number: { field: 'n' } }, { title: 'Broken', sql: 'SELECT no_such_column FROM (SELECT 1 AS n) t' }]), vega: '', env, s3Client: s3, athenaClient, log: () => undefined });
     const err = await handler({}, undefined).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ReportPanelsFailed);
     expect((err as ReportPanelsFailed).message).toBe('1 of 3 panels failed (the report at s3://lake/team/lake/reports/report.html shows which and why)');
     const { html } = await stored();
     expect(html.match(/data-state="failed"/g)).toHaveLength(1);
-    expect(html).toMatch(/This panel's query failed: Athena query failed: .*no_such_table/);
+    expect(html).toMatch(/This panel's query failed: Athena query failed: .*no_such_column/);
   });
 
   it('says which settings are missing', async () => {

@@ -17,10 +17,15 @@ import { rehearse, type RehearsalReport } from '../../terraform/rehearse/index.t
 const ROOT = join(import.meta.dirname, '..', '..');
 let report: RehearsalReport;
 const lines: string[] = [];
+/** Panels over a table this deployment does not build (`recommendations` is local-only so far). */
+let undeployed = 0;
 
 beforeAll(async () => {
   const file = join(ROOT, 'pipeline.yaml');
   const prep = await preparePipeline(file, { plugins: pluginSource(connectors) });
+  undeployed = Object.values(prep.loaded.config.dashboards ?? {})
+    .flatMap((d) => d.panels)
+    .filter((p) => /\brecommendations\b/.test(p.sql ?? '')).length;
   const t0 = Date.now();
   report = await rehearse({ prep, pipelineFile: file, connectors, seed: 7, log: (l) => lines.push(l) });
   console.info(`rehearsal of the shipped pipeline: ${((Date.now() - t0) / 1000).toFixed(1)} s`);
@@ -100,7 +105,9 @@ describe('rehearse (the shipped pipeline)', () => {
       expect(result.queries).toBe(declared);
       expect(r.athenaCalls.StartQueryExecution).toBe(declared);
       expect(r.athenaCalls.GetQueryExecution).toBeGreaterThanOrEqual(declared);
-      expect(r.athenaCalls.GetQueryResults).toBeGreaterThanOrEqual(declared);
+      // A panel over a table the catalog lacks fails in Athena (TABLE_NOT_FOUND): polled, never read, shown empty.
+      expect(undeployed).toBe(1);
+      expect(r.athenaCalls.GetQueryResults).toBeGreaterThanOrEqual(declared - undeployed);
     }
     const last = report.reports.at(-1)!.invocation.result as { panels: number; empty: number; bytes: number };
     console.info(`report in AWS (rehearsed): ${last.bytes} bytes, ${last.panels} panels, ${last.empty} empty; ${report.reports.length} report runs took ${report.reports.reduce((n, r) => n + r.invocation.seconds, 0).toFixed(1)} s`);

@@ -9,7 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { formatProblem, readPipeline } from '../../core/config/index.ts';
 import { dashboardProblems, queryProblems, sqlProblems } from '../../core/query/problems.ts';
 import { tableProblems } from '../../core/transform/problems.ts';
-import { lakeTables, preparePipeline } from '../../core/pipeline.ts';
+import { lakeTables, preparePipeline, viewTables } from '../../core/pipeline.ts';
 import { MAX_SQL_NESTING, tooDeep } from '../../core/query/parsers.ts';
 
 const SHIPPED = join(import.meta.dirname, '..', '..', 'pipeline.yaml');
@@ -43,9 +43,9 @@ describe('shipped pipeline.yaml', () => {
     const prep = await preparePipeline(SHIPPED);
     expect(Object.keys(prep.loaded.config.queries).length).toBeGreaterThan(0);
     expect((await queryProblems(prep.loaded, { tables: lakeTables(prep) })).map(formatProblem)).toEqual([]);
-    // What validate runs, for the pipeline and its includes at once.
+    // What validate runs, for the pipeline and its includes at once, over every table a query may read.
     const all = [prep.loaded, ...(prep.includes ?? []).map((i) => i.loaded)];
-    expect((await sqlProblems(all, lakeTables(prep))).map(formatProblem)).toEqual([]);
+    expect((await sqlProblems(all, viewTables(prep))).map(formatProblem)).toEqual([]);
   });
 });
 
@@ -133,7 +133,7 @@ describe('dashboardProblems', () => {
       ["SELECT date_trunc('month', added_at) AS month, count(*) AS tracks_added", "SELECT date_trunc('month', added_at) AS month, count(*) AS tracks_added,,"],
     ]);
     const prep = await preparePipeline(SHIPPED);
-    const problems = await dashboardProblems(loaded, lakeTables(prep));
+    const problems = await dashboardProblems(loaded, viewTables(prep));
     expect(problems.map((p) => [p.path, p.severity, p.message])).toEqual([
       ['dashboards.listening.panels[5].chart.encoding.x.field', 'error', '"hourz" is not a column of its query (it returns artist, hours, plays)'],
       ['dashboards.playlists.panels[1].table.columns[1]', 'error', '"playlist" is not a column of its query (it returns artist, playlists, tracks)'],
@@ -144,6 +144,6 @@ describe('dashboardProblems', () => {
     const syntax = problems[2];
     expect(lines[syntax.line - 1]).toContain('tracks_added,,');
     // What validate runs: the same problems through sqlProblems.
-    expect((await sqlProblems([loaded], lakeTables(prep))).filter((p) => p.path.startsWith('dashboards')).length).toBe(3);
+    expect((await sqlProblems([loaded], viewTables(prep))).filter((p) => p.path.startsWith('dashboards')).length).toBe(3);
   });
 });
