@@ -1,31 +1,36 @@
 /**
- * The order test files start in: the slowest first (measured on a fresh clone, 2 cores), then the
- * rest in vitest's own order. With two workers, a slow file that starts last is a tail the other
+ * The order test files start in: the slow ones first (measured on a fresh clone, 2 cores), then
+ * the rest in vitest's own order. With two workers, a slow file that starts last is a tail the other
  * worker waits out idle: a fresh clone has no timing cache, and vitest's fallback (file size)
  * started the 55 s Glue job suite as the 103rd of 108 files.
  */
 import { BaseSequencer, type TestSpecification } from 'vitest/node';
 
-/** Slowest first; seconds on a fresh clone in brackets (CI log of 2026-12-05). */
+/**
+ * The slow files in the order they start; seconds on a fresh clone in brackets (CI logs of
+ * 2026-12-05). The four that run Spark (engines, Glue, recs, rehearse) are spread out: run side by
+ * side on two cores they slow each other by a third (a run that started the two longest together
+ * took 54 s longer than vitest's own order).
+ */
 const SLOW = [
-  'test/terraform/rehearse.test.ts', // 164
-  'test/transform/engines.test.ts', // 140
+  'test/transform/engines.test.ts', // 140 (Spark)
   'test/config/fuzz.test.ts', // 91
   'test/integrity/crash.test.ts', // 68
-  'test/transform/glue.test.ts', // 56
+  'test/transform/glue.test.ts', // 56 (Spark, after the engines on the same worker)
   'test/cli/query.test.ts', // 38
   'test/cli/robustness.test.ts', // 38
   'test/storage/storage.test.ts', // 32
+  'test/terraform/rehearse.test.ts', // 164 (Spark, once the other worker's Spark is done)
   'test/cli/control.test.ts', // 28
-  'test/recs/spark.test.ts', // 24
   'test/terraform/plan.test.ts', // 23
   'test/integrity/lock.test.ts', // 23
   'test/cli/cli.test.ts', // 21
   'test/lambda/handler.test.ts', // 21
   'test/integrity/verify.test.ts', // 20
+  'test/recs/spark.test.ts', // 24 (Spark, late)
 ];
 
-export default class SlowestFirst extends BaseSequencer {
+export default class SlowFirst extends BaseSequencer {
   override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
     const base = await super.sort(files);
     const rank = (f: TestSpecification) => {
