@@ -8,7 +8,7 @@ import { sqlProblems } from '../query/problems.ts';
 import { UserError } from '../errors.ts';
 import { createLogger, redact } from '../log.ts';
 import type { JsonRecord } from '../plugin-api.ts';
-import { connectorConfig, viewTables, notConfigured, registerLocalSecrets, runLocal, type Prepared } from '../pipeline.ts';
+import { connectorConfig, lakeTables, viewTables, notConfigured, registerLocalSecrets, runLocal, type Prepared } from '../pipeline.ts';
 import { assertLakeFolder, openLake, tablesNamed, UnreadableTableError, type Lake, type QueryResult } from '../query/index.ts';
 import { selectStreams, type RunSummary } from '../engine/run.ts';
 import { deadlineSignal } from '../engine/deadline.ts';
@@ -186,6 +186,8 @@ async function runAll(ctx: CliContext, o: RunFlags, stop: SignalStop): Promise<v
     if (failed.hint) err(`  fix: ${failed.hint}`);
     throw new CommandFailed('', failed.userError ? 2 : 1);
   }
+  // What pipeline.yaml declares is built by the run: the recommendations too (before the queries and the report read them).
+  if (prep.loaded.config.recommendations && !stopped()) await buildRecommendationsAfterRun(prep, lake);
   if (o.queries) await printQueries(prep, lake, stop);
   if (o.report && !stopped()) await writeReportAfterRun(prep, lake, o.report);
   const late = stopped();
@@ -379,6 +381,15 @@ async function runOne(
   const tables = prep.loaded.config.tables;
   printSummary(summary, o.signal.aborted ? (o.signal.reason as { stop?: StopReason } | undefined)?.stop : undefined, (t) => (tables[t]?.partition_by?.length ?? 0) > 0);
   return summary;
+}
+
+/** The recommendations of `recommendations:`, rebuilt from the lake after the run (under the lake lock, as `recs` does). */
+async function buildRecommendationsAfterRun(prep: Prepared, lake: string): Promise<void> {
+  const { buildRecommendations, recsSettings } = await import('../recs/index.ts');
+  const r = await withLakeLock(lake, { command: 'run (recommendations)', logger: createLogger() }, () =>
+    buildRecommendations({ lakeDir: lake, tables: lakeTables(prep), settings: recsSettings(prep.loaded.config.recommendations) }),
+  );
+  out(`\nRecommendations: ${r.recommendations.length} tracks as of ${r.asOf} (from ${r.sources.join(', ')}); \`spotify-pipeline recs\` prints them with their reasons`);
 }
 
 /** `run --report`: the report after the run; a panel that fails is an error line, the run still succeeded. */

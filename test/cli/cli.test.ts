@@ -84,11 +84,12 @@ describe('spotify-pipeline CLI', () => {
     for (const t of ['plays', 'playlist_tracks', 'tracks', 'artists', 'playlists']) expect(curated).toContain(t);
     // The report's path, weight and panels, last; the file is there with every panel.
     const line = r.stdout.trimEnd().split('\n').at(-1)!;
-    // The one empty panel: the recommendations, which `npm start` does not build (`recs` does).
-    expect(line).toMatch(/^Report: \.lake\/reports\/report\.html \(\d+(\.\d)? KiB, 15 panels, 1 empty; queries \d+\.\d\d s\)$/);
+    // Every panel has data: the run builds the recommendations too, before the report.
+    expect(line).toMatch(/^Report: \.lake\/reports\/report\.html \(\d+(\.\d)? KiB, 15 panels; queries \d+\.\d\d s\)$/);
+    expect(r.stdout).toMatch(/^Recommendations: \d+ tracks as of \S+ \(from [a-z_, ]+\); `spotify-pipeline recs` prints them with their reasons$/m);
     const html = await readFile(join(dir, '.lake', 'reports', 'report.html'), 'utf8');
     expect(html.match(/<article class="panel/g)?.length).toBe(15);
-    expect(html).toContain('No recommendations yet. Run `spotify-pipeline recs`');
+    expect(html).not.toContain('data-state="empty"');
     // `report` writes it anywhere, and says where.
     const again = cli(['report', '--out', 'mine.html'], dir);
     expect(again.code, again.stderr).toBe(0);
