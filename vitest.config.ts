@@ -8,10 +8,9 @@ export default defineConfig({
     globalSetup: ['test/setup/build.ts'],
     testTimeout: 120_000,
     hookTimeout: 120_000,
-    // Two cores, three forks: many files wait on a spawned CLI, a sandbox or a JVM, and a third fork
-    // fills those waits (a fresh clone's suite took 625 s with two). DuckDB and the sandbox are per-test-file.
+    // Two cores: run files in two forks; DuckDB and the sandbox are per-test-file.
     pool: 'forks',
-    maxWorkers: 3,
+    maxWorkers: 2,
     env: { CHECKPOINT_DISABLE: '1' },
     // The slow files first, Spark ones apart, so neither worker ends with a long tail alone (test/setup/sequencer.ts).
     sequence: { sequencer: SlowFirst },
