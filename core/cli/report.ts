@@ -33,7 +33,8 @@ export async function writeLocalReport(prep: Prepared, dir: string, file: string
   const lake = await openLake(dir, tables);
   let report: Report;
   try {
-    const manifests = await listManifests(new LocalStorage(dir));
+    // The report only reads: a corrupt manifest (which `run --repair` deals with) is left out, said on stderr.
+    const manifests = await listManifests(new LocalStorage(dir), { skipCorrupt: (key, why) => err(`warning: run manifest ${key} is corrupt (${why}); the report leaves it out`) });
     report = await buildReport({
       title: `${prep.loaded.config.name}: your listening`,
       dashboards,

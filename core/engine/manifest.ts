@@ -106,9 +106,14 @@ export interface ListOptions {
    * holds the lake lock (run, transform): it writes.
    */
   quarantine?: Logger;
+  /**
+   * Leave a corrupt manifest out, told why, instead of failing: for a reader that writes nothing
+   * and holds no lock (the report, locally and in AWS).
+   */
+  skipCorrupt?: (key: string, why: string) => void;
 }
 
-/** Every committed run, oldest first (run ids sort by time). A corrupt one fails, or is moved aside. */
+/** Every committed run, oldest first (run ids sort by time). A corrupt one fails, is moved aside, or is skipped. */
 export async function listManifests(storage: Storage, opts: ListOptions = {}): Promise<RunManifest[]> {
   const keys = (await storage.list('_runs/')).filter((k) => k.endsWith('.json') && !k.slice('_runs/'.length).includes('/'));
   const out: RunManifest[] = [];
@@ -117,6 +122,10 @@ export async function listManifests(storage: Storage, opts: ListOptions = {}): P
     if (!body) continue;
     const m = parseManifest(body);
     if (typeof m === 'string') {
+      if (opts.skipCorrupt) {
+        opts.skipCorrupt(key, m);
+        continue;
+      }
       if (!opts.quarantine) throw new CorruptManifestError(key, m);
       await quarantineManifest(storage, key, body, m, opts.quarantine);
       continue;

@@ -22,7 +22,7 @@
 import { AthenaClient } from '@aws-sdk/client-athena';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import type { DashboardSpec, QuerySpec } from '../config/types.ts';
-import { parseManifest, type RunManifest } from '../engine/manifest.ts';
+import { listManifests } from '../engine/manifest.ts';
 import { redact } from '../log.ts';
 import { athenaSource } from '../report/athena.ts';
 import { buildReport, latestRuns, type PanelOutcome } from '../report/index.ts';
@@ -110,7 +110,7 @@ export function createReportHandler(opts: ReportHandlerOptions): ReportHandler {
       queries: opts.spec.queries,
       source: { query: (sql) => panelRows(source, sql) },
       from: `Athena (workgroup ${workgroup}, database ${database})`,
-      latestRuns: latestRuns(await readManifests(storage, log)),
+      latestRuns: latestRuns(await listManifests(storage, { skipCorrupt: (key, why) => log(`warning: run manifest ${key} is corrupt (${why}); the report leaves it out`) })),
       vega: opts.vega,
     });
     const key = `${storage.prefix ? `${storage.prefix}/` : ''}${REPORT_KEY}`;
@@ -132,20 +132,6 @@ export function createReportHandler(opts: ReportHandlerOptions): ReportHandler {
     if (result.failed) throw new ReportPanelsFailed(`${result.failed} of ${result.panels} panels failed (the report at ${result.report} shows which and why)`, result);
     return result;
   };
-}
-
-/** The committed runs, oldest first; a corrupt manifest is skipped with a warning (the report only reads). */
-async function readManifests(storage: S3Storage, log: (line: string) => void): Promise<RunManifest[]> {
-  const keys = (await storage.list('_runs/')).filter((k) => k.endsWith('.json') && !k.slice('_runs/'.length).includes('/'));
-  const out: RunManifest[] = [];
-  for (const key of keys) {
-    const body = await storage.get(key);
-    if (!body) continue;
-    const m = parseManifest(body);
-    if (typeof m === 'string') log(`warning: run manifest ${key} is corrupt (${m}); the report leaves it out`);
-    else out.push(m);
-  }
-  return out.sort((a, b) => (a.run_id < b.run_id ? -1 : a.run_id > b.run_id ? 1 : 0));
 }
 
 /** The run id the state machine passes (`{ arguments: { "--run_id": ... } }`), when it does. */

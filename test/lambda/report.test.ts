@@ -70,6 +70,16 @@ describe('the report Lambda', () => {
     expect(html).toMatch(/This panel's query failed: Athena query failed: .*no_such_column/);
   });
 
+  it('leaves a corrupt run manifest out with a warning: the report still gets written', async () => {
+    await s3.send(new PutObjectCommand({ Bucket: 'lake', Key: 'team/lake/_runs/20261101T000000000Z-bad.json', Body: '{"run_id": ' }));
+    const lines: string[] = [];
+    const handler = createReportHandler({ spec: spec([{ title: 'Plays', sql: 'SELECT 42 AS plays', number: { field: 'plays' } }]), vega: '', env, s3Client: s3, athenaClient, log: (l) => lines.push(l) });
+    const result = await handler({}, undefined);
+    expect(result).toMatchObject({ failed: 0 });
+    expect(lines.filter((l) => /^warning: run manifest (team\/lake\/)?_runs\/20261101T000000000Z-bad\.json is corrupt/.test(l))).toHaveLength(1);
+    expect((await stored()).html).toContain('data-value="42"');
+  });
+
   it('says which settings are missing', async () => {
     const handler = createReportHandler({ spec: spec([]), vega: '', env: { LAKE_BUCKET: 'lake' }, s3Client: s3, athenaClient });
     await expect(handler({})).rejects.toThrow("the report function's environment lacks ATHENA_WORKGROUP, ATHENA_DATABASE");
