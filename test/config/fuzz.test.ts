@@ -145,6 +145,8 @@ describe('hostile-config fuzzer: validate ends in success or a one-line user err
 
   it(`${ONLY ? `case(s) ${ONLY.join(',')}` : `${CASES} cases`} in-process`, async () => {
     const t0 = Date.now();
+    // Said first, so a run that dies (a worker out of memory) can still be replayed.
+    process.stdout.write(`config fuzzer: seed ${SEED}, starting (replay: FUZZ_SEED=${SEED} npx vitest run test/config/fuzz.test.ts)\n`);
     const from = ONLY ? Math.min(...ONLY) : 0;
     await Promise.all(Array.from({ length: SHARDS }, (_, shard) => shardRun(shard, from, results)));
     seconds = (Date.now() - t0) / 1000;
