@@ -7,6 +7,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { quote } from './config/words.ts';
 import { UserError } from './errors.ts';
 import { PLUGIN_API_VERSION, type ConnectorPlugin, type ConnectorRegistry } from './plugin-api.ts';
 import { projectRoot } from './root.ts';
@@ -92,7 +93,7 @@ export function pluginModule(use: string, baseDir: string, registry: ConnectorRe
   const pathLike = use.startsWith('.') || isAbsolute(use);
   const file = candidates(use, baseDir).find(isFile) ?? (pathLike ? undefined : resolvePackage(use, baseDir));
   if (file) return file;
-  if (pathLike) throw new UserError(`connector "${use}" could not be found from ${baseDir}`);
+  if (pathLike) throw new UserError(`connector ${quote(use)} could not be found from ${baseDir}`);
   return use;
 }
 
@@ -100,13 +101,13 @@ export function pluginModule(use: string, baseDir: string, registry: ConnectorRe
 export function pluginProblems(candidate: unknown, use: string): Array<{ rule: 'loads' | 'api-version'; message: string }> {
   const plugin = candidate as Partial<ConnectorPlugin> | undefined;
   if (!plugin || typeof plugin !== 'object' || typeof plugin.read !== 'function' || typeof plugin.check !== 'function') {
-    return [{ rule: 'loads', message: `connector "${use}" has no default export implementing the plugin API (name, endpoints, check, read)` }];
+    return [{ rule: 'loads', message: `connector ${quote(use)} has no default export implementing the plugin API (name, endpoints, check, read)` }];
   }
   if (plugin.apiVersion !== PLUGIN_API_VERSION) {
     return [
       {
         rule: 'api-version',
-        message: `connector "${plugin.name ?? use}" was built for plugin API version ${String(plugin.apiVersion)}, but this engine speaks version ${PLUGIN_API_VERSION}`,
+        message: `connector ${quote(String(plugin.name ?? use))} was built for plugin API version ${String(plugin.apiVersion)}, but this engine speaks version ${PLUGIN_API_VERSION}`,
       },
     ];
   }
@@ -138,7 +139,7 @@ export function pluginSource(registry: ConnectorRegistry = {}): PluginSource {
     } catch (e) {
       const why = e instanceof Error ? e.message.split('\n')[0] : String(e);
       throw new UserError(
-        `connector "${use}" could not be loaded: ${why}`,
+        `connector ${quote(use)} could not be loaded: ${why}`,
         `use a shipped connector (${Object.keys(registry).join(', ') || 'see connectors/'}), a folder name under connectors/, a path starting with ./, or an installed npm package`,
       );
     }

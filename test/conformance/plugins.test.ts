@@ -126,6 +126,15 @@ describe('loadPlugin', () => {
     await expect(loadPlugin('no-such-connector', base)).rejects.toThrow(/connector "no-such-connector" could not be loaded/);
   });
 
+  it('names a multi-line value on one line, escaped and cut (the fuzzer pasted a query into connector.use)', async () => {
+    const use = 'SELECT dt AS day, count(*) AS plays\nFROM plays\nGROUP BY dt\nORDER BY dt DESC, plays DESC, day ASC\n';
+    const e = await loadPlugin(use, base).then(() => undefined, (x: unknown) => x);
+    expect(e).toBeInstanceOf(UserError);
+    const message = (e as UserError).message;
+    expect(message).not.toContain('\n');
+    expect(message).toMatch(/^connector "SELECT dt AS day, count\(\*\) AS plays\\nFROM plays\\nGROUP BY d\.\.\." could not be loaded: not a shipped connector/);
+  });
+
   it('imports only a regular file by path and only a package name as it is: a device or a URL is refused at once (the fuzzer hung on /dev/zero)', async () => {
     const refused = async (use: string) => {
       const t0 = Date.now();
