@@ -85,7 +85,7 @@ function worker(shard: number, from: number, results: Map<number, Result>): Prom
       },
       stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
     });
-    let running: { index: number; since: number } | undefined;
+    let running: { index: number; since: number; steps?: string[] } | undefined;
     let buffered = '';
     let stderr = '';
     let killedFor: string | undefined;
@@ -100,6 +100,7 @@ function worker(shard: number, from: number, results: Map<number, Result>): Prom
         buffered = buffered.slice(nl + 1);
         if (line === 'E') ended = true;
         else if (line.startsWith('B ')) running = { index: Number(line.slice(2)), since: Date.now() };
+        else if (line.startsWith('S ') && running) running.steps = JSON.parse(line.slice(2)) as string[];
         else if (line.startsWith('R ')) {
           const r = JSON.parse(line.slice(2)) as Result;
           results.set(r.index, r);
@@ -116,13 +117,14 @@ function worker(shard: number, from: number, results: Map<number, Result>): Prom
     child.on('exit', (code, signal) => {
       clearInterval(watchdog);
       if (running && !results.has(running.index)) {
-        const c = fuzzCase(SEED, running.index, BASE);
+        // The steps as the worker reported them: regenerating the case here could take this
+        // process down with it (an alias bomb expanded while generating once took 4 GB).
         results.set(running.index, {
           index: running.index,
           code,
           ms: Date.now() - running.since,
           problem: killedFor ?? `the worker died (exit ${code}, ${signal ?? 'no signal'}): ${stderr.split('\n').filter(Boolean).slice(-3).join(' | ')}`,
-          steps: c.steps,
+          steps: running.steps ?? ['(the worker died while generating the case)'],
         });
         done({ next: running.index + 1 });
         return;

@@ -6,6 +6,7 @@
  * parent knows which case was running when a case hangs or kills the process:
  *
  *   B <index>                    the case started
+ *   S <json: steps>              its mutations, once generated
  *   R <json: index, code, ms, problem?, steps>   its result
  */
 import { mkdirSync, readFileSync, rmSync, writeSync } from 'node:fs';
@@ -41,6 +42,7 @@ async function runCase(index: number): Promise<void> {
   current = index;
   report(`B ${index}`);
   const c = fuzzCase(seed, index, base);
+  report(`S ${JSON.stringify(c.steps)}`);
   const folder = join(dir, String(index));
   writeCase(c, folder);
   let stdout = '';
