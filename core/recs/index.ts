@@ -14,10 +14,12 @@ import { openDuckdb } from '../query/sandbox.ts';
 import { viewSql } from '../query/index.ts';
 import { recoverTable, swapIn, tableDirs } from '../transform/write.ts';
 import { modelSql } from './model.ts';
+import { DUCKDB_INPUTS, inputViewStatements, RECS_INPUT_TABLES } from './inputs.ts';
 import type { RecsSettings } from './settings.ts';
 
 export { recsSettings, type RecsSettings } from './settings.ts';
 export { modelSql, baseSteps } from './model.ts';
+export { duckdbEpoch, inputViewStatements, DUCKDB_INPUTS, SPARK_INPUTS, RECS_INPUT_TABLES, type InputDialect } from './inputs.ts';
 
 export { RECS_TABLE, recommendationsTable, withRecommendations } from './table.ts';
 
@@ -33,8 +35,6 @@ export interface Recommendation {
   generated_at: string;
 }
 
-/** DuckDB's spelling of seconds since 1970 (Spark's: `unix_micros(x) / 1e6`). */
-export const duckdbEpoch = (x: string) => `epoch_ms(${x}) / 1000.0`;
 
 async function hasParquet(dir: string): Promise<boolean> {
   try {
@@ -45,40 +45,18 @@ async function hasParquet(dir: string): Promise<boolean> {
 }
 
 /**
- * Creates rec_plays, rec_playlist_tracks and rec_target over the lake's tables: the export's
- * listening_history (track plays, exact ms_played, skipped) and the Web API's plays after the
- * export's last play; playlist_tracks; the target playlist's tracks (by name, from playlists).
- * Returns which source tables had data.
+ * Creates rec_plays, rec_playlist_tracks and rec_target (inputViewStatements) over the local
+ * lake's tables. Returns which source tables had data.
  */
 export async function lakeInputs(conn: DuckDBConnection, lakeDir: string, tables: Record<string, TableSpec>, s: RecsSettings): Promise<string[]> {
   const present: string[] = [];
-  for (const name of ['listening_history', 'plays', 'playlist_tracks', 'playlists']) {
+  for (const name of RECS_INPUT_TABLES) {
     if (!tables[name]) continue;
     const files = await hasParquet(join(lakeDir, 'curated', name));
     await conn.run(viewSql(lakeDir, name, tables[name], files));
     if (files) present.push(name);
   }
-  const parts: string[] = [];
-  const cols = (ms: string, skipped: string) => `track_id, track_name, artist_name, played_at, ${duckdbEpoch('played_at')} AS t, ${ms} AS ms_played, ${skipped} AS skipped`;
-  if (tables.listening_history) parts.push(`SELECT ${cols('CAST(ms_played AS BIGINT)', 'CAST(skipped AS BOOLEAN)')} FROM listening_history WHERE kind = 'track' AND track_id IS NOT NULL`);
-  if (tables.plays) {
-    const after = tables.listening_history ? ` WHERE played_at > (SELECT coalesce(max(played_at), TIMESTAMP '1970-01-01 00:00:00') FROM listening_history)` : '';
-    parts.push(`SELECT ${cols('CAST(NULL AS BIGINT)', 'CAST(NULL AS BOOLEAN)')} FROM plays${after}`);
-  }
-  if (parts.length === 0) throw new UserError('recommendations need a table of plays: the lake has neither listening_history (the export) nor plays (the Web API)', 'include connectors/spotify-history/pipeline.yaml or declare the plays table (see the shipped pipeline.yaml)');
-  await conn.run(`CREATE OR REPLACE TEMP VIEW rec_plays AS ${parts.join('\nUNION ALL\n')}`);
-  const pt = tables.playlist_tracks && tables.playlist_tracks.columns.track_id && tables.playlist_tracks.columns.playlist_id;
-  await conn.run(
-    pt
-      ? `CREATE OR REPLACE TEMP VIEW rec_playlist_tracks AS SELECT t.playlist_id, t.position, t.track_id, t.track_name, CAST(NULL AS VARCHAR) AS artist_name FROM playlist_tracks t`
-      : `CREATE OR REPLACE TEMP VIEW rec_playlist_tracks AS SELECT CAST(NULL AS VARCHAR) AS playlist_id, CAST(NULL AS INTEGER) AS position, CAST(NULL AS VARCHAR) AS track_id, CAST(NULL AS VARCHAR) AS track_name, CAST(NULL AS VARCHAR) AS artist_name WHERE false`,
-  );
-  const target = s.exclude.targetPlaylist;
-  await conn.run(
-    target !== undefined && pt && tables.playlists?.columns.name
-      ? `CREATE OR REPLACE TEMP VIEW rec_target AS SELECT t.track_id FROM playlist_tracks t JOIN playlists p ON p.playlist_id = t.playlist_id WHERE p.name = '${target.replace(/'/g, "''")}'`
-      : `CREATE OR REPLACE TEMP VIEW rec_target AS SELECT CAST(NULL AS VARCHAR) AS track_id WHERE false`,
-  );
+  for (const statement of inputViewStatements(tables, s, DUCKDB_INPUTS)) await conn.run(statement);
   return present;
 }
 

@@ -33,19 +33,31 @@ export function num(x: number): string {
   return `CAST(${JSON.stringify(x)} AS DOUBLE)`;
 }
 
+/**
+ * The reference time: seconds since 1970, or an SQL expression giving them (the Glue job's spec
+ * holds a placeholder the job replaces with the lake's own "now", see jobspec.ts).
+ */
+export type Now = number | { sql: string };
+
+/** `now` minus `seconds`, as SQL: a literal when `now` is a number, arithmetic in SQL when it is an expression. */
+export function before(now: Now, seconds = 0): string {
+  if (typeof now === 'number') return num(now - seconds);
+  return seconds === 0 ? `(${now.sql})` : `(${now.sql} - ${num(seconds)})`;
+}
+
 export interface ModelOptions {
-  /** The reference time (seconds since 1970): only plays before it are read. */
-  now: number;
+  /** The reference time (seconds since 1970, or SQL for them): only plays before it are read. */
+  now: Now;
   /** Rows of the answer (default settings.k). */
   k?: number;
 }
 
 /** The common CTEs: plays before `now` and the tracks excluded at `now` (evaluation reuses them). */
-export function baseSteps(s: RecsSettings, now: number): string[] {
+export function baseSteps(s: RecsSettings, now: Now): string[] {
   const ex = s.exclude;
   return [
     `plays AS (
-  SELECT track_id, played_at, t, ms_played, skipped FROM rec_plays WHERE track_id IS NOT NULL AND t < ${num(now)}
+  SELECT track_id, played_at, t, ms_played, skipped FROM rec_plays WHERE track_id IS NOT NULL AND t < ${before(now)}
 )`,
     `names AS (
   SELECT track_id, max(track_name) AS track_name, max(artist_name) AS artist_name FROM (
@@ -55,7 +67,7 @@ export function baseSteps(s: RecsSettings, now: number): string[] {
   ) n GROUP BY track_id
 )`,
     `excluded AS (
-  SELECT track_id FROM plays WHERE t >= ${num(now - ex.recentlyPlayedDays * DAY)}
+  SELECT track_id FROM plays WHERE t >= ${before(now, ex.recentlyPlayedDays * DAY)}
   UNION
   SELECT track_id FROM plays GROUP BY track_id
   HAVING sum(CASE WHEN ms_played < ${num(ex.earlySkipSeconds * 1000)} AND (skipped IS NULL OR skipped) THEN 1 ELSE 0 END) >= ${ex.minSkips}
@@ -72,7 +84,7 @@ export function modelSql(s: RecsSettings, opts: ModelOptions): string {
   const k = opts.k ?? s.k;
   const co = s.coOccurrence;
   const red = s.rediscovery;
-  const decay = (halfLifeDays: number, t: string) => `exp(${num(-LN2 / (halfLifeDays * DAY))} * (${num(now)} - ${t}))`;
+  const decay = (halfLifeDays: number, t: string) => `exp(${num(-LN2 / (halfLifeDays * DAY))} * (${before(now)} - ${t}))`;
   const usePlaylists = co.playlistWeight > 0;
   const steps = [
     ...baseSteps(s, now),
@@ -122,7 +134,7 @@ export function modelSql(s: RecsSettings, opts: ModelOptions): string {
   WHERE p.n >= ${co.minCount}
 )`,
     `seeds AS (
-  SELECT track_id, sum(${decay(co.seedHalfLifeDays, 't')}) AS w FROM plays WHERE t >= ${num(now - co.seedDays * DAY)} GROUP BY track_id
+  SELECT track_id, sum(${decay(co.seedHalfLifeDays, 't')}) AS w FROM plays WHERE t >= ${before(now, co.seedDays * DAY)} GROUP BY track_id
 )`,
     `contrib AS (SELECT sim.b AS track_id, seeds.track_id AS seed, seeds.w * sim.sim AS c FROM sim JOIN seeds ON seeds.track_id = sim.a WHERE sim.sim > 0)`,
     `cf AS (SELECT track_id, sum(c) AS score FROM contrib GROUP BY track_id)`,
@@ -130,13 +142,13 @@ export function modelSql(s: RecsSettings, opts: ModelOptions): string {
   SELECT track_id, seed FROM (SELECT track_id, seed, row_number() OVER (PARTITION BY track_id ORDER BY c DESC, seed) AS r FROM contrib) x WHERE r = 1
 )`,
     `old_years AS (
-  SELECT track_id, year(played_at) AS y, count(*) AS n FROM plays WHERE t < ${num(now - red.minAgeDays * DAY)} GROUP BY track_id, year(played_at)
+  SELECT track_id, year(played_at) AS y, count(*) AS n FROM plays WHERE t < ${before(now, red.minAgeDays * DAY)} GROUP BY track_id, year(played_at)
 )`,
     `red AS (
   SELECT b.track_id, b.y, b.n AS score FROM (
     SELECT track_id, y, n, row_number() OVER (PARTITION BY track_id ORDER BY n DESC, y DESC) AS r FROM old_years
   ) b JOIN (SELECT track_id, max(t) AS last_t FROM plays GROUP BY track_id) h ON h.track_id = b.track_id
-  WHERE b.r = 1 AND b.n >= ${red.minPlays} AND h.last_t < ${num(now - red.quietDays * DAY)}
+  WHERE b.r = 1 AND b.n >= ${red.minPlays} AND h.last_t < ${before(now, red.quietDays * DAY)}
 )`,
     `cand AS (
   SELECT track_id, sum(cf) AS cf, sum(red) AS red FROM (
