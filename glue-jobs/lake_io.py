@@ -467,6 +467,54 @@ def load_spec(text, table=None):
     return spec
 
 
+DERIVED_KINDS = ("recommendations",)
+
+
+def load_derived_spec(text, name=None):
+    """A derived table's spec (derived/<name>.json): a table built from the curated tables rather
+    than from raw data (core/recs/jobspec.ts writes the recommendations')."""
+    where = "derived/%s.json" % name if name else "derived spec"
+    try:
+        spec = json.loads(text)
+    except ValueError as e:
+        raise JobError("%s: not JSON (%s)" % (where, e))
+    if not isinstance(spec, dict):
+        raise JobError("%s: not an object" % where)
+    if spec.get("version") != SPEC_VERSION:
+        raise JobError("%s: version %r, this job reads version %d" % (where, spec.get("version"), SPEC_VERSION))
+    if spec.get("kind") not in DERIVED_KINDS:
+        raise JobError("%s: kind %r, this job builds %s" % (where, spec.get("kind"), ", ".join(DERIVED_KINDS)))
+    needed = ("table", "inputs", "statements", "now_sql", "now_token", "sql", "columns")
+    missing = [k for k in needed if k not in spec]
+    if missing:
+        raise JobError("%s: missing %s" % (where, ", ".join(missing)))
+    if name is not None and spec["table"] != name:
+        raise JobError("%s describes table %r" % (where, spec["table"]))
+    if not TABLE.match(spec["table"]):
+        raise JobError("%s: %r is not a table name" % (where, spec["table"]))
+    for i in spec["inputs"]:
+        if not isinstance(i, dict) or not TABLE.match(str(i.get("table", ""))) or not isinstance(i.get("schema"), str):
+            raise JobError("%s: input %r needs a table name and a schema" % (where, i))
+    return spec
+
+
+def load_derived(args, store_for):
+    """The derived tables' specs under <spec folder>derived/, in name order. Only a job building
+    every table (no --tables) builds them: they read the tables it has just written."""
+    if args["tables"]:
+        return []
+    folder = spec_folder(args) + "derived/"
+    names = sorted(u[len(folder):-len(".json")] for u in store_for(folder).list(folder) if u.endswith(".json") and "/" not in u[len(folder):])
+    return [load_derived_spec(store_for(folder).read_text(folder + n + ".json"), n) for n in names]
+
+
+def now_literal(value):
+    """The lake's "now" (seconds since 1970) as the SQL literal put in place of the spec's token."""
+    if value is None or not isinstance(value, (int, float)) or value != value or value in (float("inf"), float("-inf")):
+        raise JobError("not a time: %r" % (value,))
+    return "CAST(%s AS DOUBLE)" % repr(float(value))
+
+
 def spec_streams(spec):
     """The streams a table reads: its sources, and (with `parents`) the stream listing its parents."""
     parents = spec.get("parents")

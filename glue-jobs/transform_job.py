@@ -12,7 +12,10 @@ engine runs, and the deployment uploads those next to this script. This job only
   3. runs the compiled SQL once into a persisted view `__judged`, then the table's rows and its
      quarantine rows from it;
   4. writes the rows as ZSTD Parquet, Hive-partitioned, with dynamic partition overwrite, and
-     replaces quarantine/<table>/ with the rejected rows (gzip JSON Lines).
+     replaces quarantine/<table>/ with the rejected rows (gzip JSON Lines);
+  5. when it builds every table (no --tables), builds the derived tables whose specs are under
+     <spec_prefix>derived/ from the curated tables it has written (the recommendations: the
+     same model SQL as `spotify-pipeline recs`, core/recs/jobspec.ts).
 
 Arguments (names in job-args.json, meanings in glue-jobs/README.md): --lake_bucket, --lake_prefix,
 --spec_prefix, and optionally --tables, --run_id, --target_file_mb, --bytes_per_row; --lake_root
@@ -216,6 +219,43 @@ def run_table(spark, plan, log=print):
         judged.unpersist()
 
 
+def has_parquet(store_for, folder):
+    return any(u.endswith(".parquet") for u in store_for(folder).list(folder))
+
+
+def run_recommendations(spark, spec, args, store_for, log=print):
+    """The recommendations (core/recs: the same statements and model SQL as `recs` on DuckDB) from
+    the curated tables under --output_root, written as curated/<table>/ (one Parquet file)."""
+    started = time.time()
+    table = spec["table"]
+    root = args["output_root"]
+    read = []
+    for i in spec["inputs"]:
+        folder = root + "curated/%s/" % i["table"]
+        if has_parquet(store_for, folder):
+            spark.read.schema(i["schema"]).parquet(folder).createOrReplaceTempView(i["table"])
+            read.append(i["table"])
+        else:
+            spark.createDataFrame([], i["schema"]).createOrReplaceTempView(i["table"])
+    for statement in spec["statements"]:
+        spark.sql(statement)
+    now = spark.sql(spec["now_sql"]).collect()[0]["now"]
+    if now is None:
+        log("%s: no plays in %s; left as it is" % (table, ", ".join(read) or "the lake"))
+        return {"table": table, "rows": 0, "quarantined": 0, "seconds": 0.0, "skipped": "no plays"}
+    rows = spark.sql(spec["sql"].replace(spec["now_token"], lake_io.now_literal(now))).coalesce(1)
+    output = root + "curated/%s/" % table
+    rows.write.mode("overwrite").option("compression", "zstd").parquet(output)
+    count = spark.read.parquet(output).count()
+    log("%s: %d row(s) written to %s from %s" % (table, count, output, ", ".join(read)))
+    return {"table": table, "rows": count, "quarantined": 0, "seconds": round(time.time() - started, 3)}
+
+
+def run_derived(spark, args, store_for, log=print):
+    """The derived tables (derived/*.json beside the table specs), after every table is written."""
+    return [run_recommendations(spark, spec, args, store_for, log) for spec in lake_io.load_derived(args, store_for)]
+
+
 def configure(spark):
     conf = spark.conf
     conf.set("spark.sql.sources.partitionOverwriteMode", "dynamic")
@@ -240,7 +280,8 @@ def run_job(spark, args, store_for=None, log=print):
     # Every file a table will read is verified first: a bad one fails the job before anything is written.
     read = {f["key"]: f for p in plans if p["files"] and not p.get("skip") for f in p["files"]}
     verify_raw(spark, list(read.values()), args["lake_root"], store_for)
-    return [run_table(spark, plan, log) for plan in plans]
+    results = [run_table(spark, plan, log) for plan in plans]
+    return results + run_derived(spark, args, store_for, log)
 
 
 def main(argv=None, spark=None):

@@ -8,6 +8,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { UserError } from '../errors.ts';
 import { lakeTables } from '../pipeline.ts';
+import { derivedJobSpecs } from '../recs/jobspec.ts';
 import type { CliContext } from './context.ts';
 import { lakeDir } from '../config/index.ts';
 import { LocalStorage } from '../storage/local.ts';
@@ -94,6 +95,14 @@ export async function transformCommand(ctx: CliContext, o: TransformOptions): Pr
       if (!tables[name]) throw new UserError(`no table named "${name}" in ${o.config}`);
       await writeFile(join(target, `${name}.json`), JSON.stringify(sparkJobSpec(name, tables[name]), null, 2) + '\n');
       out(`${join(target, `${name}.json`)}`);
+    }
+    // The derived tables (recommendations) when every table's spec is written: the job builds them after the tables.
+    if (!o.table) {
+      for (const [name, spec] of Object.entries(derivedJobSpecs(prep.loaded.config.recommendations, tables))) {
+        await mkdir(join(target, 'derived'), { recursive: true });
+        await writeFile(join(target, 'derived', `${name}.json`), JSON.stringify(spec, null, 2) + '\n');
+        out(`${join(target, 'derived', `${name}.json`)}`);
+      }
     }
     return;
   }

@@ -315,6 +315,48 @@ class Specs(unittest.TestCase):
         self.assertEqual(lake_io.spec_folder(dict(args, spec_prefix="s3://assets/specs/")), "s3://assets/specs/")
 
 
+DERIVED = {
+    "version": 1, "kind": "recommendations", "table": "recommendations",
+    "inputs": [{"table": "plays", "schema": "`played_at` TIMESTAMP_NTZ, `track_id` STRING, `dt` STRING"}],
+    "statements": ["CREATE OR REPLACE TEMP VIEW rec_plays AS SELECT 1 AS t"],
+    "now_sql": "SELECT 1 AS now", "now_token": "__RECS_NOW__", "sql": "SELECT __RECS_NOW__ AS x", "columns": [],
+}
+
+
+class DerivedSpecs(unittest.TestCase):
+    def test_loads_a_derived_spec_and_names_what_is_wrong(self):
+        self.assertEqual(lake_io.load_derived_spec(json.dumps(DERIVED), "recommendations")["kind"], "recommendations")
+        with self.assertRaisesRegex(JobError, r"derived/recommendations\.json: kind 'clusters', this job builds recommendations"):
+            lake_io.load_derived_spec(json.dumps(dict(DERIVED, kind="clusters")), "recommendations")
+        with self.assertRaisesRegex(JobError, "missing now_sql"):
+            lake_io.load_derived_spec(json.dumps({k: v for k, v in DERIVED.items() if k != "now_sql"}), "recommendations")
+        with self.assertRaisesRegex(JobError, "describes table 'recommendations'"):
+            lake_io.load_derived_spec(json.dumps(DERIVED), "recs")
+        with self.assertRaisesRegex(JobError, "input .* needs a table name and a schema"):
+            lake_io.load_derived_spec(json.dumps(dict(DERIVED, inputs=[{"table": "../plays", "schema": "x STRING"}])), "recommendations")
+        with self.assertRaisesRegex(JobError, "not JSON"):
+            lake_io.load_derived_spec("{", "recommendations")
+
+    def test_only_a_job_building_every_table_builds_the_derived_ones(self):
+        with tempfile.TemporaryDirectory() as d:
+            os.makedirs(os.path.join(d, "derived"))
+            with open(os.path.join(d, "derived", "recommendations.json"), "w", encoding="utf-8") as f:
+                json.dump(DERIVED, f)
+            every = lake_io.parse_job_args(["--lake_root", d, "--spec_prefix", "file://" + d])
+            self.assertEqual([s["table"] for s in lake_io.load_derived(every, lake_io.open_store)], ["recommendations"])
+            some = lake_io.parse_job_args(["--lake_root", d, "--spec_prefix", "file://" + d, "--tables", "plays"])
+            self.assertEqual(lake_io.load_derived(some, lake_io.open_store), [])
+            # The derived folder is not a table spec: the tables' listing leaves it alone.
+            self.assertEqual(lake_io.load_inputs(every, lake_io.open_store)[1], {})
+
+    def test_now_is_a_double_literal_and_nothing_else(self):
+        self.assertEqual(lake_io.now_literal(1733000000.0), "CAST(1733000000.0 AS DOUBLE)")
+        self.assertEqual(lake_io.now_literal(17), "CAST(17.0 AS DOUBLE)")
+        for bad in (None, "1; DROP", float("nan"), float("inf")):
+            with self.assertRaisesRegex(JobError, "not a time"):
+                lake_io.now_literal(bad)
+
+
 class Paths(unittest.TestCase):
     def test_s3_uris(self):
         self.assertEqual(lake_io.split_s3_uri("s3://b/a/b"), ("b", "a/b"))
