@@ -16,6 +16,8 @@ import type { Prepared } from '../core/pipeline.ts';
 import { findRefs } from '../core/config/refs.ts';
 import { loadPipeline } from '../core/config/load.ts';
 import { sparkJobSpec } from '../core/transform/jobspec.ts';
+import { derivedJobSpecs } from '../core/recs/jobspec.ts';
+import { withRecommendations } from '../core/recs/table.ts';
 import { planTable } from '../core/transform/plan.ts';
 import { deploySettings, type DeploySettings } from './settings.ts';
 import { escapeTf, glueDatabaseName, lakeBucketName, lakePrefix, shortName } from './names.ts';
@@ -262,8 +264,9 @@ export class PipelineStack extends TerraformStack {
       databaseName,
       pipelineName: pipeline.name,
       // A declaration the plan rejects stops the synth with its key (TableSpecError).
-      // Every table of the lake: the included pipelines' too (the export's listening_history).
-      tables: Object.entries(lakeTables).map(([name, spec]) => planTable(name, spec)),
+      // Every table of the lake: the included pipelines' too (the export's listening_history),
+      // and the recommendations the job derives from them when the pipeline declares them.
+      tables: Object.entries(withRecommendations(lakeTables, pipeline.recommendations !== undefined)).map(([name, spec]) => planTable(name, spec)),
       curatedUrl: this.lake.lake.url(`${prefix}${LAKE_AREAS.curated}`),
       arnPrefix: `arn:${aws.partition}:glue:${aws.region}:${aws.accountId}`,
     });
@@ -297,6 +300,7 @@ export class PipelineStack extends TerraformStack {
       moduleFiles: props.glueModules ?? [join(ROOT, 'glue-jobs', 'lake_io.py'), join(ROOT, 'glue-jobs', 'job-args.json')],
       // The table's Spark SQL and what the job needs around it (core/transform/jobspec.ts).
       specFor: (name, s) => `${JSON.stringify(sparkJobSpec(name, s), null, 2)}\n`,
+      derivedSpecs: Object.fromEntries(Object.entries(derivedJobSpecs(pipeline.recommendations, lakeTables)).map(([name, s]) => [name, `${JSON.stringify(s, null, 2)}\n`])),
       workers: settings.glue.workers,
       workerType: settings.glue.workerType,
       timeoutMinutes: settings.glue.timeoutMinutes,

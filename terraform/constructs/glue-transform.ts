@@ -65,6 +65,11 @@ export interface GlueTransformProps {
   moduleFiles: string[];
   /** The content of a table's spec object. */
   specFor: (table: string, spec: TableSpec) => string;
+  /**
+   * The derived tables' spec objects by table name (`derived/<name>.json`: the recommendations),
+   * which the job builds from the curated tables after writing them.
+   */
+  derivedSpecs?: Record<string, string>;
   workers: number;
   workerType: string;
   timeoutMinutes: number;
@@ -92,6 +97,7 @@ export class GlueTransform extends Construct {
   /** The zip of `moduleFiles` (`--extra-py-files`). */
   readonly modules: S3Object;
   readonly specs = new Map<string, S3Object>();
+  readonly derivedSpecs = new Map<string, S3Object>();
   /** The state machine waits for the job and then renders the report. */
   readonly reports: boolean;
 
@@ -165,6 +171,18 @@ export class GlueTransform extends Construct {
           key: `${ARTIFACT_PREFIXES.specs}${table}.json`,
           contentType: 'application/json',
           content: escapeTf(props.specFor(table, spec)),
+        }),
+      );
+    }
+    for (const [table, content] of Object.entries(props.derivedSpecs ?? {})) {
+      const owner = markOwner(new Construct(this, `table-${table}`), { kind: 'table', name: table });
+      this.derivedSpecs.set(
+        table,
+        new S3Object(owner, 'spec', {
+          bucket: lake.artifacts.bucket.id,
+          key: `${ARTIFACT_PREFIXES.specs}derived/${table}.json`,
+          contentType: 'application/json',
+          content: escapeTf(content),
         }),
       );
     }

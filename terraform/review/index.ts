@@ -15,6 +15,7 @@ import { modelOf, ownersOf, physicalName, type Json, type SynthModel } from './m
 import { principals, type Principal } from './permissions.ts';
 import { staleness, summarizePlan, type PlanChanges } from './plan-json.ts';
 import { runCheckov, type CheckovReport } from './checkov.ts';
+import { RECS_TABLE } from '../../core/recs/table.ts';
 
 export { CHECKS, runChecks, type Check, type CheckResult, type Violation } from './checks.ts';
 export { modelOf, ownersOf, type SynthModel, type SynthResource } from './model.ts';
@@ -125,6 +126,8 @@ function orderGroups<T extends { key: string }>(pipelines: PipelineConfig[], gro
       const names = Object.keys((kind === 'stream' ? pipeline.streams : kind === 'table' ? pipeline.tables : pipeline.queries) ?? {});
       for (const n of names) order.push(`${kind} ${n}`);
     }
+    // The recommendations' table (derived by the job when declared) after the declared tables.
+    if (kind === 'table' && pipelines.some((p) => p.recommendations !== undefined)) order.push(`table ${RECS_TABLE}`);
   }
   const rank = (k: string) => (order.indexOf(k) === -1 ? order.length : order.indexOf(k));
   return [...groups.values()].sort((a, b) => rank(a.key) - rank(b.key) || a.key.localeCompare(b.key));

@@ -224,7 +224,7 @@ describe('cost estimate', () => {
     const { file } = loadText(SHIPPED);
     const r = await cli(['plan', '-c', file, '--format', 'markdown', '--no-checkov']);
     // The PR comment's headline carries the total, and the estimate is a section of its own.
-    expect(r.stdout).toMatch(/^### `my-spotify-lake`: 7\d resources \(no plan given\), est\. \$\d+\.\d\d\/mo, 0 policy failures/);
+    expect(r.stdout).toMatch(/^### `my-spotify-lake`: [78]\d resources \(no plan given\), est\. \$\d+\.\d\d\/mo, 0 policy failures/);
     expect(r.stdout).toMatch(/\n#### Cost estimate: est\. \$\d+\.\d\d\/month\n/);
     expect(r.stdout).toContain('<details><summary>Assumptions (override with <code>--usage FILE</code>)</summary>');
   }, 120_000);

@@ -98,13 +98,18 @@ describe('review summary', () => {
       'shared',
       // The included export pipeline deploys with it: its upload trigger belongs to its one stream.
       'stream listening_history',
-      'table plays', 'table playlist_tracks', 'table tracks', 'table playlists', 'table artists', 'table listening_history',
+      'table plays', 'table playlist_tracks', 'table tracks', 'table playlists', 'table artists', 'table listening_history', 'table recommendations',
       'query top_artists_last_7_days', 'query listening_minutes_per_day', 'query artists_across_playlists', 'query playlist_sizes',
       'query hours_per_artist_per_year', 'query history_hours_per_year', 'query history_top_tracks',
     ]);
     expect(r.groups.find((g) => g.key === 'table plays')!.resources.map((x) => `${x.type} ${x.name}`)).toEqual([
       'aws_glue_catalog_table plays',
       'aws_s3_object s3://my-spotify-lake-artifacts/glue-jobs/specs/plays.json',
+    ]);
+    // The recommendations: a catalog table and the derived spec the job builds it from.
+    expect(r.groups.find((g) => g.key === 'table recommendations')!.resources.map((x) => `${x.type} ${x.name}`)).toEqual([
+      'aws_glue_catalog_table recommendations',
+      'aws_s3_object s3://my-spotify-lake-artifacts/glue-jobs/specs/derived/recommendations.json',
     ]);
   });
 

@@ -173,8 +173,14 @@ describe('synthesized stack: shipped pipeline', () => {
   it('catalogs every table as Parquet with partition projection', () => {
     expect(only(s, 'aws_glue_catalog_database').name).toBe('my_spotify_lake');
     const tables = s.model.ofType('aws_glue_catalog_table');
-    // The included export pipeline's table too: one lake, one catalog.
-    expect(tables.map((t) => t.config.name).sort()).toEqual(['artists', 'listening_history', 'playlist_tracks', 'playlists', 'plays', 'tracks']);
+    // The included export pipeline's table too: one lake, one catalog; and the recommendations the job derives.
+    expect(tables.map((t) => t.config.name).sort()).toEqual(['artists', 'listening_history', 'playlist_tracks', 'playlists', 'plays', 'recommendations', 'tracks']);
+    const recs = tables.find((t) => t.config.name === 'recommendations')!.config;
+    expect(recs.storage_descriptor.location).toBe('s3://my-spotify-lake/curated/recommendations/');
+    expect(recs.partition_keys ?? []).toEqual([]);
+    expect(recs.storage_descriptor.columns.map((c: { name: string; type: string }) => `${c.name} ${c.type}`)).toEqual([
+      'rank int', 'track_id string', 'track_name string', 'artist_name string', 'score double', 'reason string', 'source string', 'generated_at timestamp',
+    ]);
     const plays = tables.find((t) => t.config.name === 'plays')!.config;
     expect(plays.storage_descriptor).toMatchObject({
       location: 's3://my-spotify-lake/curated/plays/',
@@ -221,9 +227,14 @@ describe('synthesized stack: shipped pipeline', () => {
     expect(only(s, 'aws_kms_key')).toMatchObject({ enable_key_rotation: true });
     const objects = s.model.ofType('aws_s3_object').map((o) => o.config.key).sort();
     expect(objects).toEqual([
-      'glue-jobs/lake_io.zip', 'glue-jobs/specs/artists.json', 'glue-jobs/specs/listening_history.json', 'glue-jobs/specs/playlist_tracks.json',
+      'glue-jobs/lake_io.zip', 'glue-jobs/specs/artists.json', 'glue-jobs/specs/derived/recommendations.json', 'glue-jobs/specs/listening_history.json', 'glue-jobs/specs/playlist_tracks.json',
       'glue-jobs/specs/playlists.json', 'glue-jobs/specs/plays.json', 'glue-jobs/specs/tracks.json', 'glue-jobs/transform_job.py',
     ]);
+    // The recommendations' spec: core's, compiled from the pipeline's recommendations: and its lake's tables.
+    const derived = JSON.parse(s.model.ofType('aws_s3_object').find((o) => o.config.key === 'glue-jobs/specs/derived/recommendations.json')!.config.content);
+    expect(derived).toMatchObject({ kind: 'recommendations', table: 'recommendations', now_token: '__RECS_NOW__' });
+    expect(derived.inputs.map((i: { table: string }) => i.table)).toEqual(['listening_history', 'plays', 'playlist_tracks', 'playlists']);
+    expect(derived.sql).toContain('__RECS_NOW__');
     const spec = JSON.parse(s.model.ofType('aws_s3_object').find((o) => o.config.key === 'glue-jobs/specs/plays.json')!.config.content);
     expect(spec.table).toBe('plays');
     // Always core's job spec with the Spark SQL (a missing or broken core/transform fails the synth).
