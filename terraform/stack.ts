@@ -18,6 +18,7 @@ import { loadPipeline } from '../core/config/load.ts';
 import { sparkJobSpec } from '../core/transform/jobspec.ts';
 import { derivedJobSpecs } from '../core/recs/jobspec.ts';
 import { withRecommendations } from '../core/recs/table.ts';
+import { PLAYLIST_REFRESH_SCHEDULE } from '../core/lambda/events.ts';
 import { planTable } from '../core/transform/plan.ts';
 import { deploySettings, type DeploySettings } from './settings.ts';
 import { escapeTf, glueDatabaseName, lakeBucketName, lakePrefix, shortName } from './names.ts';
@@ -231,8 +232,13 @@ export class PipelineStack extends TerraformStack {
       Annotations.of(this).addError(`the extractor Lambda could not be bundled (${bundle.placeholder}); its code would be a placeholder that fails every run`);
     }
     const scheduled = Object.entries(pipeline.streams).filter(([, s]) => s.schedule);
+    // The weekly playlist refresh (recommendations.playlist): the extractor reads the
+    // recommendations through Athena, in the stack's workgroup and the lake's database.
+    const playlist = pipeline.recommendations?.playlist;
+    if (playlist) Object.assign(environment, { ATHENA_WORKGROUP: pipeline.name, ATHENA_DATABASE: glueDatabaseName(pipeline) });
     this.extractor = new ExtractorFunction(this, 'extractor', {
       pipelineName: pipeline.name,
+      ...(playlist ? { playlistRefresh: { expression: PLAYLIST_REFRESH_SCHEDULE, playlist: playlist.name } } : {}),
       bundle,
       memoryMb: settings.lambda.memoryMb,
       timeoutSeconds: settings.lambda.timeoutSeconds,
@@ -270,6 +276,8 @@ export class PipelineStack extends TerraformStack {
       curatedUrl: this.lake.lake.url(`${prefix}${LAKE_AREAS.curated}`),
       arnPrefix: `arn:${aws.partition}:glue:${aws.region}:${aws.accountId}`,
     });
+
+    if (playlist) this.extractor.grantPlaylistRefresh({ aws, workgroup: pipeline.name, catalog: this.catalog, lake: this.lake });
 
     // The report: the main pipeline's dashboards, rendered from Athena after each transform.
     if (Object.keys(pipeline.dashboards ?? {}).length) {

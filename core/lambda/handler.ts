@@ -33,6 +33,7 @@
  * deadline) commits what it read and its state and returns `stoppedEarly: true`; the next
  * invocation resumes from there.
  */
+import { AthenaClient } from '@aws-sdk/client-athena';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { checkPipeline, parsePipeline } from '../config/load.ts';
@@ -48,6 +49,7 @@ import { AwsSecrets, awsSecretUpdater } from '../secrets/aws.ts';
 import { resolveConnectorConfig } from '../secrets/source.ts';
 import { S3Storage } from '../storage/s3.ts';
 import { acquireLease, describeLease, releaseLease } from './lease.ts';
+import { refreshPlaylist, WRITE_PLAYLIST_ACTION, type PlaylistRefreshResult } from './playlist.ts';
 import { randomBytes } from 'node:crypto';
 
 /** The part of the Lambda context the handler uses. */
@@ -77,6 +79,10 @@ export interface HandlerOptions {
   /** Default: clients from the standard AWS environment, made once per container. */
   s3Client?: S3Client;
   secretsClient?: SecretsManagerClient;
+  /** For the playlist refresh (reads the recommendations through Athena). */
+  athenaClient?: AthenaClient;
+  /** How long the playlist refresh waits for a run holding the lake's lease. Default 6 tries 20 s apart. */
+  leaseWait?: { attempts: number; ms: number };
 }
 
 export interface ExtractorStreamResult {
@@ -108,7 +114,7 @@ export interface ExtractorResult {
   seconds: number;
 }
 
-export type ExtractorHandler = (event: unknown, context: LambdaContext) => Promise<ExtractorResult>;
+export type ExtractorHandler = (event: unknown, context: LambdaContext) => Promise<ExtractorResult | PlaylistRefreshResult>;
 
 /** A failed run: thrown so Lambda counts the invocation as failed (on-failure destination, alarms). */
 export class ExtractorRunError extends Error {
@@ -138,6 +144,7 @@ export function createHandler(opts: HandlerOptions): ExtractorHandler {
   let names: string[] | undefined;
   let s3: S3Client | undefined = opts.s3Client;
   let sm: SecretsManagerClient | undefined = opts.secretsClient;
+  let athena: AthenaClient | undefined = opts.athenaClient;
 
   return async (event, context) => {
     const env = opts.env ?? process.env;
@@ -164,7 +171,37 @@ export function createHandler(opts: HandlerOptions): ExtractorHandler {
     const remaining = context?.getRemainingTimeInMillis?.();
     const ttlMs = (typeof remaining === 'number' && Number.isFinite(remaining) ? remaining : MAX_LAMBDA_MS) + LEASE_MARGIN_MS;
     const holder = context?.awsRequestId ?? `invocation-${randomBytes(6).toString('hex')}`;
-    const taken = await acquireLease(storage, { holder, pipeline: config.name, ttlMs });
+    let taken = await acquireLease(storage, { holder, pipeline: config.name, ttlMs });
+    if (isPlaylistRefresh(event)) {
+      // One Spotify session at a time: a run and the refresh both may rotate the refresh token.
+      // A run holding the lease usually ends within a minute: wait for it (bounded), else fail.
+      const wait = opts.leaseWait ?? { attempts: 6, ms: 20_000 };
+      for (let i = 0; !taken.ok && i < wait.attempts; i++) {
+        await new Promise((done) => setTimeout(done, wait.ms));
+        taken = await acquireLease(storage, { holder, pipeline: config.name, ttlMs });
+      }
+      if (!taken.ok) throw new Error(`the playlist refresh of pipeline ${config.name} did not run: the lake ${storage.location} stayed in use (lease held by ${describeLease(taken.heldBy)}); the next week's refresh tries again`);
+      const deadline = lambdaDeadline(context, opts.safetyMarginMs ?? DEFAULT_SAFETY_MARGIN_MS);
+      try {
+        athena ??= new AthenaClient({});
+        const refreshed = await refreshPlaylist({
+          loaded,
+          plugin,
+          connectorConfig,
+          env,
+          athena,
+          logger,
+          signal: deadline.signal,
+          timeoutMs: Math.max(10_000, ttlMs - LEASE_MARGIN_MS - 30_000),
+          updateSecret: awsSecretUpdater(loaded, secrets, logger),
+        });
+        logger.info(redact(JSON.stringify({ playlist: refreshed })));
+        return refreshed;
+      } finally {
+        deadline.clear();
+        await releaseLease(storage, taken.lease);
+      }
+    }
     if (!taken.ok) {
       const skipped = `lease held by ${describeLease(taken.heldBy)}`;
       logger.warn(`run of pipeline ${config.name} skipped: the lake ${storage.location} is in use (${skipped}); the next invocation runs`);
@@ -236,6 +273,11 @@ function overridesFor(env: Record<string, string | undefined>, loaded: LoadedPip
 function streamsOf(event: unknown): string[] | undefined {
   const streams = event && typeof event === 'object' ? (event as { streams?: unknown }).streams : undefined;
   return Array.isArray(streams) && streams.every((x) => typeof x === 'string') && streams.length ? (streams) : undefined;
+}
+
+/** The refresh schedule's event: `{ action: "write-playlist" }` (core/lambda/playlist.ts). */
+function isPlaylistRefresh(event: unknown): boolean {
+  return !!event && typeof event === 'object' && (event as { action?: unknown }).action === WRITE_PLAYLIST_ACTION;
 }
 
 function pipelineOf(event: unknown): string | undefined {

@@ -9,6 +9,28 @@ import { AthenaWorkgroup } from '@cdktf/provider-aws/lib/athena-workgroup/index.
 import type { QuerySpec } from '../../core/config/types.ts';
 import { escapeTf } from '../names.ts';
 import { markOwner } from './ownership.ts';
+import type { AwsContext } from './glue-transform.ts';
+import type { GlueCatalog } from './glue-catalog.ts';
+import type { ServiceRole } from './iam.ts';
+import type { LakeStorage } from './lake-storage.ts';
+
+/**
+ * What a function needs to run Athena queries over the lake: run, follow, read and (past its
+ * deadline) stop queries in the stack's workgroup only; read the catalog; read the tables' files
+ * (Athena reads them with the caller's credentials) and write results to the results bucket.
+ */
+export function grantAthenaQueries(role: ServiceRole, o: { aws: AwsContext; workgroup: string; catalog: GlueCatalog; lake: LakeStorage }): void {
+  const workgroupArn = `arn:${o.aws.partition}:athena:${o.aws.region}:${o.aws.accountId}:workgroup/${o.workgroup}`;
+  role.addToPolicy({
+    sid: 'QueryInWorkgroup',
+    actions: ['athena:StartQueryExecution', 'athena:GetQueryExecution', 'athena:GetQueryResults', 'athena:StopQueryExecution'],
+    resources: [workgroupArn],
+  });
+  o.catalog.grantRead(role);
+  o.lake.grantRead(role, 'curated');
+  o.lake.results.grantReadWrite(role, '');
+  role.addToPolicy({ sid: 'AthenaBucketLocation', actions: ['s3:GetBucketLocation'], resources: [o.lake.lake.arn, o.lake.results.arn] });
+}
 
 export interface AthenaAnalyticsProps {
   workgroupName: string;

@@ -26,7 +26,12 @@ import { CloudwatchEventTarget } from '@cdktf/provider-aws/lib/cloudwatch-event-
 import { LambdaPermission } from '@cdktf/provider-aws/lib/lambda-permission/index.js';
 import type { ExtractorBundle } from '../bundle.ts';
 import { shortName, roleName } from '../names.ts';
+import { WRITE_PLAYLIST_ACTION } from '../../core/lambda/events.ts';
+import { grantAthenaQueries } from './athena-analytics.ts';
+import type { GlueCatalog } from './glue-catalog.ts';
+import type { AwsContext } from './glue-transform.ts';
 import { ServiceRole } from './iam.ts';
+import type { LakeStorage } from './lake-storage.ts';
 import { markOwner } from './ownership.ts';
 
 export interface ExtractorFunctionProps {
@@ -45,6 +50,12 @@ export interface ExtractorFunctionProps {
   schedule: { expression: string; streams: string[] };
   /** Streams with a schedule of their own. */
   streamSchedules: { stream: string; expression: string }[];
+  /**
+   * With `recommendations.playlist`: the schedule that writes the recommendations to the user's
+   * playlist (`{ pipeline, action: "write-playlist" }`, core/lambda/playlist.ts). The function's
+   * role then also needs grantPlaylistRefresh, and its environment ATHENA_WORKGROUP/ATHENA_DATABASE.
+   */
+  playlistRefresh?: { expression: string; playlist: string };
   /** The pipelines the main one includes: their own schedules, or the upload that runs them. */
   included?: IncludedRuns[];
   /**
@@ -76,6 +87,8 @@ export class ExtractorFunction extends Construct {
   readonly failures: SqsQueue;
   readonly schedulerRole: ServiceRole;
   readonly schedules: SchedulerSchedule[] = [];
+  /** The weekly playlist refresh (with `recommendations.playlist`). */
+  readonly playlistSchedule?: SchedulerSchedule;
   /** Rules that run an included pipeline when its files are uploaded, by pipeline name. */
   readonly uploadRules = new Map<string, CloudwatchEventRule>();
   readonly bundle: ExtractorBundle;
@@ -166,6 +179,13 @@ export class ExtractorFunction extends Construct {
       this.schedules.push(this.schedule(scope, 'schedule', shortName(`${name}-${s.stream}`), s.expression, props.pipelineName, [s.stream]));
     }
     for (const inc of props.included ?? []) this.runIncluded(inc);
+    if (props.playlistRefresh) {
+      const r = props.playlistRefresh;
+      this.playlistSchedule = this.schedule(this, 'playlist-schedule', shortName(`${name}-playlist`), r.expression, props.pipelineName, [], {
+        description: `Writes the recommendations of pipeline ${props.pipelineName} to the user's playlist "${r.playlist}"`,
+        input: { pipeline: props.pipelineName, action: WRITE_PLAYLIST_ACTION },
+      });
+    }
   }
 
   private runIncluded(inc: IncludedRuns): void {
@@ -208,11 +228,11 @@ export class ExtractorFunction extends Construct {
     this.uploadRules.set(inc.pipeline, rule);
   }
 
-  private schedule(scope: Construct, id: string, name: string, expression: string, pipeline: string, streams: string[]): SchedulerSchedule {
+  private schedule(scope: Construct, id: string, name: string, expression: string, pipeline: string, streams: string[], what?: { description: string; input: object }): SchedulerSchedule {
     return new SchedulerSchedule(scope, id, {
       name,
       groupName: 'default',
-      description: `Runs ${streams.join(', ')} of pipeline ${pipeline}`,
+      description: what?.description ?? `Runs ${streams.join(', ')} of pipeline ${pipeline}`,
       scheduleExpression: expression,
       scheduleExpressionTimezone: 'UTC',
       flexibleTimeWindow: { mode: 'OFF' },
@@ -221,11 +241,16 @@ export class ExtractorFunction extends Construct {
       target: {
         arn: this.fn.arn,
         roleArn: this.schedulerRole.arn,
-        input: JSON.stringify({ pipeline, streams }),
+        input: JSON.stringify(what?.input ?? { pipeline, streams }),
         retryPolicy: { maximumRetryAttempts: 0, maximumEventAgeInSeconds: 3600 },
         deadLetterConfig: { arn: this.failures.arn },
       },
     });
+  }
+
+  /** The playlist refresh reads the recommendations through Athena (the lake's workgroup and catalog). */
+  grantPlaylistRefresh(o: { aws: AwsContext; workgroup: string; catalog: GlueCatalog; lake: LakeStorage }): void {
+    grantAthenaQueries(this.role, o);
   }
 
   grantInvoke(role: ServiceRole): void {

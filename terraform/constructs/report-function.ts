@@ -23,6 +23,7 @@ import type { ReportBundle } from '../bundle.ts';
 import { roleName, shortName } from '../names.ts';
 import type { GlueCatalog } from './glue-catalog.ts';
 import type { AwsContext } from './glue-transform.ts';
+import { grantAthenaQueries } from './athena-analytics.ts';
 import { ServiceRole } from './iam.ts';
 import type { LakeStorage } from './lake-storage.ts';
 
@@ -68,19 +69,10 @@ export class ReportFunction extends Construct {
     this.logGroup = new CloudwatchLogGroup(this, 'logs', { name: `/aws/lambda/${name}`, retentionInDays: props.logRetentionDays, kmsKeyId: props.kmsKeyArn });
     this.role.addToPolicy({ sid: 'WriteOwnLogs', actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [`${this.logGroup.arn}:*`] });
 
-    // Athena: run, follow, read and (past the function's deadline) stop queries, in this workgroup only.
-    const workgroupArn = `arn:${aws.partition}:athena:${aws.region}:${aws.accountId}:workgroup/${props.workgroup}`;
-    this.role.addToPolicy({
-      sid: 'QueryInWorkgroup',
-      actions: ['athena:StartQueryExecution', 'athena:GetQueryExecution', 'athena:GetQueryResults', 'athena:StopQueryExecution'],
-      resources: [workgroupArn],
-    });
-    props.catalog.grantRead(this.role);
-    // Athena reads the tables' files and writes results with the caller's credentials.
-    lake.grantRead(this.role, 'curated', 'runs');
+    // Athena in this workgroup only, over the catalog's tables; the run manifests for the latest runs.
+    grantAthenaQueries(this.role, { aws, workgroup: props.workgroup, catalog: props.catalog, lake });
+    lake.grantRead(this.role, 'runs');
     lake.lake.grantPut(this.role, `${lake.prefix}${REPORTS_PREFIX}`);
-    lake.results.grantReadWrite(this.role, '');
-    this.role.addToPolicy({ sid: 'AthenaBucketLocation', actions: ['s3:GetBucketLocation'], resources: [lake.lake.arn, lake.results.arn] });
     this.role.addToPolicy({ sid: 'SendFailures', actions: ['sqs:SendMessage'], resources: [props.failures.arn] });
     if (props.kmsKeyArn) this.role.addToPolicy({ sid: 'KmsForEnvironmentAndQueue', actions: ['kms:Decrypt', 'kms:GenerateDataKey'], resources: [props.kmsKeyArn] });
     if (props.tracing) this.role.addToPolicy({ sid: 'WriteTraces', actions: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'], resources: ['*'] });

@@ -25,10 +25,18 @@ import { generateExport } from '../../connectors/spotify-history/sandbox/index.t
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { CreateSecretCommand, GetSecretValueCommand, PutSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { MOTO_CREDENTIALS, startMoto, type MotoServer } from '../support/moto.ts';
+import type { PlaylistRefreshResult } from '../../core/lambda/playlist.ts';
+import { openCatalogLake, type Lake } from '../../core/query/index.ts';
+import { openDuckdb } from '../../core/query/sandbox.ts';
+import { RECS_TABLE, recommendationsTable } from '../../core/recs/table.ts';
+import { planTable, storedColumnPlans } from '../../core/transform/plan.ts';
+import { COLUMN_TYPE_INFO } from '../../core/transform/types.ts';
+import { startAthenaStandIn, type AthenaStandIn } from '../../terraform/rehearse/athena-server.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const BUCKET = 'my-spotify-lake';
 const PIPELINE_NAME = 'my-spotify-lake';
+const PLAYLIST = 'Recommended for you (weekly)';
 
 let tmp: string;
 let moto: MotoServer;
@@ -49,6 +57,8 @@ async function testPipeline(): Promise<string> {
   doc.setIn(['connector', 'config', 'api_base_url'], '${env:SPOTIFY_API_BASE_URL}');
   doc.setIn(['connector', 'config', 'accounts_base_url'], '${env:SPOTIFY_ACCOUNTS_BASE_URL}');
   doc.setIn(['connector', 'config', 'rate_limit'], null);
+  // The write-back opted in: the deployment's weekly refresh writes this playlist.
+  doc.setIn(['recommendations', 'playlist'], doc.createNode({ name: PLAYLIST, description: 'Recommended from my own listening' }));
   const file = join(tmp, 'pipeline.yaml');
   await writeFile(file, doc.toString());
   // The pipeline includes the export pipeline by a path relative to itself: the bundle embeds it too.
@@ -82,7 +92,8 @@ async function invoke(ctx: LambdaContext, event: unknown = { source: 'aws.schedu
     return (write as (...a: unknown[]) => boolean)(chunk, ...rest);
   });
   try {
-    return { result: await handler(event, ctx), log: lines.join('') };
+    // A run's event: the extractor's result (the playlist refresh has its own test below).
+    return { result: (await handler(event, ctx)) as ExtractorResult, log: lines.join('') };
   } catch (e) {
     return { error: e as Error, log: lines.join('') };
   } finally {
@@ -496,13 +507,92 @@ describe('the included export pipeline, run by its upload (the event the upload 
   });
 });
 
+describe('the weekly playlist refresh (the event its schedule sends: { pipeline, action: "write-playlist" })', () => {
+  let athena: AthenaStandIn;
+  let recsLake: Lake | undefined;
+  let recsDir: string;
+
+  /** The catalog's recommendations table as Athena serves it: these track ids in rank order. */
+  async function recommendations(trackIds: string[]): Promise<void> {
+    recsLake?.close();
+    await rm(recsDir, { recursive: true, force: true });
+    await mkdir(recsDir, { recursive: true });
+    const db = await openDuckdb({ allow: [], unsafe: true });
+    try {
+      const rows = trackIds.map((id, i) => `(${i + 1}, '${id}', 'name', 'artist', ${1 - i / 100}, 'often played with x', 'co_occurrence', TIMESTAMP '2026-12-05 06:00:00')`);
+      const values = rows.length ? `VALUES ${rows.join(', ')}` : `SELECT 1, 'x', 'x', 'x', 1.0, 'x', 'x', TIMESTAMP '2026-12-05 06:00:00' WHERE false`;
+      await db.conn.run(
+        `COPY (SELECT CAST(c1 AS INTEGER) AS rank, c2 AS track_id, c3 AS track_name, c4 AS artist_name, CAST(c5 AS DOUBLE) AS score, c6 AS reason, c7 AS source, c8 AS generated_at
+         FROM (${values}) t(c1, c2, c3, c4, c5, c6, c7, c8) ORDER BY rank DESC) TO '${join(recsDir, 'part-0.parquet')}' (FORMAT parquet)`,
+      );
+    } finally {
+      db.close();
+    }
+    const plan = planTable(RECS_TABLE, recommendationsTable);
+    recsLake = await openCatalogLake([{ name: RECS_TABLE, dir: recsDir, columns: storedColumnPlans(plan).map((c) => ({ name: c.name, glueType: COLUMN_TYPE_INFO[c.type].glue })), partitionKeys: [] }]);
+    athena.setLake(recsLake);
+  }
+
+  async function refresh(): Promise<PlaylistRefreshResult> {
+    return (await handler({ pipeline: PIPELINE_NAME, action: 'write-playlist' }, context(900_000))) as PlaylistRefreshResult;
+  }
+
+  beforeAll(async () => {
+    recsDir = join(tmp, 'athena-recommendations');
+    athena = await startAthenaStandIn({ workgroup: 'my-spotify-lake', database: 'my_spotify_lake', outputLocation: 's3://my-spotify-lake-athena-results/' });
+    // What the deployment sets when recommendations.playlist is declared; the SDK's own variable finds the stand-in.
+    Object.assign(process.env, { ATHENA_WORKGROUP: 'my-spotify-lake', ATHENA_DATABASE: 'my_spotify_lake', AWS_ENDPOINT_URL_ATHENA: athena.endpoint });
+  });
+  afterAll(async () => {
+    recsLake?.close();
+    await athena?.close();
+    for (const k of ['ATHENA_WORKGROUP', 'ATHENA_DATABASE', 'AWS_ENDPOINT_URL_ATHENA']) delete process.env[k];
+  });
+
+  it('writes the recommendations, best first, to the user\'s playlist; a week with the same ones writes nothing; the lake is untouched', async () => {
+    pointAt(sb, 'playlist', PIPELINE_NAME);
+    const wanted = [...sb.data.tracks.keys()].slice(3, 28);
+    await recommendations(wanted);
+    sb.resetLog();
+    const first = await refresh();
+    expect(first).toMatchObject({ pipeline: PIPELINE_NAME, action: 'write-playlist', playlist: PLAYLIST, created: true, changed: true, tracks: 25, added: 25 });
+    expect(first.writeRequests).toBeGreaterThan(0);
+    const made = sb.data.playlists.filter((p) => p.name === PLAYLIST);
+    expect(made).toHaveLength(1);
+    expect(made[0].id).toBe(first.playlistId);
+    expect(made[0].items.map((it) => (it.item as { id: string }).id)).toEqual(wanted);
+    expect(made[0].public).toBe(false);
+    // Only the write endpoints of the user's own playlist, and no other playlist touched.
+    expect(new Set(sb.writes().map((w) => `${w.method} ${w.path}`))).toEqual(new Set(['POST /v1/me/playlists', `PUT /v1/playlists/${first.playlistId}/items`]));
+
+    // A week later, the same recommendations: reads only, the snapshot kept. (The sandbox rotates
+    // refresh tokens, so this also needs the one the first refresh stored in Secrets Manager.)
+    sb.resetLog();
+    const second = await refresh();
+    expect(second).toMatchObject({ created: false, changed: false, writeRequests: 0, playlistId: first.playlistId, snapshotId: first.snapshotId });
+    expect(sb.writes()).toEqual([]);
+    expect(sb.data.playlists.filter((p) => p.name === PLAYLIST)).toHaveLength(1);
+    // Nothing written to the lake; the lease was given back.
+    expect(await lake('playlist').list('')).toEqual([]);
+  });
+
+  it('no recommendations yet: leaves the playlist as it is and says why', async () => {
+    pointAt(sb, 'playlist-empty', PIPELINE_NAME);
+    await recommendations([]);
+    sb.resetLog();
+    const r = await refresh();
+    expect(r).toMatchObject({ playlist: PLAYLIST, tracks: 0, skipped: expect.stringMatching(/^no recommendations in the table recommendations yet/) });
+    expect(sb.writes()).toEqual([]);
+  });
+});
+
 describe('the unbundled entrypoint (core/lambda/from-files.ts `handler`)', () => {
   it('reads PIPELINE_FILE, loads the plugin by name and runs the same way', async () => {
     const { handler: fromFiles } = await import('../../core/lambda/from-files.ts');
     pointAt(sb, 'from-files', PIPELINE_NAME);
     process.env.PIPELINE_FILE = join(tmp, 'pipeline.yaml');
     try {
-      const r = await fromFiles({}, context(900_000));
+      const r = (await fromFiles({}, context(900_000))) as ExtractorResult;
       expect(r).toMatchObject({ pipeline: PIPELINE_NAME, lake: `s3://${BUCKET}/from-files`, stoppedEarly: false });
       expect(r.streams.find((s) => s.stream === 'recently_played')!.records).toBe(truth(sb).plays);
       expect(await lake('from-files').list('_runs/')).toEqual([`_runs/${r.runId}.json`]);

@@ -694,3 +694,33 @@ describe('synthesized stack: QuickSight (aws.quicksight, opt-in)', () => {
   });
 });
 
+
+describe('synthesized stack: the weekly playlist refresh (recommendations.playlist, opt-in)', () => {
+  const withPlaylist = (text: string) => text.replace(/\nrecommendations:\n/, '\nrecommendations:\n  playlist: { name: "Recommended for you" }\n');
+  const s = synth(withPlaylist(SHIPPED));
+  const extractorPolicy = (x: Synth) => {
+    const fn = extractorFn(x);
+    const p = x.model.ofType('aws_iam_role_policy').find((r) => x.model.resolve(r.config.role)?.address === x.model.resolve(fn.role)?.address)!;
+    return policyOf(p.config).Statement;
+  };
+
+  it('schedules the extractor weekly with the write-playlist event, and lets it query the recommendations through Athena', () => {
+    const schedule = s.model.ofType('aws_scheduler_schedule').find((x) => x.config.name === 'my-spotify-lake-extractor-playlist')!.config;
+    expect(schedule).toMatchObject({ schedule_expression: 'rate(7 days)', state: 'ENABLED' });
+    expect(JSON.parse(schedule.target.input)).toEqual({ pipeline: 'my-spotify-lake', action: 'write-playlist' });
+    expect(s.model.resolve(schedule.target.arn)?.config.function_name).toBe('my-spotify-lake-extractor');
+    expect(schedule.description).toContain('"Recommended for you"');
+    expect(extractorFn(s).environment.variables).toMatchObject({ ATHENA_WORKGROUP: 'my-spotify-lake', ATHENA_DATABASE: 'my_spotify_lake' });
+    const query = extractorPolicy(s).find((x) => x.Sid === 'QueryInWorkgroup')!;
+    expect(query.Action).toEqual(['athena:StartQueryExecution', 'athena:GetQueryExecution', 'athena:GetQueryResults', 'athena:StopQueryExecution']);
+    expect(query.Resource).toEqual([expect.stringMatching(/:workgroup\/my-spotify-lake$/)]);
+    expect(s.checks.filter((c) => !c.ok)).toEqual([]);
+  });
+
+  it('is off without recommendations.playlist (the shipped pipeline): no schedule, no Athena for the extractor', () => {
+    const shipped = synth(SHIPPED);
+    expect(shipped.model.ofType('aws_scheduler_schedule').map((x) => x.config.name)).not.toContain('my-spotify-lake-extractor-playlist');
+    expect(extractorFn(shipped).environment.variables.ATHENA_WORKGROUP).toBeUndefined();
+    expect(extractorPolicy(shipped).map((x) => x.Sid)).not.toContain('QueryInWorkgroup');
+  });
+});
