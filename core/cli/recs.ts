@@ -5,10 +5,8 @@
  */
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { lakeDir } from '../config/index.ts';
 import { UserError } from '../errors.ts';
 import { redact } from '../log.ts';
-import { lakeTables } from '../pipeline.ts';
 import { terminalSafe } from '../terminal.ts';
 import type { CliContext } from './context.ts';
 import { integer } from './options.ts';
@@ -32,6 +30,8 @@ export function registerRecs(program: Command, ctx: CliContext): void {
 }
 
 export async function recsCommand(ctx: CliContext, o: { config: string; lake?: string; k?: number; evaluate?: boolean; writePlaylist?: string | boolean; dryRun?: boolean; sandbox?: boolean }): Promise<void> {
+  // Imported here, not at the top: registering the command must not load the engine (every CLI start registers it).
+  const [{ lakeDir }, { lakeTables }] = await Promise.all([import('../config/index.ts'), import('../pipeline.ts')]);
   const prep = await ctx.prepare(o.config);
   const spec = prep.loaded.config.recommendations;
   if (!spec) throw new UserError(`${prep.loaded.file} has no recommendations: section`, 'add `recommendations: {}` (every key has a default; see README, "Recommendations")');
