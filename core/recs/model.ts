@@ -1,7 +1,8 @@
 /**
  * The recommendation model as one SQL query, in the subset DuckDB and Spark SQL share (no dialect
  * function: CTEs, joins, GROUP BY, window functions, exp/ln/sqrt/round/concat/year), so the same
- * text runs locally and on Spark (test/recs/spark.test.ts runs it on both and compares the top-k).
+ * text runs locally and on Spark (test/transform/engines.test.ts runs it on both, the Spark side
+ * through the Glue job's derived spec, and compares the top-k).
  *
  * It reads three relations the caller provides (views or tables), and only plays before `now`:
  *   rec_plays(track_id, track_name, artist_name, played_at TIMESTAMP, t DOUBLE, ms_played BIGINT, skipped BOOLEAN)

@@ -8,7 +8,7 @@ import { BaseSequencer, type TestSpecification } from 'vitest/node';
 
 /**
  * The slow files in the order they start; seconds on a fresh clone in brackets (CI logs of
- * 2026-12-05). The four that run Spark (engines, Glue, recs, rehearse) are spread out: run side by
+ * 2026-12-05). The three that run Spark (engines, Glue, rehearse) are spread out: run side by
  * side on two cores they slow each other by a third (a run that started the two longest together
  * took 54 s longer than vitest's own order).
  */
@@ -27,7 +27,6 @@ const SLOW = [
   'test/cli/cli.test.ts', // 21
   'test/lambda/handler.test.ts', // 21
   'test/integrity/verify.test.ts', // 20
-  'test/recs/spark.test.ts', // 24 (Spark, late)
 ];
 
 export default class SlowFirst extends BaseSequencer {

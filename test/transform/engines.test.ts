@@ -6,8 +6,10 @@
  * is read back with DuckDB and compared: column types, every row, partition folders, quarantine
  * rows (reasons, file, line, record).
  *
- * Spark starts twice: once for every vector (test/support/spark_jobs.py runs each lake's job in
- * one session; a vector whose SQL Spark rejects fails alone, with Spark's error), and once through
+ * Spark starts twice: once for every vector and the recommendations (test/support/spark_jobs.py
+ * runs each lake's job in one session; a vector whose SQL Spark rejects fails alone, with Spark's
+ * error; the recommendations' case, test/recs/spark-case.ts, is the Glue job's derived spec against
+ * `recs` on DuckDB), and once through
  * the CLI (`transform --engine spark`, spark-submit of transform_job.py as a user runs it) for the
  * npm start lake.
  *
@@ -39,6 +41,7 @@ import {
   sparkSubmitArgs,
 } from '../../core/transform/spark-engine.ts';
 import { pythonEnv } from '../support/python.ts';
+import { expectSameRecommendations, prepareRecsCase, type RecsCase } from '../recs/spark-case.ts';
 import { type TableOutput, decodeFolder, decodedPartitions, readTableOutput, sparkFolder } from './engine-compare.ts';
 import { listFiles, runId } from './helpers.ts';
 import { countMatches, loadSpec, readVector, vectorFiles, writeVectorRaw } from './vector-support.ts';
@@ -62,6 +65,7 @@ interface Case {
 interface Built {
   cases: Map<string, Case>;
   sparkSeconds: number;
+  recs: { case: RecsCase; result: { tables?: Array<{ table: string; rows: number }>; error?: string } };
 }
 
 function node(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
@@ -94,6 +98,8 @@ function summary(stdout: string): Record<string, Record<string, string>> {
 
 const root = await mkdtemp(join(tmpdir(), 'engines-'));
 const KNOWN = 'known_differences';
+/** The recommendations' case in the Spark batch (not a table vector). */
+const RECS_CASE = 'recommendations';
 const vectors = vectorFiles().map(readVector);
 /**
  * Values on which the engines' readings differ, documented in glue-jobs/README.md ("Known
@@ -217,12 +223,15 @@ const built: Promise<Built> = (async () => {
     jobs.push({ id: name, job: await prepareSparkJob({ lakeDir: spark, tables, runId: runId(90), targetFileMb }) });
   }
 
+  // The recommendations the Glue job derives, in the same session (test/recs/spark-case.ts).
+  const recs = await prepareRecsCase(join(root, RECS_CASE));
+
   const py = pythonEnv();
   const work = join(root, 'spark-work');
   await mkdir(join(work, 'local'), { recursive: true });
   const jobsFile = join(work, 'jobs.json');
   const resultsFile = join(work, 'results.json');
-  await writeFile(jobsFile, JSON.stringify(jobs.map(({ id, job }) => ({ id, args: job.args }))));
+  await writeFile(jobsFile, JSON.stringify([...jobs.map(({ id, job }) => ({ id, args: job.args })), { id: RECS_CASE, args: recs.jobArgs }]));
   const glue = glueJobFiles(ROOT);
   const t0 = performance.now();
   await runSpark(
@@ -239,7 +248,8 @@ const built: Promise<Built> = (async () => {
     else c.sparkResults = await publishSparkJob(job, r.tables);
     await cleanupSparkJob(job);
   }
-  return { cases, sparkSeconds };
+  const recsResult = results.find((x) => x.id === RECS_CASE) ?? { error: 'no result from the Spark driver' };
+  return { cases, sparkSeconds, recs: { case: recs, result: recsResult } };
 })();
 // The suite's assertions wait for it; an error here fails every test with its message.
 built.catch(() => undefined);
@@ -293,6 +303,13 @@ describe('engine equivalence: every vector on DuckDB and on Spark', () => {
       await expectSameOutputs(c);
     });
   }
+});
+
+describe('engine equivalence: the recommendations (recs on DuckDB, the Glue job\'s derived spec on Spark)', () => {
+  it('the same top-25 in the same order, with the same reasons, sources, scores to 6 decimals and Parquet types', async () => {
+    const { recs } = await built;
+    await expectSameRecommendations(recs.case, recs.result);
+  });
 });
 
 describe('engine equivalence: the known differences, and only those', () => {
