@@ -112,9 +112,11 @@ describe('the lake lock', () => {
       expect([0, 2]).toContain(r.code);
       if (r.code === 2) expect(r.stderr).toMatch(/^error: the lake .* is locked by transform \(pid \d+ on host .*, since .*\); wait for it to finish\n$/);
     }
-    // Started together, they overlap: the lock admits one at a time, the others are refused.
+    // The lock admits one at a time: at least one builds. How many of the others overlap it (and
+    // are refused, naming it, as checked above) is the machine's timing, not asserted: a faster
+    // CLI start once let all three run one after the other. A refusal is proven deterministically
+    // above, with a lock a live process holds.
     expect(results.filter((r) => r.code === 0).length).toBeGreaterThanOrEqual(1);
-    expect(results.filter((r) => r.code === 2).length).toBeGreaterThanOrEqual(1);
     expect(await tableRows(w)).toEqual(before);
     expect(await readdir(w.lake)).not.toContain(LOCK_FILE);
   });
