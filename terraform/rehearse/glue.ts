@@ -87,6 +87,10 @@ export async function runGlueJob(s: Synthesized, s3: S3Client, runtime: SparkRun
   const conf: Record<string, string> = {
     'spark.ui.enabled': 'false',
     'spark.sql.shuffle.partitions': '4',
+    // Fewer S3 round trips to moto per write: tasks commit straight into the output (Glue's own
+    // S3-optimized committer renames nothing either), and S3A keeps directory markers.
+    'spark.hadoop.mapreduce.fileoutputcommitter.algorithm.version': '2',
+    'spark.hadoop.fs.s3a.directory.marker.retention': 'keep',
     'spark.local.dir': join(workDir, 'spark-local'),
     // Glue reads s3:// through its own file system; here Hadoop's S3A does, against moto.
     'spark.hadoop.fs.s3.impl': 'org.apache.hadoop.fs.s3a.S3AFileSystem',
@@ -104,9 +108,13 @@ export async function runGlueJob(s: Synthesized, s3: S3Client, runtime: SparkRun
     log4j,
     ['rootLogger.level = warn', 'rootLogger.appenderRef.stderr.ref = stderr', 'appender.stderr.type = Console', 'appender.stderr.name = stderr', 'appender.stderr.target = SYSTEM_ERR', 'appender.stderr.layout.type = PatternLayout', 'appender.stderr.layout.pattern = %d{HH:mm:ss} %p %c{1}: %m%n', ''].join('\n'),
   );
+  // A short-lived JVM of many small jobs: the C1 JIT only (C2's warm-up never pays off here) and
+  // the serial collector (no concurrent GC threads on two cores). Measured on the shipped
+  // rehearsal: 198 s of CPU -> 108 s, 132 s -> 104 s of wall time.
+  const jvm = '-XX:TieredStopAtLevel=1 -XX:+UseSerialGC';
   const sparkArgs = [
     '--master', 'local[2]',
-    '--driver-java-options', `-Dlog4j2.configurationFile=file:${log4j} -Djava.io.tmpdir=${join(workDir, 'tmp')}`,
+    '--driver-java-options', `${jvm} -Dlog4j2.configurationFile=file:${log4j} -Djava.io.tmpdir=${join(workDir, 'tmp')}`,
     '--name', job.name,
     '--jars', runtime.jars.join(','),
     ...Object.entries(conf).flatMap(([k, v]) => ['--conf', `${k}=${v}`]),
