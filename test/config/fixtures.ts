@@ -2,7 +2,6 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { afterAll } from 'vitest';
 import type { ConnectorPlugin, PluginIssue } from '../../core/plugin-api.ts';
 import { checkPipeline, readPipeline, type Problem } from '../../core/config/index.ts';
 
@@ -94,8 +93,9 @@ export const fakePlugin: ConnectorPlugin = {
 };
 
 const dir = mkdtempSync(join(tmpdir(), 'pipeline-config-'));
-// Registered while the importing test file is collected, so it runs after that file's tests.
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+// Removed when the worker process ends: test files share a worker's modules (vitest.config.ts,
+// isolate: false), so a file's afterAll would remove it under the files after it.
+process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
 let n = 0;
 
 /** Writes a fixture and returns its path relative to the working directory, as a user would type it. */

@@ -2,7 +2,6 @@
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll } from 'vitest';
 import { Testing } from 'cdktf';
 import { parsePipeline, throwIfErrors } from '../../core/config/index.ts';
 import type { PipelineConfig } from '../../core/config/types.ts';
@@ -27,7 +26,9 @@ const dir = mkdtempSync(join(tmpdir(), 'tf-synth-'));
 // The shipped pipeline includes the export pipeline by a path relative to itself.
 mkdirSync(join(dir, 'connectors', 'spotify-history'), { recursive: true });
 copyFileSync(join(ROOT, 'connectors', 'spotify-history', 'pipeline.yaml'), join(dir, 'connectors', 'spotify-history', 'pipeline.yaml'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+// Removed when the worker process ends: test files share a worker's modules (vitest.config.ts,
+// isolate: false), so a file's afterAll would remove it under the files after it.
+process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
 let n = 0;
 
 /** Writes pipeline text to a temp file (the bundle embeds a file) and loads it. */
