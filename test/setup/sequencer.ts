@@ -13,20 +13,20 @@ import { BaseSequencer, type TestSpecification } from 'vitest/node';
  * took 54 s longer than vitest's own order).
  */
 const SLOW = [
-  'test/transform/engines.test.ts', // 140 (Spark)
-  'test/config/fuzz.test.ts', // 91
-  'test/integrity/crash.test.ts', // 68
-  'test/transform/glue.test.ts', // 56 (Spark, after the engines on the same worker)
-  'test/cli/query.test.ts', // 38
-  'test/cli/robustness.test.ts', // 38
-  'test/storage/storage.test.ts', // 32
-  'test/terraform/rehearse.test.ts', // 164 (Spark, once the other worker's Spark is done)
-  'test/cli/control.test.ts', // 28
-  'test/terraform/plan.test.ts', // 23
-  'test/integrity/lock.test.ts', // 23
-  'test/cli/cli.test.ts', // 21
-  'test/lambda/handler.test.ts', // 21
-  'test/integrity/verify.test.ts', // 20
+  'test/transform/engines.test.ts', // 175 (Spark)
+  'test/config/fuzz.test.ts', // 65
+  'test/integrity/crash.test.ts', // 65
+  'test/transform/glue.test.ts', // 58 (Spark, after the engines on the same worker)
+  'test/cli/query.test.ts', // 28
+  'test/cli/robustness.test.ts', // 32
+  'test/storage/storage.test.ts', // 25
+  'test/terraform/rehearse.test.ts', // 146 (Spark, once the other worker's Spark is done)
+  'test/cli/control.test.ts', // 24
+  'test/terraform/plan.test.ts', // 22
+  'test/integrity/lock.test.ts', // 14
+  'test/cli/cli.test.ts', // 17
+  'test/lambda/handler.test.ts', // 20
+  'test/integrity/verify.test.ts', // 13
 ];
 
 export default class SlowFirst extends BaseSequencer {
