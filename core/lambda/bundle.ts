@@ -14,9 +14,11 @@ import { createRequire } from 'node:module';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import type { BuildOptions } from 'esbuild';
 import { parsePipeline } from '../config/load.ts';
-import type { PipelineConfig } from '../config/types.ts';
+import type { PipelineConfig, TableSpec } from '../config/types.ts';
 import type { ConnectorRegistry } from '../plugin-api.ts';
 import { pluginModule } from '../plugins.ts';
+import { tablesNamed } from '../query/dialect.ts';
+import { withRecommendations } from '../recs/table.ts';
 import { projectRoot } from '../root.ts';
 import type { ReportSpec } from './report.ts';
 
@@ -150,18 +152,25 @@ export function reportEntry(spec: ReportSpec): string {
 }
 
 /**
- * The report of a deployed lake: the main pipeline's dashboards and the named queries their
- * panels use (of any pipeline of the lake), nothing else, so a stream, table or query no panel
- * reads leaves the report function's code unchanged.
+ * The report of a deployed lake: the main pipeline's dashboards, the named queries their panels
+ * use (of any pipeline of the lake) and the lake tables they read (whose emptiness the function
+ * checks), nothing else, so a stream, table or query no panel reads leaves the report function's
+ * code unchanged.
  */
 export function reportSpec(main: PipelineConfig, includes: PipelineConfig[]): ReportSpec {
   const all = Object.assign({}, ...[...includes, main].map((p) => p.queries ?? {})) as ReportSpec['queries'];
   const dashboards = main.dashboards ?? {};
   const used = new Set(Object.values(dashboards).flatMap((d) => d.panels.map((panel) => panel.query).filter((q): q is string => !!q)));
+  const queries = Object.fromEntries(Object.entries(all).filter(([name]) => used.has(name)));
+  const tables = Object.assign({}, ...[...includes, main].map((p) => p.tables ?? {})) as Record<string, TableSpec>;
+  const lake = Object.keys(withRecommendations(tables, main.recommendations !== undefined));
+  const sql = Object.values(dashboards).flatMap((d) => d.panels.map((p) => p.sql ?? (p.query ? queries[p.query]?.sql : undefined) ?? ''));
   return {
     title: `${main.name}: your listening`,
     dashboards,
-    queries: Object.fromEntries(Object.entries(all).filter(([name]) => used.has(name))),
+    queries,
+    // Only the tables the panels read, so a table no panel reads leaves the function's code unchanged.
+    tables: lake.filter((t) => sql.some((q) => tablesNamed(q, [t]).length > 0)).sort(),
   };
 }
 

@@ -20,9 +20,10 @@
  * ReportPanelsFailed, so the state machine's execution fails and its alarm fires.
  */
 import { AthenaClient } from '@aws-sdk/client-athena';
-import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import type { DashboardSpec, QuerySpec } from '../config/types.ts';
 import { listManifests } from '../engine/manifest.ts';
+import { tablesNamed } from '../query/dialect.ts';
 import { redact } from '../log.ts';
 import { athenaSource } from '../report/athena.ts';
 import { buildReport, latestRuns, type PanelOutcome } from '../report/index.ts';
@@ -39,6 +40,11 @@ export interface ReportSpec {
   dashboards: Record<string, DashboardSpec>;
   /** The named queries the panels use. */
   queries: Record<string, QuerySpec>;
+  /**
+   * The lake's tables the panels read: a panel over one without Parquet files under
+   * `curated/<table>/` says which table has no data yet, as the local report does.
+   */
+  tables?: string[];
 }
 
 export interface ReportHandlerOptions {
@@ -59,6 +65,8 @@ export interface ReportResult {
   panels: number;
   empty: number;
   failed: number;
+  /** The tables the panels read that have no data yet (no Parquet file under curated/<table>/). */
+  emptyTables: string[];
   /** Queries sent to Athena, and the seconds spent in them. */
   queries: number;
   querySeconds: number;
@@ -104,11 +112,13 @@ export function createReportHandler(opts: ReportHandlerOptions): ReportHandler {
     const remaining = context?.getRemainingTimeInMillis?.();
     const queryTimeoutMs = typeof remaining === 'number' && Number.isFinite(remaining) ? Math.max(10_000, Math.min(MAX_QUERY_MS, remaining - WRITE_MARGIN_MS)) : MAX_QUERY_MS;
     const source = athenaSource({ client: athena, workgroup, database, queryTimeoutMs });
+    const tables = opts.spec.tables ?? [];
+    const emptyTables = await tablesWithoutData(s3, bucket, storage.prefix, tables);
     const report = await buildReport({
       title: opts.spec.title,
       dashboards: opts.spec.dashboards,
       queries: opts.spec.queries,
-      source: { query: (sql) => panelRows(source, sql) },
+      source: { query: (sql) => panelRows(source, sql), emptyTables, tablesOf: (sql) => tablesNamed(sql, tables) },
       from: `Athena (workgroup ${workgroup}, database ${database})`,
       latestRuns: latestRuns(await listManifests(storage, { skipCorrupt: (key, why) => log(`warning: run manifest ${key} is corrupt (${why}); the report leaves it out`) })),
       vega: opts.vega,
@@ -122,16 +132,31 @@ export function createReportHandler(opts: ReportHandlerOptions): ReportHandler {
       panels: report.panels.length,
       empty: count('empty'),
       failed: count('failed'),
+      emptyTables,
       queries: source.queries,
       querySeconds: Math.round(report.querySeconds * 100) / 100,
       ...(runId ? { runId } : {}),
       seconds: (Date.now() - t0) / 1000,
     };
     for (const p of report.panels.filter((x) => x.status === 'failed')) log(`error: panel "${p.title}" (${p.dashboard}): ${p.message}`);
-    log(`report ${result.report}: ${result.bytes} bytes, ${result.panels} panels (${result.empty} empty, ${result.failed} failed), ${result.queries} Athena queries in ${result.querySeconds} s`);
+    log(`report ${result.report}: ${result.bytes} bytes, ${result.panels} panels (${result.empty} empty, ${result.failed} failed), ${result.queries} Athena queries in ${result.querySeconds} s${emptyTables.length ? `; no data yet in ${emptyTables.join(', ')}` : ''}`);
     if (result.failed) throw new ReportPanelsFailed(`${result.failed} of ${result.panels} panels failed (the report at ${result.report} shows which and why)`, result);
     return result;
   };
+}
+
+/**
+ * Of these tables, those with no Parquet object under `curated/<table>/` (one listing page each:
+ * a table is empty when its first 1,000 keys hold no Parquet file and there are no more).
+ */
+async function tablesWithoutData(s3: S3Client, bucket: string, prefix: string, tables: string[]): Promise<string[]> {
+  const empty = await Promise.all(
+    tables.map(async (table) => {
+      const res = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: `${prefix ? `${prefix}/` : ''}curated/${table}/`, MaxKeys: 1000 }));
+      return !res.IsTruncated && !(res.Contents ?? []).some((o) => o.Key?.endsWith('.parquet'));
+    }),
+  );
+  return tables.filter((_, i) => empty[i]);
 }
 
 /** The run id the state machine passes (`{ arguments: { "--run_id": ... } }`), when it does. */

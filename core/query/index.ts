@@ -34,10 +34,10 @@ import { ident, literal } from '../transform/dialects/duckdb.ts';
 import { planTable, storedColumnPlans } from '../transform/plan.ts';
 import { COLUMN_TYPE_INFO } from '../transform/types.ts';
 import { accessFindings } from './access.ts';
-import { TRINO_MACROS, TRINO_SETTINGS, tokenize, trinoToDuckdb } from './dialect.ts';
+import { TRINO_MACROS, TRINO_SETTINGS, tablesNamed, trinoToDuckdb } from './dialect.ts';
 import { openDuckdb, type Duckdb } from './sandbox.ts';
 
-export { trinoToDuckdb, TRINO_MACROS } from './dialect.ts';
+export { tablesNamed, trinoToDuckdb, TRINO_MACROS } from './dialect.ts';
 
 export interface QueryResult {
   columns: string[];
@@ -189,12 +189,6 @@ export async function assertLakeFolder(lakeDir: string): Promise<void> {
   if (!(await isDir(join(abs, 'curated')))) {
     throw new UserError(`no table has been built in the lake ${abs} (it has no curated/ folder)`, 'run `spotify-pipeline run` (or `transform`) first, or give --lake the folder of an existing lake');
   }
-}
-
-/** Which of `tables` a SQL text names (as a word outside strings and comments). */
-export function tablesNamed(sql: string, tables: string[]): string[] {
-  const words = new Set(tokenize(sql).flatMap((t) => (t.kind === 'word' ? [t.text.toLowerCase()] : t.kind === 'quoted' ? [t.text.slice(1, -1).toLowerCase()] : [])));
-  return tables.filter((t) => words.has(t.toLowerCase()));
 }
 
 export async function openLake(lakeDir: string, tables: Record<string, TableSpec>, opts: OpenOptions = {}): Promise<Lake> {
