@@ -10,7 +10,8 @@
  * browser runtime as text, so the function reads nothing at start.
  *
  * Environment (set by the deployment):
- *   LAKE_BUCKET, LAKE_PREFIX     the lake (run manifests `_runs/*.json` are read, the report written)
+ *   LAKE_BUCKET, LAKE_PREFIX     the lake (run manifests `_runs/*.json` are read, `curated/<table>/` of
+ *                                the tables the panels read listed for data, the report written)
  *   ATHENA_WORKGROUP             the stack's workgroup (its result location and encryption are enforced)
  *   ATHENA_DATABASE              the Glue database of the lake's tables
  *   plus the standard AWS SDK variables (AWS_REGION; AWS_ENDPOINT_URL_ATHENA / _S3 in a rehearsal).

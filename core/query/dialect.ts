@@ -120,16 +120,16 @@ export interface TokenizeOptions {
   backslashEscapes?: boolean;
 }
 
-/**
- * SQL as tokens whose texts join back into the input. Strings ('...', E'...', $tag$...$tag$),
- * quoted identifiers ("..." and Spark's `...`) and comments are single tokens.
- */
 /** Which of `tables` a SQL text names (as a word outside strings and comments). */
 export function tablesNamed(sql: string, tables: readonly string[]): string[] {
   const words = new Set(tokenize(sql).flatMap((t) => (t.kind === 'word' ? [t.text.toLowerCase()] : t.kind === 'quoted' ? [t.text.slice(1, -1).toLowerCase()] : [])));
   return tables.filter((t) => words.has(t.toLowerCase()));
 }
 
+/**
+ * SQL as tokens whose texts join back into the input. Strings ('...', E'...', $tag$...$tag$),
+ * quoted identifiers ("..." and Spark's `...`) and comments are single tokens.
+ */
 export function tokenize(sql: string, opts: TokenizeOptions = {}): Token[] {
   const out: Token[] = [];
   let i = 0;
