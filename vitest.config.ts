@@ -17,6 +17,8 @@ export default defineConfig({
     // spies (unstubAllEnvs, mockRestore), servers, and temp folders (shared helpers remove theirs
     // when the worker exits, not after the first file that used them).
     isolate: false,
+    // ... and fails a file that leaves the environment, the working directory or a spy changed.
+    setupFiles: ['test/setup/leaks.ts'],
     env: { CHECKPOINT_DISABLE: '1' },
     // The slow files first, Spark ones apart, so neither worker ends with a long tail alone (test/setup/sequencer.ts).
     sequence: { sequencer: SlowFirst },
