@@ -19,6 +19,7 @@ import type { ConnectorRegistry } from '../plugin-api.ts';
 import { pluginModule } from '../plugins.ts';
 import { tablesNamed } from '../query/dialect.ts';
 import { withRecommendations } from '../recs/table.ts';
+import { panelSql } from '../report/index.ts';
 import { projectRoot } from '../root.ts';
 import type { ReportSpec } from './report.ts';
 
@@ -164,7 +165,7 @@ export function reportSpec(main: PipelineConfig, includes: PipelineConfig[]): Re
   const queries = Object.fromEntries(Object.entries(all).filter(([name]) => used.has(name)));
   const tables = Object.assign({}, ...[...includes, main].map((p) => p.tables ?? {})) as Record<string, TableSpec>;
   const lake = Object.keys(withRecommendations(tables, main.recommendations !== undefined));
-  const sql = Object.values(dashboards).flatMap((d) => d.panels.map((p) => p.sql ?? (p.query ? queries[p.query]?.sql : undefined) ?? ''));
+  const sql = Object.values(dashboards).flatMap((d) => d.panels.map((p) => panelSql(p, queries)));
   return {
     title: `${main.name}: your listening`,
     dashboards,
