@@ -4,8 +4,11 @@
  */
 import type { TableSpec } from '../config/types.ts';
 import { duckdb, ident, literal } from './dialects/duckdb.ts';
+import { type SqlDialect, rawPrecisionName, rawValueName } from './dialects/dialect.ts';
+import type { PathSegment } from './paths.ts';
 import { type TablePlan, planTable } from './plan.ts';
 import { type RenderedTable, canRenderLean, renderTable } from './render.ts';
+import { readKind } from './types.ts';
 
 export { ident, literal, sourceRows } from './dialects/duckdb.ts';
 
@@ -175,4 +178,175 @@ export function renderDuckdbBuild(
     lines += f.records;
   }
   return { ...sql, fileRef, lines, lineFromRowid: `rowid - CAST([${offsets.join(', ')}] AS BIGINT[])[__file + 1] + 1` };
+}
+
+/**
+ * The whole build of a clean table as one streamed statement, for DuckDB's COPY (index.ts): the
+ * raw files are read by `read_json` with the declared paths as a typed schema (each leaf as text)
+ * instead of as JSON objects that every path is then extracted from, and nothing is materialized
+ * between the read and the sorted write. Same renderer, same casts, reasons, dedupe and order as
+ * `renderDuckdbBuild`; what differs is only how the raw values are read, and that a row with a
+ * reason raises an error instead of going to quarantine. So the statement either writes exactly
+ * the rows the judged build would (no row of the data has a reason) or fails, and the build then
+ * takes the judged path, which quarantines. It also fails, by design, on every input where the
+ * typed read could read a value differently from `json_extract_string`:
+ * - a malformed line, a line or value whose JSON type does not fit the paths (an object where a
+ *   path needs an array, a string where it needs an object) or an object with a duplicate key:
+ *   read_json's own errors (it has no ignore_errors here);
+ * - a number read into a text column that DuckDB prints with an exponent (`1e-07`; yyjson, which
+ *   `json_extract_string` uses, prints `1e-7`): the only difference a 200,000-number comparison of
+ *   the two found, caught by the guard below (a string of that shape takes the judged path too).
+ * Lines are numbered per file from the scan (`row_number() OVER ()` over a contiguous batch of
+ * files in path order, which DuckDB numbers in scan order) for dedupe's "last delivery wins".
+ *
+ * `judged` is the same reading up to the judged rows (no dedupe, no write), with `fileRef` giving
+ * a file's `__file`.
+ *
+ * Undefined for a plan it does not cover: more than one source, a root list, explode, latest_per,
+ * parents or a filter (the build's row account needs the judged rows for those), a list column, a
+ * path with `[]`, a column reading a whole object, or paths that need one key as both a value and
+ * an object.
+ */
+export function renderDuckdbStreamed(
+  plan: TablePlan,
+  files: Record<string, Array<{ path: string; records: number }>>,
+): { select: string; judged: string; fileRef: (path: string) => string } | undefined {
+  if (!canRenderLean(plan) || plan.sources.length !== 1 || plan.filter) return undefined;
+  const source = plan.sources[0];
+  const all = [...(files[source.stream] ?? [])].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  if (!all.length) return undefined;
+  const schema = typedSchema(plan);
+  if (!schema) return undefined;
+
+  const runOf = (path: string) => /([^/]+)-[0-9]+\.jsonl(\.gz)?$/.exec(path)?.[1];
+  const runs = [...new Set(all.map((f) => runOf(f.path)).filter((r): r is string => !!r))].sort();
+  const rank = new Map(runs.map((r, i) => [r, i]));
+  // Contiguous batches (about equal in records): each is one single-threaded numbered scan, and
+  // DuckDB runs the batches side by side.
+  const batches: Array<Array<{ path: string; records: number; number: number }>> = [];
+  const total = all.reduce((n, f) => n + f.records, 0);
+  const per = Math.max(1, Math.ceil(total / Math.min(STREAM_BATCHES, all.length)));
+  let batch: Array<{ path: string; records: number; number: number }> = [];
+  let inBatch = 0;
+  all.forEach((f, number) => {
+    batch.push({ ...f, number });
+    inBatch += f.records;
+    if (inBatch >= per) {
+      batches.push(batch);
+      batch = [];
+      inBatch = 0;
+    }
+  });
+  if (batch.length) batches.push(batch);
+
+  const index = 'CAST(file_index AS BIGINT)';
+  const scans = batches.map((b) => {
+    const offsets: number[] = [];
+    let before = 0;
+    for (const f of b) {
+      offsets.push(before);
+      before += f.records;
+    }
+    const list = `[${b.map((f) => literal(f.path)).join(', ')}]`;
+    return [
+      `SELECT '' AS __rec, CAST(${index} + ${b[0].number} AS INTEGER) AS __file,`,
+      `  row_number() OVER () - CAST([${offsets.join(', ')}] AS BIGINT[])[${index} + 1] AS __line,`,
+      `  CAST([${b.map((f) => rank.get(runOf(f.path) ?? '') ?? 'NULL').join(', ')}] AS INTEGER[])[${index} + 1] AS __run_id,`,
+      `  ${schema.values.join(',\n  ')}`,
+      `FROM read_json(${list}, format = 'newline_delimited', columns = ${schema.columns}, auto_detect = false, hive_partitioning = false)`,
+    ].join('\n');
+  });
+  const union = scans.join('\nUNION ALL\n');
+  // One filter for every text column (cheaper than a CASE per column): the regular expression only
+  // runs on the rare value that contains e- or e+.
+  const text = schema.text;
+  const rawLines = text.length
+    ? [
+        `SELECT * FROM (\n${union}\n)`,
+        `WHERE CASE WHEN (${text.map((v) => `contains(${v}, 'e-') OR contains(${v}, 'e+')`).join(' OR ')})`,
+        `  AND (${text.map((v) => `regexp_full_match(${v}, '-?[0-9]+(\\.[0-9]+)?e[-+][0-9]+')`).join(' OR ')})`,
+        `  THEN error(${literal(STREAM_REJECTED)}) ELSE true END`,
+      ].join('\n')
+    : union;
+  const reader: SqlDialect = { ...duckdb, readValues: (_plan, raw) => ({ steps: [], last: raw(source.stream) }) };
+  const sql = renderTable(plan, reader, {
+    rawLines: () => rawLines,
+    fileKey: '__file',
+    rowsOrder: buildOrder(plan),
+    lean: true,
+    rejectReasons: STREAM_REJECTED,
+  });
+  const number = new Map(all.map((f, i) => [f.path, i]));
+  return { select: sql.select, judged: sql.judged, fileRef: (path: string) => String(number.get(path) ?? -1) };
+}
+
+/** How many numbered scans a streamed build reads its files in (at most). */
+const STREAM_BATCHES = 16;
+/** The error a streamed build raises on a row with a reason (it then builds the judged way). */
+export const STREAM_REJECTED = 'streamed build stopped: a row needs the judged build (it has a reason to be quarantined, or a number read as text)';
+
+type SchemaNode = { kind: 'leaf' } | { kind: 'struct'; fields: Map<string, SchemaNode> } | { kind: 'list'; item?: SchemaNode };
+
+/**
+ * read_json's `columns` for the plan's paths (every leaf VARCHAR), each raw value's expression
+ * over them, and the raw values (names) of the text columns; undefined when a path cannot be read
+ * that way.
+ */
+function typedSchema(plan: TablePlan): { columns: string; values: string[]; text: string[] } | undefined {
+  const root: SchemaNode = { kind: 'struct', fields: new Map() };
+  const make = (kind: SchemaNode['kind']): SchemaNode => (kind === 'leaf' ? { kind } : kind === 'list' ? { kind } : { kind, fields: new Map() });
+  // The expression of one path over the scan's columns, its nodes added to the schema.
+  const place = (segments: PathSegment[]): string | undefined => {
+    // The row itself, a root list or a path with []: the judged path reads those.
+    if (!segments.length || segments[0].kind !== 'key' || segments.some((s) => s.kind === 'each')) return undefined;
+    // The scan's own columns: a top-level key of that name would shadow them.
+    if (['file_index', 'filename'].includes(segments[0].name)) return undefined;
+    let node: SchemaNode = root;
+    let expr = '';
+    for (let i = 0; i < segments.length; i++) {
+      const s = segments[i];
+      const next = segments[i + 1];
+      const want: SchemaNode['kind'] = !next ? 'leaf' : next.kind === 'index' ? 'list' : 'struct';
+      let child: SchemaNode | undefined;
+      if (s.kind === 'key' && node.kind === 'struct') {
+        child = node.fields.get(s.name) ?? make(want);
+        node.fields.set(s.name, child);
+        expr = i === 0 ? ident(s.name) : `struct_extract(${expr}, ${literal(s.name)})`;
+      } else if (s.kind === 'index' && node.kind === 'list') {
+        child = node.item ?? make(want);
+        node.item = child;
+        expr = `${expr}[${s.index + 1}]`;
+      } else return undefined;
+      // One key cannot be both a value and an object (or a list) for read_json.
+      if (child.kind !== want) return undefined;
+      node = child;
+    }
+    return expr;
+  };
+  const values: string[] = [];
+  const text: string[] = [];
+  const prefix = plan.sources[0].path.segments;
+  for (const c of plan.columns) {
+    if (c.kind !== 'path') continue;
+    if (c.base !== 'row' || c.collect || readKind(c.type) === 'list') return undefined;
+    const at = place([...prefix, ...c.path.segments]);
+    if (!at) return undefined;
+    values.push(`${at} AS ${ident(rawValueName(c))}`);
+    // DuckDB prints a number with an exponent as 1e-07 where json_extract_string prints 1e-7: a
+    // text column must keep neither, so such a value leaves the table to the judged build.
+    if (readKind(c.type) === 'text') text.push(ident(rawValueName(c)));
+    if (c.precision) {
+      const p = place([...prefix, ...c.precision.segments]);
+      if (!p) return undefined;
+      values.push(`${p} AS ${ident(rawPrecisionName(c))}`);
+    }
+  }
+  if (!values.length || root.kind !== 'struct') return undefined;
+  const type = (node: SchemaNode): string => {
+    if (node.kind === 'leaf') return 'VARCHAR';
+    if (node.kind === 'list') return `${type(node.item ?? { kind: 'leaf' })}[]`;
+    return `STRUCT(${[...node.fields].map(([k, v]) => `${ident(k)} ${type(v)}`).join(', ')})`;
+  };
+  const columns = `{${[...root.fields].map(([k, v]) => `${literal(k)}: ${literal(type(v))}`).join(', ')}}`;
+  return { columns, values, text };
 }

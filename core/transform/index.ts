@@ -15,7 +15,7 @@ import { basename, dirname, join, relative, sep } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { openDuckdb } from '../query/sandbox.ts';
 import type { TableSpec } from '../config/types.ts';
-import { type BuildSql, renderDuckdbBuild } from './compile.ts';
+import { type BuildSql, renderDuckdbBuild, renderDuckdbStreamed } from './compile.ts';
 import { duckdb, ident, literal } from './dialects/duckdb.ts';
 import { partitionValue } from './render.ts';
 import { type DriftFile, declaredGaps, shapeDrift } from './drift.ts';
@@ -24,7 +24,7 @@ import { type SwapHooks, type TableDirs, listPartitions, parquetStats, quarantin
 import { IntegrityError, checkFile, verifyFiles, type FileProblem } from '../engine/integrity.ts';
 import { rawKeyProblem } from '../engine/manifest.ts';
 import { crashPoint } from '../crash.ts';
-import { BUILD_STATE_FORMAT, type Decision, type StateFigures, type StateInput, decide, dedupeStaysInPartition, fingerprint, writeBuildState } from './incremental.ts';
+import { BUILD_STATE_FORMAT, type Decision, type StateFigures, type StateInput, decide, dedupeStaysInPartition, fingerprint, readBuildState, writeBuildState } from './incremental.ts';
 import type { ProgressListener } from '../progress.ts';
 
 export { compileTable, renderDuckdb, type CompiledTable } from './compile.ts';
@@ -147,6 +147,12 @@ export interface BuildOptions {
   full?: boolean;
   /** Internal: the verification of the files this build reads, running (see buildTables). */
   verified?: Promise<void>;
+  /**
+   * Try a full build as one streamed statement first (renderDuckdbStreamed), taking the judged
+   * path when it does not cover the table or the data has a row to quarantine (default true;
+   * false: the judged path only, which tests compare the streamed one with).
+   */
+  streamed?: boolean;
 }
 
 const RUN_ID = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
@@ -383,6 +389,14 @@ async function buildOne(conn: DuckDBConnection, plan: TablePlan, opts: BuildOpti
   const advise = async (check: () => Promise<string[]>) =>
     opts.drift === false ? [] : check().catch((e: Error) => [`drift check failed: ${e.message.split('\n')[0]}`]);
   const shapes = advise(() => shapeDrift(side, plan, driftFiles));
+  const targetMb = plan.targetFileMb ?? opts.targetFileMb ?? DEFAULT_TARGET_FILE_MB;
+  // Clean data first takes one streamed statement; a table whose last build quarantined rows
+  // goes straight to the judged path (the streamed one would stop at the first such row).
+  const streamed = opts.streamed === false ? undefined : renderDuckdbStreamed(plan, sources);
+  if (streamed && !(await readBuildState(lakeDir, plan.table))?.figures.quarantined) {
+    const result = await buildStreamed(conn, side, plan, opts, streamed.select, { dirs, qdirs, mine, driftFiles, targetMb, watch, shapes, advise });
+    if (result) return { ...result, seconds: Math.round(performance.now() - started) / 1000, phases: watch.phases };
+  }
   // The JSON extraction and casts run once; the table and the quarantine both read the result.
   const sql = await judge(conn, plan, sources, opts.completeReads, opts.verified).catch(async (e: unknown) => {
     await shapes;
@@ -394,7 +408,6 @@ async function buildOne(conn: DuckDBConnection, plan: TablePlan, opts: BuildOpti
   try {
     const quarantined = await writeQuarantine(conn, sql.fromJudged.quarantine, qdirs, runId, opts.hooks);
     watch.lap('quarantine');
-    const targetMb = plan.targetFileMb ?? opts.targetFileMb ?? DEFAULT_TARGET_FILE_MB;
     // The row account and drift (DuckDB) run while the build is published (file system calls).
     let account: Promise<Awaited<ReturnType<typeof rowAccount>>> | undefined;
     let driftDone: Promise<string[]> = Promise.resolve([]);
@@ -403,7 +416,7 @@ async function buildOne(conn: DuckDBConnection, plan: TablePlan, opts: BuildOpti
       account.catch(() => undefined); // awaited below
       driftDone = (async () => [...(await advise(() => declaredGaps(conn, plan, driftFiles, '__judged', opts.expectedAbsent, sql.fileRef))), ...(await shapes)])();
     };
-    const { table, rows, files: count, bytes, partitions, removal } = await writeTable(conn, plan, sql, dirs, runId, targetMb, opts.hooks, undefined, meanwhile, watch.lap);
+    const { table, rows, files: count, bytes, partitions, removal } = await writeTable(conn, plan, sql.fromJudged.select, dirs, runId, targetMb, opts.hooks, undefined, meanwhile, watch.lap);
     const { kept, ...counts } = await (account ?? rowAccount(conn, plan, mine, quarantined));
     result = { table, rows, files: count, bytes, partitions, quarantined, ...counts, duplicates: Math.max(0, kept - rows) };
     drift = await driftDone;
@@ -414,6 +427,79 @@ async function buildOne(conn: DuckDBConnection, plan: TablePlan, opts: BuildOpti
   }
   watch.lap('drift');
   return { ...result, drift, seconds: Math.round(performance.now() - started) / 1000, phases: watch.phases };
+}
+
+/**
+ * A full build as one streamed statement (compile.ts, renderDuckdbStreamed): read, cast, check,
+ * dedupe, sort and the partitioned write in a single COPY, with nothing materialized in between.
+ * The statement stops with an error on any row the judged build would quarantine (and on any
+ * input the typed read might read differently); its staged files are then removed and undefined
+ * is returned, for the judged build to run instead. After a clean COPY there is nothing to
+ * quarantine: the quarantine is published empty, as a judged build of the same data would.
+ * Every raw line is a row (the files are the ones the manifests counted, verified before
+ * anything is published), so the row account needs no pass of its own.
+ */
+async function buildStreamed(
+  conn: DuckDBConnection,
+  side: DuckDBConnection,
+  plan: TablePlan,
+  opts: BuildOptions,
+  select: string,
+  ctx: {
+    dirs: TableDirs;
+    qdirs: TableDirs;
+    mine: CommittedFile[];
+    driftFiles: DriftFile[];
+    targetMb: number;
+    watch: ReturnType<typeof stopwatch>;
+    shapes: Promise<string[]>;
+    advise: (check: () => Promise<string[]>) => Promise<string[]>;
+  },
+): Promise<Omit<TableResult, 'seconds'> | undefined> {
+  const { runId } = opts;
+  const { dirs, qdirs, mine, driftFiles, watch } = ctx;
+  let copied = false;
+  // Drift of the newest run's declared paths: the same streamed reading of that run's files
+  // only, on the side connection while the table is written (after the raw samples).
+  const stream = plan.sources[0].stream;
+  const runs = driftFiles.filter((f) => f.stream === stream).map((f) => f.runId).sort();
+  const newest = driftFiles.filter((f) => f.stream === stream && f.runId === runs[runs.length - 1]);
+  const gapsSql = renderDuckdbStreamed(plan, { [stream]: newest.map((f) => ({ path: f.path, records: f.records })) });
+  const gaps = ctx.shapes.then(() =>
+    ctx.advise(async () => {
+      if (!gapsSql) return [];
+      await side.run(`CREATE OR REPLACE TEMP VIEW __newest AS ${gapsSql.judged}`);
+      try {
+        return await declaredGaps(side, plan, newest, '__newest', opts.expectedAbsent, gapsSql.fileRef);
+      } finally {
+        await side.run('DROP VIEW IF EXISTS __newest');
+      }
+    }),
+  );
+  let written: Awaited<ReturnType<typeof writeTable>>;
+  let quarantined = 0;
+  try {
+    // (A `meanwhile` that does nothing: the old build's removal is left running, awaited below.)
+    written = await writeTable(conn, plan, select, dirs, runId, ctx.targetMb, opts.hooks, undefined, () => undefined, (name) => watch.lap(name === 'copy' ? 'streamed copy' : name), async () => {
+      copied = true;
+      await opts.verified; // a file that is not what its manifest says fails the build here
+      // An empty quarantine replaces the last build's, as the judged build's would.
+      quarantined = await writeQuarantine(conn, 'SELECT 1 AS nothing WHERE false', qdirs, runId, opts.hooks);
+      watch.lap('quarantine');
+    });
+  } catch (e) {
+    await rm(join(dirs.staging, runId), { recursive: true, force: true });
+    await gaps; // the side connection is the judged build's next
+    if (copied) throw e;
+    watch.lap('streamed attempt'); // what the judged build's data cost in vain
+    return undefined;
+  }
+  const records = mine.reduce((n, f) => n + f.records, 0);
+  const drift = [...(await gaps), ...(await ctx.shapes)];
+  await written.removal;
+  watch.lap('drift');
+  const { table, rows, files, bytes, partitions } = written;
+  return { table, rows, files, bytes, partitions, quarantined, records, inputRows: records, filtered: 0, duplicates: Math.max(0, records - rows), drift };
 }
 
 /**
@@ -480,7 +566,7 @@ async function buildIncremental(conn: DuckDBConnection, plan: TablePlan, d: Extr
     let driftDone: Promise<string[]> = Promise.resolve([]);
     const checkDrift = async () => [...(await advise(() => declaredGaps(conn, plan, driftFiles, '__judged', opts.expectedAbsent, sql.fileRef))), ...(await shapes)];
     const meanwhile = () => void (driftDone = checkDrift());
-    const written = await writeTable(conn, plan, { ...sql, fromJudged: { ...sql.fromJudged, select } }, dirs, runId, targetMb, opts.hooks, { from: current, files: carried, spare: d.state.spare }, meanwhile, watch.lap);
+    const written = await writeTable(conn, plan, select, dirs, runId, targetMb, opts.hooks, { from: current, files: carried, spare: d.state.spare }, meanwhile, watch.lap);
     const rows = prev.rows - oldRowsCount + written.newRows;
     const newInput = Number(input);
     const newQuarantined = quarantined - prev.quarantined;
@@ -663,7 +749,8 @@ async function rowAccount(conn: DuckDBConnection, plan: TablePlan, files: Commit
 async function writeTable(
   conn: DuckDBConnection,
   plan: TablePlan,
-  sql: BuildSql,
+  /** The rows to write (a query over __judged, or a streamed build's whole statement). */
+  select: string,
   dirs: TableDirs,
   runId: string,
   targetMb: number,
@@ -680,6 +767,8 @@ async function writeTable(
    */
   meanwhile: (() => void) | undefined,
   lap: Lap = () => undefined,
+  /** Runs once the rows are written, before anything is published (a streamed build's quarantine). */
+  afterCopy?: () => Promise<void>,
 ): Promise<Omit<TableResult, 'drift' | 'seconds' | 'quarantined'> & { newRows: number; rewritten: number; removal?: Promise<void> }> {
   const staged = join(dirs.staging, runId);
   await mkdir(dirs.staging, { recursive: true });
@@ -701,8 +790,9 @@ async function writeTable(
     await mkdir(staged, { recursive: true });
     target = join(staged, `part-${runId}-0.parquet`);
   }
-  const rows = await copyCount(conn, `COPY (${sql.fromJudged.select}) TO ${literal(target)} (${options.join(', ')})`);
+  const rows = await copyCount(conn, `COPY (${select}) TO ${literal(target)} (${options.join(', ')})`);
   lap('copy');
+  await afterCopy?.();
   // No rows: publish an empty build (an unpartitioned COPY would have written an empty file).
   if (rows === 0 && !reuse) await rm(staged, { recursive: true, force: true });
   else if (rows > 0) await rebalanceFiles(conn, staged, runId, targetMb * 1024 * 1024);

@@ -63,6 +63,12 @@ export interface RenderTarget {
    * path order, lines in order) may rank by run and that one number instead.
    */
   newestFirst?: string;
+  /**
+   * Instead of leaving a row with a reason to the quarantine query, the rows query raises this
+   * error on it (DuckDB's error()): for a builder that writes the rows in one statement and takes
+   * another way when the data has a bad row (compile.ts, renderDuckdbStreamed).
+   */
+  rejectReasons?: string;
 }
 
 /** Whether a plan keeps one row per raw line up to __judged (no root list, explode or latest_per). */
@@ -160,7 +166,10 @@ export function renderTable(plan: TablePlan, d: SqlDialect, target: RenderTarget
 
   const filter = plan.filter ? `(${plan.filter})` : undefined;
   // Bad rows never reach dedupe, so an older good delivery of a key wins over a newer bad one.
-  const tail: Step[] = [['__kept', `SELECT * FROM __judged WHERE ${d.size('__reasons')} = 0${filter ? ` AND ${filter}` : ''}`]];
+  const good = target.rejectReasons
+    ? `CASE WHEN ${d.size('__reasons')} > 0 THEN error(${d.literal(target.rejectReasons)}) ELSE true END`
+    : `${d.size('__reasons')} = 0`;
+  const tail: Step[] = [['__kept', `SELECT * FROM __judged WHERE ${good}${filter ? ` AND ${filter}` : ''}`]];
   let last = '__kept';
   if (plan.dedupe) {
     const by = plan.dedupe.key.map(d.ident).join(', ');
