@@ -5,9 +5,12 @@
  * pure function of raw, so reruns are idempotent and late or re-delivered records land where
  * they belong (an old play goes to its old date partition). Local lakes are small enough for this
  * (a million plays take seconds: `npm run bench`); the Glue job does the same at Spark scale.
- * Per table: the JSON work runs once into a temp relation; the quarantine output and then the
- * partitions are staged and swapped in atomically; files are evened out around the target size;
- * schema drift of the newest run is reported in the result.
+ * Per table: a full build of a table the streamed statement covers (compile.ts,
+ * renderDuckdbStreamed) first runs read, checks, dedupe and the partitioned write as one COPY, and
+ * takes the judged path below when the data has a row to quarantine. The judged path runs the JSON
+ * work once into a temp relation that the quarantine output and the rows both read. Either way
+ * the quarantine output and then the partitions are staged and swapped in atomically; files are
+ * evened out around the target size; schema drift of the newest run is reported in the result.
  */
 import { link, mkdir, readFile, readdir, rename, rm, rmdir, stat } from 'node:fs/promises';
 import { existsSync, linkSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
