@@ -15,7 +15,7 @@
 import { link, mkdir, readFile, readdir, rename, rm, rmdir, stat } from 'node:fs/promises';
 import { existsSync, linkSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, join, relative, sep } from 'node:path';
-import type { DuckDBConnection } from '@duckdb/node-api';
+import type { DuckDBConnection, DuckDBListValue } from '@duckdb/node-api';
 import { openDuckdb } from '../query/sandbox.ts';
 import type { TableSpec } from '../config/types.ts';
 import { type BuildSql, renderDuckdbBuild, renderDuckdbStreamed } from './compile.ts';
@@ -387,19 +387,19 @@ async function buildOne(conn: DuckDBConnection, plan: TablePlan, opts: BuildOpti
   }
   const watch = stopwatch();
   const driftFiles: DriftFile[] = mine.map((f) => ({ stream: f.stream, runId: f.runId, path: join(lakeDir, f.key), records: f.records }));
-  // Drift is advice: failing to compute it must not fail a build. The shapes (raw samples) are
-  // taken on the side connection while the table builds.
+  // Drift is advice: failing to compute it must not fail a build.
   const advise = async (check: () => Promise<string[]>) =>
     opts.drift === false ? [] : check().catch((e: Error) => [`drift check failed: ${e.message.split('\n')[0]}`]);
-  const shapes = advise(() => shapeDrift(side, plan, driftFiles));
   const targetMb = plan.targetFileMb ?? opts.targetFileMb ?? DEFAULT_TARGET_FILE_MB;
   // Clean data first takes one streamed statement; a table whose last build quarantined rows
   // goes straight to the judged path (the streamed one would stop at the first such row).
   const streamed = opts.streamed === false ? undefined : renderDuckdbStreamed(plan, sources);
   if (streamed && !(await readBuildState(lakeDir, plan.table))?.figures.quarantined) {
-    const result = await buildStreamed(conn, side, plan, opts, streamed.select, { dirs, qdirs, mine, driftFiles, targetMb, watch, shapes, advise });
+    const result = await buildStreamed(conn, side, plan, opts, streamed.select, { dirs, qdirs, mine, driftFiles, targetMb, watch, advise });
     if (result) return { ...result, seconds: Math.round(performance.now() - started) / 1000, phases: watch.phases };
   }
+  // The shapes (raw samples) are taken on the side connection while the table builds.
+  const shapes = advise(() => shapeDrift(side, plan, driftFiles));
   // The JSON extraction and casts run once; the table and the quarantine both read the result.
   const sql = await judge(conn, plan, sources, opts.completeReads, opts.verified).catch(async (e: unknown) => {
     await shapes;
@@ -432,6 +432,9 @@ async function buildOne(conn: DuckDBConnection, plan: TablePlan, opts: BuildOpti
   return { ...result, drift, seconds: Math.round(performance.now() - started) / 1000, phases: watch.phases };
 }
 
+/** Rows of the newest run a streamed build looks for each declared path's value in first. */
+const GAPS_SAMPLE = 5_000;
+
 /**
  * A full build as one streamed statement (compile.ts, renderDuckdbStreamed): read, cast, check,
  * dedupe, sort and the partitioned write in a single COPY, with nothing materialized in between.
@@ -455,35 +458,39 @@ async function buildStreamed(
     driftFiles: DriftFile[];
     targetMb: number;
     watch: ReturnType<typeof stopwatch>;
-    shapes: Promise<string[]>;
     advise: (check: () => Promise<string[]>) => Promise<string[]>;
   },
 ): Promise<Omit<TableResult, 'seconds'> | undefined> {
   const { runId } = opts;
   const { dirs, qdirs, mine, driftFiles, watch } = ctx;
   let copied = false;
-  // Drift of the newest run's declared paths: the same streamed reading of that run's files
-  // only, on the side connection while the table is written (after the raw samples).
+  // Drift, on the side connection once the rows are written (beside the COPY, even these small
+  // reads cost it more than their own time): the shapes of raw samples, then the newest run's
+  // declared paths, read the same streamed way from that run's files only.
   const stream = plan.sources[0].stream;
   const runs = driftFiles.filter((f) => f.stream === stream).map((f) => f.runId).sort();
   const newest = driftFiles.filter((f) => f.stream === stream && f.runId === runs[runs.length - 1]);
   const gapsSql = renderDuckdbStreamed(plan, { [stream]: newest.map((f) => ({ path: f.path, records: f.records })) });
-  const gaps = ctx.shapes.then(() =>
-    ctx.advise(async () => {
-      if (!gapsSql) return [];
-      await side.run(`CREATE OR REPLACE TEMP VIEW __newest AS ${gapsSql.judged}`);
-      try {
-        return await declaredGaps(side, plan, newest, '__newest', opts.expectedAbsent, gapsSql.fileRef);
-      } finally {
-        await side.run('DROP VIEW IF EXISTS __newest');
-      }
-    }),
-  );
+  const gaps = async () => {
+    if (!gapsSql) return [];
+    await side.run(`CREATE OR REPLACE TEMP VIEW __newest AS ${gapsSql.judged}`);
+    try {
+      // A sample first: a column with a value among its first rows has one in the run. Only
+      // when some column has none there is the whole run read.
+      const sample = await declaredGaps(side, plan, newest, `(SELECT * FROM __newest LIMIT ${GAPS_SAMPLE})`, opts.expectedAbsent, gapsSql.fileRef);
+      return sample.length ? await declaredGaps(side, plan, newest, '__newest', opts.expectedAbsent, gapsSql.fileRef) : sample;
+    } finally {
+      await side.run('DROP VIEW IF EXISTS __newest');
+    }
+  };
+  let drift: Promise<string[]> = Promise.resolve([]);
+  const meanwhile = () => {
+    drift = (async () => [...(await ctx.advise(gaps)), ...(await ctx.advise(() => shapeDrift(side, plan, driftFiles)))])();
+  };
   let written: Awaited<ReturnType<typeof writeTable>>;
   let quarantined = 0;
   try {
-    // (A `meanwhile` that does nothing: the old build's removal is left running, awaited below.)
-    written = await writeTable(conn, plan, select, dirs, runId, ctx.targetMb, opts.hooks, undefined, () => undefined, (name) => watch.lap(name === 'copy' ? 'streamed copy' : name), async () => {
+    written = await writeTable(conn, plan, select, dirs, runId, ctx.targetMb, opts.hooks, undefined, meanwhile, (name) => watch.lap(name === 'copy' ? 'streamed copy' : name), async () => {
       copied = true;
       await opts.verified; // a file that is not what its manifest says fails the build here
       // An empty quarantine replaces the last build's, as the judged build's would.
@@ -492,17 +499,17 @@ async function buildStreamed(
     });
   } catch (e) {
     await rm(join(dirs.staging, runId), { recursive: true, force: true });
-    await gaps; // the side connection is the judged build's next
+    await drift; // started only once the rows were written
     if (copied) throw e;
     watch.lap('streamed attempt'); // what the judged build's data cost in vain
     return undefined;
   }
   const records = mine.reduce((n, f) => n + f.records, 0);
-  const drift = [...(await gaps), ...(await ctx.shapes)];
+  const notes = await drift;
   await written.removal;
   watch.lap('drift');
   const { table, rows, files, bytes, partitions } = written;
-  return { table, rows, files, bytes, partitions, quarantined, records, inputRows: records, filtered: 0, duplicates: Math.max(0, records - rows), drift };
+  return { table, rows, files, bytes, partitions, quarantined, records, inputRows: records, filtered: 0, duplicates: Math.max(0, records - rows), drift: notes };
 }
 
 /**
@@ -631,15 +638,6 @@ async function touchedFiles(conn: DuckDBConnection, plan: TablePlan, kept: strin
   const hits = (await conn.runAndReadAll(`SELECT DISTINCT filename FROM ${files} __o WHERE ${tests.map((t) => `(${t})`).join(' OR ')}`)).getRows();
   // A partition is rewritten whole: every file of a touched folder.
   return inFolders(new Set(hits.map(([f]) => dirname(String(f)))));
-}
-
-/** Partition folders (`a=1/b=2`, `/`-separated) holding a file this build wrote (`part-<run id>-…`). */
-function writtenBy(staged: string, runId: string): string[] {
-  const out = new Set<string>();
-  for (const e of readdirSync(staged, { recursive: true, withFileTypes: true })) {
-    if (e.isFile() && e.name.startsWith(`part-${runId}-`)) out.add(relative(staged, e.parentPath).split(sep).join('/'));
-  }
-  return [...out].sort();
 }
 
 /**
@@ -793,14 +791,18 @@ async function writeTable(
     await mkdir(staged, { recursive: true });
     target = join(staged, `part-${runId}-0.parquet`);
   }
-  const rows = await copyCount(conn, `COPY (${select}) TO ${literal(target)} (${options.join(', ')})`);
+  // RETURN_FILES: the files the COPY wrote (no listing of the staged tree, which an incremental
+  // build fills with every carried partition).
+  const [[count, paths]] = (await conn.runAndReadAll(`COPY (${select}) TO ${literal(target)} (${[...options, 'RETURN_FILES true'].join(', ')})`)).getRows();
+  const rows = Number(count);
+  const files = rows > 0 ? (paths as DuckDBListValue).items.map((p) => ({ path: String(p), size: statSync(String(p)).size })) : [];
   lap('copy');
   await afterCopy?.();
   // No rows: publish an empty build (an unpartitioned COPY would have written an empty file).
   if (rows === 0 && !reuse) await rm(staged, { recursive: true, force: true });
-  else if (rows > 0) await rebalanceFiles(conn, staged, runId, targetMb * 1024 * 1024);
+  else if (rows > 0) await rebalanceFiles(conn, files, runId, targetMb * 1024 * 1024);
   lap('rebalance');
-  const rewrittenFolders = rows > 0 && partitionNames.length ? writtenBy(staged, runId) : [];
+  const rewrittenFolders = rows > 0 && partitionNames.length ? [...new Set(files.map((f) => relative(staged, dirname(f.path)).split(sep).join('/')))].sort() : [];
   meanwhile?.();
   if (reuse) {
     const taken = new Set(rewrittenFolders);
@@ -857,21 +859,14 @@ async function writeTable(
  * target-sized files. Only folders that are off are rewritten, in their rows' order (ORDER BY ALL,
  * as written), so reruns stay byte-stable.
  */
-async function rebalanceFiles(conn: DuckDBConnection, staged: string, runId: string, targetBytes: number): Promise<void> {
-  let list;
-  try {
-    list = await readdir(staged, { recursive: true, withFileTypes: true });
-  } catch {
-    return;
-  }
+async function rebalanceFiles(conn: DuckDBConnection, written: Array<{ path: string; size: number }>, runId: string, targetBytes: number): Promise<void> {
+  // Only the folders this build wrote: an incremental build's carried folders were evened out by
+  // the build that wrote them.
   const folders = new Map<string, Array<{ path: string; size: number }>>();
-  const parquet = list.filter((e) => e.isFile() && e.name.endsWith('.parquet')).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  const sizes = new Map(parquet.map((e) => [join(e.parentPath, e.name), statSync(join(e.parentPath, e.name)).size]));
-  for (const e of parquet) {
-    const path = join(e.parentPath, e.name);
-    const files = folders.get(e.parentPath) ?? [];
-    files.push({ path, size: sizes.get(path) as number });
-    folders.set(e.parentPath, files);
+  for (const f of [...written].sort((a, b) => (basename(a.path) < basename(b.path) ? -1 : basename(a.path) > basename(b.path) ? 1 : 0))) {
+    const list = folders.get(dirname(f.path)) ?? [];
+    list.push(f);
+    folders.set(dirname(f.path), list);
   }
   for (const [folder, files] of folders) {
     const total = files.reduce((n, f) => n + f.size, 0);
