@@ -5,11 +5,32 @@ import { dirname, join, relative, sep } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { createHash } from 'node:crypto';
 import { DuckDBInstance } from '@duckdb/node-api';
+import { afterEach, beforeEach } from 'vitest';
 import type { CommittedFile } from '../../core/transform/index.ts';
 
 export async function tempLake(): Promise<{ dir: string; cleanup: () => Promise<void> }> {
   const dir = await mkdtemp(join(tmpdir(), 'lake-'));
   return { dir, cleanup: () => rm(dir, { recursive: true, force: true }) };
+}
+
+/**
+ * Two fresh temp lakes for every test of the calling file (made before each, removed after), for
+ * tests that build the same raw data two ways: `lakes.lake` and `lakes.other`.
+ */
+export function twoTempLakes(): { lake: string; other: string } {
+  const lakes = { lake: '', other: '' };
+  const cleanups: Array<() => Promise<void>> = [];
+  beforeEach(async () => {
+    const a = await tempLake();
+    const b = await tempLake();
+    lakes.lake = a.dir;
+    lakes.other = b.dir;
+    cleanups.push(a.cleanup, b.cleanup);
+  });
+  afterEach(async () => {
+    for (const c of cleanups.splice(0)) await c();
+  });
+  return lakes;
 }
 
 /** Run ids sort by time: `20261124T101502Z-ab12cd`. `n` picks the hour so later n = later run. */

@@ -7,28 +7,19 @@
 import { readFile, readdir, rm, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import type { TableSpec } from '../../core/config/types.ts';
 import { buildTables, type CommittedFile, type TableResult } from '../../core/transform/index.ts';
 import { stateFile } from '../../core/transform/incremental.ts';
 import { IntegrityError } from '../../core/engine/integrity.ts';
 import { findGarbage } from '../../core/engine/gc.ts';
 import { LocalStorage } from '../../core/storage/local.ts';
-import { BJORK, MASSIVE, RADIOHEAD, duck, listFiles, play, runId, tempLake, track, writeRaw } from './helpers.ts';
+import { BJORK, MASSIVE, RADIOHEAD, duck, listFiles, play, runId, track, twoTempLakes, writeRaw } from './helpers.ts';
 
+const lakes = twoTempLakes();
 let lake: string;
 let other: string;
-const cleanups: Array<() => Promise<void>> = [];
-beforeEach(async () => {
-  const a = await tempLake();
-  const b = await tempLake();
-  lake = a.dir;
-  other = b.dir;
-  cleanups.push(a.cleanup, b.cleanup);
-});
-afterEach(async () => {
-  for (const c of cleanups.splice(0)) await c();
-});
+beforeEach(() => void ({ lake, other } = lakes));
 
 const columns: TableSpec['columns'] = {
   played_at: { path: 'played_at', type: 'timestamp', required: true },
