@@ -29,6 +29,23 @@ export type RawFileRef = string | { path: string; records: number };
 
 const refPath = (f: RawFileRef) => (typeof f === 'string' ? f : f.path);
 
+/** Files in path order (the order the builds read and number them in). */
+const byPath = (a: RawFileRef, b: RawFileRef) => (refPath(a) < refPath(b) ? -1 : refPath(a) > refPath(b) ? 1 : 0);
+
+/** A raw file's run id: its name without the `-<part>.jsonl.gz` suffix. */
+const runOfPath = (path: string): string | undefined => /([^/]+)-[0-9]+\.jsonl(\.gz)?$/.exec(path)?.[1];
+
+/** Per file, the lines of the files before it (from the manifests' line counts). */
+function lineOffsets(files: Array<{ records: number }>): number[] {
+  const offsets: number[] = [];
+  let before = 0;
+  for (const f of files) {
+    offsets.push(before);
+    before += f.records;
+  }
+  return offsets;
+}
+
 /** The lines of these raw files as (__rec JSON, __file, __line, __run_id); a malformed line has a NULL __rec. */
 export function rawStream(files: RawFileRef[]): string {
   if (files.length === 0) {
@@ -44,12 +61,7 @@ export function rawStream(files: RawFileRef[]): string {
     // The scan numbers rows across the files in list order (insertion order is preserved), so a
     // line number is that number minus the lines of the files before (from the run manifests).
     // No window over the records: sorting every record by file took most of a build's time.
-    const offsets: number[] = [];
-    let before = 0;
-    for (const f of files as Array<{ records: number }>) {
-      offsets.push(before);
-      before += f.records;
-    }
+    const offsets = lineOffsets(files);
     line = `ordinality - CAST([${offsets.join(', ')}] AS BIGINT[])[CAST(file_index AS BIGINT) + 1]`;
   } else {
     // Without line counts: number the rows of each file (WITH ORDINALITY follows the file's order).
@@ -73,7 +85,6 @@ export function completeRunsRelation(runs: string[]): string {
 }
 
 export function renderDuckdb(plan: TablePlan, files: Record<string, RawFileRef[]>, completeReads: Record<string, string[]> = {}): CompiledTable {
-  const byPath = (a: RawFileRef, b: RawFileRef) => (refPath(a) < refPath(b) ? -1 : refPath(a) > refPath(b) ? 1 : 0);
   return renderTable(plan, duckdb, {
     rawLines: (stream) => rawStream([...(files[stream] ?? [])].sort(byPath)),
     completeRuns: (stream) => completeRunsRelation(completeReads[stream] ?? []),
@@ -125,10 +136,9 @@ export function renderDuckdbBuild(
   opts: { lean?: boolean } = {},
 ): BuildSql {
   const streams = [...new Set([...plan.sources.map((s) => s.stream), ...(plan.latestParents ? [plan.latestParents.stream] : [])])];
-  const all = streams.flatMap((s) => files[s] ?? []).sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  const all = streams.flatMap((s) => files[s] ?? []).sort(byPath);
   const number = new Map(all.map((f, i) => [f.path, i]));
-  const runOf = (path: string) => /([^/]+)-[0-9]+\.jsonl(\.gz)?$/.exec(path)?.[1];
-  const runs = [...new Set([...all.map((f) => runOf(f.path)).filter((r): r is string => !!r), ...streams.flatMap((s) => completeReads[s] ?? [])])].sort();
+  const runs = [...new Set([...all.map((f) => runOfPath(f.path)).filter((r): r is string => !!r), ...streams.flatMap((s) => completeReads[s] ?? [])])].sort();
   const rank = new Map(runs.map((r, i) => [r, i]));
   const lean = opts.lean !== false && canRenderLean(plan) && new Set(plan.sources.map((s) => s.stream)).size === plan.sources.length && plan.sources.length === 1;
   const keys = all.map((f) => /(raw\/[^/]+\/[^/]+\/[^/]+)$/.exec(f.path)?.[1] ?? f.path);
@@ -140,13 +150,8 @@ export function renderDuckdbBuild(
     if (!mine.length) return `SELECT CAST(NULL AS JSON) AS __rec, CAST(NULL AS INTEGER) AS __file, CAST(NULL AS BIGINT) AS __line, CAST(NULL AS INTEGER) AS __run_id WHERE false`;
     const base = number.get(mine[0].path) as number;
     const index = 'CAST(file_index AS INTEGER)';
-    const offsets: number[] = [];
-    let before = 0;
-    for (const f of mine) {
-      offsets.push(before);
-      before += f.records;
-    }
-    const ranks = mine.map((f) => rank.get(runOf(f.path) ?? '') ?? 'NULL');
+    const offsets = lineOffsets(mine);
+    const ranks = mine.map((f) => rank.get(runOfPath(f.path) ?? '') ?? 'NULL');
     const scan = `read_json_objects([${mine.map((f) => literal(f.path)).join(', ')}], format = 'newline_delimited', ignore_errors = true, hive_partitioning = false)`;
     const line = lean ? 'CAST(NULL AS BIGINT)' : `ordinality - CAST([${offsets.join(', ')}] AS BIGINT[])[${index} + 1]`;
     return [
@@ -171,13 +176,8 @@ export function renderDuckdbBuild(
   });
   const fileRef = (path: string) => String(number.get(path) ?? -1);
   if (!lean) return { ...sql, fileRef };
-  const offsets: number[] = [];
-  let lines = 0;
-  for (const f of all) {
-    offsets.push(lines);
-    lines += f.records;
-  }
-  return { ...sql, fileRef, lines, lineFromRowid: `rowid - CAST([${offsets.join(', ')}] AS BIGINT[])[__file + 1] + 1` };
+  const lines = all.reduce((n, f) => n + f.records, 0);
+  return { ...sql, fileRef, lines, lineFromRowid: `rowid - CAST([${lineOffsets(all).join(', ')}] AS BIGINT[])[__file + 1] + 1` };
 }
 
 /**
@@ -213,13 +213,12 @@ export function renderDuckdbStreamed(
 ): { select: string; judged: string; fileRef: (path: string) => string } | undefined {
   if (!canRenderLean(plan) || plan.sources.length !== 1 || plan.filter) return undefined;
   const source = plan.sources[0];
-  const all = [...(files[source.stream] ?? [])].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  const all = [...(files[source.stream] ?? [])].sort(byPath);
   if (!all.length) return undefined;
   const schema = typedSchema(plan);
   if (!schema) return undefined;
 
-  const runOf = (path: string) => /([^/]+)-[0-9]+\.jsonl(\.gz)?$/.exec(path)?.[1];
-  const runs = [...new Set(all.map((f) => runOf(f.path)).filter((r): r is string => !!r))].sort();
+  const runs = [...new Set(all.map((f) => runOfPath(f.path)).filter((r): r is string => !!r))].sort();
   const rank = new Map(runs.map((r, i) => [r, i]));
   // Contiguous batches (about equal in records): each is one single-threaded numbered scan, and
   // DuckDB runs the batches side by side.
@@ -241,17 +240,12 @@ export function renderDuckdbStreamed(
 
   const index = 'CAST(file_index AS BIGINT)';
   const scans = batches.map((b) => {
-    const offsets: number[] = [];
-    let before = 0;
-    for (const f of b) {
-      offsets.push(before);
-      before += f.records;
-    }
+    const offsets = lineOffsets(b);
     const list = `[${b.map((f) => literal(f.path)).join(', ')}]`;
     return [
       `SELECT '' AS __rec, CAST(${index} + ${b[0].number} AS INTEGER) AS __file,`,
       `  row_number() OVER () - CAST([${offsets.join(', ')}] AS BIGINT[])[${index} + 1] AS __line,`,
-      `  CAST([${b.map((f) => rank.get(runOf(f.path) ?? '') ?? 'NULL').join(', ')}] AS INTEGER[])[${index} + 1] AS __run_id,`,
+      `  CAST([${b.map((f) => rank.get(runOfPath(f.path) ?? '') ?? 'NULL').join(', ')}] AS INTEGER[])[${index} + 1] AS __run_id,`,
       `  ${schema.values.join(',\n  ')}`,
       `FROM read_json(${list}, format = 'newline_delimited', columns = ${schema.columns}, auto_detect = false, hive_partitioning = false)`,
     ].join('\n');
@@ -293,7 +287,7 @@ type SchemaNode = { kind: 'leaf' } | { kind: 'struct'; fields: Map<string, Schem
  * that way.
  */
 function typedSchema(plan: TablePlan): { columns: string; values: string[]; text: string[] } | undefined {
-  const root: SchemaNode = { kind: 'struct', fields: new Map() };
+  const root: Extract<SchemaNode, { kind: 'struct' }> = { kind: 'struct', fields: new Map() };
   const make = (kind: SchemaNode['kind']): SchemaNode => (kind === 'leaf' ? { kind } : kind === 'list' ? { kind } : { kind, fields: new Map() });
   // The expression of one path over the scan's columns, its nodes added to the schema.
   const place = (segments: PathSegment[]): string | undefined => {
@@ -341,7 +335,7 @@ function typedSchema(plan: TablePlan): { columns: string; values: string[]; text
       values.push(`${p} AS ${ident(rawPrecisionName(c))}`);
     }
   }
-  if (!values.length || root.kind !== 'struct') return undefined;
+  if (!values.length) return undefined;
   const type = (node: SchemaNode): string => {
     if (node.kind === 'leaf') return 'VARCHAR';
     if (node.kind === 'list') return `${type(node.item ?? { kind: 'leaf' })}[]`;
