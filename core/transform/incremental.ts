@@ -80,6 +80,13 @@ export interface BuildState {
    * instead of making each again.
    */
   spare?: string;
+  /**
+   * A full build's streamed statement stopped on a row the judged build keeps (a number with an
+   * exponent in a text column, say): raw is append-only, so a later full build with the same
+   * fingerprint would stop on it again and goes to the judged build directly. Incremental builds
+   * carry it over.
+   */
+  streamedRejected?: true;
   inputs: StateInput[];
   figures: StateFigures;
 }

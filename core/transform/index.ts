@@ -242,12 +242,20 @@ export async function buildTables(opts: BuildOptions): Promise<TableResult[]> {
         const d = decisions.get(plan.table) as Decision;
         const started = performance.now();
         let r: TableResult;
+        let rejected: true | undefined;
         if (d.mode === 'skip') r = { table: plan.table, ...d.state.figures, drift: [], seconds: 0, build: { mode: 'skipped' } };
         else if (d.mode === 'incremental') r = await buildIncremental(await connection(), plan, d, { ...opts, verified }, await sideConnection());
-        else r = { ...(await buildOne(await connection(), plan, { ...opts, verified }, await sideConnection())), build: { mode: 'full', reason: d.reason } };
+        else {
+          const { streamedRejected, ...built } = await buildOne(await connection(), plan, { ...opts, verified }, await sideConnection());
+          r = { ...built, build: { mode: 'full', reason: d.reason } };
+          rejected = streamedRejected;
+        }
         r.seconds = Math.round(performance.now() - started) / 1000;
         // A partitioned table built incrementally keeps the build it replaced as its spare.
-        if (d.mode !== 'skip') await recordBuild(opts, plan, r, d.mode === 'incremental' && plan.partitions.length ? d.state.build : undefined);
+        if (d.mode !== 'skip') {
+          const spare = d.mode === 'incremental' && plan.partitions.length ? d.state.build : undefined;
+          await recordBuild(opts, plan, r, { spare, streamedRejected: d.mode === 'incremental' ? d.state.streamedRejected : rejected });
+        }
         results.push(r);
         opts.progress?.({ type: 'table-end', table: plan.table, rows: r.rows });
       } catch (e) {
@@ -286,7 +294,12 @@ function parentReads(plan: TablePlan, opts: BuildOptions): string[] {
 }
 
 /** After a build is published: what it was made of, for the next build to compare with. */
-async function recordBuild(opts: BuildOptions, plan: TablePlan, r: TableResult, spare?: string): Promise<void> {
+async function recordBuild(
+  opts: BuildOptions,
+  plan: TablePlan,
+  r: TableResult,
+  { spare, streamedRejected }: { spare?: string; streamedRejected?: true },
+): Promise<void> {
   const inputs = await Promise.all(
     tableInputs(plan, opts.files).map(async (f) => ({ ...f, mtimeMs: Math.floor((await stat(join(opts.lakeDir, f.key))).mtimeMs) })),
   );
@@ -310,6 +323,7 @@ async function recordBuild(opts: BuildOptions, plan: TablePlan, r: TableResult, 
     newestRun: inputs.map((f) => f.runId).sort().pop() ?? '',
     ...(plan.latestParents ? { parentReads: parentReads(plan, opts) } : {}),
     ...(spare ? { spare } : {}),
+    ...(streamedRejected ? { streamedRejected } : {}),
     inputs,
     figures,
   });
@@ -370,7 +384,12 @@ export async function verifyCommitted(lakeDir: string, files: CommittedFile[], s
   if (problems.length) throw new IntegrityError(problems);
 }
 
-async function buildOne(conn: DuckDBConnection, plan: TablePlan, opts: BuildOptions, side: DuckDBConnection): Promise<TableResult> {
+async function buildOne(
+  conn: DuckDBConnection,
+  plan: TablePlan,
+  opts: BuildOptions,
+  side: DuckDBConnection,
+): Promise<TableResult & { streamedRejected?: true }> {
   const { lakeDir, files, runId } = opts;
   const started = performance.now();
   const dirs = tableDirs(lakeDir, plan.table);
@@ -391,12 +410,15 @@ async function buildOne(conn: DuckDBConnection, plan: TablePlan, opts: BuildOpti
   const advise = async (check: () => Promise<string[]>) =>
     opts.drift === false ? [] : check().catch((e: Error) => [`drift check failed: ${e.message.split('\n')[0]}`]);
   const targetMb = plan.targetFileMb ?? opts.targetFileMb ?? DEFAULT_TARGET_FILE_MB;
-  // Clean data first takes one streamed statement; a table whose last build quarantined rows
-  // goes straight to the judged path (the streamed one would stop at the first such row).
+  // Clean data first takes one streamed statement. A table whose last build (of the same
+  // definition) quarantined rows, or whose streamed statement stopped, goes straight to the judged
+  // path: raw is append-only, so the streamed one would stop at the same row again.
   const streamed = opts.streamed === false ? undefined : renderDuckdbStreamed(plan, sources);
-  if (streamed && !(await readBuildState(lakeDir, plan.table))?.figures.quarantined) {
+  let streamedRejected: true | undefined;
+  if (streamed && !(await stopsStreamed(lakeDir, plan, opts))) {
     const result = await buildStreamed(conn, side, plan, opts, streamed.select, { dirs, qdirs, mine, driftFiles, targetMb, watch, advise });
     if (result) return { ...result, seconds: Math.round(performance.now() - started) / 1000, phases: watch.phases };
+    streamedRejected = true;
   }
   // The shapes (raw samples) are taken on the side connection while the table builds.
   const shapes = advise(() => shapeDrift(side, plan, driftFiles));
@@ -429,7 +451,13 @@ async function buildOne(conn: DuckDBConnection, plan: TablePlan, opts: BuildOpti
     await dropJudged(conn);
   }
   watch.lap('drift');
-  return { ...result, drift, seconds: Math.round(performance.now() - started) / 1000, phases: watch.phases };
+  return { ...result, drift, seconds: Math.round(performance.now() - started) / 1000, phases: watch.phases, ...(streamedRejected ? { streamedRejected } : {}) };
+}
+
+/** Whether the table's last build of this definition shows that a streamed statement would stop. */
+async function stopsStreamed(lakeDir: string, plan: TablePlan, opts: BuildOptions): Promise<boolean> {
+  const last = await readBuildState(lakeDir, plan.table);
+  return !!last && last.fingerprint === tableFingerprint(plan, opts) && (last.figures.quarantined > 0 || !!last.streamedRejected);
 }
 
 /** Rows of the newest run a streamed build looks for each declared path's value in first. */

@@ -145,6 +145,29 @@ describe('streamed full builds', () => {
     expect(Object.keys(second.phases ?? {})).not.toContain('streamed attempt');
   });
 
+  it('after a streamed statement stopped on a row the judged build keeps, go straight to the judged build until the definition changes', async () => {
+    const exponent = '{"played_at": "2026-11-24T10:00:00Z", "track": {"id": "t1", "name": 1.0e-7}}';
+    const odd = await writeRaw(lake, 'recently_played', runId(10), [], { lines: [...clean().map((r) => JSON.stringify(r)), exponent] });
+    const phases = (r: TableResult) => Object.keys(r.phases ?? {});
+    const [first] = await buildTables({ lakeDir: lake, tables: { plays: PLAYS }, files: [odd], runId: runId(11) });
+    expect(first).toMatchObject({ rows: 4, quarantined: 0 });
+    expect(phases(first)).toEqual(expect.arrayContaining(['streamed attempt', 'judge']));
+    // An incremental build carries what the full one learnt; the next full build does not try again.
+    const more = await writeRaw(lake, 'recently_played', runId(11), [play('2026-11-24T12:00:00Z', TRACKS[2])]);
+    const [second] = await buildTables({ lakeDir: lake, tables: { plays: PLAYS }, files: [odd, more], runId: runId(12) });
+    expect(second.build?.mode).toBe('incremental');
+    const [third] = await buildTables({ lakeDir: lake, tables: { plays: PLAYS }, files: [odd, more], runId: runId(13), full: true });
+    expect(third).toMatchObject({ rows: 5, quarantined: 0, build: { mode: 'full' } });
+    expect(phases(third)).toContain('judge');
+    expect(phases(third)).not.toContain('streamed attempt');
+    // Without the text column that stopped it, the streamed statement runs again (and succeeds).
+    const { track_name: _dropped, ...columns } = PLAYS.columns;
+    const [fourth] = await buildTables({ lakeDir: lake, tables: { plays: { ...PLAYS, columns } }, files: [odd, more], runId: runId(14), full: true });
+    expect(fourth).toMatchObject({ rows: 5, quarantined: 0 });
+    expect(phases(fourth)).toContain('streamed copy');
+    expect(phases(fourth)).not.toContain('judge');
+  });
+
   it('report the same drift of the newest run as the judged build', async () => {
     const old = await writeRaw(lake, 'recently_played', runId(9), [play('2026-11-20T09:30:00Z', TRACKS[0])]);
     // The newest run has no context at all: context_type is a declared path without a value.
