@@ -180,7 +180,16 @@ export const isLocalMaster = (master: string) => /^local(\[[^\]]*\])?$/.test(mas
  * dirs and the JVM's temp files under the build's temp folder. Local Spark gets few shuffle
  * partitions (200, the default, is thousands of tiny tasks for a laptop's lake).
  */
-export function sparkSubmitArgs(opts: { master: string; tmp: string; script: string; pyFiles: string[]; args: string[]; javaOptions?: string[] }): string[] {
+export function sparkSubmitArgs(opts: {
+  master: string;
+  tmp: string;
+  script: string;
+  pyFiles: string[];
+  args: string[];
+  javaOptions?: string[];
+  /** More Spark settings, over these. */
+  conf?: Record<string, string>;
+}): string[] {
   const local = isLocalMaster(opts.master);
   const conf: Record<string, string> = {
     'spark.ui.enabled': 'false',
@@ -190,6 +199,7 @@ export function sparkSubmitArgs(opts: { master: string; tmp: string; script: str
     // layout change to the swap).
     'spark.hadoop.mapreduce.fileoutputcommitter.marksuccessfuljobs': 'false',
     ...(local && { 'spark.local.dir': join(opts.tmp, 'local'), 'spark.sql.shuffle.partitions': String(Math.max(4, 2 * cpus().length)) }),
+    ...opts.conf,
   };
   const javaOptions = [`-Djava.io.tmpdir=${join(opts.tmp, 'local')}`, ...(opts.javaOptions ?? [])];
   return [

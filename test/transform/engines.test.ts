@@ -49,8 +49,14 @@ import { countMatches, loadSpec, readVector, vectorFiles, writeVectorRaw } from 
 const ROOT = join(import.meta.dirname, '..', '..');
 const CLI = join(ROOT, 'bin', 'spotify-pipeline.mjs');
 const DRIVER = join(ROOT, 'test', 'support', 'spark_jobs.py');
-/** The C1 JIT only: these are many small jobs in a fresh JVM, where C2's warm-up never pays off. */
-const QUICK_JVM = ['-XX:TieredStopAtLevel=1'];
+/**
+ * Many small jobs in a fresh JVM: the C1 JIT only (C2's warm-up never pays off) and the serial
+ * collector. Two shuffle partitions, not local Spark's default of 4: as many tasks as cores for
+ * lakes of a few rows (4 took 14% more CPU on two cores), and still more than one, so a dedupe
+ * or sort that depended on all rows meeting in one partition would differ from DuckDB's here.
+ */
+const QUICK_JVM = ['-XX:TieredStopAtLevel=1', '-XX:+UseSerialGC'];
+const QUICK_CONF = { 'spark.sql.shuffle.partitions': '2' };
 
 interface Case {
   name: string;
@@ -236,7 +242,7 @@ const built: Promise<Built> = (async () => {
   const t0 = performance.now();
   await runSpark(
     py.bin('spark-submit'),
-    sparkSubmitArgs({ master: 'local[2]', tmp: work, script: DRIVER, pyFiles: [...glue.pyFiles, glue.script], args: [jobsFile, resultsFile], javaOptions: QUICK_JVM }),
+    sparkSubmitArgs({ master: 'local[2]', tmp: work, script: DRIVER, pyFiles: [...glue.pyFiles, glue.script], args: [jobsFile, resultsFile], javaOptions: QUICK_JVM, conf: QUICK_CONF }),
     { env: py.sparkEnv(), cwd: work },
   );
   const sparkSeconds = (performance.now() - t0) / 1000;
