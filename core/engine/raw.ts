@@ -36,6 +36,13 @@ export function rawKey(stream: string, ingestDate: string, runId: string, part: 
 export const GZIP_BATCH = 256 * 1024;
 
 /**
+ * zlib runs on a thread of its own while the records are read: up to four batches wait for it,
+ * and its output buffer takes a whole batch (at 16 KiB, a batch needed two jobs, each waiting for a
+ * turn of the event loop). Neither changes the bytes.
+ */
+const GZIP_STREAM = { writableHighWaterMark: 4 * GZIP_BATCH, chunkSize: GZIP_BATCH };
+
+/**
  * Compresses as records arrive: only the gzip output of the current part and one batch of lines
  * (GZIP_BATCH) are held in memory, so memory stays flat however large a stream is.
  */
@@ -62,7 +69,7 @@ export class RawWriter {
   async write(record: unknown): Promise<void> {
     const line = JSON.stringify(record) + '\n';
     if (!this.gz) {
-      this.gz = createGzip();
+      this.gz = createGzip(GZIP_STREAM);
       this.chunks = [];
       this.gz.on('data', (c: Buffer) => this.chunks.push(c));
     }
@@ -83,6 +90,10 @@ export class RawWriter {
     this.batch = [];
     this.batchLength = 0;
     if (!this.gz.write(text)) await once(this.gz, 'drain');
+    // A turn of the event loop: zlib's finished job hands back its output and the next batch
+    // starts compressing, beside the records that follow. Without it, records handed over in
+    // promises only never leave the microtask queue, and zlib waits for the next drain.
+    else await new Promise((resolve) => setImmediate(resolve));
   }
 
   /** Writes the current part, if any. */
