@@ -1,6 +1,7 @@
 /** One record shape from both export formats, and the personal-data policy. */
 import { describe, expect, it } from 'vitest';
-import { hashPersonal, normalizePlay, playId, type NormalizeOptions } from '../../connectors/spotify-history/normalize.ts';
+import { hashPersonal, isoTs, normalizePlay, plainUtcSecond, playId, type NormalizeOptions } from '../../connectors/spotify-history/normalize.ts';
+import { seededRandom } from '../../core/plugin-api.ts';
 import { policies } from '../../connectors/spotify-history/config.ts';
 import { classify } from '../../connectors/spotify-history/files.ts';
 import { endpoints } from '../../connectors/spotify-history/index.ts';
@@ -86,12 +87,44 @@ describe('extended streaming history', () => {
     expect(normalizePlay({ ...extended, offline_timestamp: 0 }, opts('endsong_0.json'))!.offline_ts).toBeNull();
   });
 
+  it('reads a plain UTC second without a Date exactly as Date reads it, and leaves every other time to Date', () => {
+    const viaDate = (v: string) => {
+      const t = Date.parse(v);
+      return Number.isFinite(t) ? new Date(t).toISOString() : null;
+    };
+    // Every field's edges, and random digits in the shape (many out of range).
+    const random = seededRandom(15);
+    const digits = (n: number) => Array.from({ length: n }, () => Math.floor(random() * 10)).join('');
+    const cases = [
+      '2024-02-29T23:59:59Z', '2023-02-29T00:00:00Z', '2100-02-29T00:00:00Z', '2000-02-29T00:00:00Z', '2024-04-31T00:00:00Z',
+      '2024-12-31T23:59:59Z', '2024-13-01T00:00:00Z', '2024-00-10T00:00:00Z', '2024-01-00T00:00:00Z', '2024-01-01T24:00:00Z',
+      '2024-01-01T23:60:00Z', '2024-01-01T23:59:60Z', '0000-01-01T00:00:00Z', '9999-12-31T23:59:59Z', '2024-01-01T00:00:00z',
+      '2024-01-01 00:00:00Z', '2024-01-01T00:00:00.5Z', '2024-01-01T00:00:00+01:00', ' 2024-01-01T00:00:00Z', '２０２４-01-01T00:00:00Z',
+      ...Array.from({ length: 5000 }, () => `${digits(4)}-${digits(2)}-${digits(2)}T${digits(2)}:${digits(2)}:${digits(2)}Z`),
+      ...Array.from({ length: 5000 }, () => new Date(Math.floor(random() * 4e12)).toISOString().replace(/\.\d{3}Z$/, 'Z')),
+    ];
+    let plain = 0;
+    for (const v of cases) {
+      expect(isoTs(v), v).toBe(viaDate(v));
+      const fast = plainUtcSecond(v);
+      if (fast !== undefined) {
+        plain++;
+        expect(fast, v).toBe(viaDate(v));
+      }
+    }
+    // The exports' own shape takes the fast path; Feb 29 of a common year, hour 24 and the rest do not.
+    expect(plain).toBeGreaterThan(5000);
+    for (const v of ['2023-02-29T00:00:00Z', '2024-01-01T24:00:00Z', '2024-01-01T00:00:00.5Z']) expect(plainUtcSecond(v), v).toBeUndefined();
+  });
+
   it('gives the same play the same id in the old and the new export, and skips entries without a time', () => {
     const { ip_addr, ...old } = extended;
     const a = normalizePlay(extended, opts('Streaming_History_Audio_2021_0.json'))!;
     const b = normalizePlay({ ...old, ip_addr_decrypted: ip_addr }, opts('endsong_0.json'))!;
     expect(a.play_id).toBe(b.play_id);
     expect(a.play_id).toBe(playId('2021-03-01T12:00:00.000Z', 201_000, 'spotify:track:4uLU6hMCjMI75M1A2tKUQC'));
+    // Pinned: ids already in lakes must not change (the first 32 hex digits of the SHA-256 of ts|ms|uri).
+    expect(a.play_id).toBe('4651bc3ec429cea1554352bccc4e721a');
     expect(normalizePlay({ ...extended, ms_played: 200_999 }, opts('endsong_0.json'))!.play_id).not.toBe(a.play_id);
     expect(normalizePlay({ ...extended, ts: 'yesterday' }, opts('endsong_0.json'))).toBeUndefined();
   });
